@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { AGENT_STATUSES } from '../lifecycle.js';
+
+export const BackendKind = z.enum(['tmux', 'process', 'docker']);
+export type BackendKind = z.infer<typeof BackendKind>;
+export const Preset = z.enum(['claude', 'aider', 'codex', 'custom']);
+export type Preset = z.infer<typeof Preset>;
+export const AgentStatusSchema = z.enum(AGENT_STATUSES);
+export const SleepMode = z.enum(['snapshot', 'pause']);
+
+export const RestartPolicy = z.object({
+  autorestart: z.boolean(),
+  stopExitCodes: z.array(z.number().int()),
+  initialDelayMs: z.number().int().min(0).max(3_600_000),
+  factor: z.number().min(1).max(10),
+  maxDelayMs: z.number().int().min(0).max(3_600_000),
+  minUptimeMs: z.number().int().min(0).max(86_400_000),
+  maxRestarts: z.number().int().min(0).max(10_000),
+  unstableWindowMs: z.number().int().min(1000).max(86_400_000),
+  hangTimeoutMs: z.number().int().min(0).max(86_400_000),
+  killTimeoutMs: z.number().int().min(0).max(600_000),
+});
+export type RestartPolicy = z.infer<typeof RestartPolicy>;
+
+export const Agent = z.object({
+  name: z.string(),
+  role: z.string(),
+  task: z.string(),
+  status: AgentStatusSchema,
+  backend: BackendKind,
+  preset: Preset,
+  command: z.string(),
+  repo: z.string(),
+  worktree: z.string(),
+  branch: z.string(),
+  pid: z.number().int().nullable(),
+  restarts: z.number().int(),
+  lastHeartbeatAt: z.string().nullable(),
+  lastOutputAt: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastExitCode: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  lastRecoveryMs: z.number().nullable(),
+  sessionId: z.string().nullable(),
+  sleepMode: SleepMode,
+  image: z.string().nullable(),
+  policy: RestartPolicy,
+  cpuPercent: z.number().nullable(),
+  memoryBytes: z.number().nullable(),
+});
+export type Agent = z.infer<typeof Agent>;
+
+const name = z.string().min(1).max(200);
+const text = z.string().max(1_000_000);
+
+export const SpawnRequest = z.object({
+  name: z.string().max(200),
+  repo: z.string().min(1).max(4096),
+  role: z.string().max(200).default(''),
+  task: text.default(''),
+  backend: BackendKind.default('tmux'),
+  preset: Preset.default('custom'),
+  cmd: z.string().max(100_000).optional(),
+  image: z.string().max(500).optional(),
+  sleepMode: SleepMode.optional(),
+  baseBranch: z.string().max(500).optional(),
+  policy: RestartPolicy.partial().optional(),
+  cpus: z.number().positive().max(1024).optional(),
+  memoryMb: z.number().int().positive().max(1_048_576).optional(),
+  network: z.string().max(200).optional(),
+});
+export type SpawnRequest = z.input<typeof SpawnRequest>;
+
+export const GitState = z.object({
+  branch: z.string(),
+  head: z.string(),
+  status: z.string(),
+  ahead: z.number().int(),
+  dirty: z.boolean(),
+});
+export type GitState = z.infer<typeof GitState>;
+
+export const NameRequest = z.object({ name });
+export const agentsChannels = {
+  'agents:list': { req: z.object({}).default({}), res: z.array(Agent) },
+  'agents:get': { req: NameRequest, res: Agent },
+  'agents:spawn': { req: SpawnRequest, res: Agent },
+  'agents:sleep': { req: NameRequest, res: Agent },
+  'agents:wake': { req: NameRequest, res: Agent },
+  'agents:restart': { req: NameRequest, res: Agent },
+  'agents:stop': { req: NameRequest, res: Agent },
+  'agents:remove': {
+    req: z.object({ name, force: z.boolean().default(false) }),
+    res: z.object({ removed: z.literal(true), archive: z.string().nullable() }),
+  },
+  'agents:input': {
+    req: z.object({ name, text: z.string().max(100_000), enter: z.boolean().default(true) }),
+    res: z.object({ ok: z.literal(true), attempts: z.number().int() }),
+  },
+  'agents:output': {
+    req: z.object({ name, maxBytes: z.number().int().positive().max(16_777_216).default(262_144) }),
+    res: z.object({ text: z.string(), bytes: z.number().int() }),
+  },
+  'agents:heartbeat': { req: NameRequest, res: z.object({ at: z.string() }) },
+  'agents:git': { req: NameRequest, res: GitState },
+  'agents:setPolicy': { req: z.object({ name, policy: RestartPolicy.partial() }), res: Agent },
+} as const;

@@ -1,0 +1,2 @@
+// Filled by the messaging issue. Channels are named `msg:*` and `memory:set|get`.
+export const busChannels = {} as const;

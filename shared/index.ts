@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './lifecycle.js';
+export * from './names.js';
+export * from './contract/index.js';

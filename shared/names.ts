@@ -1,0 +1,11 @@
+/** Agent names become tmux session names, branch names and directory names: keep them boring. */
+export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function agentNameProblem(name: string): string | null {
+  if (name.length === 0) return 'The agent name is empty. Use letters, digits, "-" and "_".';
+  if (name.length > 64) return `The agent name is ${name.length} characters long; use at most 64.`;
+  if (!AGENT_NAME_PATTERN.test(name)) {
+    return `The agent name ${JSON.stringify(name)} is not allowed. Use letters, digits, "-" and "_", starting with a letter or digit.`;
+  }
+  return null;
+}

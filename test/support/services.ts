@@ -1,0 +1,55 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/**
+ * Services the integration tests need. In CI a missing service fails the test run; elsewhere the tests
+ * skip with a loud message naming the package to install.
+ */
+export type Service = 'tmux' | 'redis-server' | 'chromium' | 'docker' | 'git';
+
+const INSTALL: Record<Service, string> = {
+  tmux: 'apt-get install tmux',
+  'redis-server': 'apt-get install redis-server',
+  chromium: 'apt-get install chromium',
+  docker: 'apt-get install docker.io, then start dockerd',
+  git: 'apt-get install git',
+};
+
+function probe(service: Service): boolean {
+  try {
+    switch (service) {
+      case 'tmux':
+        execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+        return true;
+      case 'redis-server':
+        execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+        return true;
+      case 'chromium':
+        return existsSync(chromiumPath());
+      case 'docker':
+        execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+        return true;
+      case 'git':
+        execFileSync('git', ['--version'], { stdio: 'ignore' });
+        return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
+export function chromiumPath(): string {
+  return process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+}
+
+/**
+ * True when the service is present. When it is not: throws in CI (so the suite fails), otherwise warns loudly
+ * and returns false so the caller can `describe.skipIf(!has)`.
+ */
+export function hasService(service: Service): boolean {
+  if (probe(service)) return true;
+  const msg = `[agent-hive tests] ${service} is not available: ${INSTALL[service]}.`;
+  if (process.env.CI) throw new Error(`${msg} CI must provide it (see .ci/run).`);
+  console.warn(`\n!!!! ${msg} Skipping the tests that need it. !!!!\n`);
+  return false;
+}
