@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './lifecycle.js';
 export * from './names.js';
 export * from './contract/index.js';
+export * from './contract/wire.js';
