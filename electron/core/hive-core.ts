@@ -40,7 +40,7 @@ export class HiveCore {
     this.clock = options.clock ?? systemClock;
     this.git = options.git ?? new Git();
     this.db = openDatabase(path.join(this.dataDir, 'hive.db'));
-    this.disposables.add({ dispose: () => this.db.close() });
+    this.disposables.add({ dispose: () => void this.db.close() });
     this.events = new EventLog(this.db, this.clock);
     this.disposables.add(this.events.onDidAppend((e) => this.push('event:appended', e)));
   }
