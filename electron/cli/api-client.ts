@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ChannelName, Req, Res } from '../../shared/contract/index.js';
+import { API_PREFIX, HOST_FILE, TOKEN_FILE } from '../../shared/contract/wire.js';
+import { HiveError } from '../../shared/errors.js';
+
+export interface HostInfo {
+  url: string;
+  port: number;
+  pid: number;
+  startedAt: string;
+}
+
+/** Talks to a running host over HTTP. Found through the data dir (`host.json` + `api.token`). */
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  static fromDataDir(dataDir: string): ApiClient {
+    // An agent inside the hive gets HIVE_URL and HIVE_TOKEN; they win over the files (the container case).
+    if (process.env.HIVE_URL && process.env.HIVE_TOKEN && process.env.HIVE_DATA_DIR === dataDir) {
+      return new ApiClient(process.env.HIVE_URL, process.env.HIVE_TOKEN);
+    }
+    let host: HostInfo;
+    let token: string;
+    try {
+      host = JSON.parse(readFileSync(path.join(dataDir, HOST_FILE), 'utf8')) as HostInfo;
+      token = readFileSync(path.join(dataDir, TOKEN_FILE), 'utf8').trim();
+    } catch {
+      throw new HiveError(
+        'HOST_NOT_RUNNING',
+        `No Agent Hive host is running for ${dataDir}. Start one with \`hive serve --data-dir ${dataDir}\` or open the app.`,
+      );
+    }
+    if (!isAlive(host.pid)) {
+      throw new HiveError(
+        'HOST_NOT_RUNNING',
+        `The Agent Hive host for ${dataDir} (pid ${host.pid}) is not running any more. Start one with \`hive serve --data-dir ${dataDir}\`.`,
+      );
+    }
+    return new ApiClient(host.url, token);
+  }
+
+  async invoke<C extends ChannelName>(channel: C, payload: Req<C>, opts: { timeoutMs?: number } = {}): Promise<Res<C>> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${API_PREFIX}${channel}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body: JSON.stringify(payload ?? {}),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
+      });
+    } catch (err) {
+      throw new HiveError(
+        'HOST_NOT_RUNNING',
+        `Could not reach the Agent Hive host at ${this.baseUrl} (${(err as Error).message}). Is \`hive serve\` running?`,
+      );
+    }
+    const body = (await res.json().catch(() => null)) as { result?: unknown; error?: { code: string; message: string } } | null;
+    if (!body) throw new HiveError('INTERNAL', `The host answered ${res.status} with no JSON body.`);
+    if (body.error) throw HiveError.fromPayload(body.error as never);
+    return body.result as Res<C>;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

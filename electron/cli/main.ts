@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { HiveError } from '../../shared/errors.js';
+import { makeContext, type CliContext } from './context.js';
+
+const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [];
+
+const program = new Command();
+program
+  .name('hive')
+  .description('Agent Hive: run, watch and recover a fleet of AI coding agents.')
+  .option('--data-dir <dir>', 'data directory (default: $HIVE_DATA_DIR or ~/.agent-hive)')
+  .showHelpAfterError()
+  .exitOverride();
+
+const ctx = makeContext(program);
+// Each domain registers its commands (electron/cli/commands/<domain>.ts exports register(program, ctx)).
+for (const register of COMMANDS) register(program, ctx);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof HiveError) {
+    process.stderr.write(`hive: ${err.message} [${err.code}]\n`);
+    process.exit(err.code === 'HOST_NOT_RUNNING' ? 3 : 1);
+  }
+  process.stderr.write(`hive: ${(err as Error).message}\n`);
+  process.exit(1);
+}
