@@ -1,0 +1,157 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync, gzipSync, constants as zc } from 'node:zlib';
+import {
+  SnapshotContents,
+  type SnapshotMeta,
+  type SnapshotType,
+} from '../../../shared/contract/snapshots.js';
+import { HiveError } from '../../../shared/errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { Db } from '../store/database.js';
+
+interface SnapshotRow {
+  id: string;
+  agent: string;
+  type: SnapshotType;
+  created_at: string;
+  sha256: string;
+  bytes: number;
+  stored_bytes: number;
+  note: string | null;
+}
+
+/**
+ * Snapshots: metadata in SQLite, contents as content-addressed gzip blobs under `<dataDir>/snapshots`,
+ * named by the sha256 of the uncompressed JSON. A blob is fsynced and renamed into place before its row is
+ * committed, so a row never points at a half-written blob.
+ */
+export class SnapshotStore {
+  private readonly blobDir: string;
+
+  constructor(
+    private readonly db: Db,
+    dataDir: string,
+    private readonly clock: Clock,
+  ) {
+    this.blobDir = path.join(dataDir, 'snapshots');
+    mkdirSync(this.blobDir, { recursive: true });
+  }
+
+  /** Writes the blob and returns the row to insert; call `insert` inside the transition's transaction. */
+  writeBlob(contents: SnapshotContents): { sha256: string; bytes: number; storedBytes: number } {
+    const json = Buffer.from(JSON.stringify(contents));
+    const sha256 = createHash('sha256').update(json).digest('hex');
+    const file = this.blobPath(sha256);
+    if (!existsSync(file)) {
+      const gz = gzipSync(json, { level: 1, strategy: zc.Z_DEFAULT_STRATEGY });
+      mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${randomUUID()}.tmp`;
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeSync(fd, gz);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
+      return { sha256, bytes: json.length, storedBytes: gz.length };
+    }
+    return { sha256, bytes: json.length, storedBytes: 0 };
+  }
+
+  insert(agent: string, type: SnapshotType, blob: { sha256: string; bytes: number; storedBytes: number }, note: string | null): SnapshotMeta {
+    const createdAt = this.clock.iso();
+    const id = `${agent}-${type}-${createdAt.replace(/[-:.TZ]/g, '')}-${randomUUID().slice(0, 8)}`;
+    this.db
+      .prepare('INSERT INTO snapshots (id, agent, type, created_at, sha256, bytes, stored_bytes, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, agent, type, createdAt, blob.sha256, blob.bytes, blob.storedBytes, note);
+    return { id, agent, type, createdAt, sha256: blob.sha256, bytes: blob.bytes, note };
+  }
+
+  /** Blob + row in one go (the row in its own transaction). */
+  save(contents: SnapshotContents, note: string | null = null): SnapshotMeta {
+    const blob = this.writeBlob(contents);
+    return this.insert(contents.agent, contents.type, blob, note);
+  }
+
+  list(agent: string): SnapshotMeta[] {
+    return (this.db.prepare('SELECT * FROM snapshots WHERE agent = ? ORDER BY created_at DESC, rowid DESC').all(agent) as SnapshotRow[]).map(toMeta);
+  }
+
+  get(id: string): SnapshotMeta {
+    const row = this.db.prepare('SELECT * FROM snapshots WHERE id = ?').get(id) as SnapshotRow | undefined;
+    if (!row) throw new HiveError('SNAPSHOT_NOT_FOUND', `No snapshot with id ${id}. List them with \`hive snapshots list NAME\`.`);
+    return toMeta(row);
+  }
+
+  /** Reads and verifies a snapshot. A checksum mismatch is SNAPSHOT_CORRUPT, naming the previous good one. */
+  read(id: string): { meta: SnapshotMeta; contents: SnapshotContents } {
+    const meta = this.get(id);
+    const problem = this.verify(meta);
+    if (problem) {
+      const previous = this.previousGood(meta);
+      throw new HiveError(
+        'SNAPSHOT_CORRUPT',
+        `Snapshot ${id} is corrupt (${problem}) and will not be restored. ` +
+          (previous ? `The previous good snapshot is ${previous.id} (${previous.createdAt}); restore it with \`hive snapshots restore ${previous.id}\`.` : 'There is no earlier good snapshot for this agent.'),
+      );
+    }
+    const json = gunzipSync(readFileSync(this.blobPath(meta.sha256)));
+    return { meta, contents: SnapshotContents.parse(JSON.parse(json.toString('utf8'))) };
+  }
+
+  /** Null when the blob is present and its sha256 matches; otherwise what is wrong. */
+  verify(meta: SnapshotMeta): string | null {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(this.blobPath(meta.sha256));
+    } catch {
+      return 'its content file is missing';
+    }
+    let json: Buffer;
+    try {
+      json = gunzipSync(raw);
+    } catch {
+      return 'its content file does not decompress';
+    }
+    const actual = createHash('sha256').update(json).digest('hex');
+    return actual === meta.sha256 ? null : `checksum ${actual.slice(0, 12)}… does not match ${meta.sha256.slice(0, 12)}…`;
+  }
+
+  latestGood(agent: string): { meta: SnapshotMeta; contents: SnapshotContents } | null {
+    for (const meta of this.list(agent)) {
+      if (this.verify(meta) === null) return this.read(meta.id);
+    }
+    return null;
+  }
+
+  previousGood(meta: SnapshotMeta): SnapshotMeta | null {
+    const older = this.list(meta.agent).filter((m) => m.createdAt < meta.createdAt || (m.createdAt === meta.createdAt && m.id !== meta.id));
+    return older.find((m) => m.id !== meta.id && this.verify(m) === null) ?? null;
+  }
+
+  /** Keeps the newest `keep` snapshots of an agent; deletes older rows and blobs no other row uses. */
+  prune(agent: string, keep: number): number {
+    const old = this.list(agent).slice(Math.max(0, keep));
+    if (old.length === 0) return 0;
+    const del = this.db.prepare('DELETE FROM snapshots WHERE id = ?');
+    this.db.transaction(() => {
+      for (const m of old) del.run(m.id);
+    })();
+    const stillUsed = this.db.prepare('SELECT 1 FROM snapshots WHERE sha256 = ? LIMIT 1');
+    for (const m of old) {
+      if (!stillUsed.get(m.sha256)) rmSync(this.blobPath(m.sha256), { force: true });
+    }
+    return old.length;
+  }
+
+  blobPath(sha256: string): string {
+    return path.join(this.blobDir, sha256.slice(0, 2), `${sha256}.json.gz`);
+  }
+}
+
+function toMeta(r: SnapshotRow): SnapshotMeta {
+  return { id: r.id, agent: r.agent, type: r.type, createdAt: r.created_at, sha256: r.sha256, bytes: r.bytes, note: r.note };
+}
