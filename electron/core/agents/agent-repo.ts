@@ -1,0 +1,199 @@
+import type { Agent, BackendKind, Preset, RestartPolicy } from '../../../shared/contract/agents.js';
+import { HiveError } from '../../../shared/errors.js';
+import type { AgentStatus } from '../../../shared/lifecycle.js';
+import type { Db } from '../store/database.js';
+import { DEFAULT_POLICY } from './default-policy.js';
+
+interface AgentRow {
+  name: string;
+  role: string;
+  task: string;
+  status: AgentStatus;
+  backend: BackendKind;
+  preset: Preset;
+  command: string;
+  repo: string;
+  worktree: string;
+  branch: string;
+  pid: number | null;
+  restarts: number;
+  last_heartbeat_at: string | null;
+  last_output_at: string | null;
+  started_at: string | null;
+  created_at: string;
+  updated_at: string;
+  last_exit_code: number | null;
+  last_error: string | null;
+  last_recovery_ms: number | null;
+  session_id: string | null;
+  sleep_mode: 'snapshot' | 'pause';
+  image: string | null;
+  policy: string;
+  options: string;
+  generation: number;
+}
+
+export interface AgentOptions {
+  cpus?: number;
+  memoryMb?: number;
+  network?: string;
+  /** Deliver bus messages by typing them into the pane (tmux only). */
+  paneDelivery?: boolean;
+}
+
+export type AgentRecord = Agent & { options: AgentOptions; generation: number };
+
+/** Fields a transition or an action may change on the row. */
+export type AgentPatch = Partial<{
+  pid: number | null;
+  restarts: number;
+  lastHeartbeatAt: string | null;
+  lastOutputAt: string | null;
+  startedAt: string | null;
+  lastExitCode: number | null;
+  lastError: string | null;
+  lastRecoveryMs: number | null;
+  sessionId: string | null;
+  task: string;
+  policy: RestartPolicy;
+  generation: number;
+}>;
+
+const COLUMNS: Record<keyof AgentPatch, string> = {
+  pid: 'pid',
+  restarts: 'restarts',
+  lastHeartbeatAt: 'last_heartbeat_at',
+  lastOutputAt: 'last_output_at',
+  startedAt: 'started_at',
+  lastExitCode: 'last_exit_code',
+  lastError: 'last_error',
+  lastRecoveryMs: 'last_recovery_ms',
+  sessionId: 'session_id',
+  task: 'task',
+  policy: 'policy',
+  generation: 'generation',
+};
+
+/** Rows of the agents table. Statements are prepared once; `agents list` with 1,000 agents is one query. */
+export class AgentRepo {
+  private readonly getStmt;
+  private readonly listStmt;
+  private readonly cpuMem = new Map<string, { cpuPercent: number | null; memoryBytes: number | null }>();
+
+  constructor(private readonly db: Db) {
+    this.getStmt = db.prepare('SELECT * FROM agents WHERE name = ?');
+    this.listStmt = db.prepare('SELECT * FROM agents ORDER BY created_at, name');
+  }
+
+  find(name: string): AgentRecord | null {
+    const row = this.getStmt.get(name) as AgentRow | undefined;
+    return row ? this.toAgent(row) : null;
+  }
+
+  get(name: string): AgentRecord {
+    const a = this.find(name);
+    if (!a) throw new HiveError('AGENT_NOT_FOUND', `No agent named ${JSON.stringify(name)}. See \`hive agents list\`.`);
+    return a;
+  }
+
+  list(): AgentRecord[] {
+    return (this.listStmt.all() as AgentRow[]).map((r) => this.toAgent(r));
+  }
+
+  insert(a: {
+    name: string;
+    role: string;
+    task: string;
+    status: AgentStatus;
+    backend: BackendKind;
+    preset: Preset;
+    command: string;
+    repo: string;
+    worktree: string;
+    branch: string;
+    createdAt: string;
+    sleepMode: 'snapshot' | 'pause';
+    image: string | null;
+    policy: RestartPolicy;
+    options: AgentOptions;
+  }): void {
+    this.db
+      .prepare(
+        `INSERT INTO agents (name, role, task, status, backend, preset, command, repo, worktree, branch, created_at, updated_at, sleep_mode, image, policy, options)
+         VALUES (@name, @role, @task, @status, @backend, @preset, @command, @repo, @worktree, @branch, @createdAt, @createdAt, @sleepMode, @image, @policy, @options)`,
+      )
+      .run({ ...a, policy: JSON.stringify(a.policy), options: JSON.stringify(a.options) });
+  }
+
+  setStatus(name: string, status: AgentStatus, at: string, patch: AgentPatch = {}): void {
+    const sets = ['status = ?', 'updated_at = ?'];
+    const args: unknown[] = [status, at];
+    for (const [k, v] of Object.entries(patch) as [keyof AgentPatch, unknown][]) {
+      sets.push(`${COLUMNS[k]} = ?`);
+      args.push(k === 'policy' ? JSON.stringify(v) : v);
+    }
+    args.push(name);
+    this.db.prepare(`UPDATE agents SET ${sets.join(', ')} WHERE name = ?`).run(...args);
+  }
+
+  patch(name: string, at: string, patch: AgentPatch): void {
+    const sets = ['updated_at = ?'];
+    const args: unknown[] = [at];
+    for (const [k, v] of Object.entries(patch) as [keyof AgentPatch, unknown][]) {
+      sets.push(`${COLUMNS[k]} = ?`);
+      args.push(k === 'policy' ? JSON.stringify(v) : v);
+    }
+    args.push(name);
+    this.db.prepare(`UPDATE agents SET ${sets.join(', ')} WHERE name = ?`).run(...args);
+  }
+
+  delete(name: string): void {
+    this.db.prepare('DELETE FROM agents WHERE name = ?').run(name);
+    this.cpuMem.delete(name);
+  }
+
+  /** CPU and memory are sampled, not stored: kept in memory and merged into the rows we hand out. */
+  setUsage(name: string, usage: { cpuPercent: number | null; memoryBytes: number | null }): void {
+    this.cpuMem.set(name, usage);
+  }
+
+  private toAgent(r: AgentRow): AgentRecord {
+    const usage = this.cpuMem.get(r.name);
+    return {
+      name: r.name,
+      role: r.role,
+      task: r.task,
+      status: r.status,
+      backend: r.backend,
+      preset: r.preset,
+      command: r.command,
+      repo: r.repo,
+      worktree: r.worktree,
+      branch: r.branch,
+      pid: r.pid,
+      restarts: r.restarts,
+      lastHeartbeatAt: r.last_heartbeat_at,
+      lastOutputAt: r.last_output_at,
+      startedAt: r.started_at,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      lastExitCode: r.last_exit_code,
+      lastError: r.last_error,
+      lastRecoveryMs: r.last_recovery_ms,
+      sessionId: r.session_id,
+      sleepMode: r.sleep_mode,
+      image: r.image,
+      policy: { ...DEFAULT_POLICY, ...(JSON.parse(r.policy) as Partial<RestartPolicy>) },
+      cpuPercent: usage?.cpuPercent ?? null,
+      memoryBytes: usage?.memoryBytes ?? null,
+      options: JSON.parse(r.options) as AgentOptions,
+      generation: r.generation,
+    };
+  }
+}
+
+/** Strips the internal fields before an agent leaves the core. */
+export function publicAgent(a: AgentRecord): Agent {
+  const { options: _o, generation: _g, ...rest } = a;
+  return rest;
+}

@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { HiveError } from '../../../shared/errors.js';
+import type { Clock } from '../ports/clock.js';
+import { Emitter } from '../ports/disposable.js';
+import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
+import { ProcessTreeSampler, pidAlive, pidGoneOrZombie } from './process-tree.js';
+
+interface Tracked {
+  pid: number;
+  child: ChildProcess | null;
+  poll: NodeJS.Timeout | null;
+}
+
+/**
+ * Agents as plain child processes, for machines without tmux. Each runs in its own process group with its
+ * output written straight to its log file, so it keeps logging if the host goes away; a host that comes
+ * back adopts it by pid (checked against the HIVE_AGENT in its environment) and polls its liveness.
+ */
+export class ProcessBackend implements Backend {
+  readonly kind = 'process' as const;
+  private readonly onDidExitEmitter = new Emitter<ExitInfo>();
+  readonly onDidExit = this.onDidExitEmitter.event;
+  private readonly agents = new Map<string, Tracked>();
+  private readonly stopping = new Set<string>();
+  private readonly sampler = new ProcessTreeSampler();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async availability(): Promise<Availability> {
+    return { available: true, reason: null };
+  }
+
+  start(spec: StartSpec): Promise<{ pid: number | null }> {
+    return new Promise((resolve, reject) => {
+      const fd = openSync(spec.logPath, 'a');
+      let child: ChildProcess;
+      try {
+        child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+          cwd: spec.cwd,
+          env: spec.env,
+          detached: true,
+          stdio: ['pipe', fd, fd],
+        });
+      } finally {
+        closeSync(fd);
+      }
+      let settled = false;
+      child.once('error', (err) => {
+        if (settled) return;
+        settled = true;
+        reject(new HiveError('SPAWN_FAILED', `Could not start ${spec.argv[0]}: ${err.message}. Check that the command is installed and on PATH.`));
+      });
+      child.once('spawn', () => {
+        settled = true;
+        this.stopping.delete(spec.name);
+        this.agents.set(spec.name, { pid: child.pid!, child, poll: null });
+        child.stdin?.on('error', () => {});
+        resolve({ pid: child.pid ?? null });
+      });
+      child.once('exit', (code, signal) => {
+        const t = this.agents.get(spec.name);
+        if (!t || t.child !== child) return;
+        this.agents.delete(spec.name);
+        if (this.stopping.has(spec.name)) return;
+        this.onDidExitEmitter.fire({
+          name: spec.name,
+          code: signal ? null : code,
+          signal: signal ?? null,
+          at: this.clock.now(),
+          reason: signal ? 'killed' : 'exit',
+        });
+      });
+    });
+  }
+
+  async adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
+    if (agent.pid === null || !this.isOurs(agent.pid, agent.name)) return;
+    const poll = setInterval(() => {
+      if (!pidGoneOrZombie(agent.pid!)) return;
+      clearInterval(poll);
+      this.agents.delete(agent.name);
+      if (!this.stopping.has(agent.name)) {
+        this.onDidExitEmitter.fire({ name: agent.name, code: null, signal: null, at: this.clock.now(), reason: 'exit' });
+      }
+    }, 200);
+    poll.unref();
+    this.agents.set(agent.name, { pid: agent.pid, child: null, poll });
+  }
+
+  /** A pid is ours only if its environment names this agent and this data dir (pids get reused). */
+  private isOurs(pid: number, name: string): boolean {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      return env.includes(`HIVE_AGENT=${name}`) && env.includes(`HIVE_DATA_DIR=${this.dataDir}`);
+    } catch {
+      return false;
+    }
+  }
+
+  async stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
+    const t = this.agents.get(name);
+    if (!t) return;
+    this.stopping.add(name);
+    try {
+      signalGroup(t.pid, 'SIGTERM');
+      const deadline = this.clock.now() + (opts.killTimeoutMs ?? 5000);
+      while (this.clock.now() < deadline && !pidGoneOrZombie(t.pid)) await sleep(20);
+      if (!pidGoneOrZombie(t.pid)) signalGroup(t.pid, 'SIGKILL');
+      while (!pidGoneOrZombie(t.pid)) await sleep(10);
+      if (t.poll) clearInterval(t.poll);
+      this.agents.delete(name);
+    } finally {
+      setTimeout(() => this.stopping.delete(name), 1000).unref();
+    }
+  }
+
+  async isAlive(name: string): Promise<boolean> {
+    const t = this.agents.get(name);
+    return !!t && !pidGoneOrZombie(t.pid);
+  }
+
+  async listAlive(): Promise<RunningAgent[]> {
+    return [...this.agents.entries()].filter(([, t]) => pidAlive(t.pid)).map(([name, t]) => ({ name, pid: t.pid }));
+  }
+
+  /** Finds an agent process left by a previous host (used at reconciliation before adopt). */
+  isRunningFromBefore(name: string, pid: number | null): boolean {
+    return pid !== null && pidAlive(pid) && !pidGoneOrZombie(pid) && this.isOurs(pid, name);
+  }
+
+  async sendInput(name: string, text: string, opts: { enter: boolean }): Promise<number> {
+    const t = this.agents.get(name);
+    if (!t?.child?.stdin || t.child.stdin.destroyed) {
+      throw new HiveError(
+        'ILLEGAL_TRANSITION',
+        `Agent ${name} has no input pipe (process agents adopted after a host restart cannot take input; restart it, or use the tmux backend).`,
+      );
+    }
+    const stdin = t.child.stdin;
+    await new Promise<void>((resolve, reject) => stdin.write(text + (opts.enter ? '\n' : ''), (err) => (err ? reject(err) : resolve())));
+    return 1;
+  }
+
+  async stats(name: string): Promise<{ cpuPercent: number | null; memoryBytes: number | null }> {
+    const t = this.agents.get(name);
+    return t ? this.sampler.sample(t.pid) : { cpuPercent: null, memoryBytes: null };
+  }
+
+  dispose(): void {
+    for (const t of this.agents.values()) {
+      if (t.poll) clearInterval(t.poll);
+      // Detach: the agents keep running; a later host adopts them.
+      t.child?.stdin?.destroy();
+      t.child?.unref();
+    }
+    this.agents.clear();
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {}
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU and memory of a process and its descendants, read from /proc (Linux). Null where /proc is absent. */
+export class ProcessTreeSampler {
+  private last = new Map<number, { ticks: number; at: number }>();
+  private readonly hz = 100;
+  private readonly pageSize = 4096;
+
+  sample(rootPid: number): { cpuPercent: number | null; memoryBytes: number | null } {
+    let table: Map<number, { ppid: number; ticks: number; rssPages: number }>;
+    try {
+      table = readProcTable();
+    } catch {
+      return { cpuPercent: null, memoryBytes: null };
+    }
+    if (!table.has(rootPid)) return { cpuPercent: null, memoryBytes: null };
+    const children = new Map<number, number[]>();
+    for (const [pid, p] of table) {
+      const list = children.get(p.ppid) ?? [];
+      list.push(pid);
+      children.set(p.ppid, list);
+    }
+    let ticks = 0;
+    let rss = 0;
+    const stack = [rootPid];
+    while (stack.length > 0) {
+      const pid = stack.pop()!;
+      const p = table.get(pid);
+      if (!p) continue;
+      ticks += p.ticks;
+      rss += p.rssPages;
+      stack.push(...(children.get(pid) ?? []));
+    }
+    const now = Date.now();
+    const prev = this.last.get(rootPid);
+    this.last.set(rootPid, { ticks, at: now });
+    const cpuPercent = prev && now > prev.at ? Math.max(0, ((ticks - prev.ticks) / this.hz / ((now - prev.at) / 1000)) * 100) : null;
+    return { cpuPercent, memoryBytes: rss * this.pageSize };
+  }
+}
+
+function readProcTable(): Map<number, { ppid: number; ticks: number; rssPages: number }> {
+  const out = new Map<number, { ppid: number; ticks: number; rssPages: number }>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(pid, {
+      ppid: Number(fields[1]),
+      ticks: Number(fields[11]) + Number(fields[12]),
+      rssPages: Number(fields[21]),
+    });
+  }
+  return out;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when the process is a zombie or gone (a zombie still answers kill(pid, 0)). */
+export function pidGoneOrZombie(pid: number): boolean {
+  if (!pidAlive(pid)) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
