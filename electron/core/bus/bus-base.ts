@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import type { BusKind, BusMessage, BusState, MessageView } from '../../../shared/contract/bus.js';
+import { HiveError } from '../../../shared/errors.js';
+import { agentNameProblem } from '../../../shared/names.js';
+import type { EventLog } from '../events/event-log.js';
+import type { Clock } from '../ports/clock.js';
+import { Emitter } from '../ports/disposable.js';
+import type { Db } from '../store/database.js';
+import { DEFAULT_PRESENCE_TTL_MS, type Bus, type InboxOptions, type SendInput, type SentEvent } from './bus.js';
+import { MessageStore, type ListFilter } from './message-store.js';
+
+export interface BusOptions {
+  db: Db;
+  clock: Clock;
+  /** When given, state changes of the transport are written to the events table. */
+  events?: EventLog | null;
+}
+
+const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
+
+/**
+ * What both buses share: the SQLite record, validation, long-poll waiters and events. A subclass adds a
+ * transport (where a recipient's backlog lives and how waiters in other processes are woken) and may keep
+ * working memory and presence somewhere hotter than SQLite.
+ */
+export abstract class BusBase implements Bus {
+  abstract readonly kind: BusKind;
+  protected readonly store: MessageStore;
+  protected readonly clock: Clock;
+  protected readonly eventLog: EventLog | null;
+  protected disposed = false;
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly presenceUntil = new Map<string, number>();
+  protected readonly onDidSendEmitter = new Emitter<SentEvent>();
+  readonly onDidSend = this.onDidSendEmitter.event;
+  protected readonly onDidChangeStateEmitter = new Emitter<BusState>();
+  readonly onDidChangeState = this.onDidChangeStateEmitter.event;
+
+  constructor(opts: BusOptions) {
+    this.store = new MessageStore(opts.db);
+    this.clock = opts.clock;
+    this.eventLog = opts.events ?? null;
+  }
+
+  abstract state(): BusState;
+
+  /** Hands a stored message to the transport. Never throws: the message is durable in SQLite already. */
+  protected abstract pushTransport(message: BusMessage, recipients: string[]): Promise<void>;
+  /** Message ids in `name`'s transport backlog, oldest first; null when the transport cannot answer now. */
+  protected abstract readTransport(name: string, limit: number): Promise<string[] | null>;
+  /** Removes acknowledged (or duplicate) entries from `name`'s transport backlog. Best effort. */
+  protected abstract dropTransport(name: string, messageIds: string[]): Promise<void>;
+
+  async send(input: SendInput): Promise<MessageView> {
+    this.assertOpen();
+    checkName(input.from, 'sender');
+    const targets = [input.to !== undefined, input.topic !== undefined, input.all === true].filter(Boolean).length;
+    if (targets !== 1) {
+      throw new HiveError('INVALID_INPUT', 'A message needs exactly one of: a recipient (--to), a topic (--topic) or --all.');
+    }
+    if (input.to !== undefined) checkName(input.to, 'recipient');
+    if (input.topic !== undefined) checkTopic(input.topic);
+    const now = this.clock.iso();
+    this.store.touchAgent(input.from, now);
+    const { message, recipients, created } = this.store.insert({
+      id: input.id ?? randomUUID(),
+      from: input.from,
+      to: input.to ?? null,
+      topic: input.topic ?? null,
+      type: input.type ?? 'text',
+      body: input.body,
+      createdAt: now,
+    });
+    if (created && recipients.length > 0) {
+      await this.pushTransport(message, recipients);
+      for (const r of recipients) this.wake(r);
+    }
+    if (created) this.onDidSendEmitter.fire({ message, recipients });
+    return this.store.list({ limit: 1, beforeSeq: message.seq + 1 })[0] ?? { ...message, recipients: [] };
+  }
+
+  async inbox(name: string, opts: InboxOptions = {}): Promise<BusMessage[]> {
+    this.assertOpen();
+    checkName(name, 'agent');
+    const ack = opts.ack ?? true;
+    const limit = opts.limit ?? 1000;
+    const deadline = this.clock.now() + (opts.waitMs ?? 0);
+    this.store.touchAgent(name, this.clock.iso());
+    for (;;) {
+      const got = await this.take(name, ack, limit);
+      if (got.length > 0 || this.disposed) return got;
+      const left = deadline - this.clock.now();
+      if (left <= 0) return [];
+      await this.waitFor(name, left);
+    }
+  }
+
+  private async take(name: string, ack: boolean, limit: number): Promise<BusMessage[]> {
+    for (let round = 0; round < 10; round++) {
+      const ids = await this.readTransport(name, limit);
+      const now = this.clock.iso();
+      const got = this.store.claim(name, ids, { ack, limit, now });
+      if (ids === null) return got;
+      // Entries that no longer wait (acknowledged now, earlier, or duplicates of a re-push) leave the backlog.
+      const still = this.store.stillUnacked(name, ids);
+      const gone = ids.filter((id) => !still.has(id));
+      if (gone.length > 0) await this.dropTransport(name, gone);
+      if (got.length > 0 || gone.length === 0) return got;
+    }
+    return [];
+  }
+
+  async ack(name: string, ids: string[]): Promise<number> {
+    this.assertOpen();
+    checkName(name, 'agent');
+    const n = this.store.ack(name, ids, this.clock.iso());
+    await this.dropTransport(name, ids);
+    return n;
+  }
+
+  async subscribe(name: string, topic: string): Promise<string[]> {
+    this.assertOpen();
+    checkName(name, 'agent');
+    checkTopic(topic);
+    const now = this.clock.iso();
+    this.store.touchAgent(name, now);
+    return this.store.subscribe(name, topic, now);
+  }
+
+  async unsubscribe(name: string, topic: string): Promise<string[]> {
+    checkName(name, 'agent');
+    return this.store.unsubscribe(name, topic);
+  }
+
+  topicsOf(name: string): string[] {
+    return this.store.topicsOf(name);
+  }
+
+  pendingFor(name: string): BusMessage[] {
+    return this.store.unacked(name);
+  }
+
+  list(filter: ListFilter = {}): MessageView[] {
+    return this.store.list(filter);
+  }
+
+  topics(): { topic: string; subscribers: string[]; messages: number }[] {
+    return this.store.topicSummary();
+  }
+
+  // Working memory: SQLite holds the durable copy. Subclasses with a hot store override these.
+  async memorySet(name: string, key: string, value: string): Promise<void> {
+    checkName(name, 'agent');
+    this.store.memorySet(name, key, value, this.clock.iso());
+  }
+
+  async memoryGet(name: string, key?: string): Promise<Record<string, string>> {
+    checkName(name, 'agent');
+    return pick(this.store.memoryAll(name), key);
+  }
+
+  async exportMemory(name: string): Promise<Record<string, string>> {
+    return this.memoryGet(name);
+  }
+
+  async importMemory(name: string, record: Record<string, string>): Promise<void> {
+    checkName(name, 'agent');
+    this.store.memoryReplace(name, record, this.clock.iso());
+  }
+
+  async touchPresence(name: string, ttlMs = DEFAULT_PRESENCE_TTL_MS): Promise<void> {
+    checkName(name, 'agent');
+    this.presenceUntil.set(name, this.clock.now() + ttlMs);
+  }
+
+  async isPresent(name: string): Promise<boolean> {
+    return (this.presenceUntil.get(name) ?? 0) > this.clock.now();
+  }
+
+  setPaneDelivery(name: string, enabled: boolean): void {
+    checkName(name, 'agent');
+    this.store.setPaneDelivery(name, enabled, this.clock.iso());
+  }
+
+  paneDeliveryAgents(): string[] {
+    return this.store.paneAgents();
+  }
+
+  /** Wakes the long-polls waiting for `name` in this process. */
+  protected wake(name: string): void {
+    const set = this.waiters.get(name);
+    if (!set) return;
+    this.waiters.delete(name);
+    for (const w of set) w();
+  }
+
+  private waitFor(name: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(name);
+      if (!set) this.waiters.set(name, (set = new Set()));
+      const done = (): void => {
+        timer.cancel();
+        set.delete(done);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  protected logState(s: BusState): void {
+    this.onDidChangeStateEmitter.fire(s);
+    try {
+      this.eventLog?.append({ agent: null, kind: `bus.${s.state}`, cause: s.detail ?? '', actor: 'bus', data: { kind: s.kind } });
+    } catch {
+      // The database may already be closed while the core shuts down; the state change is not worth a crash.
+    }
+  }
+
+  protected assertOpen(): void {
+    if (this.disposed) throw new HiveError('BUS_UNAVAILABLE', 'The message bus is shut down; the hive is stopping.');
+  }
+
+  dispose(): void | Promise<void> {
+    this.disposed = true;
+    for (const name of [...this.waiters.keys()]) this.wake(name);
+  }
+}
+
+function checkName(name: string, what: string): void {
+  const problem = agentNameProblem(name);
+  if (problem) throw new HiveError('INVALID_NAME', `Bad ${what} name: ${problem}`);
+}
+
+function checkTopic(topic: string): void {
+  if (!TOPIC_PATTERN.test(topic)) {
+    throw new HiveError(
+      'INVALID_INPUT',
+      `The topic ${JSON.stringify(topic)} is not allowed. Use letters, digits, ".", ":", "-" and "_" (at most 200).`,
+    );
+  }
+}
+
+export function pick(all: Record<string, string>, key?: string): Record<string, string> {
+  if (key === undefined) return all;
+  return Object.prototype.hasOwnProperty.call(all, key) ? { [key]: all[key] as string } : {};
+}
