@@ -1,8 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { HiveError } from '../../shared/errors.js';
+import { registerMigrateCommands } from './commands/migrate.js';
 import { makeContext, type CliContext } from './context.js';
 
-const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [];
+const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [registerMigrateCommands];
 
 const program = new Command();
 program
