@@ -1,0 +1,371 @@
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import { HiveError } from '../../../shared/errors.js';
+import { Emitter, type Disposable } from '../ports/disposable.js';
+import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
+import { ContainerIo } from './docker/container-io.js';
+import { createOptions, type ContainerSpecContext } from './docker/container-spec.js';
+import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR } from './docker/docker-labels.js';
+import { statsFromSample, type ContainerStats } from './docker/docker-stats.js';
+import {
+  engineMessage,
+  imageNotFound,
+  isConnectionError,
+  isNotFound,
+  splitExitCode,
+  toHiveError,
+  unreachableReason,
+} from './docker/engine-errors.js';
+import { EngineEvents, withTimeout, type EngineEvent } from './docker/engine-events.js';
+import { findOrphans, type Orphan } from './docker/find-orphans.js';
+
+export interface DockerBackendOptions {
+  dataDir: string;
+  /** The engine connection; by default dockerode's own (DOCKER_HOST, else the local socket). */
+  docker?: Dockerode;
+  /** Only worktrees under this directory may be mounted; default `<dataDir>/worktrees`. */
+  worktreesDir?: string;
+  /** Host variables passed into containers besides HIVE_* (the agent CLIs' API keys). */
+  passEnv?: string[];
+  /** Network mode when the spawn request names none. */
+  defaultNetwork?: string;
+  /** `uid:gid` to run as; default the host user's on POSIX so worktree files stay the user's; null = image's. */
+  user?: string | null;
+  /** How often a silent engine connection is checked. */
+  pingIntervalMs?: number;
+}
+
+export const DEFAULT_PASS_ENV = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'];
+
+interface Tracked {
+  agent: string;
+  id: string;
+  io: ContainerIo | null;
+  logPath: string;
+}
+
+/**
+ * Agents as Docker containers, one per agent, through dockerode. Exits come from the engine's events stream;
+ * after a drop the stream reconnects and every tracked container is inspected, so exits that happened
+ * meanwhile are reported too. Docker's restart policy is off: the watchdog owns restarts. Containers
+ * survive the host (like tmux sessions) and are re-attached with `adopt`.
+ *
+ * onDidExit fires once per container for exits the backend did not cause: `stop()` is not reported.
+ */
+export class DockerBackend implements Backend {
+  readonly kind = 'docker' as const;
+  /** The value of the `agent-hive.data-dir` label on this data dir's containers. */
+  readonly hash: string;
+  private readonly docker: Dockerode;
+  private readonly ctx: ContainerSpecContext;
+  private readonly events: EngineEvents;
+  private readonly tracked = new Map<string, Tracked>();
+  /** Container ids whose exit was reported or caused by us: reported at most once, ours never. */
+  private readonly settled = new Set<string>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly exitEmitter = new Emitter<ExitInfo>();
+  private readonly availabilityEmitter = new Emitter<Availability>();
+  private readonly disposables: Disposable[] = [];
+  readonly onDidExit = this.exitEmitter.event;
+  /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
+  readonly onDidChangeAvailability = this.availabilityEmitter.event;
+
+  constructor(options: DockerBackendOptions) {
+    const dataDir = path.resolve(options.dataDir);
+    this.hash = dataDirHash(dataDir);
+    this.docker = options.docker ?? new Dockerode();
+    const uid = process.getuid?.();
+    const gid = process.getgid?.();
+    this.ctx = {
+      hash: this.hash,
+      worktreesDir: options.worktreesDir ?? path.join(dataDir, 'worktrees'),
+      passEnv: options.passEnv ?? DEFAULT_PASS_ENV,
+      defaultNetwork: options.defaultNetwork ?? 'bridge',
+      user: options.user === null ? undefined : (options.user ?? (uid !== undefined && gid !== undefined ? `${uid}:${gid}` : undefined)),
+    };
+    this.events = new EngineEvents(this.docker, {
+      filters: { type: ['container'], event: ['die', 'destroy'], label: [`${LABEL_DATA_DIR}=${this.hash}`] },
+      pingIntervalMs: options.pingIntervalMs,
+    });
+    this.disposables.push(
+      this.events.onDidEvent((e) => void this.onEngineEvent(e)),
+      this.events.onDidConnect(({ reconnect }) => {
+        this.availabilityEmitter.fire({ available: true, reason: null });
+        if (reconnect) void this.catchUp();
+      }),
+      this.events.onDidDisconnect(({ error }) => {
+        this.availabilityEmitter.fire({ available: false, reason: unreachableReason(error) });
+      }),
+    );
+  }
+
+  async availability(): Promise<Availability> {
+    try {
+      await withTimeout(this.docker.ping(), 3000);
+      return { available: true, reason: null };
+    } catch (err) {
+      return { available: false, reason: unreachableReason(err) };
+    }
+  }
+
+  /** Starts watching the engine's events (also done by every start/adopt/listAlive). */
+  async watch(): Promise<void> {
+    try {
+      await withTimeout(this.events.start(), 5000);
+    } catch (err) {
+      throw new HiveError('BACKEND_UNAVAILABLE', unreachableReason(err));
+    }
+  }
+
+  start(spec: StartSpec): Promise<{ pid: number | null }> {
+    return this.serialized(spec.name, async () => {
+      const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv);
+      await this.watch();
+      // Whatever is left of an earlier run (crashed, or started by a host that died) goes first: one agent,
+      // one container, never two.
+      await this.removeContainersOf(spec.name);
+      let container: Dockerode.Container;
+      try {
+        container = await this.docker.createContainer(opts);
+      } catch (err) {
+        if (isNotFound(err) && /image/i.test(engineMessage(err))) throw imageNotFound(spec.image!);
+        throw toHiveError(err, `create the container of ${spec.name}`);
+      }
+      const io = await ContainerIo.attach(this.docker, container, spec.logPath).catch(async (err: unknown) => {
+        await container.remove({ force: true }).catch(() => {});
+        throw toHiveError(err, `attach to the container of ${spec.name}`);
+      });
+      // Tracked before it starts: an agent that exits at once must still be reported.
+      this.track({ agent: spec.name, id: container.id, io, logPath: spec.logPath });
+      try {
+        await container.start();
+      } catch (err) {
+        this.settled.add(container.id);
+        this.untrack(spec.name);
+        await container.remove({ force: true }).catch(() => {});
+        throw toHiveError(err, `start the container of ${spec.name}`);
+      }
+      const info = await container.inspect().catch(() => null);
+      return { pid: info?.State.Pid || null };
+    });
+  }
+
+  stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
+    return this.serialized(name, async () => {
+      const t = Math.ceil((opts.killTimeoutMs ?? 10_000) / 1000);
+      const ids = await this.containerIdsOf(name);
+      const tracked = this.tracked.get(name);
+      if (tracked && !ids.includes(tracked.id)) ids.push(tracked.id);
+      for (const id of ids) this.settled.add(id);
+      for (const id of ids) {
+        const c = this.docker.getContainer(id);
+        // Docker stop = SIGTERM, then SIGKILL after t seconds; 304 (already stopped) and 404 are fine.
+        await c.stop({ t }).catch((err: unknown) => this.tolerate(err, [304, 404, 409], `stop ${name}`));
+        await c.remove({ force: true }).catch((err: unknown) => this.tolerate(err, [404, 409], `remove ${name}`));
+      }
+      this.untrack(name);
+    });
+  }
+
+  async isAlive(name: string): Promise<boolean> {
+    const info = await this.inspect(this.tracked.get(name)?.id ?? containerName(this.hash, name));
+    return info?.State.Running ?? false;
+  }
+
+  async listAlive(): Promise<RunningAgent[]> {
+    await this.watch();
+    const list = await this.engine('list containers', () =>
+      this.docker.listContainers({ filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${this.hash}`] }) }),
+    );
+    const out: RunningAgent[] = [];
+    for (const c of list) {
+      const agent = c.Labels[LABEL_AGENT];
+      if (!agent) continue;
+      const tracked = this.tracked.get(agent);
+      const isAgent = tracked ? tracked.id === c.Id : c.Names.some((n) => bareName(n) === containerName(this.hash, agent));
+      if (!isAgent) continue;
+      const info = await this.inspect(c.Id);
+      if (info?.State.Running) out.push({ name: agent, pid: info.State.Pid || null });
+    }
+    return out;
+  }
+
+  async sendInput(name: string, text: string, opts: { enter: boolean }): Promise<number> {
+    const tracked = this.tracked.get(name);
+    const info = await this.inspect(tracked?.id ?? containerName(this.hash, name));
+    if (!info?.State.Running) throw new HiveError('AGENT_NOT_FOUND', `The container of ${name} is not running, so it cannot take input.`);
+    if (info.State.Paused) throw new HiveError('ILLEGAL_TRANSITION', `${name} is paused (asleep); wake it before sending input.`);
+    let io = tracked?.io;
+    if (!io?.open) {
+      // Adopted without a connection, or the connection dropped with the engine: attach again.
+      io = await ContainerIo.attach(this.docker, this.docker.getContainer(info.Id), tracked?.logPath ?? '/dev/null');
+      if (tracked) tracked.io = io;
+    }
+    await io.write(opts.enter ? `${text}\n` : text);
+    return 1;
+  }
+
+  adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
+    return this.serialized(agent.name, async () => {
+      await this.watch();
+      const info = await this.inspect(containerName(this.hash, agent.name));
+      if (!info) throw new HiveError('AGENT_NOT_FOUND', `No container for ${agent.name} on the Docker engine; it cannot be adopted.`);
+      const io = info.State.Running
+        ? await ContainerIo.attach(this.docker, this.docker.getContainer(info.Id), agent.logPath).catch(() => null)
+        : null;
+      const tracked = { agent: agent.name, id: info.Id, io, logPath: agent.logPath };
+      this.track(tracked);
+      // It died between listAlive and adopt: report it now, the stream will not repeat it.
+      if (!info.State.Running) this.reportExit(tracked, info.State.ExitCode, 'exit');
+    });
+  }
+
+  async pause(name: string): Promise<void> {
+    const c = await this.containerOf(name);
+    await c.pause().catch((err: unknown) => this.tolerate(err, [409], `pause ${name}`, /already paused/i));
+  }
+
+  async resume(name: string): Promise<void> {
+    const c = await this.containerOf(name);
+    await c.unpause().catch((err: unknown) => this.tolerate(err, [409], `resume ${name}`, /not paused/i));
+  }
+
+  async stats(name: string): Promise<ContainerStats> {
+    const c = await this.containerOf(name);
+    const sample = await this.engine(`read the stats of ${name}`, () => c.stats({ stream: false }));
+    return statsFromSample(sample);
+  }
+
+  /** Containers with this data dir's label whose agent the database does not know (reported, never removed). */
+  findOrphans(knownNames: Iterable<string>): Promise<Orphan[]> {
+    return this.engine('list containers', () => findOrphans(this.docker, this.hash, knownNames));
+  }
+
+  dispose(): void {
+    // Containers keep running without the host, like tmux sessions; only our connections close.
+    this.events.dispose();
+    for (const d of this.disposables) void d.dispose();
+    for (const t of this.tracked.values()) t.io?.dispose();
+    this.tracked.clear();
+  }
+
+  private async onEngineEvent(e: EngineEvent): Promise<void> {
+    const tracked = this.tracked.get(e.Actor.Attributes[LABEL_AGENT] ?? '');
+    if (!tracked || tracked.id !== e.Actor.ID || this.settled.has(tracked.id)) return;
+    if (e.Action === 'destroy') {
+      this.reportExit(tracked, null, 'removed');
+      return;
+    }
+    if (e.Action !== 'die') return;
+    const raw = Number(e.Actor.Attributes.exitCode);
+    const code = Number.isFinite(raw) ? raw : null;
+    this.settled.add(tracked.id);
+    // `docker rm -f` kills first, then removes: the container being removed (or gone) tells a removal from a crash.
+    const info = await this.inspect(tracked.id).catch(() => null);
+    const removed = info === null || info.State.Status === 'removing' || info.State.Dead;
+    this.settled.delete(tracked.id);
+    this.reportExit(tracked, code, removed ? 'removed' : 'exit', info?.State.OOMKilled ?? false);
+  }
+
+  /** After the engine came back: anything tracked that is no longer running died while we were away. */
+  private async catchUp(): Promise<void> {
+    for (const tracked of [...this.tracked.values()]) {
+      if (this.settled.has(tracked.id)) continue;
+      let info: Dockerode.ContainerInspectInfo | null;
+      try {
+        info = await this.inspect(tracked.id);
+      } catch {
+        return; // Gone again; the next reconnect catches up.
+      }
+      if (this.tracked.get(tracked.agent) !== tracked) continue;
+      if (!info) this.reportExit(tracked, null, 'removed');
+      else if (!info.State.Running) this.reportExit(tracked, info.State.ExitCode, 'server-lost');
+    }
+  }
+
+  private reportExit(tracked: Tracked, rawCode: number | null, reason: ExitInfo['reason'], oom = false): void {
+    if (this.settled.has(tracked.id)) return;
+    this.settled.add(tracked.id);
+    if (this.settled.size > 10_000) this.settled.delete(this.settled.values().next().value!);
+    const { code, signal } = oom ? { code: null, signal: 'SIGKILL' } : splitExitCode(rawCode);
+    const why = reason === 'exit' && signal ? 'killed' : reason;
+    this.exitEmitter.fire({ name: tracked.agent, code, signal, at: Date.now(), reason: why });
+  }
+
+  private track(t: Tracked): void {
+    const old = this.tracked.get(t.agent);
+    if (old && old.io !== t.io) old.io?.dispose();
+    this.tracked.set(t.agent, t);
+  }
+
+  private untrack(agent: string): void {
+    this.tracked.get(agent)?.io?.dispose();
+    this.tracked.delete(agent);
+  }
+
+  private async removeContainersOf(agent: string): Promise<void> {
+    const ids = await this.containerIdsOf(agent);
+    for (const id of ids) this.settled.add(id);
+    await Promise.all(
+      ids.map((id) =>
+        this.docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch((err: unknown) => this.tolerate(err, [404, 409], `remove the old container of ${agent}`)),
+      ),
+    );
+  }
+
+  private async containerIdsOf(agent: string): Promise<string[]> {
+    const list = await this.engine('list containers', () =>
+      this.docker.listContainers({
+        all: true,
+        filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${this.hash}`, `${LABEL_AGENT}=${agent}`] }),
+      }),
+    );
+    return list.map((c) => c.Id);
+  }
+
+  private async containerOf(name: string): Promise<Dockerode.Container> {
+    const info = await this.inspect(this.tracked.get(name)?.id ?? containerName(this.hash, name));
+    if (!info) throw new HiveError('AGENT_NOT_FOUND', `${name} has no container on the Docker engine.`);
+    return this.docker.getContainer(info.Id);
+  }
+
+  /** null when the container does not exist; BACKEND_UNAVAILABLE when the engine does not answer. */
+  private async inspect(idOrName: string): Promise<Dockerode.ContainerInspectInfo | null> {
+    try {
+      return await withTimeout(this.docker.getContainer(idOrName).inspect(), 10_000);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw toHiveError(err, `inspect ${idOrName}`);
+    }
+  }
+
+  private async engine<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toHiveError(err, what);
+    }
+  }
+
+  private tolerate(err: unknown, statuses: number[], what: string, pattern?: RegExp): void {
+    const status = (err as { statusCode?: number } | null)?.statusCode;
+    if (status !== undefined && statuses.includes(status) && (!pattern || pattern.test(engineMessage(err)))) return;
+    if (isConnectionError(err)) throw new HiveError('BACKEND_UNAVAILABLE', unreachableReason(err));
+    throw toHiveError(err, what);
+  }
+
+  /** One operation at a time per agent: a restart racing a stop must not leave two containers. */
+  private serialized<T>(agent: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(agent) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => {});
+    this.locks.set(agent, settled);
+    void settled.then(() => {
+      if (this.locks.get(agent) === settled) this.locks.delete(agent);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,163 @@
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { HiveError } from '../../../../shared/errors.js';
+import { agentNameProblem } from '../../../../shared/names.js';
+import type { StartSpec } from '../backend.js';
+import { LABEL_AGENT, LABEL_DATA_DIR } from './docker-labels.js';
+
+/** Where the worktree appears inside every agent container (and its working dir). */
+export const WORKSPACE = '/workspace';
+/** Name the container uses for the host when it is not on the host network (Docker ≥ 20.10 `host-gateway`). */
+export const HOST_ALIAS = 'host.docker.internal';
+
+// Docker refuses less than 6 MB; more than 1 TiB is a typo, not a limit.
+export const MEMORY_MB_RANGE = { min: 6, max: 1_048_576 } as const;
+// The engine works in 1/100 CPU steps; it also refuses more CPUs than the machine has and says so.
+export const CPUS_RANGE = { min: 0.01, max: 1024 } as const;
+// A network name (bridge, host, none, or a user network). `container:<id>` would join another container's
+// namespaces — possibly one that is not ours — so it is refused.
+const NETWORK_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export interface ContainerSpecContext {
+  hash: string;
+  /** Only worktrees under this directory may be bind-mounted. */
+  worktreesDir: string;
+  /** Host environment variables passed through besides HIVE_* (API keys the agent CLI needs). */
+  passEnv: readonly string[];
+  defaultNetwork: string;
+  /** `uid:gid` the agent runs as, so files it writes in the worktree belong to the user. */
+  user: string | undefined;
+}
+
+export interface Limits {
+  nanoCpus: number | undefined;
+  memoryBytes: number | undefined;
+  network: string;
+}
+
+export function validateLimits(limits: StartSpec['limits'], defaultNetwork: string): Limits {
+  const cpus = limits?.cpus;
+  if (cpus !== undefined && !(Number.isFinite(cpus) && cpus >= CPUS_RANGE.min && cpus <= CPUS_RANGE.max)) {
+    throw new HiveError('INVALID_INPUT', `CPU limit ${cpus} is out of range: use ${CPUS_RANGE.min} to the number of CPUs of the Docker host.`);
+  }
+  const mb = limits?.memoryMb;
+  if (mb !== undefined && !(Number.isInteger(mb) && mb >= MEMORY_MB_RANGE.min && mb <= MEMORY_MB_RANGE.max)) {
+    throw new HiveError('INVALID_INPUT', `Memory limit ${mb} MB is out of range: use a whole number from ${MEMORY_MB_RANGE.min} to ${MEMORY_MB_RANGE.max} MB.`);
+  }
+  const network = limits?.network ?? defaultNetwork;
+  if (!NETWORK_PATTERN.test(network)) {
+    throw new HiveError('INVALID_INPUT', `Network ${JSON.stringify(network)} is not allowed: use bridge, host, none or the name of a Docker network.`);
+  }
+  return {
+    nanoCpus: cpus === undefined ? undefined : Math.round(cpus * 1e9),
+    memoryBytes: mb === undefined ? undefined : mb * 1024 * 1024,
+    network,
+  };
+}
+
+/** The worktree must be a real directory inside the data dir's worktrees: never mount an arbitrary host path. */
+export function checkedWorktree(cwd: string, worktreesDir: string): string {
+  let real: string;
+  let root: string;
+  try {
+    real = realpathSync(cwd);
+  } catch {
+    throw new HiveError('INVALID_INPUT', `The worktree ${cwd} does not exist, so it cannot be mounted into the container.`);
+  }
+  try {
+    root = realpathSync(worktreesDir);
+  } catch {
+    throw new HiveError('INVALID_INPUT', `The worktrees directory ${worktreesDir} does not exist; only worktrees under it can be mounted.`);
+  }
+  const rel = path.relative(root, real);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new HiveError(
+      'INVALID_INPUT',
+      `Refusing to mount ${cwd} into a container: only worktrees under ${worktreesDir} may be mounted.`,
+    );
+  }
+  return real;
+}
+
+/**
+ * The agents reach the API at HIVE_URL. On the host network loopback is the host's; on a bridge (or a
+ * user network) loopback is the container's own, so loopback hosts become `host.docker.internal`, which
+ * `ExtraHosts: host-gateway` maps to the bridge gateway. The API must then listen on that gateway address
+ * too (see `bridgeGateway`).
+ */
+export function containerHiveUrl(url: string, network: string): string {
+  if (network === 'host' || network === 'none') return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  if (!['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(u.hostname)) return url;
+  u.hostname = HOST_ALIAS;
+  const out = u.toString();
+  return !url.endsWith('/') && u.pathname === '/' && out.endsWith('/') ? out.slice(0, -1) : out;
+}
+
+export function containerEnv(env: Record<string, string>, ctx: ContainerSpecContext, network: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith('HIVE_') && !ctx.passEnv.includes(k)) continue;
+    out.push(`${k}=${k === 'HIVE_URL' ? containerHiveUrl(v, network) : v}`);
+  }
+  for (const k of ctx.passEnv) {
+    const v = process.env[k];
+    if (v !== undefined && !(k in env)) out.push(`${k}=${v}`);
+  }
+  return out;
+}
+
+/**
+ * Create options for the container of one agent. `cmd` is the exact argv: the image's ENTRYPOINT is
+ * cleared so the argv means the same thing as on the other backends.
+ */
+export function createOptions(
+  spec: StartSpec,
+  ctx: ContainerSpecContext,
+  name: string,
+  cmd: string[],
+): Dockerode.ContainerCreateOptions {
+  const problem = agentNameProblem(spec.name);
+  if (problem) throw new HiveError('INVALID_NAME', problem);
+  if (!spec.image) {
+    throw new HiveError('INVALID_INPUT', 'The docker backend needs an image: pass --image IMAGE (see docker/README.md to build one).');
+  }
+  const limits = validateLimits(spec.limits, ctx.defaultNetwork);
+  const worktree = checkedWorktree(spec.cwd, ctx.worktreesDir);
+  const bridged = limits.network !== 'host' && limits.network !== 'none';
+  return {
+    name,
+    Image: spec.image,
+    Entrypoint: [],
+    Cmd: cmd,
+    Env: containerEnv(spec.env, ctx, limits.network),
+    WorkingDir: WORKSPACE,
+    User: ctx.user,
+    Labels: { [LABEL_AGENT]: spec.name, [LABEL_DATA_DIR]: ctx.hash },
+    Tty: false,
+    OpenStdin: true,
+    StdinOnce: false,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    HostConfig: {
+      Binds: [`${worktree}:${WORKSPACE}:rw`],
+      NanoCpus: limits.nanoCpus,
+      Memory: limits.memoryBytes,
+      // Swap beyond the limit would make the memory limit meaningless.
+      MemorySwap: limits.memoryBytes,
+      NetworkMode: limits.network,
+      ExtraHosts: bridged ? [`${HOST_ALIAS}:host-gateway`] : undefined,
+      // The watchdog owns restarts; Docker restarting on its own would race it.
+      RestartPolicy: { Name: 'no' },
+      // docker-init as PID 1 forwards SIGTERM to `sh -c` commands (which ignore it as PID 1) and reaps zombies.
+      Init: true,
+    },
+  };
+}
