@@ -1,0 +1,229 @@
+import type { Grammars, SyntaxNode, Tree } from './grammars.js';
+import { isCommutativeMember, isContainer, memberIdentity, membersOf } from './members.js';
+import type { HunkInput, Strategy, StrategyOutcome } from './strategy.js';
+import { joinLines, splitLines } from './text-lines.js';
+
+interface View {
+  text: string;
+  root: SyntaxNode;
+  container: SyntaxNode;
+  members: SyntaxNode[];
+}
+
+interface Block {
+  /** Index of the base member this block follows; -1 when it comes before every base member. */
+  anchor: number;
+  members: SyntaxNode[];
+  text: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * Both sides only inserted distinct members into the same unordered container (imports, object/class/
+ * interface/enum members, union members, array entries, JSON keys), checked on real syntax trees. Each
+ * side's inserted run is kept verbatim with its separators; ours' runs come first at a shared spot.
+ */
+export class CommutativeStrategy implements Strategy {
+  readonly name = 'commutative-insertions';
+
+  constructor(private readonly grammars: Grammars) {}
+
+  async apply(h: HunkInput): Promise<StrategyOutcome | null> {
+    if (!h.lang) return null;
+    const parser = await this.grammars.parser(h.lang);
+    const texts = [h.base, h.ours, h.theirs].map((side) => h.prefix + joinLines(side) + h.suffix);
+    const trees: Tree[] = [];
+    try {
+      const views: View[] = [];
+      const [cp, cs] = commonEnds(texts as [string, string, string]);
+      for (const text of texts) {
+        const tree = parser.parse(text);
+        trees.push(tree);
+        const container = findContainer(h, tree.rootNode, text, cp, text.length - cs);
+        if (!container || container.hasError) return null;
+        views.push({ text, root: tree.rootNode, container, members: membersOf(container) });
+      }
+      const [base, ours, theirs] = views as [View, View, View];
+      for (const v of [ours, theirs]) {
+        if (v.container.type !== base.container.type || v.container.startIndex !== base.container.startIndex) return null;
+        if (v.text.length - v.container.endIndex !== base.text.length - base.container.endIndex) return null;
+      }
+      if (base.members.length === 0) return null;
+      const ob = blocksOf(base, ours);
+      const tb = blocksOf(base, theirs);
+      if (!ob || !tb || ob.length === 0 || tb.length === 0) return null;
+      const added = [...ob, ...tb].flatMap((b) => b.members);
+      if (added.some((m) => m.hasError || !isCommutativeMember(base.container, m))) return null;
+
+      // Same key on both sides: identical text is one addition made twice, different text is a real conflict.
+      const oursAdded = new Map<string, string>();
+      for (const m of ob.flatMap((b) => b.members)) for (const id of memberIdentity(m)) oursAdded.set(id, norm(m.text));
+      const keep: Block[] = [];
+      for (const b of tb) {
+        let dup = 0;
+        for (const m of b.members) {
+          const ids = memberIdentity(m);
+          const clash = ids.find((id) => oursAdded.has(id));
+          if (clash === undefined) continue;
+          if (oursAdded.get(clash) !== norm(m.text)) {
+            return { kind: 'escalate', reason: `both sides added ${describe(clash)} with different content` };
+          }
+          dup++;
+        }
+        if (dup === 0) keep.push(b);
+        else if (dup < b.members.length) return null;
+      }
+
+      let result = ours.text;
+      const inserts = keep.map((b) => ({ at: insertPosition(base, ours, b), text: b.text }));
+      if (inserts.some((i) => i.at < 0)) return null;
+      inserts.sort((a, b) => b.at - a.at);
+      for (const ins of inserts) result = result.slice(0, ins.at) + ins.text + result.slice(ins.at);
+      if (!result.startsWith(h.prefix) || !result.endsWith(h.suffix) || result.length < h.prefix.length + h.suffix.length) return null;
+      const lines = splitLines(result.slice(h.prefix.length, result.length - h.suffix.length));
+      const what = containerName(base.container);
+      const oursNames = ob.flatMap((b) => b.members).map(short).join(', ');
+      const theirsNames = keep.flatMap((b) => b.members).map(short).join(', ');
+      return {
+        kind: 'resolved',
+        lines,
+        reason: keep.length === 0
+          ? `both sides added the same ${what} members (${oursNames}); kept one copy`
+          : `both sides only added distinct ${what} members (ours: ${oursNames}; theirs: ${theirsNames}); kept both, ours first`,
+      };
+    } finally {
+      for (const t of trees) t.delete();
+    }
+  }
+}
+
+function norm(s: string): string {
+  return s.replace(/\s+/g, ' ').replace(/[,;]\s*$/, '').trim();
+}
+
+function describe(id: string): string {
+  const [kind, ...rest] = id.split(':');
+  const name = rest.join(':');
+  return kind === 'text' ? `the entry ${JSON.stringify(name)}` : `${kind} ${JSON.stringify(name)}`;
+}
+
+function short(m: SyntaxNode): string {
+  const id = memberIdentity(m)[0]!;
+  const s = id.slice(id.indexOf(':') + 1);
+  return s.length > 40 ? `${s.slice(0, 37)}…` : s;
+}
+
+function containerName(c: SyntaxNode): string {
+  return (
+    {
+      program: 'top-level',
+      module: 'top-level',
+      named_imports: 'named-import',
+      object: 'object',
+      class_body: 'class',
+      interface_body: 'interface',
+      object_type: 'type',
+      enum_body: 'enum',
+      union_type: 'union',
+      array: 'array',
+      block: 'class',
+      import_from_statement: 'import',
+      dictionary: 'dict',
+      list: 'list',
+      set: 'set',
+    } as Record<string, string>
+  )[c.type] ?? c.type;
+}
+
+/** Longest prefix all three texts share, and longest suffix that does not overlap it. */
+function commonEnds(t: [string, string, string]): [number, number] {
+  const min = Math.min(t[0].length, t[1].length, t[2].length);
+  let p = 0;
+  while (p < min && t[0][p] === t[1][p] && t[0][p] === t[2][p]) p++;
+  let s = 0;
+  while (s < min - p && t[0][t[0].length - 1 - s] === t[1][t[1].length - 1 - s] && t[0][t[0].length - 1 - s] === t[2][t[2].length - 1 - s]) s++;
+  return [p, s];
+}
+
+/**
+ * The innermost unordered container that holds the whole changed region (whitespace trimmed). A
+ * zero-width change (base side of an insertion) belongs to the container it touches from inside.
+ */
+function findContainer(h: HunkInput, root: SyntaxNode, text: string, start: number, end: number): SyntaxNode | null {
+  let s = start;
+  let e = end;
+  while (s < e && /\s/.test(text[s]!)) s++;
+  while (e > s && /\s/.test(text[e - 1]!)) e--;
+  if (s === e) {
+    while (s > 0 && /\s/.test(text[s - 1]!)) s--;
+    e = s;
+  }
+  let node: SyntaxNode | null = s === e ? root.descendantForIndex(Math.max(0, s - 1), Math.max(0, s - 1)) : root.descendantForIndex(s, e - 1);
+  while (node) {
+    if (isContainer(h.lang!, node) && node.startIndex <= s && node.endIndex >= e) {
+      if (s < e || node.startIndex < s || node.parent === null) return node;
+    }
+    node = node.parent;
+  }
+  return null;
+}
+
+/** A side's inserted runs relative to base, or null when it did anything but insert. */
+function blocksOf(base: View, side: View): Block[] | null {
+  const blocks: Block[] = [];
+  let bi = 0;
+  let run: SyntaxNode[] = [];
+  let runAnchor = -1;
+  const closeRun = (nextIdx: number) => {
+    if (run.length === 0) return true;
+    const prev = nextIdx - run.length - 1;
+    const next = side.members[nextIdx];
+    if (runAnchor >= 0) {
+      const from = side.members[prev]!.endIndex;
+      const to = run[run.length - 1]!.endIndex;
+      blocks.push({ anchor: runAnchor, members: run, text: side.text.slice(from, to), from, to });
+    } else {
+      if (!next) return false;
+      const from = run[0]!.startIndex;
+      const to = next.startIndex;
+      blocks.push({ anchor: -1, members: run, text: side.text.slice(from, to), from, to });
+    }
+    run = [];
+    return true;
+  };
+  for (let i = 0; i < side.members.length; i++) {
+    const m = side.members[i]!;
+    if (bi < base.members.length && m.text === base.members[bi]!.text) {
+      if (!closeRun(i)) return null;
+      runAnchor = bi;
+      bi++;
+    } else {
+      run.push(m);
+    }
+  }
+  if (!closeRun(side.members.length)) return null;
+  if (bi !== base.members.length) return null;
+  // Removing the inserted runs must give base back exactly: the side changed nothing else.
+  let rest = side.text;
+  for (const b of [...blocks].sort((x, y) => y.from - x.from)) rest = rest.slice(0, b.from) + rest.slice(b.to);
+  return rest === base.text ? blocks : null;
+}
+
+/** Where a theirs block goes in ours: after ours' own insertions that follow the same base member. */
+function insertPosition(base: View, ours: View, b: Block): number {
+  const baseTexts = base.members.map((m) => m.text);
+  // Ours matched base members in order, so the k-th matched member of ours is base member k.
+  const matched: number[] = [];
+  let bi = 0;
+  for (let i = 0; i < ours.members.length; i++) {
+    if (bi < baseTexts.length && ours.members[i]!.text === baseTexts[bi]) {
+      matched.push(i);
+      bi++;
+    }
+  }
+  if (b.anchor < 0) return ours.members[matched[0]!]!.startIndex;
+  const next = matched[b.anchor + 1];
+  const lastBefore = next === undefined ? ours.members.length - 1 : next - 1;
+  return ours.members[lastBefore]!.endIndex;
+}

@@ -1,0 +1,245 @@
+import type { LanguageId, SyntaxNode } from './grammars.js';
+
+/**
+ * What counts as an unordered container per grammar, and how its members are named. The commutative
+ * strategy and the verification gate share this one table so they agree on what a "member" is.
+ */
+const CONTAINERS: Record<LanguageId, Set<string>> = {
+  typescript: new Set(['program', 'named_imports', 'object', 'class_body', 'interface_body', 'object_type', 'enum_body', 'union_type', 'array']),
+  tsx: new Set(['program', 'named_imports', 'object', 'class_body', 'interface_body', 'object_type', 'enum_body', 'union_type', 'array']),
+  javascript: new Set(['program', 'named_imports', 'object', 'class_body', 'array']),
+  python: new Set(['module', 'block', 'import_from_statement', 'dictionary', 'list', 'set']),
+  json: new Set(['object', 'array']),
+};
+
+/** Top-level statements that may be reordered freely relative to other inserted ones (declarations, imports). */
+const TOP_LEVEL_MEMBERS = new Set([
+  'import_statement',
+  'import_from_statement',
+  'function_declaration',
+  'generator_function_declaration',
+  'class_declaration',
+  'abstract_class_declaration',
+  'interface_declaration',
+  'type_alias_declaration',
+  'enum_declaration',
+  'lexical_declaration',
+  'export_statement',
+  'function_definition',
+  'class_definition',
+  'decorated_definition',
+  'comment',
+]);
+
+const STATEMENT_CONTAINERS = new Set(['program', 'module', 'block', 'class_body']);
+
+export function isContainer(lang: LanguageId, node: SyntaxNode): boolean {
+  if (!CONTAINERS[lang].has(node.type)) return false;
+  // A nested union is part of the outer one; a Python block is unordered only as a class body.
+  if (node.type === 'union_type' && node.parent?.type === 'union_type') return false;
+  if (node.type === 'block') return node.parent?.type === 'class_definition';
+  return true;
+}
+
+/** Whether a member of this container may be inserted by the commutative strategy. */
+export function isCommutativeMember(container: SyntaxNode, member: SyntaxNode): boolean {
+  if (container.type === 'program' || container.type === 'module') {
+    if (member.type === 'expression_statement') return isPythonAssignment(member);
+    return TOP_LEVEL_MEMBERS.has(member.type);
+  }
+  if (container.type === 'block') {
+    return ['function_definition', 'decorated_definition', 'comment', 'class_definition'].includes(member.type) || isPythonAssignment(member);
+  }
+  return true;
+}
+
+function isPythonAssignment(n: SyntaxNode): boolean {
+  const a = n.namedChildren[0];
+  return n.type === 'expression_statement' && a?.type === 'assignment' && a.childForFieldName('left')?.type === 'identifier';
+}
+
+/** The members of a container, in source order (nested unions flattened). */
+export function membersOf(container: SyntaxNode): SyntaxNode[] {
+  if (container.type === 'union_type') {
+    const out: SyntaxNode[] = [];
+    const walk = (n: SyntaxNode) => {
+      for (const c of n.namedChildren) {
+        if (c.type === 'union_type') walk(c);
+        else out.push(c);
+      }
+    };
+    walk(container);
+    return out;
+  }
+  if (container.type === 'import_from_statement') {
+    const out: SyntaxNode[] = [];
+    for (let i = 0; i < container.childCount; i++) {
+      if (container.fieldNameForChild(i) === 'name') out.push(container.child(i)!);
+    }
+    return out;
+  }
+  return container.namedChildren.filter((c) => c.type !== 'ERROR');
+}
+
+function unquote(s: string): string {
+  return s.replace(/^(['"`])(.*)\1$/s, '$2');
+}
+
+function nameOf(n: SyntaxNode | null | undefined): string | null {
+  if (!n) return null;
+  return n.childForFieldName('name')?.text ?? null;
+}
+
+/** The names a member binds or the keys it defines; an empty list means "compare by text". */
+export function memberKeys(member: SyntaxNode): string[] {
+  switch (member.type) {
+    case 'import_statement':
+      return importBindingsOf(member).map((b) => `import:${b}`).concat(member.namedChildren.some((c) => c.type === 'import_clause') ? [] : [`import-src:${member.text}`]);
+    case 'import_from_statement':
+      return importBindingsOf(member).map((b) => `import:${b}`);
+    case 'import_specifier':
+    case 'aliased_import':
+    case 'dotted_name':
+      return [`import:${bindingOfSpecifier(member)}`];
+    case 'pair': {
+      const k = member.childForFieldName('key');
+      return k ? [`key:${unquote(k.text)}`] : [];
+    }
+    case 'shorthand_property_identifier':
+      return [`key:${member.text}`];
+    case 'method_definition':
+    case 'method_signature':
+    case 'abstract_method_signature': {
+      const first = member.child(0)?.text;
+      const acc = first === 'get' || first === 'set' || first === 'static' ? `${first} ` : '';
+      return [`member:${acc}${nameOf(member) ?? member.text}`];
+    }
+    case 'public_field_definition':
+    case 'field_definition':
+    case 'property_signature': {
+      const prop = nameOf(member) ?? member.childForFieldName('property')?.text;
+      return prop ? [`member:${prop}`] : [];
+    }
+    case 'enum_assignment':
+      return [`member:${nameOf(member)}`];
+    case 'property_identifier':
+      return [`member:${member.text}`];
+    case 'function_declaration':
+    case 'generator_function_declaration':
+    case 'class_declaration':
+    case 'abstract_class_declaration':
+    case 'interface_declaration':
+    case 'type_alias_declaration':
+    case 'enum_declaration':
+    case 'function_definition':
+    case 'class_definition':
+      return [`decl:${nameOf(member)}`];
+    case 'decorated_definition':
+      return [`decl:${nameOf(member.childForFieldName('definition'))}`];
+    case 'lexical_declaration':
+    case 'variable_declaration':
+      return member.namedChildren.filter((c) => c.type === 'variable_declarator').map((d) => `decl:${d.childForFieldName('name')?.text}`);
+    case 'export_statement': {
+      const decl = member.childForFieldName('declaration');
+      if (decl) return memberKeys(decl);
+      if (member.children.some((c) => c.type === 'default')) return ['decl:default'];
+      return [];
+    }
+    case 'expression_statement': {
+      const a = member.namedChildren[0];
+      if (a?.type === 'assignment') return [`decl:${a.childForFieldName('left')?.text}`];
+      return [];
+    }
+    default:
+      return [];
+  }
+}
+
+function bindingOfSpecifier(n: SyntaxNode): string {
+  if (n.type === 'import_specifier') return (n.childForFieldName('alias') ?? n.childForFieldName('name'))?.text ?? n.text;
+  if (n.type === 'aliased_import') return n.childForFieldName('alias')?.text ?? n.text;
+  return n.text;
+}
+
+/** Local names an import statement introduces (JS/TS and Python). */
+export function importBindingsOf(stmt: SyntaxNode): string[] {
+  const out: string[] = [];
+  if (stmt.type === 'import_statement' && stmt.childForFieldName('source')) {
+    const clause = stmt.namedChildren.find((c) => c.type === 'import_clause');
+    for (const c of clause?.namedChildren ?? []) {
+      if (c.type === 'identifier') out.push(c.text);
+      else if (c.type === 'namespace_import') out.push(c.namedChildren[0]?.text ?? c.text);
+      else if (c.type === 'named_imports') for (const s of c.namedChildren) if (s.type === 'import_specifier') out.push(bindingOfSpecifier(s));
+    }
+    return out;
+  }
+  // Python: `import a.b` binds `a`; `import a as b` binds b; `from x import a as b` binds b.
+  const fromStmt = stmt.type === 'import_from_statement';
+  for (let i = 0; i < stmt.childCount; i++) {
+    if (stmt.fieldNameForChild(i) !== 'name') continue;
+    const c = stmt.child(i)!;
+    if (c.type === 'aliased_import') out.push(bindingOfSpecifier(c));
+    else out.push(fromStmt ? c.text : c.text.split('.')[0]!);
+  }
+  return out;
+}
+
+/** A member's identity: its keys, else its normalized text (array entries, union members, comments). */
+export function memberIdentity(member: SyntaxNode): string[] {
+  const keys = memberKeys(member);
+  return keys.length > 0 ? keys : [`text:${member.text.replace(/\s+/g, ' ')}`];
+}
+
+/**
+ * Every symbol a file defines: container members with the path of their enclosing members, so
+ * `key:a/key:b` is the nested key `a.b`. The gate demands that each side's additions survive.
+ */
+export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, number> {
+  const out = new Map<string, number>();
+  const visit = (node: SyntaxNode, prefix: string) => {
+    if (isContainer(lang, node)) {
+      const statements = STATEMENT_CONTAINERS.has(node.type);
+      for (const m of membersOf(node)) {
+        if (m.type === 'comment') continue;
+        const keys = memberKeys(m);
+        // Entries known only by their text (array items, statements) are not symbols themselves, and
+        // what they contain is pooled under a neutral path, so editing one does not "drop" its contents.
+        if (keys.length === 0) {
+          if (!statements) {
+            const sym = `${prefix}text:${m.text.replace(/\s+/g, ' ')}`;
+            out.set(sym, (out.get(sym) ?? 0) + 1);
+          }
+          visit(m, `${prefix}[]/`);
+          continue;
+        }
+        for (const sym of keys.map((k) => prefix + k)) {
+          out.set(sym, (out.get(sym) ?? 0) + 1);
+          visit(m, `${sym}/`);
+        }
+      }
+      return;
+    }
+    for (const c of node.namedChildren) visit(c, prefix);
+  };
+  visit(root, '');
+  return out;
+}
+
+/** Names imported anywhere in the file. */
+export function importedNames(root: SyntaxNode): Set<string> {
+  const out = new Set<string>();
+  for (const s of root.descendantsOfType(['import_statement', 'import_from_statement'])) for (const b of importBindingsOf(s)) out.add(b);
+  return out;
+}
+
+/** Identifiers referenced outside import statements. */
+export function usedIdentifiers(root: SyntaxNode): Set<string> {
+  const out = new Set<string>();
+  const walk = (n: SyntaxNode) => {
+    if (n.type === 'import_statement' || n.type === 'import_from_statement') return;
+    if (n.type === 'identifier' || n.type === 'type_identifier' || n.type === 'shorthand_property_identifier') out.add(n.text);
+    for (const c of n.namedChildren) walk(c);
+  };
+  walk(root);
+  return out;
+}

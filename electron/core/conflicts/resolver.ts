@@ -1,0 +1,222 @@
+import { CommutativeStrategy } from './commutative-strategy.js';
+import { Grammars, languageForPath } from './grammars.js';
+import { fingerprintHunk, LearnedStrategy, type LearnedResolutions } from './learned-resolutions.js';
+import { LlmStrategy, type LlmProvider } from './llm-provider.js';
+import { MergeFile, type Segment } from './merge-file.js';
+import { adjacentStrategy, identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
+import type { HunkInput, Strategy } from './strategy.js';
+import { joinLines } from './text-lines.js';
+import { VerificationGate } from './verification-gate.js';
+
+export interface Attempt {
+  strategy: string;
+  result: 'resolved' | 'not-applicable' | 'escalate';
+  reason: string;
+}
+
+export interface HunkResult {
+  index: number;
+  base: string;
+  ours: string;
+  theirs: string;
+  fingerprint: string;
+  status: 'resolved' | 'escalated';
+  strategy: string | null;
+  reason: string;
+  resolution: string | null;
+  attempts: Attempt[];
+}
+
+export interface FileResolution {
+  path: string;
+  status: 'clean' | 'resolved' | 'escalated';
+  /** The text to write when clean or resolved. */
+  merged: string | null;
+  /** git's output with conflict markers (diff3 style), for people and the review screen. */
+  withMarkers: string;
+  reason: string;
+  hunks: HunkResult[];
+  gate: string[];
+  /** The model's full-file proposal when one exists but was not applied. */
+  proposal: string | null;
+}
+
+export interface FileInput {
+  path: string;
+  /** null = the file does not exist on that side. */
+  base: string | null;
+  ours: string | null;
+  theirs: string | null;
+}
+
+export interface ResolverOptions {
+  learned?: LearnedResolutions | null;
+  llm?: LlmProvider | null;
+  grammars?: Grammars;
+  mergeFile?: MergeFile;
+  /** Strategy names to leave out (the benchmark's per-strategy runs). */
+  disable?: string[];
+}
+
+/**
+ * The resolver pipeline as a library: three texts in, per-hunk results out. Cheapest strategy first;
+ * every answer carries its strategy and reason; the file is resolved only when every hunk is and the
+ * verification gate accepts the result. Anything uncertain is escalated, never guessed.
+ */
+export class Resolver {
+  readonly grammars: Grammars;
+  private readonly mergeFile: MergeFile;
+  private readonly gate: VerificationGate;
+  private readonly strategies: Strategy[];
+  private readonly llm: Strategy | null;
+  private readonly ownsParts: boolean;
+
+  constructor(opts: ResolverOptions = {}) {
+    this.ownsParts = !opts.grammars;
+    this.grammars = opts.grammars ?? new Grammars();
+    this.mergeFile = opts.mergeFile ?? new MergeFile();
+    this.gate = new VerificationGate(this.grammars);
+    const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, adjacentStrategy, new CommutativeStrategy(this.grammars)];
+    if (opts.learned) all.push(new LearnedStrategy(opts.learned));
+    this.strategies = all.filter((s) => !opts.disable?.includes(s.name));
+    this.llm = opts.llm ? new LlmStrategy(opts.llm) : null;
+  }
+
+  async resolveFile(input: FileInput): Promise<FileResolution> {
+    const { path } = input;
+    if (input.base !== null && (input.ours === null) !== (input.theirs === null)) {
+      const [gone, kept] = input.ours === null ? ['ours', 'theirs'] : ['theirs', 'ours'];
+      const changed = (input.ours ?? input.theirs) !== input.base;
+      if (changed) return escalatedWhole(input, `${gone} deleted the file while ${kept} modified it`);
+      return { path, status: 'clean', merged: null, withMarkers: '', reason: `${gone} deleted the file; ${kept} left it unchanged`, hunks: [], gate: [], proposal: null };
+    }
+    if (input.ours === null && input.theirs === null) {
+      return { path, status: 'clean', merged: null, withMarkers: '', reason: 'both sides deleted the file', hunks: [], gate: [], proposal: null };
+    }
+    const base = input.base ?? '';
+    const ours = input.ours ?? '';
+    const theirs = input.theirs ?? '';
+    const merged = await this.mergeFile.merge(base, ours, theirs);
+    const withMarkers = renderMarkers(merged.segments, merged.trailingNewline);
+    const lang = languageForPath(path);
+    const segs = merged.segments;
+    const resolutions: (string[] | null)[] = segs.map(() => null);
+    const hunks: HunkResult[] = [];
+    let usedLlm = false;
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i]!;
+      if (seg.kind !== 'conflict') continue;
+      const h: HunkInput = {
+        path,
+        lang,
+        base: seg.base,
+        ours: seg.ours,
+        theirs: seg.theirs,
+        prefix: joinLines(segs.slice(0, i).flatMap((s, j) => (s.kind === 'stable' ? s.lines : (resolutions[j] ?? s.ours)))),
+        suffix: joinLines(segs.slice(i + 1).flatMap((s) => (s.kind === 'stable' ? s.lines : s.ours))),
+      };
+      const result = await this.resolveHunk(h, hunks.length);
+      if (result.strategy?.startsWith('llm:')) usedLlm = true;
+      if (result.status === 'resolved') resolutions[i] = splitKeep(result.resolution!);
+      hunks.push(result);
+    }
+    const assemble = () => finish(joinLines(segs.flatMap((s, j) => (s.kind === 'stable' ? s.lines : (resolutions[j] ?? [])))), merged.trailingNewline);
+    if (hunks.length === 0) {
+      return { path, status: 'clean', merged: assemble(), withMarkers, reason: 'git merges this file cleanly', hunks, gate: [], proposal: null };
+    }
+    const open = hunks.filter((h) => h.status === 'escalated');
+    if (open.length > 0) {
+      return { path, status: 'escalated', merged: null, withMarkers, reason: open.map((h) => `hunk ${h.index + 1}: ${h.reason}`).join('; '), hunks, gate: [], proposal: null };
+    }
+    const text = assemble();
+    const verdict = await this.gate.check({ path, lang, base, ours, theirs, merged: text });
+    if (!verdict.ok) {
+      for (const h of hunks) h.attempts.push({ strategy: 'gate', result: 'escalate', reason: verdict.reason });
+      return {
+        path,
+        status: 'escalated',
+        merged: null,
+        withMarkers,
+        reason: `verification failed: ${verdict.reason}`,
+        hunks: hunks.map((h) => ({ ...h, status: 'escalated' })),
+        gate: [],
+        proposal: usedLlm ? text : null,
+      };
+    }
+    const names = [...new Set(hunks.map((h) => h.strategy))].join(', ');
+    return { path, status: 'resolved', merged: text, withMarkers, reason: `all ${hunks.length} hunk(s) resolved (${names})`, hunks, gate: verdict.checks, proposal: null };
+  }
+
+  private async resolveHunk(h: HunkInput, index: number): Promise<HunkResult> {
+    const attempts: Attempt[] = [];
+    const out: HunkResult = {
+      index,
+      base: joinLines(h.base),
+      ours: joinLines(h.ours),
+      theirs: joinLines(h.theirs),
+      fingerprint: fingerprintHunk(h.base, h.ours, h.theirs),
+      status: 'escalated',
+      strategy: null,
+      reason: '',
+      resolution: null,
+      attempts,
+    };
+    let hardStop: string | null = null;
+    const chain = this.llm ? [...this.strategies, this.llm] : this.strategies;
+    for (const s of chain) {
+      // After a definite "do not merge", only a person's earlier answer may still apply.
+      if (hardStop && s.name !== 'learned') continue;
+      const r = await s.apply(h);
+      if (!r) {
+        attempts.push({ strategy: s.name, result: 'not-applicable', reason: '' });
+        continue;
+      }
+      attempts.push({ strategy: s.name, result: r.kind, reason: r.reason });
+      if (r.kind === 'escalate') {
+        hardStop ??= r.reason;
+        continue;
+      }
+      return { ...out, status: 'resolved', strategy: s.name, reason: r.reason, resolution: joinLines(r.lines) };
+    }
+    out.reason = hardStop ?? 'no strategy could prove a safe resolution';
+    return out;
+  }
+
+  dispose(): void {
+    this.mergeFile.dispose();
+    if (this.ownsParts) this.grammars.dispose();
+  }
+}
+
+function splitKeep(text: string): string[] {
+  return text === '' ? [] : [text];
+}
+
+function finish(text: string, trailingNewline: boolean): string {
+  return !trailingNewline && text.endsWith('\n') ? text.slice(0, -1) : text;
+}
+
+export function renderMarkers(segments: Segment[], trailingNewline = true): string {
+  const out: string[] = [];
+  for (const s of segments) {
+    if (s.kind === 'stable') out.push(...s.lines);
+    else out.push('<<<<<<< ours\n', ...s.ours, '||||||| base\n', ...s.base, '=======\n', ...s.theirs, '>>>>>>> theirs\n');
+  }
+  return finish(out.join(''), trailingNewline);
+}
+
+function escalatedWhole(input: FileInput, reason: string): FileResolution {
+  const h: HunkResult = {
+    index: 0,
+    base: input.base ?? '',
+    ours: input.ours ?? '',
+    theirs: input.theirs ?? '',
+    fingerprint: fingerprintHunk([input.base ?? ''], [input.ours ?? ''], [input.theirs ?? '']),
+    status: 'escalated',
+    strategy: null,
+    reason,
+    resolution: null,
+    attempts: [{ strategy: 'file', result: 'escalate', reason }],
+  };
+  return { path: input.path, status: 'escalated', merged: null, withMarkers: '', reason, hunks: [h], gate: [], proposal: null };
+}

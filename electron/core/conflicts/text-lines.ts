@@ -1,0 +1,64 @@
+/** Splits text into lines that keep their terminators, so joining them gives the text back byte for byte. */
+export function splitLines(text: string): string[] {
+  if (text.length === 0) return [];
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      out.push(text.slice(start, i + 1));
+      start = i + 1;
+    }
+  }
+  if (start < text.length) out.push(text.slice(start));
+  return out;
+}
+
+export function joinLines(lines: readonly string[]): string {
+  return lines.join('');
+}
+
+/** CRLF → LF: line-ending-only differences vanish. */
+export function normalizeEol(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
+}
+
+/** Line endings, trailing spaces and a final newline vanish; indentation and inner spacing stay. */
+export function normalizeTrailing(text: string): string {
+  return normalizeEol(text)
+    .split('\n')
+    .map((l) => l.replace(/[ \t]+$/, ''))
+    .join('\n')
+    .replace(/\n+$/, '');
+}
+
+/**
+ * Formatting-insensitive form: whitespace runs (newlines included) collapse, and whitespace next to
+ * punctuation disappears, so `foo(a,b)` and `foo( a, b )` compare equal but `return x` and `returnx` do not.
+ * Blank lines and line wrapping therefore do not count as changes.
+ */
+export function normalizeFormatting(text: string): string {
+  return normalizeEol(text)
+    .replace(/\s+/g, ' ')
+    .replace(/ ?([^\w\s$]) ?/g, '$1')
+    .trim();
+}
+
+/** Which line ending a text mostly uses. */
+export function eolOf(text: string): '\r\n' | '\n' {
+  const crlf = (text.match(/\r\n/g) ?? []).length;
+  const lf = (text.match(/\n/g) ?? []).length - crlf;
+  return crlf > lf ? '\r\n' : '\n';
+}
+
+export function withEol(text: string, eol: '\r\n' | '\n'): string {
+  const lf = normalizeEol(text);
+  return eol === '\n' ? lf : lf.replace(/\n/g, '\r\n');
+}
+
+/** Leading whitespace of a line (without its terminator). */
+export function indentOf(line: string): string {
+  return /^[ \t]*/.exec(line)?.[0] ?? '';
+}
+
+/** Conflict markers as git writes them, at the default marker size or any other size of 7+. */
+export const CONFLICT_MARKER = /^(<{7,}|>{7,}|\|{7,}|={7,})(?: |$|\r?\n)/m;

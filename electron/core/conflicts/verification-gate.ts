@@ -1,0 +1,96 @@
+import type { Grammars, LanguageId } from './grammars.js';
+import { importedNames, symbolsOf, usedIdentifiers } from './members.js';
+import { CONFLICT_MARKER } from './text-lines.js';
+
+export interface GateInput {
+  path: string;
+  lang: LanguageId | null;
+  base: string;
+  ours: string;
+  theirs: string;
+  merged: string;
+}
+
+export type GateResult = { ok: true; checks: string[] } | { ok: false; reason: string };
+
+interface Facts {
+  hasError: boolean;
+  symbols: Map<string, number>;
+  imports: Set<string>;
+  used: Set<string>;
+}
+
+/**
+ * The verification gate every automatic result passes before it is applied: no conflict markers, it
+ * parses where a grammar exists, it keeps every symbol/key/member either side added, it introduces no
+ * duplicate key, and no import one side removed is still used. (The optional check command runs later,
+ * in the integration worktree.)
+ */
+export class VerificationGate {
+  constructor(private readonly grammars: Grammars) {}
+
+  async check(g: GateInput): Promise<GateResult> {
+    const checks: string[] = [];
+    const markerLine = firstNewMarker(g);
+    if (markerLine !== null) return { ok: false, reason: `the result still contains a conflict marker at line ${markerLine}` };
+    checks.push('no conflict markers');
+    if (!g.lang) return { ok: true, checks };
+    const [base, ours, theirs, merged] = await Promise.all([g.base, g.ours, g.theirs, g.merged].map((t) => this.facts(g.lang!, t)));
+    if (merged!.hasError && !ours!.hasError && !theirs!.hasError) {
+      return { ok: false, reason: `the result does not parse as ${g.lang} although both sides do` };
+    }
+    checks.push(`parses as ${g.lang}`);
+    for (const [name, side] of [['ours', ours!], ['theirs', theirs!]] as const) {
+      for (const [sym, n] of side.symbols) {
+        const before = base!.symbols.get(sym) ?? 0;
+        if (n > before && (merged!.symbols.get(sym) ?? 0) < Math.min(n, 1)) {
+          return { ok: false, reason: `the result drops ${pretty(sym)}, which ${name} added` };
+        }
+      }
+    }
+    checks.push('keeps every symbol either side added');
+    for (const [sym, n] of merged!.symbols) {
+      if (sym.includes('text:') || sym.startsWith('decl:') && g.lang === 'python') continue;
+      const allowed = Math.max(ours!.symbols.get(sym) ?? 0, theirs!.symbols.get(sym) ?? 0, 1);
+      if (n > allowed) return { ok: false, reason: `the result defines ${pretty(sym)} ${n} times; neither side did` };
+    }
+    checks.push('no new duplicate keys');
+    for (const [name, side] of [['ours', ours!], ['theirs', theirs!]] as const) {
+      for (const imp of base!.imports) {
+        if (side.imports.has(imp) || merged!.imports.has(imp)) continue;
+        if (merged!.used.has(imp) && !side.used.has(imp)) {
+          return { ok: false, reason: `${name} removed the import of ${imp}, but the result still uses ${imp}` };
+        }
+      }
+    }
+    checks.push('no removed import still in use');
+    return { ok: true, checks };
+  }
+
+  private facts(lang: LanguageId, text: string): Promise<Facts> {
+    return this.grammars.withTree(lang, text, (root) => ({
+      hasError: root.hasError,
+      symbols: symbolsOf(lang, root),
+      imports: importedNames(root),
+      used: usedIdentifiers(root),
+    }));
+  }
+}
+
+function firstNewMarker(g: GateInput): number | null {
+  if (!CONFLICT_MARKER.test(g.merged)) return null;
+  // A marker-looking line that one of the inputs already had (Markdown rules, test fixtures) is content.
+  const known = new Set([g.base, g.ours, g.theirs].flatMap((t) => t.split(/\r?\n/)));
+  const lines = g.merged.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    if (CONFLICT_MARKER.test(lines[i]!) && !known.has(lines[i]!)) return i + 1;
+  }
+  return null;
+}
+
+function pretty(sym: string): string {
+  return sym
+    .split('/')
+    .map((p) => p.slice(p.indexOf(':') + 1))
+    .join('.');
+}
