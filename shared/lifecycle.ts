@@ -22,7 +22,7 @@ export const TRANSITIONS: Readonly<Record<AgentStatus, readonly AgentStatus[]>> 
   starting: ['running', 'errored', 'crashed', 'stopping', 'stopped'],
   running: ['sleeping', 'stopping', 'stopped', 'crashed', 'recovering', 'errored', 'unknown'],
   sleeping: ['starting', 'stopped', 'errored', 'running'],
-  stopping: ['stopped', 'sleeping', 'crashed', 'errored'],
+  stopping: ['stopped', 'sleeping', 'starting', 'crashed', 'errored'],
   stopped: ['starting', 'errored'],
   crashed: ['recovering', 'errored', 'stopped', 'starting'],
   recovering: ['running', 'crashed', 'errored', 'stopped'],

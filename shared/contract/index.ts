@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Agent, agentsChannels } from './agents.js';
-import { busChannels } from './bus.js';
+import { BusState, busChannels } from './bus.js';
 import { conflictsChannels } from './conflicts.js';
 import { HiveEvent, eventsChannels, SystemInfo } from './events.js';
 import { snapshotsChannels } from './snapshots.js';
@@ -40,10 +40,12 @@ export const pushEvents = {
   'agent:status': z.object({ agent: Agent, event: HiveEvent.nullable() }),
   'agent:removed': z.object({ name: z.string() }),
   'agent:output': z.object({ name: z.string(), data: z.string() }),
+  'agents:usage': z.array(z.object({ name: z.string(), cpuPercent: z.number().nullable(), memoryBytes: z.number().nullable() })),
   'event:appended': HiveEvent,
   'system:info': SystemInfo,
   'notify': z.object({ level: z.enum(['info', 'warning', 'error']), title: z.string(), body: z.string() }),
   'bus:message': z.object({ id: z.string(), from: z.string(), to: z.string().nullable(), topic: z.string().nullable() }),
+  'bus:state': BusState,
   'conflict:changed': z.object({ id: z.string(), status: z.string() }),
 } as const;
 

@@ -1,0 +1,467 @@
+import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Agent, BackendKind, GitState, RestartPolicy } from '../../../shared/contract/agents.js';
+import type { SpawnRequest } from '../../../shared/contract/agents.js';
+import type { SnapshotContents, SnapshotMeta, SnapshotType } from '../../../shared/contract/snapshots.js';
+import { HiveError } from '../../../shared/errors.js';
+import { actionAllowed, type AgentAction, type AgentStatus } from '../../../shared/lifecycle.js';
+import { agentNameProblem } from '../../../shared/names.js';
+import type { z } from 'zod';
+import type { Clock } from '../ports/clock.js';
+import type { Backend } from '../supervisor/backend.js';
+import type { SnapshotStore } from '../snapshots/snapshot-store.js';
+import { collectMemoryFiles, restoreMemoryFiles, safeJoin, tailBytes, tailLines, MEMORY_DIR } from '../snapshots/context.js';
+import type { WorktreeManager } from '../worktrees/worktree-manager.js';
+import { publicAgent, type AgentRecord, type AgentRepo } from './agent-repo.js';
+import { DEFAULT_POLICY } from './default-policy.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { learnClaudeSessionId, onPath, planLaunch, PRESET_PROGRAMS } from './presets.js';
+import type { StateMachine } from './state-machine.js';
+
+type ParsedSpawn = z.output<typeof import('../../../shared/contract/agents.js').SpawnRequest>;
+
+/** Optional collaborators that add context to snapshots (the messaging bus fills these). */
+export interface ContextHooks {
+  exportWorkingMemory?(name: string): Promise<Record<string, string>>;
+  importWorkingMemory?(name: string, memory: Record<string, string>): Promise<void>;
+  pendingMessages?(name: string): Promise<unknown[]>;
+  onHeartbeat?(name: string): void;
+}
+
+export interface AgentServiceDeps {
+  repo: AgentRepo;
+  machine: StateMachine;
+  snapshots: SnapshotStore;
+  worktrees: WorktreeManager;
+  backends: Partial<Record<BackendKind, Backend>>;
+  clock: Clock;
+  dataDir: string;
+  /** Where agents reach the API; null until a host listens. */
+  apiEnv: () => { url: string | null; token: string | null };
+  hooks?: ContextHooks;
+  /** Snapshots kept per agent. */
+  retention?: number;
+  /** Prepended to PATH so `hive` works inside agents. */
+  binDir?: string;
+}
+
+const OUTPUT_TAIL_LINES = 5000;
+
+/**
+ * Spawn, sleep, wake, restart, stop and remove — every action an agent can take, serialized per agent.
+ * Status changes go through the state machine; processes through the backend the agent was spawned on.
+ */
+export class AgentService {
+  readonly mutex = new KeyedMutex();
+  hooks: ContextHooks;
+
+  constructor(private readonly d: AgentServiceDeps) {
+    this.hooks = d.hooks ?? {};
+    mkdirSync(this.logDir, { recursive: true });
+  }
+
+  get logDir(): string {
+    return path.join(this.d.dataDir, 'logs');
+  }
+
+  logPath(name: string): string {
+    return path.join(this.logDir, `${name}.log`);
+  }
+
+  backendFor(kind: BackendKind): Backend {
+    const b = this.d.backends[kind];
+    if (!b) throw new HiveError('BACKEND_UNAVAILABLE', `The ${kind} backend is not available in this build. Use --backend tmux or process.`);
+    return b;
+  }
+
+  list(): Agent[] {
+    return this.d.repo.list().map(publicAgent);
+  }
+
+  get(name: string): Agent {
+    return publicAgent(this.d.repo.get(name));
+  }
+
+  async spawn(req: ParsedSpawn, actor: string): Promise<Agent> {
+    const problem = agentNameProblem(req.name);
+    if (problem) throw new HiveError('INVALID_NAME', problem);
+    if (this.d.repo.find(req.name)) {
+      throw new HiveError('AGENT_EXISTS', `An agent named ${req.name} already exists. Choose another name or remove it first (\`hive agents remove ${req.name}\`).`);
+    }
+    if (req.preset === 'custom' && !req.cmd?.trim()) {
+      throw new HiveError('INVALID_INPUT', 'The custom preset needs a command line: --cmd "your command".');
+    }
+    if (req.backend === 'docker' && !req.image) {
+      throw new HiveError('INVALID_INPUT', 'The docker backend needs an image: --image IMAGE.');
+    }
+    const backend = this.backendFor(req.backend);
+    const avail = await backend.availability();
+    if (!avail.available) throw new HiveError('BACKEND_UNAVAILABLE', avail.reason ?? `The ${req.backend} backend is not available.`);
+    return this.mutex.run(req.name, async () => {
+      const wt = await this.d.worktrees.create(req.name, req.repo, req.baseBranch);
+      const policy: RestartPolicy = { ...DEFAULT_POLICY, ...(req.policy ?? {}) };
+      try {
+        this.d.repo.insert({
+          name: req.name,
+          role: req.role,
+          task: req.task,
+          status: 'registered',
+          backend: req.backend,
+          preset: req.preset,
+          command: req.cmd ?? '',
+          repo: wt.repo,
+          worktree: wt.worktree,
+          branch: wt.branch,
+          createdAt: this.d.clock.iso(),
+          sleepMode: req.sleepMode ?? 'snapshot',
+          image: req.image ?? null,
+          policy,
+          options: { cpus: req.cpus, memoryMb: req.memoryMb, network: req.network },
+        });
+      } catch (err) {
+        await this.d.worktrees.remove(wt);
+        throw err;
+      }
+      this.d.machine.record(req.name, 'spawned', `spawned by ${actor}`, actor, { backend: req.backend, preset: req.preset, repo: wt.repo });
+      return this.launch(req.name, { cause: 'spawn', actor, snapshot: null, via: 'starting' });
+    });
+  }
+
+  /**
+   * Starts the agent's process. `via` is the transitional state: `starting` for user actions,
+   * `recovering` for the watchdog. Failing to start leaves the agent `errored` with the reason.
+   */
+  async launch(
+    name: string,
+    opts: { cause: string; actor: string; snapshot: SnapshotContents | null; via: 'starting' | 'recovering'; skipTransitionIn?: boolean },
+  ): Promise<Agent> {
+    let agent = this.d.repo.get(name);
+    if (!opts.skipTransitionIn) {
+      agent = this.d.machine.transition({ name, to: opts.via, cause: opts.cause, actor: opts.actor }).agent;
+    }
+    const backend = this.backendFor(agent.backend);
+    try {
+      if (agent.preset !== 'custom' && agent.backend !== 'docker' && !onPath(PRESET_PROGRAMS[agent.preset])) {
+        throw new HiveError(
+          'SPAWN_FAILED',
+          `Command not found: ${PRESET_PROGRAMS[agent.preset]}. Install it (or put it on PATH), or use the custom preset with --cmd.`,
+        );
+      }
+      const plan = planLaunch({ preset: agent.preset, command: agent.command, task: agent.task, snapshot: opts.snapshot, sessionId: opts.snapshot?.sessionId ?? null });
+      const env = this.envFor(agent, opts.snapshot);
+      const { pid } = await backend.start({
+        name,
+        argv: plan.argv,
+        cwd: agent.worktree,
+        env,
+        logPath: this.logPath(name),
+        image: agent.image ?? undefined,
+        limits: { cpus: agent.options.cpus, memoryMb: agent.options.memoryMb, network: agent.options.network },
+      });
+      const at = this.d.clock.iso();
+      return publicAgent(
+        this.d.machine.transition({
+          name,
+          to: 'running',
+          from: [opts.via],
+          cause: opts.snapshot ? `${opts.cause}; context resumed with ${plan.resumedWith}` : opts.cause,
+          actor: opts.actor,
+          patch: { pid, startedAt: at, lastError: null, lastExitCode: null, generation: agent.generation + 1 },
+          data: { resumedWith: plan.resumedWith },
+        }).agent,
+      );
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const current = this.d.repo.get(name);
+      if (current.status === opts.via) {
+        this.d.machine.transition({ name, to: 'errored', cause: `could not start: ${message}`, actor: opts.actor, patch: { lastError: message, pid: null } });
+      }
+      throw err instanceof HiveError ? err : new HiveError('SPAWN_FAILED', `Agent ${name} could not start: ${message}`);
+    }
+  }
+
+  private envFor(agent: AgentRecord, snapshot: SnapshotContents | null): Record<string, string> {
+    const api = this.d.apiEnv();
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      // Never leak the host's own token variables or test runner state into agents.
+      if (v !== undefined && !k.startsWith('HIVE_') && !k.startsWith('VITEST') && k !== 'NODE_OPTIONS') env[k] = v;
+    }
+    env.HIVE_AGENT = agent.name;
+    env.HIVE_DATA_DIR = this.d.dataDir;
+    env.HIVE_URL = api.url ?? '';
+    env.HIVE_TOKEN = api.token ?? '';
+    env.HIVE_ROLE = agent.role;
+    env.HIVE_TASK = agent.task;
+    env.HIVE_WORKTREE = agent.worktree;
+    if (this.d.binDir) env.PATH = `${this.d.binDir}${path.delimiter}${env.PATH ?? ''}`;
+    if (snapshot) {
+      const file = path.join(this.d.dataDir, 'run', `${agent.name}.resume.md`);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, planLaunchResume(snapshot));
+      env.HIVE_RESUME_FILE = file;
+    }
+    return env;
+  }
+
+  /** Everything that can be read about the agent's context right now. `git: false` skips the slow part. */
+  async captureContext(agent: AgentRecord, type: SnapshotType, opts: { git?: boolean; notes?: string } = {}): Promise<SnapshotContents> {
+    const memoryFiles = existsSync(agent.worktree) ? collectMemoryFiles(agent.worktree) : [];
+    const sessionId = agent.preset === 'claude' ? learnClaudeSessionId(agent.worktree) ?? agent.sessionId : agent.sessionId;
+    const [git, workingMemory, pendingMessages] = await Promise.all([
+      opts.git === false || !existsSync(agent.worktree) ? Promise.resolve(null) : this.d.worktrees.state(agent.worktree).catch(() => null),
+      this.hooks.exportWorkingMemory?.(agent.name).catch(() => ({})) ?? Promise.resolve({}),
+      this.hooks.pendingMessages?.(agent.name).catch(() => []) ?? Promise.resolve([]),
+    ]);
+    return {
+      version: 1,
+      agent: agent.name,
+      type,
+      createdAt: this.d.clock.iso(),
+      task: agent.task,
+      role: agent.role,
+      outputTail: tailLines(this.logPath(agent.name), OUTPUT_TAIL_LINES),
+      memoryFiles,
+      git,
+      sessionId,
+      workingMemory,
+      pendingMessages,
+      notes: opts.notes ?? '',
+    };
+  }
+
+  saveSnapshot(contents: SnapshotContents, note: string | null = null): SnapshotMeta {
+    const meta = this.d.snapshots.save(contents, note);
+    this.prune(contents.agent);
+    return meta;
+  }
+
+  private prune(name: string): void {
+    this.d.snapshots.prune(name, this.d.retention ?? 20);
+  }
+
+  private requireAction(agent: AgentRecord, action: AgentAction): void {
+    if (!actionAllowed(agent.status, action)) {
+      throw new HiveError('ILLEGAL_TRANSITION', `Agent ${agent.name} is ${agent.status}; ${action} is not possible now.`);
+    }
+  }
+
+  async sleep(name: string, actor: string): Promise<Agent> {
+    return this.mutex.run(name, async () => {
+      const agent = this.d.repo.get(name);
+      this.requireAction(agent, 'sleep');
+      const backend = this.backendFor(agent.backend);
+      this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: 'sleep requested', actor });
+      const contents = await this.captureContext(agent, 'sleep');
+      const blob = this.d.snapshots.writeBlob(contents);
+      if (agent.sleepMode === 'pause' && backend.pause) {
+        await backend.pause(name);
+      } else {
+        await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+      }
+      let meta: SnapshotMeta | undefined;
+      const result = this.d.machine.transition({
+        name,
+        to: 'sleeping',
+        from: ['stopping'],
+        cause: `slept by ${actor}`,
+        actor,
+        patch: { pid: agent.sleepMode === 'pause' ? agent.pid : null, sessionId: contents.sessionId },
+        alsoInTransaction: () => {
+          meta = this.d.snapshots.insert(name, 'sleep', blob, null);
+        },
+        data: { snapshot: blob.sha256 },
+      });
+      void meta;
+      this.prune(name);
+      return publicAgent(result.agent);
+    });
+  }
+
+  async wake(name: string, actor: string): Promise<Agent> {
+    return this.mutex.run(name, async () => {
+      const agent = this.d.repo.get(name);
+      this.requireAction(agent, 'wake');
+      const backend = this.backendFor(agent.backend);
+      if (agent.status === 'sleeping' && agent.sleepMode === 'pause' && backend.resume && (await backend.isAlive(name))) {
+        await backend.resume(name);
+        return publicAgent(this.d.machine.transition({ name, to: 'running', from: ['sleeping'], cause: `woken by ${actor} (unpaused)`, actor }).agent);
+      }
+      const snapshot = this.latestForWake(name);
+      await this.restoreContext(agent, snapshot);
+      return this.launch(name, { cause: `woken by ${actor}`, actor, snapshot, via: 'starting' });
+    });
+  }
+
+  /**
+   * The newest snapshot, verified. If the newest is corrupt, wake refuses (SNAPSHOT_CORRUPT names the
+   * previous good one) rather than silently resuming from older context.
+   */
+  private latestForWake(name: string): SnapshotContents | null {
+    const newest = this.d.snapshots.list(name)[0];
+    if (!newest) return null;
+    return this.d.snapshots.read(newest.id).contents;
+  }
+
+  private async restoreContext(agent: AgentRecord, snapshot: SnapshotContents | null): Promise<number> {
+    if (!snapshot) return 0;
+    const changed = snapshot.memoryFiles.filter((f) => {
+      const p = safeJoin(agent.worktree, f.path);
+      return !existsSync(p) || createHash('sha256').update(readFileSync(p)).digest('hex') !== f.sha256;
+    });
+    const n = restoreMemoryFiles(agent.worktree, changed);
+    if (Object.keys(snapshot.workingMemory).length > 0) await this.hooks.importWorkingMemory?.(agent.name, snapshot.workingMemory);
+    return n;
+  }
+
+  async restart(name: string, actor: string): Promise<Agent> {
+    return this.mutex.run(name, async () => {
+      const agent = this.d.repo.get(name);
+      this.requireAction(agent, 'restart');
+      let snapshot: SnapshotContents | null;
+      if (agent.status === 'running') {
+        this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `restart requested by ${actor}`, actor });
+        snapshot = await this.captureContext(agent, 'checkpoint');
+        this.d.snapshots.save(snapshot);
+        await this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+        this.prune(name);
+      } else {
+        snapshot = this.latestForWake(name);
+      }
+      await this.restoreContext(agent, snapshot);
+      return this.launch(name, { cause: `restarted by ${actor}`, actor, snapshot, via: 'starting' });
+    });
+  }
+
+  async stop(name: string, actor: string): Promise<Agent> {
+    return this.mutex.run(name, async () => {
+      const agent = this.d.repo.get(name);
+      this.requireAction(agent, 'stop');
+      const backend = this.backendFor(agent.backend);
+      if (agent.status === 'running' || agent.status === 'starting' || agent.status === 'recovering' || agent.status === 'unknown') {
+        if (agent.status === 'running') {
+          this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `stop requested by ${actor}`, actor });
+          // Stopping keeps the context: a later wake or restart resumes from this checkpoint.
+          this.d.snapshots.save(await this.captureContext(agent, 'checkpoint', { notes: 'taken at stop' }));
+          this.prune(name);
+        }
+        await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+      } else if (agent.status === 'sleeping' && (await backend.isAlive(name).catch(() => false))) {
+        await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+      }
+      return publicAgent(this.d.machine.transition({ name, to: 'stopped', cause: `stopped by ${actor}`, actor, patch: { pid: null } }).agent);
+    });
+  }
+
+  async remove(name: string, force: boolean, actor: string): Promise<{ removed: true; archive: string | null }> {
+    return this.mutex.run(name, async () => {
+      const agent = this.d.repo.get(name);
+      if (!actionAllowed(agent.status, 'remove')) {
+        throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} is ${agent.status}. Stop it first (\`hive agents stop ${name}\`), then remove it.`);
+      }
+      const info = { repo: agent.repo, worktree: agent.worktree, branch: agent.branch };
+      const reasons = await this.d.worktrees.unsavedWork(info);
+      let archive: string | null = null;
+      if (reasons.length > 0) {
+        if (!force) {
+          throw new HiveError(
+            'WORKTREE_DIRTY',
+            `Agent ${name}'s worktree ${agent.worktree} has ${reasons.join(' and ')}. Merge or commit it first, or remove with --force to archive the work under ${path.join(this.d.dataDir, 'archives')} first.`,
+          );
+        }
+        archive = await this.d.worktrees.archive(name, info, this.d.clock.iso().replace(/[-:.]/g, ''));
+      }
+      const backend = this.d.backends[agent.backend];
+      if (backend && (await backend.isAlive(name).catch(() => false))) await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+      await this.d.worktrees.remove(info);
+      this.d.repo.delete(name);
+      this.d.machine.record(name, 'removed', `removed by ${actor}${archive ? `; work archived in ${archive}` : ''}`, actor, { archive, reasons });
+      return { removed: true as const, archive };
+    });
+  }
+
+  async input(name: string, text: string, enter: boolean, actor: string): Promise<number> {
+    const agent = this.d.repo.get(name);
+    if (agent.status !== 'running') throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} is ${agent.status}; it takes input only while running.`);
+    const attempts = await this.backendFor(agent.backend).sendInput(name, text, { enter });
+    this.d.machine.record(name, 'input', `input sent by ${actor}`, actor, { bytes: Buffer.byteLength(text), attempts });
+    return attempts;
+  }
+
+  output(name: string, maxBytes: number): { text: string; bytes: number } {
+    this.d.repo.get(name);
+    return tailBytes(this.logPath(name), maxBytes);
+  }
+
+  heartbeat(name: string): { at: string } {
+    this.d.repo.get(name);
+    const at = this.d.clock.iso();
+    this.d.repo.patch(name, at, { lastHeartbeatAt: at });
+    this.hooks.onHeartbeat?.(name);
+    return { at };
+  }
+
+  async gitState(name: string): Promise<GitState> {
+    const agent = this.d.repo.get(name);
+    const s = await this.d.worktrees.state(agent.worktree);
+    const lines = s.status.split('\n').filter(Boolean);
+    const ahead = Number(/\[ahead (\d+)/.exec(lines[0] ?? '')?.[1] ?? 0);
+    return { branch: s.branch, head: s.head, status: lines.slice(1).join('\n'), ahead, dirty: lines.length > 1 };
+  }
+
+  setPolicy(name: string, policy: Partial<RestartPolicy>, actor: string): Agent {
+    const agent = this.d.repo.get(name);
+    const merged = { ...agent.policy, ...policy };
+    this.d.repo.patch(name, this.d.clock.iso(), { policy: merged });
+    this.d.machine.record(name, 'policy', `restart policy changed by ${actor}`, actor, policy as Record<string, unknown>);
+    return this.get(name);
+  }
+
+  async checkpoint(name: string, note: string | null, actor: string): Promise<SnapshotMeta> {
+    return this.mutex.run(name, async () => {
+      const agent = this.d.repo.get(name);
+      const meta = this.d.snapshots.save(await this.captureContext(agent, 'checkpoint', { notes: note ?? '' }), note);
+      this.d.machine.record(name, 'snapshot', `checkpoint by ${actor}`, actor, { id: meta.id });
+      this.prune(name);
+      return meta;
+    });
+  }
+
+  /** Restores a snapshot's memory files into the agent's worktree (the agent keeps running). */
+  async restoreSnapshot(id: string, actor: string): Promise<{ agent: string; restoredFiles: number }> {
+    const { meta, contents } = this.d.snapshots.read(id);
+    return this.mutex.run(meta.agent, async () => {
+      const agent = this.d.repo.get(meta.agent);
+      const n = restoreMemoryFiles(agent.worktree, contents.memoryFiles);
+      if (Object.keys(contents.workingMemory).length > 0) await this.hooks.importWorkingMemory?.(agent.name, contents.workingMemory);
+      this.d.machine.record(agent.name, 'restored', `snapshot ${id} restored by ${actor}`, actor, { id, files: n });
+      return { agent: agent.name, restoredFiles: n };
+    });
+  }
+
+  /** `hive memory save FILE…` from inside an agent: files land under `.hive/memory/` in its worktree. */
+  saveMemory(name: string, files: { path: string; contentBase64: string }[], actor: string): string[] {
+    const agent = this.d.repo.get(name);
+    const saved: string[] = [];
+    for (const f of files) {
+      const rel = path.join(MEMORY_DIR, f.path.replace(/^(\.\.(\/|\\|$))+/, '').replace(/^[/\\]+/, ''));
+      const target = safeJoin(path.join(agent.worktree, MEMORY_DIR), path.relative(MEMORY_DIR, rel));
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(target, Buffer.from(f.contentBase64, 'base64'));
+      saved.push(path.relative(agent.worktree, target));
+    }
+    this.d.machine.record(name, 'memory', `${saved.length} memory file(s) saved`, actor, { files: saved });
+    return saved;
+  }
+
+  statusOf(name: string): AgentStatus | null {
+    return this.d.repo.find(name)?.status ?? null;
+  }
+}
+
+function planLaunchResume(s: SnapshotContents): string {
+  return [`# Resume context for ${s.agent}`, '', `Snapshot: ${s.type} at ${s.createdAt}`, '', s.task ? `Task: ${s.task}` : '', '', '## Last output', '', '```', s.outputTail.split('\n').slice(-200).join('\n'), '```', ''].join('\n');
+}
+
+export type { SpawnRequest };

@@ -1,0 +1,98 @@
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../ports/clock.js';
+import { Emitter, type Disposable } from '../ports/disposable.js';
+
+export interface OutputChunk {
+  name: string;
+  data: string;
+  at: number;
+}
+
+/**
+ * Follows every agent log in `<dataDir>/logs` (one inotify watch for the folder) and announces new
+ * output. The logs are written by tmux's pipe-pane, the child processes or the Docker stream; this only reads.
+ */
+export class OutputTailer implements Disposable {
+  private readonly onDidOutputEmitter = new Emitter<OutputChunk>();
+  readonly onDidOutput = this.onDidOutputEmitter.event;
+  private readonly offsets = new Map<string, number>();
+  private watcher: FSWatcher | null = null;
+  private poll: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly logDir: string,
+    private readonly clock: Clock,
+  ) {}
+
+  start(): void {
+    mkdirSync(this.logDir, { recursive: true });
+    this.watcher = watch(this.logDir, (_event, file) => {
+      if (file && file.endsWith('.log')) this.read(file.slice(0, -4));
+    });
+    this.watcher.on('error', () => {});
+    // inotify can coalesce or miss events on some filesystems; a slow sweep catches up.
+    this.poll = setInterval(() => this.sweep(), 2000);
+    this.poll.unref();
+  }
+
+  /** Starts following a log from its current end (history is read with `agents:output`). */
+  follow(name: string): void {
+    const file = path.join(this.logDir, `${name}.log`);
+    this.offsets.set(name, existsSync(file) ? sizeOf(file) : 0);
+  }
+
+  unfollow(name: string): void {
+    this.offsets.delete(name);
+  }
+
+  private sweep(): void {
+    for (const name of this.offsets.keys()) this.read(name);
+  }
+
+  private read(name: string): void {
+    const offset = this.offsets.get(name);
+    if (offset === undefined) return;
+    const file = path.join(this.logDir, `${name}.log`);
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size < offset) {
+        this.offsets.set(name, 0); // truncated or replaced
+        return;
+      }
+      if (size === offset) return;
+      const len = Math.min(size - offset, 1024 * 1024);
+      const buf = Buffer.alloc(len);
+      readSync(fd, buf, 0, len, offset);
+      // Do not split a UTF-8 sequence: stop before an incomplete trailing character.
+      let end = len;
+      while (end > 0 && end > len - 4 && (buf[end - 1]! & 0xc0) === 0x80) end--;
+      if (end > 0 && (buf[end - 1]! & 0xc0) === 0xc0) end--;
+      if (end === 0) end = len;
+      this.offsets.set(name, offset + end);
+      this.onDidOutputEmitter.fire({ name, data: buf.subarray(0, end).toString('utf8'), at: this.clock.now() });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  dispose(): void {
+    this.watcher?.close();
+    if (this.poll) clearInterval(this.poll);
+  }
+}
+
+function sizeOf(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+}

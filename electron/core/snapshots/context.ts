@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync, existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import path from 'node:path';
+import type { MemoryFile } from '../../../shared/contract/snapshots.js';
+import { HiveError } from '../../../shared/errors.js';
+
+export const MEMORY_DIR = path.join('.hive', 'memory');
+const TOP_LEVEL_MEMORY = ['CLAUDE.md', 'AGENTS.md'];
+const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
+
+/** The agent's memory files: `.hive/memory/**` plus CLAUDE.md / AGENTS.md at the top of its worktree. */
+export function collectMemoryFiles(worktree: string): MemoryFile[] {
+  const files: MemoryFile[] = [];
+  let total = 0;
+  const add = (rel: string) => {
+    const buf = readFileSync(path.join(worktree, rel));
+    total += buf.length;
+    if (total > MAX_MEMORY_BYTES) {
+      throw new HiveError('INVALID_INPUT', `The memory files of ${worktree} exceed ${MAX_MEMORY_BYTES / 1024 / 1024} MB; trim ${MEMORY_DIR}.`);
+    }
+    files.push({ path: rel, contentBase64: buf.toString('base64'), sha256: createHash('sha256').update(buf).digest('hex') });
+  };
+  for (const name of TOP_LEVEL_MEMORY) {
+    const p = path.join(worktree, name);
+    if (existsSync(p) && statSync(p).isFile()) add(name);
+  }
+  const walk = (relDir: string) => {
+    const abs = path.join(worktree, relDir);
+    if (!existsSync(abs)) return;
+    for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const rel = path.join(relDir, entry.name);
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.isFile()) add(rel);
+    }
+  };
+  walk(MEMORY_DIR);
+  return files;
+}
+
+/** Writes memory files back byte-for-byte (atomic per file). Paths must stay inside the worktree. */
+export function restoreMemoryFiles(worktree: string, files: MemoryFile[]): number {
+  for (const f of files) {
+    const target = safeJoin(worktree, f.path);
+    const buf = Buffer.from(f.contentBase64, 'base64');
+    if (createHash('sha256').update(buf).digest('hex') !== f.sha256) {
+      throw new HiveError('SNAPSHOT_CORRUPT', `Memory file ${f.path} in the snapshot does not match its checksum; nothing was restored from it.`);
+    }
+    mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.hive-tmp`;
+    writeFileSync(tmp, buf);
+    renameSync(tmp, target);
+  }
+  return files.length;
+}
+
+export function safeJoin(root: string, rel: string): string {
+  const target = path.resolve(root, rel);
+  const rootAbs = path.resolve(root);
+  if (target !== rootAbs && !target.startsWith(rootAbs + path.sep)) {
+    throw new HiveError('INVALID_INPUT', `The path ${JSON.stringify(rel)} points outside the agent's worktree.`);
+  }
+  return target;
+}
+
+/** The last `maxLines` lines of a log, reading only the end of the file. */
+export function tailLines(file: string, maxLines: number, maxBytes = 8 * 1024 * 1024): string {
+  if (!existsSync(file)) return '';
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    const text = buf.toString('utf8');
+    const lines = text.split('\n');
+    return lines.slice(Math.max(0, lines.length - maxLines - 1)).join('\n');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The last bytes of a log (for the output view's scrollback). */
+export function tailBytes(file: string, maxBytes: number): { text: string; bytes: number } {
+  if (!existsSync(file)) return { text: '', bytes: 0 };
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return { text: buf.toString('utf8'), bytes: size };
+  } finally {
+    closeSync(fd);
+  }
+}

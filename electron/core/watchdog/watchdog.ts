@@ -1,0 +1,252 @@
+import type { BackendKind } from '../../../shared/contract/agents.js';
+import type { AgentRecord, AgentRepo } from '../agents/agent-repo.js';
+import type { AgentService } from '../agents/agent-service.js';
+import type { StateMachine } from '../agents/state-machine.js';
+import type { Clock } from '../ports/clock.js';
+import { DisposableStore, type Disposable } from '../ports/disposable.js';
+import type { Backend, ExitInfo } from '../supervisor/backend.js';
+import { tailLines } from '../snapshots/context.js';
+import { backoffDelay, classifyExit, restartsInWindow } from './restart-policy.js';
+
+export interface WatchdogDeps {
+  repo: AgentRepo;
+  machine: StateMachine;
+  service: AgentService;
+  backends: Partial<Record<BackendKind, Backend>>;
+  clock: Clock;
+  notify: (level: 'info' | 'warning' | 'error', title: string, body: string) => void;
+  /** Liveness and hang checks run this often. */
+  checkIntervalMs?: number;
+}
+
+const LIVE: ReadonlySet<string> = new Set(['running', 'starting', 'recovering', 'unknown']);
+
+/**
+ * Notices crashes and hangs and brings agents back with their context, per each agent's restart policy.
+ * Exits arrive as events from the backends; a periodic check covers anything an event missed and hangs.
+ */
+export class Watchdog implements Disposable {
+  private readonly store = new DisposableStore();
+  private timer: NodeJS.Timeout | null = null;
+  /** Recovery timestamps per agent, for the unstable window. */
+  private readonly history = new Map<string, number[]>();
+  /** Consecutive quick crashes per agent, for the backoff exponent. */
+  private readonly streak = new Map<string, number>();
+  private readonly missed = new Map<string, number>();
+  private readonly pending = new Map<string, { cancel(): void }>();
+  private checking = false;
+  private disposed = false;
+
+  constructor(private readonly d: WatchdogDeps) {}
+
+  start(): void {
+    for (const b of Object.values(this.d.backends)) {
+      if (b) this.store.add(b.onDidExit((e) => void this.onExit(e)));
+    }
+    this.timer = setInterval(() => void this.check(), this.d.checkIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /**
+   * At start-up: adopt agents still alive (they survived the host), mark the vanished ones crashed and
+   * recover them per policy. Never starts a second copy of a live agent.
+   */
+  async reconcile(): Promise<{ adopted: string[]; crashed: string[] }> {
+    const adopted: string[] = [];
+    const crashed: string[] = [];
+    const alive = new Map<BackendKind, Set<string>>();
+    for (const [kind, b] of Object.entries(this.d.backends) as [BackendKind, Backend][]) {
+      const avail = await b.availability().catch(() => ({ available: false, reason: 'unreachable' }));
+      if (!avail.available) continue;
+      alive.set(kind, new Set((await b.listAlive().catch(() => [])).map((a) => a.name)));
+    }
+    for (const agent of this.d.repo.list()) {
+      if (!LIVE.has(agent.status) && agent.status !== 'stopping' && !(agent.status === 'sleeping' && agent.sleepMode === 'pause')) continue;
+      const backend = this.d.backends[agent.backend];
+      const names = alive.get(agent.backend);
+      if (!backend || !names) continue; // backend unavailable: leave as is (docker shows unknown)
+      const processAlive =
+        names.has(agent.name) ||
+        (agent.backend === 'process' && 'isRunningFromBefore' in backend && (backend as unknown as { isRunningFromBefore(n: string, p: number | null): boolean }).isRunningFromBefore(agent.name, agent.pid));
+      if (processAlive) {
+        await backend.adopt?.({ name: agent.name, pid: agent.pid, logPath: this.d.service.logPath(agent.name) });
+        if (agent.status !== 'running' && agent.status !== 'sleeping') {
+          this.d.machine.transition({ name: agent.name, to: agent.status === 'stopping' ? 'stopped' : 'running', cause: 'found alive at host start', actor: 'watchdog' });
+        }
+        adopted.push(agent.name);
+        continue;
+      }
+      if (agent.status === 'sleeping') continue;
+      if (agent.status === 'stopping') {
+        this.d.machine.transition({ name: agent.name, to: 'stopped', cause: 'stop completed while no host was running', actor: 'watchdog', patch: { pid: null } });
+        continue;
+      }
+      crashed.push(agent.name);
+      await this.onExit({ name: agent.name, code: null, signal: null, at: this.d.clock.now(), reason: 'server-lost' }, 'vanished while no host was running');
+    }
+    return { adopted, crashed };
+  }
+
+  private async onExit(e: ExitInfo, causeOverride?: string, deferred = false): Promise<void> {
+    if (!deferred && this.d.service.mutex.busy(e.name)) {
+      // An action owns the agent right now (a stop, a launch): judge the exit once it has finished.
+      await this.d.service.mutex.run(e.name, async () => {});
+      return this.onExit(e, causeOverride, true);
+    }
+    const agent = this.d.repo.find(e.name);
+    if (!agent || !LIVE.has(agent.status)) return; // stopped, sleeping or removed on purpose
+    const uptime = agent.startedAt ? e.at - Date.parse(agent.startedAt) : 0;
+    const verdict = classifyExit(e, agent.policy, uptime);
+    const what = causeOverride ?? describeExit(e);
+    if (verdict === 'stopped') {
+      this.d.machine.transition({ name: e.name, to: 'stopped', cause: `${what}; a stop exit code, not restarted`, actor: 'watchdog', patch: { pid: null, lastExitCode: e.code } });
+      return;
+    }
+    if (verdict === 'not-found') {
+      const tail = tailLines(this.d.service.logPath(e.name), 5).trim();
+      const reason = `${what}: the command was not found or not executable${tail ? ` — ${tail.split('\n').pop()}` : ''}`;
+      this.d.machine.transition({ name: e.name, to: 'errored', cause: reason, actor: 'watchdog', patch: { pid: null, lastExitCode: e.code, lastError: reason } });
+      this.d.notify('error', `${e.name} could not start`, reason);
+      return;
+    }
+    const crash = this.d.machine.transition({
+      name: e.name,
+      to: 'crashed',
+      cause: what,
+      actor: 'watchdog',
+      patch: { pid: null, lastExitCode: e.code, lastError: what },
+      data: { code: e.code, signal: e.signal, reason: e.reason, uptimeMs: uptime },
+    });
+    this.d.notify('warning', `${e.name} crashed`, what);
+    await this.scheduleRecovery(crash.agent, e, uptime);
+  }
+
+  private async scheduleRecovery(agent: AgentRecord, e: ExitInfo, uptime: number): Promise<void> {
+    const p = agent.policy;
+    if (!p.autorestart) return;
+    const now = this.d.clock.now();
+    const streak = uptime >= p.minUptimeMs ? 0 : this.streak.get(agent.name) ?? 0;
+    const times = restartsInWindow(this.history.get(agent.name) ?? [], now, p.unstableWindowMs);
+    if (times.length >= p.maxRestarts) {
+      const reason = `crash loop: ${times.length} restarts within ${Math.round(p.unstableWindowMs / 1000)} s (maxRestarts ${p.maxRestarts}); not restarting. Fix the cause, then restart it.`;
+      this.d.machine.transition({ name: agent.name, to: 'errored', cause: reason, actor: 'watchdog', patch: { lastError: reason } });
+      this.d.notify('error', `${agent.name} stopped restarting`, reason);
+      return;
+    }
+    const delay = backoffDelay(p, streak);
+    this.streak.set(agent.name, streak + 1);
+    this.history.set(agent.name, [...times, now]);
+    if (delay <= 0) return this.recover(agent.name, e, 0);
+    this.d.machine.record(agent.name, 'backoff', `restart in ${delay} ms (attempt ${streak + 1})`, 'watchdog', { delayMs: delay, attempt: streak + 1 });
+    this.pending.get(agent.name)?.cancel();
+    this.pending.set(agent.name, this.d.clock.setTimeout(() => void this.recover(agent.name, e, delay), delay));
+  }
+
+  /** crashed → recovering → running. Restart first; the expensive part of the crash snapshot follows. */
+  private async recover(name: string, e: ExitInfo, delayMs: number): Promise<void> {
+    this.pending.delete(name);
+    if (this.disposed) return;
+    await this.d.service.mutex.run(name, async () => {
+      const agent = this.d.repo.find(name);
+      if (!agent || agent.status !== 'crashed') return;
+      const detectedAt = e.at;
+      // Memory files and the output tail are read before the restart (cheap, and the new process may change them).
+      const contents = await this.d.service.captureContext(agent, 'crash', { git: false });
+      const restartAt = this.d.clock.now();
+      try {
+        await this.d.service.launch(name, { cause: `recovering after ${describeExit(e)}`, actor: 'watchdog', snapshot: contents, via: 'recovering' });
+      } catch (err) {
+        this.d.notify('error', `${name} could not be recovered`, (err as Error).message);
+        return;
+      }
+      const runningAt = this.d.clock.now();
+      const downtime = runningAt - detectedAt;
+      const current = this.d.repo.get(name);
+      this.d.repo.patch(name, this.d.clock.iso(), { restarts: current.restarts + 1, lastRecoveryMs: downtime });
+      this.d.machine.record(name, 'recovery', `recovered in ${downtime} ms`, 'watchdog', {
+        detectedAt,
+        delayMs,
+        restartMs: runningAt - restartAt,
+        downtimeMs: downtime,
+      });
+      // The slow part (git state) after the agent is back; the snapshot keeps what the crash left behind.
+      const git = await this.d.service.captureContext(agent, 'crash').then((c) => c.git).catch(() => null);
+      this.d.service.saveSnapshot({ ...contents, git });
+    });
+  }
+
+  /** Periodic liveness (events can be missed) and hang detection (two consecutive misses). */
+  private async check(): Promise<void> {
+    if (this.checking || this.disposed) return;
+    this.checking = true;
+    try {
+      const tmux = this.d.backends.tmux as (Backend & { reapDeadPanes?: () => Promise<void> }) | undefined;
+      const agents = this.d.repo.list().filter((a) => a.status === 'running');
+      if (tmux?.reapDeadPanes && agents.some((a) => a.backend === 'tmux')) await tmux.reapDeadPanes();
+      const now = this.d.clock.now();
+      for (const a of agents) {
+        const hang = a.policy.hangTimeoutMs;
+        if (!hang) continue;
+        const last = Math.max(
+          a.lastHeartbeatAt ? Date.parse(a.lastHeartbeatAt) : 0,
+          a.lastOutputAt ? Date.parse(a.lastOutputAt) : 0,
+          a.startedAt ? Date.parse(a.startedAt) : 0,
+        );
+        if (now - last < hang) {
+          this.missed.delete(a.name);
+          continue;
+        }
+        const misses = (this.missed.get(a.name) ?? 0) + 1;
+        this.missed.set(a.name, misses);
+        this.d.machine.record(a.name, 'heartbeat-missed', `no heartbeat or output for ${Math.round((now - last) / 1000)} s (miss ${misses} of 2)`, 'watchdog');
+        if (misses >= 2) {
+          this.missed.delete(a.name);
+          await this.killHung(a);
+        }
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async killHung(a: AgentRecord): Promise<void> {
+    const backend = this.d.backends[a.backend];
+    if (!backend) return;
+    const at = this.d.clock.now();
+    await this.d.service.mutex.run(a.name, async () => {
+      const current = this.d.repo.find(a.name);
+      if (current?.status !== 'running') return;
+      // Mark first so the exit this stop causes is not taken for a second crash.
+      this.d.machine.transition({ name: a.name, to: 'crashed', cause: `hung: no heartbeat or output for ${a.policy.hangTimeoutMs} ms twice`, actor: 'watchdog', patch: { pid: null } });
+      await backend.stop(a.name, { killTimeoutMs: a.policy.killTimeoutMs });
+    });
+    this.d.notify('warning', `${a.name} hung`, 'It was stopped and is being recovered.');
+    const agent = this.d.repo.get(a.name);
+    await this.scheduleRecovery(agent, { name: a.name, code: null, signal: 'SIGTERM', at, reason: 'killed' }, 0);
+  }
+
+  cancelPending(name: string): void {
+    this.pending.get(name)?.cancel();
+    this.pending.delete(name);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const p of this.pending.values()) p.cancel();
+    await this.store.dispose();
+  }
+}
+
+function describeExit(e: ExitInfo): string {
+  switch (e.reason) {
+    case 'exit':
+      return `exited with code ${e.code ?? '?'}`;
+    case 'killed':
+      return `killed by ${e.signal ?? 'a signal'}`;
+    case 'server-lost':
+      return 'its tmux server or container engine went away';
+    case 'removed':
+      return 'its session or container was removed from outside';
+  }
+}

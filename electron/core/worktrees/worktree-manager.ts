@@ -1,0 +1,106 @@
+import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { HiveError } from '../../../shared/errors.js';
+import type { Git } from '../git/git.js';
+
+export interface WorktreeInfo {
+  repo: string;
+  worktree: string;
+  branch: string;
+}
+
+/** Each agent works in `<dataDir>/worktrees/<name>` on branch `hive/<name>`. */
+export class WorktreeManager {
+  constructor(
+    private readonly git: Git,
+    private readonly dataDir: string,
+  ) {}
+
+  pathFor(name: string): string {
+    return path.join(this.dataDir, 'worktrees', name);
+  }
+
+  async create(name: string, repoPath: string, baseBranch?: string): Promise<WorktreeInfo> {
+    const repo = await this.git.toplevel(repoPath);
+    if ((await this.git.head(repo)) === null) {
+      throw new HiveError('NOT_A_GIT_REPO', `The repository ${repo} has no commits yet. Make a first commit, then spawn the agent.`);
+    }
+    const worktree = this.pathFor(name);
+    const branch = `hive/${name}`;
+    if (existsSync(worktree)) {
+      throw new HiveError('AGENT_EXISTS', `A worktree already exists at ${worktree}. Remove it (git worktree remove) or choose another name.`);
+    }
+    mkdirSync(path.dirname(worktree), { recursive: true });
+    const exists = (await this.git.run(repo, ['rev-parse', '--verify', '-q', `refs/heads/${branch}`], { allowFailure: true })).code === 0;
+    const args = exists
+      ? ['worktree', 'add', worktree, branch]
+      : ['worktree', 'add', '-b', branch, worktree, ...(baseBranch ? [baseBranch] : [])];
+    const r = await this.git.run(repo, args, { allowFailure: true });
+    if (r.code !== 0) throw new HiveError('SPAWN_FAILED', `git could not create the worktree for ${name}: ${r.stderr.trim()}`);
+    return { repo, worktree, branch };
+  }
+
+  /** Why the worktree must not be deleted, or [] when nothing would be lost. */
+  async unsavedWork(info: WorktreeInfo): Promise<string[]> {
+    if (!existsSync(info.worktree)) return [];
+    const reasons: string[] = [];
+    const status = (await this.git.out(info.worktree, ['status', '--porcelain'])).trim();
+    if (status) reasons.push(`${status.split('\n').length} uncommitted change(s)`);
+    const unmerged = await this.unmergedCommits(info);
+    if (unmerged > 0) reasons.push(`${unmerged} commit(s) on ${info.branch} not merged into any other branch`);
+    return reasons;
+  }
+
+  private async unmergedCommits(info: WorktreeInfo): Promise<number> {
+    const others = (await this.git.out(info.repo, ['for-each-ref', '--format=%(refname)', 'refs/heads']))
+      .split('\n')
+      .filter((r) => r && r !== `refs/heads/${info.branch}`);
+    const r = await this.git.run(info.repo, ['rev-list', '--count', info.branch, '--not', ...others], { allowFailure: true });
+    return r.code === 0 ? Number(r.stdout.trim()) : 0;
+  }
+
+  /** Archives uncommitted changes (a binary patch) and unmerged commits (a bundle) before a forced removal. */
+  async archive(name: string, info: WorktreeInfo, stamp: string): Promise<string> {
+    const dir = path.join(this.dataDir, 'archives', `${name}-${stamp}`);
+    mkdirSync(dir, { recursive: true });
+    // A throwaway index so the agent's own index is not disturbed if the removal fails later.
+    const env = { GIT_INDEX_FILE: path.join(dir, 'index.tmp') };
+    await this.git.run(info.worktree, ['read-tree', 'HEAD'], { env });
+    await this.git.run(info.worktree, ['add', '-A'], { env });
+    const patch = await this.git.out(info.worktree, ['diff', '--cached', '--binary', 'HEAD'], { env });
+    writeFileSync(path.join(dir, 'uncommitted.patch'), patch);
+    const others = (await this.git.out(info.repo, ['for-each-ref', '--format=%(refname)', 'refs/heads']))
+      .split('\n')
+      .filter((r) => r && r !== `refs/heads/${info.branch}`);
+    const count = await this.unmergedCommits(info);
+    if (count > 0) {
+      await this.git.run(info.repo, ['bundle', 'create', path.join(dir, 'branch.bundle'), info.branch, '--not', ...others]);
+    }
+    writeFileSync(
+      path.join(dir, 'README.txt'),
+      `Archived before a forced removal of agent ${name}.\n` +
+        `uncommitted.patch: apply with \`git apply --index uncommitted.patch\` on ${info.branch}.\n` +
+        (count > 0 ? `branch.bundle: ${count} unmerged commit(s); fetch with \`git fetch branch.bundle ${info.branch}\`.\n` : ''),
+    );
+    return dir;
+  }
+
+  /** Removes the worktree; deletes the branch only when it is fully merged (commits are never dropped). */
+  async remove(info: WorktreeInfo): Promise<void> {
+    if (existsSync(info.worktree)) {
+      await this.git.run(info.repo, ['worktree', 'remove', '--force', info.worktree], { allowFailure: true });
+    }
+    await this.git.run(info.repo, ['worktree', 'prune'], { allowFailure: true });
+    await this.git.run(info.repo, ['branch', '-d', info.branch], { allowFailure: true });
+  }
+
+  async state(worktree: string): Promise<{ branch: string; head: string; status: string; patch: string }> {
+    const [branch, head, status, patch] = await Promise.all([
+      this.git.currentBranch(worktree),
+      this.git.head(worktree),
+      this.git.out(worktree, ['status', '--porcelain=v1', '--branch']),
+      this.git.out(worktree, ['diff', '--binary', 'HEAD'], { allowFailure: true }),
+    ]);
+    return { branch, head: head ?? '', status, patch };
+  }
+}
