@@ -82,7 +82,11 @@ export async function migrateFromClaudeDir(opts: MigrateOptions): Promise<Migrat
 
     const imported = Object.fromEntries(IMPORT_KINDS.map((k) => [k, 0])) as Record<ImportKind, number>;
     if (dryRun) for (const item of plan.items) imported[item.kind]++;
-    else if (plan.items.length > 0) {
+    else if (plan.items.length === 0 && backup) {
+      // Everything was imported before: this run writes nothing, so it keeps no second backup either.
+      rmSync(backup.dir, { recursive: true, force: true });
+      backup = null;
+    } else if (plan.items.length > 0) {
       Object.assign(imported, applyImport({ db, dataDir, clock, plan, records, sourceRoot, backupDir: backup?.dir ?? null }));
       committed = true;
     }
@@ -135,8 +139,7 @@ export async function migrateFromClaudeDir(opts: MigrateOptions): Promise<Migrat
   } finally {
     db?.close();
     if (staging) rmSync(staging, { recursive: true, force: true });
-    // A run that wrote nothing (it failed, or everything was imported before) keeps no backup: a failed
-    // import leaves no trace in the data dir, and the source itself is never touched.
+    // A failed import leaves no trace in the data dir (the source itself is never touched).
     if (backup && !committed) rmSync(backup.dir, { recursive: true, force: true });
   }
 }
@@ -185,7 +188,7 @@ function summarize(r: MigrateReport): string {
   for (const a of r.agents) lines.push(`  ${a.sourceId} → ${a.name}: ${a.oldStatus ?? '?'} → ${a.status}${a.lastError ? ` (${a.lastError})` : ''}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   if (r.validation) {
-    lines.push(r.validation.ok ? 'Validation: source and store match (counts and checksums).' : `Validation FAILED: ${r.validation.mismatches.length} mismatches:`);
+    lines.push(r.validation.ok ? 'Validation: source and store match (counts and checksums).' : `Validation FAILED: ${r.validation.mismatches.length} mismatch${r.validation.mismatches.length === 1 ? '' : 'es'}:`);
     for (const m of r.validation.mismatches) lines.push(`  - ${m}`);
   }
   return lines.join('\n');
