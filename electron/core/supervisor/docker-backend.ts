@@ -110,6 +110,11 @@ export class DockerBackend implements Backend {
 
   /** Starts watching the engine's events (also done by every start/adopt/listAlive). */
   async watch(): Promise<void> {
+    if (!this.events.connected) {
+      // Fail at once when the engine refuses, rather than after the connection timeout.
+      const a = await this.availability();
+      if (!a.available) throw new HiveError('BACKEND_UNAVAILABLE', a.reason!);
+    }
     try {
       await withTimeout(this.events.start(), 5000);
     } catch (err) {

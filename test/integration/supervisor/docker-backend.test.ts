@@ -1,0 +1,304 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HiveError } from '../../../shared/errors.js';
+import type { ExitInfo, StartSpec } from '../../../electron/core/supervisor/backend.js';
+import { DockerBackend } from '../../../electron/core/supervisor/docker-backend.js';
+import { containerName, LABEL_AGENT, LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-labels.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/busybox-image.js';
+import { hasService } from '../../support/services.js';
+
+const docker = new Dockerode();
+const has = hasService('docker');
+const localEngine = !process.env.DOCKER_HOST && process.getuid?.() === 0 && existsSync('/var/run/docker.pid');
+
+function sh(script: string): string[] {
+  return ['/bin/sh', '-c', script];
+}
+
+async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function containersOf(hash: string, all = true): Promise<Dockerode.ContainerInfo[]> {
+  return docker.listContainers({ all, filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${hash}`] }) });
+}
+
+/** Kills the engine the hard way (no chance to stop containers cleanly) and starts it with .ci/start-dockerd.sh. */
+async function crashAndRestartDockerd(): Promise<void> {
+  const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
+  process.kill(pid, 'SIGKILL');
+  await waitFor(() => !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', 'dockerd to die');
+  execFileSync(path.resolve('.ci/start-dockerd.sh'), { stdio: 'ignore', timeout: 120_000 });
+}
+
+describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
+  let dataDir: string;
+  let worktree: string;
+  let backend: DockerBackend;
+  let exits: ExitInfo[];
+  let unrelated: Dockerode.Container;
+
+  beforeAll(async () => {
+    ensureBusyboxImage();
+    // A container that is not ours: every test below must leave it running.
+    unrelated = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '600'], Labels: { purpose: 'unrelated' }, HostConfig: { Init: true, RestartPolicy: { Name: 'always' } } });
+    await unrelated.start();
+  });
+
+  afterAll(async () => {
+    const info = await unrelated.inspect();
+    await unrelated.remove({ force: true });
+    expect(info.State.Running).toBe(true);
+  });
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'hive-docker-'));
+    worktree = path.join(dataDir, 'worktrees', 'a1');
+    mkdirSync(worktree, { recursive: true });
+    writeFileSync(path.join(worktree, 'MEMORY.md'), 'remember this\n');
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    exits = [];
+    backend.onDidExit((e) => exits.push(e));
+  });
+
+  afterEach(async () => {
+    await backend.dispose();
+    for (const c of await containersOf(backend.hash)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function spec(over: Partial<StartSpec> = {}): StartSpec {
+    return {
+      name: 'a1',
+      argv: sh('echo "hello from $HIVE_AGENT in $(pwd)"; cat MEMORY.md; while read line; do echo "got:$line"; done'),
+      cwd: worktree,
+      env: { HIVE_AGENT: 'a1', PATH: '/usr/bin', SECRET_OF_HOST: 'x' },
+      logPath: path.join(dataDir, 'logs', 'a1.log'),
+      image: BUSYBOX_IMAGE,
+      ...over,
+    };
+  }
+
+  it('spawns a container whose output reaches the log, takes input on stdin, and stops without an exit report', async () => {
+    const s = spec();
+    const { pid } = await backend.start(s);
+    expect(pid).toBeGreaterThan(0);
+    await waitFor(() => readLog(s.logPath).includes('remember this'), 'output in the log');
+    expect(readLog(s.logPath)).toContain('hello from a1 in /workspace');
+    expect(await backend.isAlive('a1')).toBe(true);
+    expect(await backend.listAlive()).toEqual([{ name: 'a1', pid }]);
+
+    expect(await backend.sendInput('a1', 'ping', { enter: true })).toBe(1);
+    await waitFor(() => readLog(s.logPath).includes('got:ping'), 'input echoed');
+
+    await backend.stop('a1', { killTimeoutMs: 2000 });
+    expect(await containersOf(backend.hash)).toEqual([]);
+    expect(await backend.isAlive('a1')).toBe(false);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(exits).toEqual([]);
+  });
+
+  it('labels the container, applies limits, mounts only the worktree, turns Docker restarts off and passes only HIVE_* env', async () => {
+    await backend.start(spec({ limits: { cpus: 0.5, memoryMb: 64, network: 'none' } }));
+    const info = await docker.getContainer(containerName(backend.hash, 'a1')).inspect();
+    expect(info.Config.Labels).toMatchObject({ [LABEL_AGENT]: 'a1', [LABEL_DATA_DIR]: backend.hash });
+    expect(backend.hash).toMatch(/^[0-9a-f]{12}$/);
+    expect(info.HostConfig.NanoCpus).toBe(500_000_000);
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(info.HostConfig.NetworkMode).toBe('none');
+    expect(info.HostConfig.RestartPolicy?.Name).toBe('no');
+    expect(info.HostConfig.Binds).toEqual([`${worktree}:/workspace:rw`]);
+    expect(info.Config.WorkingDir).toBe('/workspace');
+    expect(info.Config.OpenStdin).toBe(true);
+    expect(info.Config.Env).toContain('HIVE_AGENT=a1');
+    expect(info.Config.Env.some((e) => e.startsWith('SECRET_OF_HOST='))).toBe(false);
+    expect(info.Config.User).toBe(`${process.getuid!()}:${process.getgid!()}`);
+  });
+
+  it('rewrites a loopback HIVE_URL so a bridged container reaches the host through host-gateway', async () => {
+    const net = await docker.getNetwork('bridge').inspect();
+    const gateway: string = net.IPAM.Config[0].Gateway;
+    const server = http.createServer((_req, res) => res.end('pong-from-host'));
+    await new Promise<void>((r) => server.listen(0, gateway, r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const s = spec({
+        env: { HIVE_AGENT: 'a1', HIVE_URL: `http://127.0.0.1:${port}` },
+        argv: sh('echo "url=$HIVE_URL"; hp=${HIVE_URL#http://}; printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 ${hp%:*} ${hp##*:}; sleep 60'),
+      });
+      await backend.start(s);
+      await waitFor(() => readLog(s.logPath).includes('pong-from-host'), 'the host answering the container');
+      expect(readLog(s.logPath)).toContain(`url=http://host.docker.internal:${port}`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('pauses and resumes the container (sleep mode pause): alive throughout, no output while paused', async () => {
+    const s = spec({ argv: sh('i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.1; done') });
+    await backend.start(s);
+    await waitFor(() => readLog(s.logPath).includes('tick3'), 'ticks');
+    await backend.pause!('a1');
+    const info = await docker.getContainer(containerName(backend.hash, 'a1')).inspect();
+    expect(info.State.Paused).toBe(true);
+    const size = statSync(s.logPath).size;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(statSync(s.logPath).size).toBe(size);
+    expect(await backend.isAlive('a1')).toBe(true);
+    await backend.pause!('a1'); // twice is fine
+    await backend.resume!('a1');
+    await waitFor(() => statSync(s.logPath).size > size, 'ticks after resume');
+    const stats = await backend.stats!('a1');
+    expect(stats.memoryBytes).toBeGreaterThan(0);
+    expect(exits).toEqual([]);
+  });
+
+  it('reports a kill -9 of the container process from outside as an exit (killed, SIGKILL), once', async () => {
+    const s = spec({ argv: sh('sleep 600') });
+    const { pid } = await backend.start(s);
+    const killedAt = Date.now();
+    process.kill(pid!, 'SIGKILL');
+    await waitFor(() => exits.length > 0, 'the exit event');
+    expect(exits[0]).toMatchObject({ name: 'a1', code: null, signal: 'SIGKILL', reason: 'killed' });
+    expect(exits[0]!.at - killedAt).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(exits).toHaveLength(1);
+    expect(await backend.isAlive('a1')).toBe(false);
+  });
+
+  it('reports an ordinary exit with its code, and a restart leaves exactly one container', async () => {
+    const s = spec({ argv: sh('echo run; exit 3') });
+    await backend.start(s);
+    await waitFor(() => exits.length > 0, 'the exit event');
+    expect(exits[0]).toMatchObject({ name: 'a1', code: 3, signal: null, reason: 'exit' });
+    await backend.start(spec({ argv: sh('echo second; sleep 600') }));
+    await backend.start(spec({ argv: sh('echo third; sleep 600') }));
+    const list = await containersOf(backend.hash);
+    expect(list).toHaveLength(1);
+    expect(list[0]!.State).toBe('running');
+    expect(exits).toHaveLength(1);
+  });
+
+  it('reports `docker rm -f` from outside as an exit with reason removed', async () => {
+    await backend.start(spec({ argv: sh('sleep 600') }));
+    execFileSync('docker', ['rm', '-f', containerName(backend.hash, 'a1')], { stdio: 'ignore' });
+    await waitFor(() => exits.length > 0, 'the exit event');
+    expect(exits[0]).toMatchObject({ name: 'a1', reason: 'removed' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(exits).toHaveLength(1);
+  });
+
+  it('refuses bad input: missing image, mount outside the worktrees, limits out of range, foreign network', async () => {
+    const err = await backend.start(spec({ image: 'agent-hive/does-not-exist:7' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HiveError);
+    expect((err as HiveError).code).toBe('IMAGE_NOT_FOUND');
+    expect((err as HiveError).message).toContain('agent-hive/does-not-exist:7');
+    expect((err as HiveError).message).toMatch(/docker build -t .*docker pull/s);
+
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'hive-outside-'));
+    await expect(backend.start(spec({ cwd: outside }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(backend.start(spec({ cwd: path.join(dataDir, 'worktrees', '..') }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    rmSync(outside, { recursive: true });
+    await expect(backend.start(spec({ limits: { cpus: 0 } }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(backend.start(spec({ limits: { memoryMb: 2 } }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(backend.start(spec({ limits: { network: `container:${unrelated.id}` } }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(backend.start(spec({ image: undefined }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await containersOf(backend.hash)).toEqual([]);
+  });
+
+  it('reports containers with our label but unknown to the database as orphans, without touching them or others', async () => {
+    await backend.start(spec({ argv: sh('sleep 600') }));
+    const ghost = await docker.createContainer({
+      Image: BUSYBOX_IMAGE,
+      Cmd: ['sleep', '600'],
+      Labels: { [LABEL_AGENT]: 'ghost', [LABEL_DATA_DIR]: backend.hash },
+    });
+    const orphans = await backend.findOrphans(['a1']);
+    expect(orphans.map((o) => o.agent)).toEqual(['ghost']);
+    expect(orphans[0]!.id).toBe(ghost.id);
+    expect((await ghost.inspect()).Id).toBe(ghost.id);
+    expect((await unrelated.inspect()).State.Running).toBe(true);
+  });
+
+  it('says the engine is unavailable, naming DOCKER_HOST, when it does not answer', async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'tcp://127.0.0.1:9';
+    try {
+      const away = new DockerBackend({ dataDir });
+      const a = await away.availability();
+      expect(a.available).toBe(false);
+      expect(a.reason).toContain('tcp://127.0.0.1:9');
+      await expect(away.start(spec())).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+      await expect(away.isAlive('a1')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+      away.dispose();
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+    expect(await backend.availability()).toEqual({ available: true, reason: null });
+  });
+
+  it('adopts a container that outlived its host and reports its later exit', async () => {
+    const s = spec({ argv: sh('while read line; do echo "got:$line"; [ "$line" = quit ] && exit 7; done') });
+    await backend.start(s);
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    backend.onDidExit((e) => exits.push(e));
+    const alive = await backend.listAlive();
+    expect(alive.map((a) => a.name)).toEqual(['a1']);
+    await backend.adopt!({ ...alive[0]!, logPath: s.logPath });
+    await backend.sendInput('a1', 'hello', { enter: true });
+    await waitFor(() => readLog(s.logPath).includes('got:hello'), 'input after adoption');
+    await backend.sendInput('a1', 'quit', { enter: true });
+    await waitFor(() => exits.length > 0, 'the exit event');
+    expect(exits[0]).toMatchObject({ name: 'a1', code: 7, reason: 'exit' });
+  });
+
+  it.skipIf(!localEngine)(
+    'reconnects after dockerd is killed and restarted, catches up the exit it missed, and a restart makes one container',
+    async () => {
+      const changes: boolean[] = [];
+      backend.onDidChangeAvailability((a) => changes.push(a.available));
+      const s = spec({ argv: sh('echo up; sleep 600') });
+      await backend.start(s);
+      await crashAndRestartDockerd();
+      // The new engine cleans up the containers of the dead one before it answers: the events stream never
+      // sees that die, only the catch-up inspection after reconnecting does.
+      await waitFor(() => exits.length > 0, 'the caught-up exit', 20_000);
+      expect(exits).toHaveLength(1);
+      expect(exits[0]).toMatchObject({ name: 'a1', reason: 'server-lost' });
+      expect(changes).toContain(false);
+      expect(changes.at(-1)).toBe(true);
+      await backend.start(s);
+      await waitFor(() => readLog(s.logPath).split('up').length > 2, 'the second run');
+      const list = await containersOf(backend.hash);
+      expect(list).toHaveLength(1);
+      expect(list[0]!.State).toBe('running');
+      // A crash after the reconnect is seen live on the new stream.
+      process.kill((await docker.getContainer(list[0]!.Id).inspect()).State.Pid, 'SIGKILL');
+      await waitFor(() => exits.length > 1, 'an exit on the new stream');
+      expect(exits[1]).toMatchObject({ name: 'a1', reason: 'killed' });
+    },
+    90_000,
+  );
+});
