@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { HiveError } from '../../shared/errors.js';
 import { registerMigrateCommands } from './commands/migrate.js';
+import { registerMsgCommands } from './commands/msg.js';
 import { makeContext, type CliContext } from './context.js';
 
-const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [registerMigrateCommands];
+const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [registerMigrateCommands, registerMsgCommands];
 
 const program = new Command();
 program

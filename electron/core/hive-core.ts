@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { PushEventName, PushPayload } from '../../shared/contract/index.js';
+import type { Bus } from './bus/bus.js';
+import { createBus } from './bus/create-bus.js';
 import { EventLog } from './events/event-log.js';
 import { Git } from './git/git.js';
 import type { AllHandlers } from './handlers.js';
@@ -29,6 +31,8 @@ export class HiveCore {
   readonly clock: Clock;
   readonly git: Git;
   readonly events: EventLog;
+  /** Messages and working memory: Redis when `redisUrl` / HIVE_REDIS_URL is set, else in-process. */
+  readonly bus: Bus;
   readonly disposables = new DisposableStore();
   private readonly pushEmitter = new Emitter<{ event: PushEventName; payload: unknown }>();
   /** Subscribe to every pushed event (hosts forward them to windows and sockets). */
@@ -43,6 +47,13 @@ export class HiveCore {
     this.disposables.add({ dispose: () => void this.db.close() });
     this.events = new EventLog(this.db, this.clock);
     this.disposables.add(this.events.onDidAppend((e) => this.push('event:appended', e)));
+    this.bus = this.disposables.add(
+      createBus({ db: this.db, clock: this.clock, events: this.events, redisUrl: options.redisUrl ?? process.env.HIVE_REDIS_URL ?? null }),
+    );
+    this.disposables.add(
+      this.bus.onDidSend(({ message: m }) => this.push('bus:message', { id: m.id, from: m.from, to: m.to, topic: m.topic })),
+    );
+    this.disposables.add(this.bus.onDidChangeState((s) => this.push('bus:state', s)));
   }
 
   push<E extends PushEventName>(event: E, payload: PushPayload<E>): void {
