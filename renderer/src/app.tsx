@@ -1,0 +1,115 @@
+import { useEffect } from 'react';
+import type { HiveApi } from '../../shared/contract/index';
+import { ConnectionBanner } from './components/connection-banner';
+import { ShortcutsHelp } from './components/shortcuts-help';
+import { Toasts } from './components/toasts';
+import { AgentPage } from './pages/agent/agent-page';
+import { ConflictsPage } from './pages/conflicts/conflicts-page';
+import { SpawnDialog } from './pages/fleet/spawn-dialog';
+import { FleetPage } from './pages/fleet/fleet-page';
+import { MessagesPage } from './pages/messages/messages-page';
+import { MetricsPage } from './pages/metrics/metrics-page';
+import { hashToRoute, navigate, setHelpOpen, setSpawnOpen } from './store/actions';
+import { useHive } from './store/hive-store';
+import type { Route } from './store/ui-slice';
+
+const NAV: Array<{ page: Exclude<Route['page'], 'agent'>; label: string; icon: string }> = [
+  { page: 'fleet', label: 'Fleet', icon: '▦' },
+  { page: 'metrics', label: 'Metrics', icon: '▤' },
+  { page: 'conflicts', label: 'Conflicts', icon: '⑂' },
+  { page: 'messages', label: 'Messages', icon: '✉' },
+];
+
+/** The shell: sidebar, connection banner, the routed page, dialogs and toasts. */
+export function App({ api, pickDirectory }: { api: HiveApi; pickDirectory?: () => Promise<string | null> }) {
+  const route = useHive((s) => s.ui.route);
+  const counts = useHive((s) => {
+    let running = 0;
+    let trouble = 0;
+    for (const n of s.agents.order) {
+      const st = s.agents.byName[n]?.status;
+      if (st === 'running') running++;
+      else if (st === 'crashed' || st === 'errored' || st === 'unknown') trouble++;
+    }
+    return `${running}:${trouble}`;
+  });
+  const [running, trouble] = counts.split(':');
+
+  useEffect(() => {
+    const onHash = (): void => navigate(hashToRoute(window.location.hash));
+    onHash();
+    window.addEventListener('hashchange', onHash);
+    const onKey = (e: KeyboardEvent): void => {
+      const t = e.target as HTMLElement | null;
+      if (e.ctrlKey || e.metaKey || e.altKey || (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName)))) return;
+      const { ui } = useHive.getState();
+      if (e.key === 'Escape') {
+        if (ui.helpOpen) setHelpOpen(false);
+        else if (ui.spawnOpen) setSpawnOpen(false);
+        return;
+      }
+      if (ui.spawnOpen || ui.helpOpen) return;
+      if (e.key === '?') setHelpOpen(true);
+      else if (e.key >= '1' && e.key <= '4') navigate({ page: NAV[Number(e.key) - 1]!.page });
+      else if (e.key === 'n' && useHive.getState().ui.route.page !== 'fleet') setSpawnOpen(true);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      window.removeEventListener('keydown', onKey);
+    };
+  }, []);
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">⬢</span> Agent Hive
+        </div>
+        {NAV.map((n, i) => {
+          const active = route.page === n.page || (n.page === 'fleet' && route.page === 'agent');
+          return (
+            <a
+              key={n.page}
+              href={`#/${n.page}`}
+              className={`nav-item${active ? ' is-active' : ''}`}
+              aria-current={active ? 'page' : undefined}
+              title={`${n.label} (${i + 1})`}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate({ page: n.page });
+              }}
+            >
+              <span className="nav-icon" aria-hidden="true">{n.icon}</span>
+              {n.label}
+            </a>
+          );
+        })}
+        <div className="sidebar-footer">
+          <div className="sidebar-stat">
+            <span className="status-dot" style={{ ['--status' as string]: '#3fb950' }} /> {running} running
+          </div>
+          {trouble !== '0' && (
+            <div className="sidebar-stat text-err">
+              <span className="status-dot" style={{ ['--status' as string]: '#f85149' }} /> {trouble} need attention
+            </div>
+          )}
+          <button type="button" className="btn btn-ghost btn-sm" onClick={() => setHelpOpen(true)}>
+            Shortcuts <kbd>?</kbd>
+          </button>
+        </div>
+      </nav>
+      <main className="main">
+        <ConnectionBanner />
+        {route.page === 'fleet' && <FleetPage />}
+        {route.page === 'agent' && <AgentPage key={route.name} name={route.name} />}
+        {route.page === 'metrics' && <MetricsPage />}
+        {route.page === 'conflicts' && <ConflictsPage api={api} />}
+        {route.page === 'messages' && <MessagesPage api={api} />}
+      </main>
+      <SpawnDialog pickDirectory={pickDirectory} />
+      <ShortcutsHelp />
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+import { useRef } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { setFilter, clearStatusFilter, setSelected } from '../../store/actions';
+import { useHive } from '../../store/hive-store';
+import { AgentRow } from './agent-row';
+import { EmptyState } from './empty-state';
+import { BulkBar, FleetToolbar } from './fleet-toolbar';
+import { useFleetShortcuts } from './use-fleet-shortcuts';
+import { visibleAgents } from './visible-agents';
+
+/** Every agent at a glance: one dense row each, updated by pushed status events. */
+export function FleetPage() {
+  const names = useHive(useShallow(visibleAgents));
+  const total = useHive((s) => s.agents.order.length);
+  const loaded = useHive((s) => s.agents.loaded);
+  const loadError = useHive((s) => s.agents.loadError);
+  const allSelected = useHive((s) => names.length > 0 && names.every((n) => s.ui.selected.includes(n)));
+  const filterRef = useRef<HTMLInputElement>(null);
+  useFleetShortcuts(names, filterRef);
+
+  return (
+    <section className="page fleet-page" aria-label="Fleet">
+      <FleetToolbar filterRef={filterRef} />
+      <BulkBar />
+      {loadError && (
+        <div className="alert alert-error" role="alert">
+          Could not load the fleet: {loadError}
+        </div>
+      )}
+      {!loaded ? (
+        <div className="loading">Loading agents…</div>
+      ) : total === 0 ? (
+        <EmptyState />
+      ) : (
+        <div className="table-wrap">
+          <table className="fleet-table" aria-label="Agents">
+            <thead>
+              <tr>
+                <th className="col-select">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all visible agents"
+                    checked={allSelected}
+                    onChange={() => setSelected(allSelected ? [] : names)}
+                  />
+                </th>
+                <th>Name</th>
+                <th>Role</th>
+                <th>Backend</th>
+                <th>Status</th>
+                <th className="col-num">Uptime</th>
+                <th className="col-num">Restarts</th>
+                <th className="col-num">Heartbeat</th>
+                <th className="col-num">CPU</th>
+                <th className="col-num">Memory</th>
+                <th>Branch</th>
+                <th className="col-actions">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {names.map((n) => (
+                <AgentRow key={n} name={n} />
+              ))}
+            </tbody>
+          </table>
+          {names.length === 0 && (
+            <div className="empty-filter">
+              No agents match the filter.{' '}
+              <button
+                type="button"
+                className="btn btn-sm btn-ghost"
+                onClick={() => {
+                  setFilter('');
+                  clearStatusFilter();
+                }}
+              >
+                Clear filters
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

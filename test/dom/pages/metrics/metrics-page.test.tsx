@@ -1,0 +1,40 @@
+// @vitest-environment jsdom
+import { act, cleanup, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { navigate } from '../../../../renderer/src/store/actions';
+import { FakeHiveApi, makeAgent } from '../../fake-hive-api';
+import { renderApp } from '../../render-app';
+
+afterEach(() => cleanup());
+
+describe('metrics page (fake HiveApi)', () => {
+  it('draws the four charts from metrics:series and shows system info (fake api)', async () => {
+    const api = new FakeHiveApi([makeAgent('alpha')]);
+    api.overrides['metrics:series'] = () => ({
+      statesOverTime: [
+        { t: '2026-01-01T10:00:00Z', running: 2, sleeping: 0 },
+        { t: '2026-01-01T10:01:00Z', running: 1, sleeping: 1 },
+      ],
+      restartsOverTime: [{ t: '2026-01-01T10:00:00Z', restarts: 3, recoveries: 2 }],
+      recoveryHistogram: [{ bucket: '<1s', count: 2 }, { bucket: '1-5s', count: 1 }],
+      uptimeByAgent: [{ agent: 'alpha', uptimePercent: 97.5 }],
+    });
+    renderApp(api);
+    await screen.findByRole('row', { name: 'alpha' });
+    act(() => navigate({ page: 'metrics' }));
+    for (const title of ['Agents per state over time', 'Restarts and recoveries over time', 'Recovery time distribution', 'Uptime by agent (lowest 30)']) {
+      const fig = await screen.findByRole('figure', { name: title });
+      await waitFor(() => expect(fig.querySelector('svg')).not.toBeNull());
+    }
+    expect(screen.getByText(/bus: in-process/)).toBeTruthy();
+    expect(api.callsTo('metrics:series')).toHaveLength(1);
+  });
+
+  it('explains empty charts and readable load errors (fake api)', async () => {
+    const api = new FakeHiveApi([]);
+    renderApp(api);
+    act(() => navigate({ page: 'metrics' }));
+    expect(await screen.findByText('No agent activity recorded yet.')).toBeTruthy();
+    expect(screen.getByText('No recoveries measured yet.')).toBeTruthy();
+  });
+});
