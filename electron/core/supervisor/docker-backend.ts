@@ -3,10 +3,11 @@ import Dockerode from 'dockerode';
 import { HiveError } from '../../../shared/errors.js';
 import { Emitter, type Disposable } from '../ports/disposable.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
+import { ApiBridge } from './docker/api-bridge.js';
 import { ContainerIo } from './docker/container-io.js';
-import { createOptions, type ContainerSpecContext } from './docker/container-spec.js';
+import { createOptions, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
 import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR } from './docker/docker-labels.js';
-import { statsFromSample, type ContainerStats } from './docker/docker-stats.js';
+import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
 import {
   engineMessage,
   imageNotFound,
@@ -66,6 +67,8 @@ export class DockerBackend implements Backend {
   private readonly exitEmitter = new Emitter<ExitInfo>();
   private readonly availabilityEmitter = new Emitter<Availability>();
   private readonly disposables: Disposable[] = [];
+  private readonly sampler = new StatsSampler();
+  private readonly bridge: ApiBridge;
   readonly onDidExit = this.exitEmitter.event;
   /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
   readonly onDidChangeAvailability = this.availabilityEmitter.event;
@@ -74,12 +77,14 @@ export class DockerBackend implements Backend {
     const dataDir = path.resolve(options.dataDir);
     this.hash = dataDirHash(dataDir);
     this.docker = options.docker ?? new Dockerode();
+    this.bridge = new ApiBridge(this.docker);
     const uid = process.getuid?.();
     const gid = process.getgid?.();
     this.ctx = {
       hash: this.hash,
       worktreesDir: options.worktreesDir ?? path.join(dataDir, 'worktrees'),
       passEnv: options.passEnv ?? DEFAULT_PASS_ENV,
+      runDir: path.join(dataDir, 'run'),
       defaultNetwork: options.defaultNetwork ?? 'bridge',
       user: options.user === null ? undefined : (options.user ?? (uid !== undefined && gid !== undefined ? `${uid}:${gid}` : undefined)),
     };
@@ -124,8 +129,12 @@ export class DockerBackend implements Backend {
 
   start(spec: StartSpec): Promise<{ pid: number | null }> {
     return this.serialized(spec.name, async () => {
-      const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv);
+      // Validate before touching the engine; the URL rewrite needs the validated network.
+      createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv);
       await this.watch();
+      const network = validateLimits(spec.limits, this.ctx.defaultNetwork).network;
+      const hiveUrl = spec.env.HIVE_URL ? await this.bridge.urlFor(spec.env.HIVE_URL, network) : undefined;
+      const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl);
       // Whatever is left of an earlier run (crashed, or started by a host that died) goes first: one agent,
       // one container, never two.
       await this.removeContainersOf(spec.name);
@@ -237,8 +246,7 @@ export class DockerBackend implements Backend {
 
   async stats(name: string): Promise<ContainerStats> {
     const c = await this.containerOf(name);
-    const sample = await this.engine(`read the stats of ${name}`, () => c.stats({ stream: false }));
-    return statsFromSample(sample);
+    return this.engine(`read the stats of ${name}`, () => this.sampler.sample(c, c.id));
   }
 
   /** Containers with this data dir's label whose agent the database does not know (reported, never removed). */
@@ -249,6 +257,7 @@ export class DockerBackend implements Backend {
   dispose(): void {
     // Containers keep running without the host, like tmux sessions; only our connections close.
     this.events.dispose();
+    this.bridge.dispose();
     for (const d of this.disposables) void d.dispose();
     for (const t of this.tracked.values()) t.io?.dispose();
     this.tracked.clear();
@@ -304,7 +313,9 @@ export class DockerBackend implements Backend {
   }
 
   private untrack(agent: string): void {
-    this.tracked.get(agent)?.io?.dispose();
+    const t = this.tracked.get(agent);
+    if (t) this.sampler.forget(t.id);
+    t?.io?.dispose();
     this.tracked.delete(agent);
   }
 

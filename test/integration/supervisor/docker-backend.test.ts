@@ -135,20 +135,29 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     expect(info.Config.User).toBe(`${process.getuid!()}:${process.getgid!()}`);
   });
 
-  it('rewrites a loopback HIVE_URL so a bridged container reaches the host through host-gateway', async () => {
-    const net = await docker.getNetwork('bridge').inspect();
-    const gateway: string = net.IPAM.Config[0].Gateway;
+  it('lets a bridged container reach a loopback-only API through host.docker.internal (same port), and maps host paths', async () => {
     const server = http.createServer((_req, res) => res.end('pong-from-host'));
-    await new Promise<void>((r) => server.listen(0, gateway, r));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
+    const resume = path.join(dataDir, 'run', 'a1.resume.md');
+    mkdirSync(path.dirname(resume), { recursive: true });
+    writeFileSync(resume, '# Resume context for a1\n');
     try {
       const s = spec({
-        env: { HIVE_AGENT: 'a1', HIVE_URL: `http://127.0.0.1:${port}` },
-        argv: sh('echo "url=$HIVE_URL"; hp=${HIVE_URL#http://}; printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 ${hp%:*} ${hp##*:}; sleep 60'),
+        env: { HIVE_AGENT: 'a1', HIVE_URL: `http://127.0.0.1:${port}`, HIVE_WORKTREE: worktree, HIVE_DATA_DIR: dataDir, HIVE_RESUME_FILE: resume },
+        argv: sh(
+          'echo "url=$HIVE_URL wt=$HIVE_WORKTREE dd=${HIVE_DATA_DIR:-unset}"; cat "$HIVE_RESUME_FILE"; ' +
+            'hp=${HIVE_URL#http://}; printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 ${hp%:*} ${hp##*:}; sleep 60',
+        ),
       });
       await backend.start(s);
       await waitFor(() => readLog(s.logPath).includes('pong-from-host'), 'the host answering the container');
-      expect(readLog(s.logPath)).toContain(`url=http://host.docker.internal:${port}`);
+      const log = readLog(s.logPath);
+      expect(log).toContain(`url=http://host.docker.internal:${port} wt=/workspace dd=unset`);
+      expect(log).toContain('# Resume context for a1');
+    } catch (err) {
+      console.log('LOG:', readLog(path.join(dataDir, 'logs', 'a1.log')));
+      throw err;
     } finally {
       server.close();
     }
@@ -168,8 +177,11 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     await backend.pause!('a1'); // twice is fine
     await backend.resume!('a1');
     await waitFor(() => statSync(s.logPath).size > size, 'ticks after resume');
+    await backend.stats!('a1');
+    await new Promise((r) => setTimeout(r, 300));
     const stats = await backend.stats!('a1');
     expect(stats.memoryBytes).toBeGreaterThan(0);
+    expect(stats.cpuPercent).toBeGreaterThanOrEqual(0);
     expect(exits).toEqual([]);
   });
 

@@ -28,7 +28,12 @@ export interface ContainerSpecContext {
   defaultNetwork: string;
   /** `uid:gid` the agent runs as, so files it writes in the worktree belong to the user. */
   user: string | undefined;
+  /** Where the host writes per-run files (the resume file); only those are mounted, read-only. */
+  runDir: string;
 }
+
+/** Where the resume file (context after a wake or recovery) appears inside the container. */
+export const RESUME_FILE = '/hive/resume.md';
 
 export interface Limits {
   nanoCpus: number | undefined;
@@ -100,17 +105,36 @@ export function containerHiveUrl(url: string, network: string): string {
   return !url.endsWith('/') && u.pathname === '/' && out.endsWith('/') ? out.slice(0, -1) : out;
 }
 
-export function containerEnv(env: Record<string, string>, ctx: ContainerSpecContext, network: string): string[] {
+/**
+ * HIVE_* variables and the pass-through list only: the host's PATH, HOME and the rest mean nothing in the
+ * image. Host paths become container paths; the data dir is not in the container, so HIVE_DATA_DIR is dropped.
+ */
+export function containerEnv(env: Record<string, string>, ctx: ContainerSpecContext, network: string, hiveUrl?: string): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(env)) {
     if (!k.startsWith('HIVE_') && !ctx.passEnv.includes(k)) continue;
-    out.push(`${k}=${k === 'HIVE_URL' ? containerHiveUrl(v, network) : v}`);
+    if (k === 'HIVE_DATA_DIR') continue;
+    if (k === 'HIVE_URL') out.push(`${k}=${hiveUrl ?? containerHiveUrl(v, network)}`);
+    else if (k === 'HIVE_WORKTREE') out.push(`${k}=${WORKSPACE}`);
+    else if (k === 'HIVE_RESUME_FILE') out.push(`${k}=${resumeMount(v, ctx) ? RESUME_FILE : ''}`);
+    else out.push(`${k}=${v}`);
   }
   for (const k of ctx.passEnv) {
     const v = process.env[k];
     if (v !== undefined && !(k in env)) out.push(`${k}=${v}`);
   }
   return out;
+}
+
+function resumeMount(file: string | undefined, ctx: ContainerSpecContext): string | null {
+  if (!file) return null;
+  try {
+    const real = realpathSync(file);
+    const rel = path.relative(realpathSync(ctx.runDir), real);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? real : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -122,6 +146,7 @@ export function createOptions(
   ctx: ContainerSpecContext,
   name: string,
   cmd: string[],
+  hiveUrl?: string,
 ): Dockerode.ContainerCreateOptions {
   const problem = agentNameProblem(spec.name);
   if (problem) throw new HiveError('INVALID_NAME', problem);
@@ -131,12 +156,13 @@ export function createOptions(
   const limits = validateLimits(spec.limits, ctx.defaultNetwork);
   const worktree = checkedWorktree(spec.cwd, ctx.worktreesDir);
   const bridged = limits.network !== 'host' && limits.network !== 'none';
+  const resume = resumeMount(spec.env.HIVE_RESUME_FILE, ctx);
   return {
     name,
     Image: spec.image,
     Entrypoint: [],
     Cmd: cmd,
-    Env: containerEnv(spec.env, ctx, limits.network),
+    Env: containerEnv(spec.env, ctx, limits.network, hiveUrl),
     WorkingDir: WORKSPACE,
     User: ctx.user,
     Labels: { [LABEL_AGENT]: spec.name, [LABEL_DATA_DIR]: ctx.hash },
@@ -147,7 +173,7 @@ export function createOptions(
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: {
-      Binds: [`${worktree}:${WORKSPACE}:rw`],
+      Binds: [`${worktree}:${WORKSPACE}:rw`, ...(resume ? [`${resume}:${RESUME_FILE}:ro`] : [])],
       NanoCpus: limits.nanoCpus,
       Memory: limits.memoryBytes,
       // Swap beyond the limit would make the memory limit meaningless.
