@@ -48,7 +48,11 @@ export class ApiClient {
     try {
       res = await fetch(`${this.baseUrl}${API_PREFIX}${channel}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${this.token}`,
+          'x-hive-actor': process.env.HIVE_AGENT ? `agent:${process.env.HIVE_AGENT}` : 'cli',
+        },
         body: JSON.stringify(payload ?? {}),
         signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
       });

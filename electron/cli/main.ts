@@ -2,9 +2,17 @@ import { Command, CommanderError } from 'commander';
 import { HiveError } from '../../shared/errors.js';
 import { registerMigrateCommands } from './commands/migrate.js';
 import { registerMsgCommands } from './commands/msg.js';
+import { registerAgentCommands } from './commands/agents.js';
+import { registerServeCommands } from './commands/serve.js';
 import { makeContext, type CliContext } from './context.js';
 
-const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [registerMigrateCommands, registerMsgCommands];
+const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
+  registerServeCommands,
+  registerMigrateCommands,
+  registerMsgCommands,
+  // after msg: adds `memory save` to its `memory` group
+  registerAgentCommands,
+];
 
 const program = new Command();
 program

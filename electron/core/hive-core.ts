@@ -8,6 +8,22 @@ import type { AllHandlers } from './handlers.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import { DisposableStore, Emitter } from './ports/disposable.js';
 import { openDatabase, type Db } from './store/database.js';
+import { fileURLToPath } from 'node:url';
+import type { BackendKind } from '../../shared/contract/agents.js';
+import type { SystemInfo } from '../../shared/contract/events.js';
+import { AgentRepo, publicAgent } from './agents/agent-repo.js';
+import { AgentService } from './agents/agent-service.js';
+import { agentsHandlers, snapshotsHandlers } from './agents/handlers.js';
+import { StateMachine } from './agents/state-machine.js';
+import { busHandlers } from './bus/handlers.js';
+import { eventsHandlers } from './events/handlers.js';
+import { OutputTailer } from './output/output-tailer.js';
+import { SnapshotStore } from './snapshots/snapshot-store.js';
+import type { Backend } from './supervisor/backend.js';
+import { ProcessBackend } from './supervisor/process-backend.js';
+import { TmuxBackend } from './supervisor/tmux-backend.js';
+import { Watchdog } from './watchdog/watchdog.js';
+import { WorktreeManager } from './worktrees/worktree-manager.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -17,7 +33,16 @@ export interface CoreOptions {
   apiUrl?: () => string | null;
   apiToken?: () => string | null;
   redisUrl?: string | null;
+  /** Backends to build (default: tmux and process, plus docker where wired). Tests pass their own. */
+  backends?: Partial<Record<BackendKind, Backend>>;
+  /** Watchdog check interval (ms). */
+  checkIntervalMs?: number;
+  /** Snapshots kept per agent (default 20). */
+  retention?: number;
 }
+
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const VERSION = '0.1.0';
 
 export type PushListener = <E extends PushEventName>(event: E, payload: PushPayload<E>) => void;
 
@@ -37,7 +62,16 @@ export class HiveCore {
   private readonly pushEmitter = new Emitter<{ event: PushEventName; payload: unknown }>();
   /** Subscribe to every pushed event (hosts forward them to windows and sockets). */
   readonly onDidPush = this.pushEmitter.event;
-  handlers!: AllHandlers;
+  readonly repo: AgentRepo;
+  readonly machine: StateMachine;
+  readonly snapshots: SnapshotStore;
+  readonly worktrees: WorktreeManager;
+  readonly backends: Partial<Record<BackendKind, Backend>>;
+  readonly agents: AgentService;
+  readonly watchdog: Watchdog;
+  readonly tailer: OutputTailer;
+  readonly handlers: AllHandlers;
+  readonly startedAt: string;
 
   constructor(readonly options: CoreOptions) {
     this.dataDir = path.resolve(options.dataDir);
@@ -54,6 +88,118 @@ export class HiveCore {
       this.bus.onDidSend(({ message: m }) => this.push('bus:message', { id: m.id, from: m.from, to: m.to, topic: m.topic })),
     );
     this.disposables.add(this.bus.onDidChangeState((s) => this.push('bus:state', s)));
+
+    this.startedAt = this.clock.iso();
+    this.repo = new AgentRepo(this.db);
+    this.machine = new StateMachine(this.db, this.repo, this.events, this.clock);
+    this.snapshots = new SnapshotStore(this.db, this.dataDir, this.clock);
+    this.worktrees = new WorktreeManager(this.git, this.dataDir);
+    this.backends = options.backends ?? {
+      tmux: new TmuxBackend(this.dataDir, this.clock),
+      process: new ProcessBackend(this.dataDir, this.clock),
+    };
+    for (const b of Object.values(this.backends)) if (b) this.disposables.add(b);
+    this.agents = new AgentService({
+      repo: this.repo,
+      machine: this.machine,
+      snapshots: this.snapshots,
+      worktrees: this.worktrees,
+      backends: this.backends,
+      clock: this.clock,
+      dataDir: this.dataDir,
+      apiEnv: () => ({ url: options.apiUrl?.() ?? null, token: options.apiToken?.() ?? null }),
+      retention: options.retention,
+      binDir: path.join(PACKAGE_ROOT, 'bin'),
+      hooks: {
+        exportWorkingMemory: (name) => this.bus.exportMemory(name),
+        importWorkingMemory: (name, mem) => this.bus.importMemory(name, mem),
+        pendingMessages: async (name) => this.bus.pendingFor(name),
+        onHeartbeat: (name) => void this.bus.touchPresence(name).catch(() => {}),
+      },
+    });
+    this.watchdog = this.disposables.add(
+      new Watchdog({
+        repo: this.repo,
+        machine: this.machine,
+        service: this.agents,
+        backends: this.backends,
+        clock: this.clock,
+        notify: (level, title, body) => this.notify(level, title, body),
+        checkIntervalMs: options.checkIntervalMs,
+      }),
+    );
+    this.tailer = this.disposables.add(new OutputTailer(this.agents.logDir, this.clock));
+    this.disposables.add(this.tailer.onDidOutput((c) => this.onOutput(c.name, c.data, c.at)));
+    this.disposables.add(
+      this.machine.onDidChange(({ agent, event }) => {
+        if (agent.status === 'running') this.tailer.follow(agent.name);
+        this.push('agent:status', { agent: publicAgent(agent), event });
+      }),
+    );
+    this.disposables.add(
+      this.events.onDidAppend((e) => {
+        if (e.kind === 'removed' && e.agent) {
+          this.tailer.unfollow(e.agent);
+          this.push('agent:removed', { name: e.agent });
+        }
+      }),
+    );
+    this.handlers = {
+      ...agentsHandlers(this),
+      ...snapshotsHandlers(this),
+      ...eventsHandlers(this),
+      ...busHandlers(this),
+    };
+  }
+
+  private lastOutputWrite = new Map<string, number>();
+
+  private onOutput(name: string, data: string, at: number): void {
+    this.push('agent:output', { name, data });
+    // Output counts as a sign of life; written at most once a second per agent.
+    const last = this.lastOutputWrite.get(name) ?? 0;
+    if (at - last >= 1000 && this.repo.find(name)) {
+      this.lastOutputWrite.set(name, at);
+      this.repo.patch(name, new Date(at).toISOString(), { lastOutputAt: new Date(at).toISOString() });
+    }
+  }
+
+  /** Reconciles with what is really running, then starts watching. Call once, after the host listens. */
+  async start(): Promise<{ adopted: string[]; crashed: string[] }> {
+    this.tailer.start();
+    for (const a of this.repo.list()) if (a.status === 'running') this.tailer.follow(a.name);
+    this.watchdog.start();
+    const result = await this.watchdog.reconcile();
+    this.usageTimer = setInterval(() => void this.sampleUsage(), 2000);
+    this.usageTimer.unref();
+    this.disposables.add({ dispose: () => clearInterval(this.usageTimer!) });
+    return result;
+  }
+
+  private usageTimer: NodeJS.Timeout | null = null;
+
+  private async sampleUsage(): Promise<void> {
+    const usage: { name: string; cpuPercent: number | null; memoryBytes: number | null }[] = [];
+    for (const a of this.repo.list()) {
+      if (a.status !== 'running') continue;
+      const s = await this.backends[a.backend]?.stats?.(a.name).catch(() => null);
+      if (!s) continue;
+      this.repo.setUsage(a.name, s);
+      usage.push({ name: a.name, ...s });
+    }
+    if (usage.length > 0) this.push('agents:usage', usage);
+  }
+
+  async systemInfo(): Promise<SystemInfo> {
+    const backends: SystemInfo['backends'] = {};
+    for (const [kind, b] of Object.entries(this.backends)) {
+      if (!b) continue;
+      const a = await b.availability().catch((e: Error) => ({ available: false, reason: e.message }));
+      backends[kind] = { available: a.available, reason: a.reason };
+    }
+    const counts: Record<string, number> = {};
+    for (const a of this.repo.list()) counts[a.status] = (counts[a.status] ?? 0) + 1;
+    return { version: VERSION, dataDir: this.dataDir, pid: process.pid, startedAt: this.startedAt, backends, bus: this.bus.state(), counts };
   }
 
   push<E extends PushEventName>(event: E, payload: PushPayload<E>): void {

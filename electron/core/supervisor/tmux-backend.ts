@@ -86,7 +86,7 @@ export class TmuxBackend implements Backend {
       [
         'new-session', '-d', '-s', spec.name, '-x', '220', '-y', '50', '-c', tmuxArg(spec.cwd), ...env, '--',
         ...spec.argv.map(tmuxArg),
-        ';', 'set-option', '-t', sessionTarget(spec.name), '@hive_log', tmuxArg(spec.logPath),
+        ';', 'set-option', '-t', paneTarget(spec.name), '@hive_log', tmuxArg(spec.logPath),
         ';', 'set-option', '-g', 'remain-on-exit', 'on',
         ';', 'set-hook', '-g', 'pane-died', `wait-for -S ${DIED_CHANNEL}`,
         ';', 'pipe-pane', '-o', '-t', paneTarget(spec.name), 'exec cat >> #{q:@hive_log}',

@@ -1,0 +1,249 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Agent, HiveEvent, SnapshotMeta } from '../../../shared/contract/index.js';
+import { HiveError } from '../../../shared/errors.js';
+import type { CliContext } from '../context.js';
+import { formatTable, ago } from '../format.js';
+
+const ACTIONS = ['sleep', 'wake', 'restart', 'stop'] as const;
+
+/** `hive agents …`, `hive snapshots …`, `hive events`, `hive heartbeat`, `hive memory save`. */
+export function registerAgentCommands(program: Command, ctx: CliContext): void {
+  const agents = program.command('agents').description('spawn, list and control agents');
+
+  agents
+    .command('spawn')
+    .description('start a new agent in its own git worktree on branch hive/NAME')
+    .requiredOption('--name <name>', 'unique name: letters, digits, "-" and "_"')
+    .requiredOption('--repo <path>', 'the git repository the agent works on')
+    .option('--backend <backend>', 'tmux | process | docker', 'tmux')
+    .option('--preset <preset>', 'claude | aider | codex | custom', 'custom')
+    .option('--cmd <command line>', 'the command line for the custom preset (run by /bin/sh -c)')
+    .option('--role <role>', 'role, shown in the fleet view', '')
+    .option('--task <task>', 'the task prompt', '')
+    .option('--image <image>', 'docker image (docker backend)')
+    .option('--base <branch>', 'branch to start hive/NAME from (default: the repo HEAD)')
+    .option('--json', 'print the agent as JSON')
+    .action(async (o: { name: string; repo: string; backend: string; preset: string; cmd?: string; role: string; task: string; image?: string; base?: string; json?: boolean }) => {
+      const agent = await ctx.api().invoke('agents:spawn', {
+        name: o.name,
+        repo: path.resolve(o.repo),
+        backend: o.backend as Agent['backend'],
+        preset: o.preset as Agent['preset'],
+        cmd: o.cmd,
+        role: o.role,
+        task: o.task,
+        image: o.image,
+        baseBranch: o.base,
+      });
+      ctx.print(agent, o, (a: Agent) => `${a.name} is ${a.status} (${a.backend}, pid ${a.pid ?? '-'}) in ${a.worktree} on ${a.branch}`);
+    });
+
+  agents
+    .command('list')
+    .alias('ls')
+    .description('every agent with its status')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const list = await ctx.api().invoke('agents:list', {});
+      const rows = list.map((a) => ({
+        name: a.name,
+        status: a.status,
+        backend: a.backend,
+        pid: a.pid,
+        restarts: a.restarts,
+        branch: a.branch,
+        worktree: a.worktree,
+        role: a.role,
+        lastHeartbeatAt: a.lastHeartbeatAt,
+        lastRecoveryMs: a.lastRecoveryMs,
+        lastError: a.lastError,
+        uptimeSince: a.startedAt,
+      }));
+      ctx.print(rows, o, () =>
+        list.length === 0
+          ? 'No agents yet. Spawn one: hive agents spawn --name NAME --repo PATH --cmd "COMMAND"'
+          : formatTable(
+              ['NAME', 'STATUS', 'BACKEND', 'PID', 'RESTARTS', 'HEARTBEAT', 'BRANCH', 'ERROR'],
+              list.map((a) => [a.name, a.status, a.backend, a.pid ?? '-', a.restarts, a.lastHeartbeatAt ? ago(a.lastHeartbeatAt) : '-', a.branch, a.lastError ?? '']),
+            ),
+      );
+    });
+
+  agents
+    .command('show')
+    .description('one agent in full')
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const a = await ctx.api().invoke('agents:get', { name });
+      ctx.print(a, o, (v: Agent) => Object.entries(v).map(([k, x]) => `${k.padEnd(16)} ${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`).join('\n'));
+    });
+
+  for (const action of ACTIONS) {
+    agents
+      .command(action)
+      .description(`${action} an agent`)
+      .argument('<name>')
+      .option('--json', 'print the agent as JSON')
+      .action(async (name: string, o: { json?: boolean }) => {
+        const a = await ctx.api().invoke(`agents:${action}`, { name });
+        ctx.print(a, o, (v: Agent) => `${v.name} is ${v.status}`);
+      });
+  }
+
+  agents
+    .command('remove')
+    .description('remove an agent and its worktree (refuses while it holds uncommitted or unmerged work)')
+    .argument('<name>')
+    .option('--force', 'archive the uncommitted diff and unmerged commits first, then remove')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { force?: boolean; json?: boolean }) => {
+      const r = await ctx.api().invoke('agents:remove', { name, force: !!o.force });
+      ctx.print(r, o, (v: typeof r) => `${name} removed${v.archive ? `; its work is archived in ${v.archive}` : ''}`);
+    });
+
+  agents
+    .command('send')
+    .description('type text into an agent (and press Enter)')
+    .argument('<name>')
+    .argument('<text...>')
+    .option('--no-enter', 'do not press Enter')
+    .action(async (name: string, words: string[], o: { enter: boolean }) => {
+      const r = await ctx.api().invoke('agents:input', { name, text: words.join(' '), enter: o.enter });
+      process.stdout.write(`sent (${r.attempts} attempt(s))\n`);
+    });
+
+  agents
+    .command('logs')
+    .description('print the end of an agent\'s output')
+    .argument('<name>')
+    .option('--bytes <n>', 'how much', '65536')
+    .action(async (name: string, o: { bytes: string }) => {
+      const r = await ctx.api().invoke('agents:output', { name, maxBytes: Number(o.bytes) });
+      process.stdout.write(r.text);
+    });
+
+  agents
+    .command('attach')
+    .description('print the tmux command that attaches to an agent\'s session')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const a = await ctx.api().invoke('agents:get', { name });
+      if (a.backend !== 'tmux') throw new HiveError('INVALID_INPUT', `${name} runs on the ${a.backend} backend; only tmux agents can be attached.`);
+      const { tmuxSocketFor } = await import('../../core/supervisor/tmux-backend.js');
+      process.stdout.write(`tmux -L ${tmuxSocketFor(ctx.dataDir())} attach -t =${name}\n`);
+    });
+
+  const snapshots = program.command('snapshots').description('memory snapshots of an agent');
+  snapshots
+    .command('list')
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const list = await ctx.api().invoke('snapshots:list', { name });
+      ctx.print(
+        list.map((s) => ({ id: s.id, type: s.type, createdAt: s.createdAt, sha256: s.sha256, bytes: s.bytes, note: s.note })),
+        o,
+        () => (list.length === 0 ? `${name} has no snapshots yet.` : formatTable(['ID', 'TYPE', 'CREATED', 'BYTES', 'SHA256'], list.map((s: SnapshotMeta) => [s.id, s.type, s.createdAt, s.bytes, s.sha256.slice(0, 16)]))),
+      );
+    });
+  snapshots
+    .command('show')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const s = await ctx.api().invoke('snapshots:show', { id });
+      ctx.print(s, o, (v: typeof s) =>
+        [
+          `${v.meta.id}  ${v.meta.type}  ${v.meta.createdAt}  sha256 ${v.meta.sha256}`,
+          `task: ${v.contents.task || '-'}`,
+          `session: ${v.contents.sessionId ?? '-'}`,
+          `git: ${v.contents.git ? `${v.contents.git.branch} ${v.contents.git.head.slice(0, 12)}` : '-'}`,
+          `memory files: ${v.contents.memoryFiles.map((f) => f.path).join(', ') || '-'}`,
+          `working memory keys: ${Object.keys(v.contents.workingMemory).join(', ') || '-'}`,
+          '--- output tail (last 20 lines) ---',
+          v.contents.outputTail.split('\n').slice(-20).join('\n'),
+        ].join('\n'),
+      );
+    });
+  snapshots
+    .command('diff')
+    .argument('<a>')
+    .argument('<b>')
+    .action(async (a: string, b: string) => {
+      const r = await ctx.api().invoke('snapshots:diff', { a, b });
+      process.stdout.write(r.diff + '\n');
+    });
+  snapshots
+    .command('restore')
+    .description("write a snapshot's memory files back into the agent's worktree")
+    .argument('<id>')
+    .action(async (id: string) => {
+      const r = await ctx.api().invoke('snapshots:restore', { id });
+      process.stdout.write(`restored ${r.restoredFiles} memory file(s) into ${r.agent}\n`);
+    });
+  snapshots
+    .command('checkpoint')
+    .description('take a checkpoint snapshot now')
+    .argument('<name>')
+    .option('--note <text>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { note?: string; json?: boolean }) => {
+      const s = await ctx.api().invoke('snapshots:checkpoint', { name, note: o.note });
+      ctx.print(s, o, (v: SnapshotMeta) => `checkpoint ${v.id} (${v.bytes} bytes)`);
+    });
+
+  program
+    .command('events')
+    .description('the event log: every status change and action, newest first')
+    .option('--agent <name>', 'only this agent')
+    .option('--limit <n>', 'how many', '200')
+    .option('--json', 'print JSON')
+    .action(async (o: { agent?: string; limit: string; json?: boolean }) => {
+      const list = await ctx.api().invoke('events:list', { agent: o.agent, limit: Number(o.limit) });
+      ctx.print(
+        list.map((e) => ({ at: e.at, agent: e.agent, kind: e.kind, from: e.from, to: e.to, cause: e.cause, actor: e.actor })),
+        o,
+        () => formatTable(['AT', 'AGENT', 'KIND', 'FROM', 'TO', 'CAUSE'], list.map((e: HiveEvent) => [e.at, e.agent ?? '-', e.kind, e.from ?? '', e.to ?? '', e.cause])),
+      );
+    });
+
+  program
+    .command('heartbeat')
+    .description('inside an agent: say "I am alive" (resets hang detection)')
+    .option('--agent <name>', 'agent name (default: $HIVE_AGENT)')
+    .action(async (o: { agent?: string }) => {
+      const name = selfName(o.agent, 'send a heartbeat');
+      const r = await ctx.api().invoke('agents:heartbeat', { name });
+      process.stdout.write(`${r.at}\n`);
+    });
+
+  const memory = program.commands.find((c) => c.name() === 'memory') ?? program.command('memory').description('agent memory');
+  memory
+    .command('save')
+    .description('inside an agent: save files into its memory (.hive/memory/), kept across sleep, wake and crashes')
+    .argument('<files...>')
+    .option('--agent <name>', 'agent name (default: $HIVE_AGENT)')
+    .action(async (files: string[], o: { agent?: string }) => {
+      const name = selfName(o.agent, 'save memory');
+      const payload = files.map((f) => {
+        let buf: Buffer;
+        try {
+          buf = readFileSync(f);
+        } catch (err) {
+          throw new HiveError('INVALID_INPUT', `Cannot read ${f}: ${(err as Error).message}.`);
+        }
+        return { path: path.isAbsolute(f) ? path.basename(f) : path.normalize(f), contentBase64: buf.toString('base64') };
+      });
+      const r = await ctx.api().invoke('memory:save', { name, files: payload });
+      process.stdout.write(`saved ${r.saved.join(', ')}\n`);
+    });
+}
+
+function selfName(flag: string | undefined, what: string): string {
+  const name = flag ?? process.env.HIVE_AGENT;
+  if (!name) throw new HiveError('INVALID_INPUT', `To ${what} the command needs the agent's name: run it inside an agent (HIVE_AGENT is set) or pass --agent NAME.`);
+  return name;
+}

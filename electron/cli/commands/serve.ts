@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { HiveError } from '../../../shared/errors.js';
+import { startHost } from '../../host/start-host.js';
+import type { CliContext } from '../context.js';
+
+/** `hive serve`: the headless host — the core, the local API and the browser UI, until SIGINT/SIGTERM. */
+export function registerServeCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('run the hive headless: the API for `hive` commands and agents, and the UI in any browser')
+    .option('--port <port>', 'port (0 = any free port)', '4780')
+    .option('--host <host>', 'address to bind (loopback by default)', '127.0.0.1')
+    .option('--allow-remote', 'allow a non-loopback --host (anyone with the token gets full control)')
+    .option('--redis <url>', 'Redis for messaging (default: $HIVE_REDIS_URL, else in-process)')
+    .action(async (opts: { port: string; host: string; allowRemote?: boolean; redis?: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new HiveError('INVALID_INPUT', `--port takes a number from 0 to 65535, not ${JSON.stringify(opts.port)}.`);
+      }
+      const host = await startHost({
+        dataDir: ctx.dataDir(),
+        port,
+        host: opts.host,
+        allowRemote: opts.allowRemote,
+        redisUrl: opts.redis ?? process.env.HIVE_REDIS_URL ?? null,
+      });
+      const { adopted, crashed } = host.reconciled;
+      process.stdout.write(
+        `Agent Hive is running for ${host.core.dataDir}\n` +
+          `Open the UI: ${host.uiUrl}\n` +
+          (adopted.length ? `Re-attached to ${adopted.length} running agent(s): ${adopted.join(', ')}\n` : '') +
+          (crashed.length ? `Recovering ${crashed.length} agent(s) that vanished while no host ran: ${crashed.join(', ')}\n` : '') +
+          'Press Ctrl+C to stop the host (agents in tmux keep running).\n',
+      );
+      let closing = false;
+      const shutdown = (signal: string) => {
+        if (closing) return;
+        closing = true;
+        process.stdout.write(`\n${signal}: stopping the host; agents keep running.\n`);
+        void host.close().then(
+          () => process.exit(0),
+          (err: Error) => {
+            process.stderr.write(`hive: shutdown error: ${err.message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      await new Promise(() => {});
+    });
+}

@@ -1,0 +1,39 @@
+import type { agentsChannels } from '../../../shared/contract/agents.js';
+import type { snapshotsChannels } from '../../../shared/contract/snapshots.js';
+import type { HandlerMap } from '../handlers.js';
+import type { AgentService } from './agent-service.js';
+import type { SnapshotStore } from '../snapshots/snapshot-store.js';
+import { diffSnapshots } from '../snapshots/snapshot-diff.js';
+
+export function agentsHandlers(core: { agents: AgentService }): HandlerMap<keyof typeof agentsChannels> {
+  const s = core.agents;
+  return {
+    'agents:list': () => s.list(),
+    'agents:get': (req) => s.get(req.name),
+    'agents:spawn': (req, ctx) => s.spawn(req, ctx.actor),
+    'agents:sleep': (req, ctx) => s.sleep(req.name, ctx.actor),
+    'agents:wake': (req, ctx) => s.wake(req.name, ctx.actor),
+    'agents:restart': (req, ctx) => s.restart(req.name, ctx.actor),
+    'agents:stop': (req, ctx) => s.stop(req.name, ctx.actor),
+    'agents:remove': (req, ctx) => s.remove(req.name, req.force, ctx.actor),
+    'agents:input': async (req, ctx) => ({ ok: true as const, attempts: await s.input(req.name, req.text, req.enter, ctx.actor) }),
+    'agents:output': (req) => s.output(req.name, req.maxBytes),
+    'agents:heartbeat': (req) => s.heartbeat(req.name),
+    'agents:git': (req) => s.gitState(req.name),
+    'agents:setPolicy': (req, ctx) => s.setPolicy(req.name, req.policy, ctx.actor),
+  };
+}
+
+export function snapshotsHandlers(core: { agents: AgentService; snapshots: SnapshotStore }): HandlerMap<keyof typeof snapshotsChannels> {
+  return {
+    'snapshots:list': (req) => {
+      core.agents.get(req.name);
+      return core.snapshots.list(req.name);
+    },
+    'snapshots:show': (req) => core.snapshots.read(req.id),
+    'snapshots:diff': (req) => ({ diff: diffSnapshots(core.snapshots.read(req.a), core.snapshots.read(req.b)) }),
+    'snapshots:restore': (req, ctx) => core.agents.restoreSnapshot(req.id, ctx.actor),
+    'snapshots:checkpoint': (req, ctx) => core.agents.checkpoint(req.name, req.note ?? null, ctx.actor),
+    'memory:save': (req, ctx) => ({ saved: core.agents.saveMemory(req.name, req.files, ctx.actor) }),
+  };
+}

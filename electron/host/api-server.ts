@@ -1,0 +1,253 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, WebSocket } from 'ws';
+import { channels, isChannel, type ChannelName } from '../../shared/contract/index.js';
+import { API_PREFIX, TOKEN_COOKIE, WS_PATH } from '../../shared/contract/wire.js';
+import { HiveError, toErrorPayload, type ErrorCode } from '../../shared/errors.js';
+import type { HiveCore } from '../core/hive-core.js';
+import type { AllHandlers, CallContext } from '../core/handlers.js';
+
+export interface ApiServerOptions {
+  core: Pick<HiveCore, 'onDidPush'>;
+  handlers: AllHandlers;
+  token: string;
+  host?: string;
+  port?: number;
+  /** The built renderer (dist/renderer); the UI is served from here when present. */
+  staticDir?: string | null;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  host: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 64 * 1024 * 1024;
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  AGENT_NOT_FOUND: 404,
+  SNAPSHOT_NOT_FOUND: 404,
+  CONFLICT_NOT_FOUND: 404,
+  UNKNOWN_CHANNEL: 404,
+  INVALID_INPUT: 400,
+  INVALID_NAME: 400,
+  NOT_A_GIT_REPO: 400,
+  IMAGE_NOT_FOUND: 400,
+  ILLEGAL_TRANSITION: 409,
+  AGENT_EXISTS: 409,
+  WORKTREE_DIRTY: 409,
+  SNAPSHOT_CORRUPT: 409,
+  UNAUTHORIZED: 401,
+  BACKEND_UNAVAILABLE: 503,
+  BUS_UNAVAILABLE: 503,
+};
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+/** Validates a request against its channel's schema and runs the handler: the one path every transport uses. */
+export async function dispatch(handlers: AllHandlers, channel: string, payload: unknown, ctx: CallContext): Promise<unknown> {
+  if (!isChannel(channel)) throw new HiveError('UNKNOWN_CHANNEL', `There is no API channel named ${JSON.stringify(channel)}.`);
+  const schema = channels[channel].req;
+  const parsed = schema.safeParse(payload ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ');
+    throw new HiveError('INVALID_INPUT', `Invalid request for ${channel}: ${issues}.`);
+  }
+  const handler = handlers[channel as ChannelName] as (req: unknown, ctx: CallContext) => unknown;
+  return await handler(parsed.data, ctx);
+}
+
+/**
+ * The local API: HTTP + WebSocket on loopback, every request authenticated with the token, and the built
+ * renderer for the browser UI. The Electron main process and `hive serve` both use it.
+ */
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const tokenBuf = Buffer.from(opts.token);
+  const tokenOk = (t: string | null | undefined): boolean => {
+    if (!t) return false;
+    const b = Buffer.from(t);
+    return b.length === tokenBuf.length && timingSafeEqual(b, tokenBuf);
+  };
+  const authorized = (req: IncomingMessage, url: URL): boolean => {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ') && tokenOk(auth.slice(7))) return true;
+    if (tokenOk(url.searchParams.get('token'))) return true;
+    return tokenOk(cookie(req, TOKEN_COOKIE));
+  };
+  let port = 0;
+  const hostOk = (req: IncomingMessage): boolean => {
+    // Refuse other Host names (DNS rebinding: a web page must not reach the API through a name it controls).
+    const h = (req.headers.host ?? '').toLowerCase();
+    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`].includes(h);
+  };
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err) => sendJson(res, 500, { error: toErrorPayload(err) }));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!hostOk(req)) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: 'Unknown Host header.' } });
+    if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
+    if (!authorized(req, url)) {
+      return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'A valid token is required: open the URL that `hive serve` printed, or send Authorization: Bearer <token>.' } });
+    }
+    if (url.pathname.startsWith(API_PREFIX)) {
+      if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'INVALID_INPUT', message: 'Use POST.' } });
+      const channel = decodeURIComponent(url.pathname.slice(API_PREFIX.length));
+      let body: unknown;
+      try {
+        const raw = await readBody(req);
+        body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+      } catch (err) {
+        return sendJson(res, 400, { error: { code: 'INVALID_INPUT', message: `The request body is not valid JSON (${(err as Error).message}).` } });
+      }
+      const actor = String(req.headers['x-hive-actor'] ?? 'api').slice(0, 100);
+      try {
+        const result = await dispatch(opts.handlers, channel, body, { actor });
+        return sendJson(res, 200, { result: result ?? null });
+      } catch (err) {
+        const payload = toErrorPayload(err);
+        return sendJson(res, STATUS[payload.code] ?? 500, { error: payload });
+      }
+    }
+    if (req.method !== 'GET') return sendJson(res, 405, { error: { code: 'INVALID_INPUT', message: 'Use GET.' } });
+    return serveStatic(req, res, url);
+  }
+
+  function serveStatic(_req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const dir = opts.staticDir;
+    const headers: Record<string, string> = {
+      'content-security-policy':
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+    };
+    if (url.searchParams.get('token')) {
+      headers['set-cookie'] = `${TOKEN_COOKIE}=${encodeURIComponent(opts.token)}; HttpOnly; SameSite=Strict; Path=/`;
+    }
+    if (!dir || !existsSync(path.join(dir, 'index.html'))) {
+      res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><title>Agent Hive</title><p>The UI is not built. Run <code>npm run build</code> in the agent-hive folder, then reload.</p>');
+      return;
+    }
+    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const file = path.resolve(dir, rel);
+    if (!file.startsWith(path.resolve(dir) + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { ...headers, 'content-type': 'text/plain' });
+      res.end('Not found');
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== WS_PATH || !hostOk(req) || !authorized(req, url)) {
+      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('message', (raw) => {
+      let msg: { id?: unknown; channel?: unknown; payload?: unknown };
+      try {
+        msg = JSON.parse(String(raw)) as typeof msg;
+      } catch {
+        return;
+      }
+      const id = typeof msg.id === 'number' ? msg.id : -1;
+      void dispatch(opts.handlers, String(msg.channel), msg.payload, { actor: 'gui' }).then(
+        (result) => send(ws, { id, result: result ?? null }),
+        (err) => send(ws, { id, error: toErrorPayload(err) }),
+      );
+    });
+  });
+  const pushSub = opts.core.onDidPush(({ event, payload }) => {
+    if (wss.clients.size === 0) return;
+    const data = JSON.stringify({ event, payload });
+    for (const ws of wss.clients) {
+      // A slow client loses live output rather than growing our memory; it re-reads the log on reconnect.
+      if (event === 'agent:output' && ws.bufferedAmount > 8 * 1024 * 1024) continue;
+      if (ws.readyState === WebSocket.OPEN) ws.send(data);
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    host,
+    close: async () => {
+      void pushSub.dispose();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function send(ws: WebSocket, msg: unknown): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), 'cache-control': 'no-store' });
+  res.end(data);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function cookie(req: IncomingMessage, name: string): string | null {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return null;
+}
