@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HOST_FILE } from '../../../shared/contract/wire.js';
@@ -24,6 +24,11 @@ export interface MigrateOptions {
   validate?: boolean;
   clock?: Clock;
   git?: Git;
+  /**
+   * Takes the data dir's host lock for the length of an import, so no host can start on the store while
+   * it is written (the CLI passes the host's HostLock). Not taken for a dry run, which writes nothing.
+   */
+  acquireLock?: (dataDir: string) => Promise<{ release(): void }>;
 }
 
 export interface MigrateReport {
@@ -59,6 +64,18 @@ export async function migrateFromClaudeDir(opts: MigrateOptions): Promise<Migrat
   const repo = path.dirname(sourceRoot);
   // A dry run only reads (SQLite WAL lets it read beside a live host); an import must own the store.
   if (!dryRun) refuseIfHostRunning(dataDir);
+  let lock: { release(): void } | null = null;
+  if (!dryRun && opts.acquireLock) {
+    mkdirSync(dataDir, { recursive: true });
+    try {
+      lock = await opts.acquireLock(dataDir);
+    } catch (err) {
+      if (err instanceof HiveError && err.code === 'HOST_LOCKED') {
+        throw new HiveError('HOST_LOCKED', `${err.message} Stop it first, then run \`hive migrate\` again; the migration writes the store directly.`);
+      }
+      throw err;
+    }
+  }
 
   const now = clock.iso();
   let backup: BackupResult | null = null;
@@ -138,6 +155,7 @@ export async function migrateFromClaudeDir(opts: MigrateOptions): Promise<Migrat
     throw new HiveError('MIGRATION_FAILED', `The migration from ${sourceRoot} failed (${(err as Error).message}). Nothing was imported.`);
   } finally {
     db?.close();
+    lock?.release();
     if (staging) rmSync(staging, { recursive: true, force: true });
     // A failed import leaves no trace in the data dir (the source itself is never touched).
     if (backup && !committed) rmSync(backup.dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HiveError } from '../../../shared/errors.js';
 import { AGENT_NAME_PATTERN } from '../../../shared/names.js';
 import { migrateFromClaudeDir } from '../../../electron/core/migrate/migrate-from-claude-dir.js';
 import { SnapshotStore } from '../../../electron/core/snapshots/snapshot-store.js';
@@ -294,7 +295,16 @@ describe('hive migrate from the LeanVibe .claude fixture', () => {
     await expect(migrateFromClaudeDir({ source: claude, dataDir })).rejects.toMatchObject({ code: 'HOST_LOCKED', message: expect.stringMatching(/Stop it first/) });
     expect(existsSync(path.join(dataDir, 'hive.db'))).toBe(false);
     rmSync(path.join(dataDir, 'host.json'));
-    const report = await migrateFromClaudeDir({ source: repo, dataDir }); // the repo holding .claude works too
+    // The host lock (the CLI passes HostLock): a held lock refuses, a free one is held for the import only.
+    const held = () => Promise.reject(new HiveError('HOST_LOCKED', 'Another Agent Hive host is already running.'));
+    await expect(migrateFromClaudeDir({ source: claude, dataDir, acquireLock: held })).rejects.toMatchObject({ code: 'HOST_LOCKED', message: expect.stringMatching(/Stop it first/) });
+    const lockLog: string[] = [];
+    const free = async (d: string) => {
+      lockLog.push(`acquire ${d === dataDir}`);
+      return { release: () => void lockLog.push('release') };
+    };
+    const report = await migrateFromClaudeDir({ source: repo, dataDir, acquireLock: free }); // the repo holding .claude works too
+    expect(lockLog).toEqual(['acquire true', 'release']);
     expect(report.sourceCounts.agents).toBe(6);
     expect(report.agents.find((a) => a.sourceId === 'frontend-v2')).toMatchObject({ status: 'sleeping', worktreeExists: true, lastError: null });
   });
