@@ -17,7 +17,7 @@ export interface MergeFileResult {
 }
 
 // Long markers so a line of seven `<` inside a file (Markdown, old merges) is never mistaken for one.
-const MARKER_SIZE = 41;
+export const MARKER_SIZE = 41;
 const OPEN = '<'.repeat(MARKER_SIZE);
 const BASE = '|'.repeat(MARKER_SIZE);
 const MID = '='.repeat(MARKER_SIZE);

@@ -2,7 +2,7 @@ import { CommutativeStrategy } from './commutative-strategy.js';
 import { Grammars, languageForPath } from './grammars.js';
 import { fingerprintHunk, LearnedStrategy, type LearnedResolutions } from './learned-resolutions.js';
 import { LlmStrategy, type LlmProvider } from './llm-provider.js';
-import { MergeFile, type Segment } from './merge-file.js';
+import { MergeFile, parseDiff3, type Segment } from './merge-file.js';
 import { adjacentStrategy, identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
 import type { HunkInput, Strategy } from './strategy.js';
 import { joinLines } from './text-lines.js';
@@ -29,6 +29,8 @@ export interface HunkResult {
 
 export interface FileResolution {
   path: string;
+  /** The diff3 segments the hunks came from (for learning a person's per-hunk answers). */
+  segments: Segment[];
   status: 'clean' | 'resolved' | 'escalated';
   /** The text to write when clean or resolved. */
   merged: string | null;
@@ -82,21 +84,28 @@ export class Resolver {
     this.llm = opts.llm ? new LlmStrategy(opts.llm) : null;
   }
 
-  async resolveFile(input: FileInput): Promise<FileResolution> {
+  /**
+   * `gitOutput`: the file as git's own merge wrote it (diff3 style, marker size 41), when the caller
+   * already merged (replay through merge-tree); otherwise `git merge-file` runs here.
+   */
+  async resolveFile(input: FileInput, opts: { gitOutput?: string } = {}): Promise<FileResolution> {
     const { path } = input;
     if (input.base !== null && (input.ours === null) !== (input.theirs === null)) {
       const [gone, kept] = input.ours === null ? ['ours', 'theirs'] : ['theirs', 'ours'];
       const changed = (input.ours ?? input.theirs) !== input.base;
       if (changed) return escalatedWhole(input, `${gone} deleted the file while ${kept} modified it`);
-      return { path, status: 'clean', merged: null, withMarkers: '', reason: `${gone} deleted the file; ${kept} left it unchanged`, hunks: [], gate: [], proposal: null };
+      return { path, segments: [], status: 'clean', merged: null, withMarkers: '', reason: `${gone} deleted the file; ${kept} left it unchanged`, hunks: [], gate: [], proposal: null };
     }
     if (input.ours === null && input.theirs === null) {
-      return { path, status: 'clean', merged: null, withMarkers: '', reason: 'both sides deleted the file', hunks: [], gate: [], proposal: null };
+      return { path, segments: [], status: 'clean', merged: null, withMarkers: '', reason: 'both sides deleted the file', hunks: [], gate: [], proposal: null };
     }
     const base = input.base ?? '';
     const ours = input.ours ?? '';
     const theirs = input.theirs ?? '';
-    const merged = await this.mergeFile.merge(base, ours, theirs);
+    const merged =
+      opts.gitOutput !== undefined
+        ? { segments: parseDiff3(opts.gitOutput), trailingNewline: ours.endsWith('\n') || theirs.endsWith('\n') }
+        : await this.mergeFile.merge(base, ours, theirs);
     const withMarkers = renderMarkers(merged.segments, merged.trailingNewline);
     const lang = languageForPath(path);
     const segs = merged.segments;
@@ -122,11 +131,11 @@ export class Resolver {
     }
     const assemble = () => finish(joinLines(segs.flatMap((s, j) => (s.kind === 'stable' ? s.lines : (resolutions[j] ?? [])))), merged.trailingNewline);
     if (hunks.length === 0) {
-      return { path, status: 'clean', merged: assemble(), withMarkers, reason: 'git merges this file cleanly', hunks, gate: [], proposal: null };
+      return { path, segments: segs, status: 'clean', merged: assemble(), withMarkers, reason: 'git merges this file cleanly', hunks, gate: [], proposal: null };
     }
     const open = hunks.filter((h) => h.status === 'escalated');
     if (open.length > 0) {
-      return { path, status: 'escalated', merged: null, withMarkers, reason: open.map((h) => `hunk ${h.index + 1}: ${h.reason}`).join('; '), hunks, gate: [], proposal: null };
+      return { path, segments: segs, status: 'escalated', merged: null, withMarkers, reason: open.map((h) => `hunk ${h.index + 1}: ${h.reason}`).join('; '), hunks, gate: [], proposal: null };
     }
     const text = assemble();
     const verdict = await this.gate.check({ path, lang, base, ours, theirs, merged: text });
@@ -134,6 +143,7 @@ export class Resolver {
       for (const h of hunks) h.attempts.push({ strategy: 'gate', result: 'escalate', reason: verdict.reason });
       return {
         path,
+        segments: segs,
         status: 'escalated',
         merged: null,
         withMarkers,
@@ -144,7 +154,7 @@ export class Resolver {
       };
     }
     const names = [...new Set(hunks.map((h) => h.strategy))].join(', ');
-    return { path, status: 'resolved', merged: text, withMarkers, reason: `all ${hunks.length} hunk(s) resolved (${names})`, hunks, gate: verdict.checks, proposal: null };
+    return { path, segments: segs, status: 'resolved', merged: text, withMarkers, reason: `all ${hunks.length} hunk(s) resolved (${names})`, hunks, gate: verdict.checks, proposal: null };
   }
 
   private async resolveHunk(h: HunkInput, index: number): Promise<HunkResult> {
@@ -218,5 +228,5 @@ function escalatedWhole(input: FileInput, reason: string): FileResolution {
     resolution: null,
     attempts: [{ strategy: 'file', result: 'escalate', reason }],
   };
-  return { path: input.path, status: 'escalated', merged: null, withMarkers: '', reason, hunks: [h], gate: [], proposal: null };
+  return { path: input.path, segments: [], status: 'escalated', merged: null, withMarkers: '', reason, hunks: [h], gate: [], proposal: null };
 }

@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { HiveError } from '../../../shared/errors.js';
+import { Git } from '../git/git.js';
+import { openDatabase } from '../store/database.js';
+import { CatFileBatch } from './cat-file-batch.js';
+import { hunkResolutions } from './hunk-alignment.js';
+import { LearnedResolutions } from './learned-resolutions.js';
+import type { LlmProvider } from './llm-provider.js';
+import { conflictMigrations } from './migrations.js';
+import { Resolver } from './resolver.js';
+import { outcomeOf, ReplayTally, type Outcome, type ReplayReport } from './replay-tally.js';
+
+export interface ReplayOptions {
+  repo: string;
+  limit?: number;
+  /** Which history to walk (default HEAD). */
+  rev?: string;
+  llm?: LlmProvider | null;
+  git?: Git;
+  onMerge?: (done: number, total: number) => void;
+}
+
+/**
+ * Re-merges every merge commit's parents (oldest first): every file both parents changed goes through
+ * `git merge-file` and, when it conflicts, the resolver; each auto-resolved file is compared with what
+ * was committed. Reads the repository with plumbing only (`git merge-tree --write-tree` would write and
+ * freshen objects), and keeps learned answers in a temporary SQLite file, never the user's data dir.
+ */
+export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
+  const git = opts.git ?? new Git();
+  const repo = path.resolve(opts.repo);
+  const gitDir = (await git.run(repo, ['rev-parse', '--git-dir'], { allowFailure: true })).stdout.trim();
+  if (!gitDir) throw new HiveError('NOT_A_GIT_REPO', `${repo} is not a git repository. Give the path of a local clone (bare clones work too).`);
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
+  // Only read-only plumbing runs against the repository: rev-list, merge-base, diff-tree, cat-file.
+  const g = (args: string[]) => git.run(repo, ['-c', 'gc.auto=0', ...args], { env, allowFailure: true, maxBuffer: 512 * 1024 * 1024 });
+  const db = openDatabase(path.join(tmp, 'learned.db'), { migrations: conflictMigrations });
+  const learned = new LearnedResolutions(db);
+  const resolver = new Resolver({ learned, llm: opts.llm ?? null });
+  const tally = new ReplayTally();
+  let cat: CatFileBatch | null = null;
+  try {
+    const list = (await g(['rev-list', '--merges', '--parents', '--reverse', '--date-order', opts.rev ?? 'HEAD'])).stdout.trim();
+    let merges = list ? list.split('\n').map((l) => l.split(' ')) : [];
+    if (opts.limit && merges.length > opts.limit) merges = merges.slice(merges.length - opts.limit);
+    cat = new CatFileBatch(repo, env, 'git');
+    const started = performance.now();
+    for (const [i, [merge, ...parents]] of merges.entries()) {
+      opts.onMerge?.(i, merges.length);
+      tally.mergesScanned++;
+      if (parents.length !== 2) {
+        tally.skip('octopus merges', 1);
+        continue;
+      }
+      const [p1, p2] = parents as [string, string];
+      const bases = (await g(['merge-base', '--all', p1, p2])).stdout.trim().split('\n').filter(Boolean);
+      if (bases.length !== 1) {
+        tally.skip(bases.length === 0 ? 'merges without a merge base' : 'criss-cross merges (more than one merge base)', 1);
+        continue;
+      }
+      const [ours, theirs] = await Promise.all([changes(g, bases[0]!, p1), changes(g, bases[0]!, p2)]);
+      const files: { path: string; base: string; ours: string; theirs: string }[] = [];
+      for (const [file, o] of ours) {
+        const t = theirs.get(file);
+        if (!t) continue;
+        const skip = skipReason(o, t);
+        if (skip === 'same') continue;
+        if (skip) tally.skip(skip, 1);
+        else files.push({ path: file, base: o.old, ours: o.new, theirs: t.new });
+      }
+      let conflicting = false;
+      await inParallel(files, 4, async (f) => {
+        const blobs = await Promise.all([f.base, f.ours, f.theirs, `${merge}:${f.path}`].map((s) => cat!.read(s)));
+        const [b, o, t] = blobs;
+        const committed = blobs[3] ?? null;
+        if (blobs.some((x) => x && x.includes(0))) {
+          tally.skip('binary files', 1);
+          return;
+        }
+        const input = { path: f.path, base: b!.toString('utf8'), ours: o!.toString('utf8'), theirs: t!.toString('utf8') };
+        const t0 = performance.now();
+        const r = await resolver.resolveFile(input);
+        const ms = performance.now() - t0;
+        if (r.hunks.length === 0) {
+          // Merged cleanly: the noise floor counts how often people still edit such files in the merge.
+          tally.cleanBothSides++;
+          if (committed === null || r.merged !== committed.toString('utf8')) tally.cleanButEdited++;
+          return;
+        }
+        conflicting = true;
+        if (!committed) {
+          tally.skip('conflicting files deleted in the merge commit', 1);
+          return;
+        }
+        tally.resolverMs += ms;
+        const committedText = committed.toString('utf8');
+        tally.files++;
+        tally.hunks += r.hunks.length;
+        const fileOutcome: Outcome = r.status === 'resolved' ? outcomeOf(r.merged!, committedText) : 'escalated';
+        tally.fileOutcome(fileOutcome);
+        const perHunk = hunkResolutions(r.segments, committedText);
+        for (const h of r.hunks) {
+          if (h.status !== 'resolved' || !h.strategy) continue;
+          const truth = perHunk?.[h.index];
+          tally.strategyOutcome(h.strategy, truth === undefined ? fileOutcome : outcomeOf(h.resolution!, truth));
+        }
+        tally.baselineOutcome(await baseline(git, tmp, input, committedText));
+        // What the person committed becomes a learned answer for later merges (never for this one).
+        if (perHunk) {
+          for (const h of r.hunks) learned.record({ fingerprint: h.fingerprint, resolution: perHunk[h.index]!, path: f.path, source: `replay:${merge!.slice(0, 12)}` });
+        }
+      });
+      if (conflicting) tally.conflictingMerges++;
+    }
+    tally.wallMs = performance.now() - started;
+    return tally.report(repo, merges.length);
+  } finally {
+    cat?.dispose();
+    resolver.dispose();
+    db.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+type Run = (args: string[]) => Promise<{ stdout: string; code: number }>;
+
+interface Change {
+  status: string;
+  oldMode: string;
+  newMode: string;
+  old: string;
+  new: string;
+}
+
+/** `git diff-tree -r -M -z base side`: path → what the side did to it (renames keyed by both paths). */
+async function changes(g: Run, base: string, side: string): Promise<Map<string, Change>> {
+  const parts = (await g(['diff-tree', '-r', '-M', '-z', '--no-commit-id', base, side])).stdout.split('\0');
+  const out = new Map<string, Change>();
+  for (let i = 0; i < parts.length - 1; ) {
+    const meta = parts[i]!;
+    if (!meta.startsWith(':')) {
+      i++;
+      continue;
+    }
+    const [oldMode, newMode, oldOid, newOid, status] = meta.slice(1).split(' ') as [string, string, string, string, string];
+    const c: Change = { status: status[0]!, oldMode, newMode, old: oldOid, new: newOid };
+    if (c.status === 'R' || c.status === 'C') {
+      out.set(parts[i + 1]!, c);
+      out.set(parts[i + 2]!, c);
+      i += 3;
+    } else {
+      out.set(parts[i + 1]!, c);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+function skipReason(o: Change, t: Change): string | null | 'same' {
+  if (o.status === 'R' || t.status === 'R' || o.status === 'C' || t.status === 'C') return 'files involved in renames';
+  if (o.new === t.new && o.newMode === t.newMode) return 'same';
+  if (o.status === 'A' && t.status === 'A') return 'add/add files';
+  if (o.status === 'D' || t.status === 'D') return 'modify/delete files';
+  if (o.status === 'T' || t.status === 'T' || [o.newMode, t.newMode].some((m) => m === '120000' || m === '160000')) return 'symlinks, submodules and type changes';
+  if (o.status !== 'M' || t.status !== 'M') return `other changes (${o.status}/${t.status})`;
+  return null;
+}
+
+async function inParallel<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/** Plain `git merge-file` on the same three texts: resolves a file only when it reports no conflict. */
+async function baseline(git: Git, tmp: string, input: { base: string; ours: string; theirs: string }, committed: string): Promise<Outcome> {
+  const files = ['o', 'b', 't'].map((s) => path.join(tmp, `baseline.${s}`));
+  writeFileSync(files[0]!, input.ours);
+  writeFileSync(files[1]!, input.base);
+  writeFileSync(files[2]!, input.theirs);
+  const r = await git.run(tmp, ['merge-file', '-p', ...files], { allowFailure: true });
+  return r.code === 0 ? outcomeOf(r.stdout, committed) : 'escalated';
+}

@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { replayRepo } from '../../../electron/core/conflicts/replay.js';
+import { hasService } from '../../support/services.js';
+import { TestRepo } from './git-fixture.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** History with: an import union (auto, exact), an object-key union the person ordered differently (differ),
+ *  a real conflict (escalated), a clean merge the person edited (noise), and a repeat of a resolved conflict (learned). */
+function buildHistory(): TestRepo {
+  const r = new TestRepo();
+  dirs.push(r.dir);
+  r.commit({ 'src/a.ts': "import { a } from './m.js';\n\nexport const x = a;\n", 'src/cfg.ts': 'export const cfg = {\n  a: 1,\n};\n', 'src/lim.ts': 'export const limit = 1;\n', 'src/n.ts': 'export const n = 1;\n\n// a\n// b\n// c\n\nexport const k = 1;\n' }, 'base');
+  // 1: import union, person commits ours-then-theirs (exact).
+  r.git('checkout', '-q', '-b', 'f1');
+  r.commit({ 'src/a.ts': "import { a, c } from './m.js';\n\nexport const x = a;\n" }, 'f1');
+  r.git('checkout', '-q', 'main');
+  r.commit({ 'src/a.ts': "import { a, b } from './m.js';\n\nexport const x = a;\n" }, 'main1');
+  r.merge('f1', { 'src/a.ts': "import { a, b, c } from './m.js';\n\nexport const x = a;\n" });
+  // 2: object keys, person put theirs first (our result differs).
+  r.git('checkout', '-q', '-b', 'f2');
+  r.commit({ 'src/cfg.ts': 'export const cfg = {\n  a: 1,\n  z: 26,\n};\n' }, 'f2');
+  r.git('checkout', '-q', 'main');
+  r.commit({ 'src/cfg.ts': 'export const cfg = {\n  a: 1,\n  y: 25,\n};\n' }, 'main2');
+  r.merge('f2', { 'src/cfg.ts': 'export const cfg = {\n  a: 1,\n  z: 26,\n  y: 25,\n};\n' });
+  // 3: a real conflict, escalated; the person picks 3.
+  r.git('checkout', '-q', '-b', 'f3');
+  r.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'f3');
+  r.git('checkout', '-q', 'main');
+  r.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'main3');
+  r.merge('f3', { 'src/lim.ts': 'export const limit = 3;\n' });
+  // 4: clean merge, both sides touched n.ts, the person also edited it inside the merge commit.
+  r.git('checkout', '-q', '-b', 'f4');
+  r.commit({ 'src/n.ts': 'export const n = 1;\n\n// a\n// b\n// c\n\nexport const k = 2;\n' }, 'f4');
+  r.git('checkout', '-q', 'main');
+  r.commit({ 'src/n.ts': 'export const n = 2;\n\n// a\n// b\n// c\n\nexport const k = 1;\n' }, 'main4');
+  r.git('merge', '-q', '--no-ff', '--no-commit', 'f4');
+  r.write('src/n.ts', 'export const n = 2;\n\n// a\n// b\n// c\n\nexport const k = 2; // evil\n');
+  r.git('commit', '-q', '-am', 'merge f4 with an edit');
+  // 5: the same conflict as 3 again: learned from the person's earlier answer.
+  r.commit({ 'src/lim.ts': 'export const limit = 1;\n' }, 'reset limit');
+  r.git('checkout', '-q', '-b', 'f5');
+  r.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'f5');
+  r.git('checkout', '-q', 'main');
+  r.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'main5');
+  r.merge('f5', { 'src/lim.ts': 'export const limit = 3;\n' });
+  return r;
+}
+
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(`${path.relative(dir, p)} ${statSync(p).size} ${statSync(p).mtimeMs}`);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', () => {
+  it('re-merges every merge commit oldest first, compares with what was committed, and learns only from earlier merges', async () => {
+    const r = buildHistory();
+    const report = await replayRepo({ repo: r.dir });
+    expect(report.mergesScanned).toBe(5);
+    expect(report.conflictingMerges).toBe(4);
+    expect(report.files).toBe(4);
+    expect(report.hunks).toBe(4);
+    expect(report.outcomes).toEqual({ exact: 2, normalized: 0, differ: 1, escalated: 1 });
+    expect(report.byStrategy['commutative-insertions']).toEqual({ resolved: 2, exact: 1, normalized: 0, differ: 1 });
+    expect(report.byStrategy['learned']).toEqual({ resolved: 1, exact: 1, normalized: 0, differ: 0 });
+    expect(report.baseline).toEqual({ exact: 0, normalized: 0, differ: 0, escalated: 4 });
+    expect(report.noiseFloor).toBe(1);
+    expect(report.speed.hunksPerSecondResolver).toBeGreaterThan(0);
+  });
+
+  it('works on a bare clone and writes nothing into it', async () => {
+    const r = buildHistory();
+    const bare = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-bare-'));
+    dirs.push(bare);
+    execFileSync('git', ['clone', '-q', '--bare', r.dir, bare]);
+    const before = snapshot(bare);
+    const report = await replayRepo({ repo: bare, limit: 2 });
+    expect(report.mergesScanned).toBe(2);
+    const after = snapshot(bare);
+    expect(after.filter((x) => !before.includes(x)), before.filter((x) => !after.includes(x)).join("\n")).toEqual([]);
+  });
+
+  it('says clearly when the path is not a repository', async () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-none-'));
+    dirs.push(d);
+    await expect(replayRepo({ repo: d })).rejects.toThrow(/not a git repository/);
+  });
+});
