@@ -22,7 +22,10 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   mkdirSync(path.dirname(file), { recursive: true });
   let db: Db;
   try {
-    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    // The Electron app sets HIVE_SQLITE_NATIVE_BINDING to a better-sqlite3 built for Electron's ABI, so
+    // node_modules keeps Node's build for `npm test` (see scripts/build-native-electron.mjs).
+    const nativeBinding = process.env.HIVE_SQLITE_NATIVE_BINDING || undefined;
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, nativeBinding });
   } catch (err) {
     throw classify(err, file);
   }

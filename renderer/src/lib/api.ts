@@ -1,4 +1,5 @@
 import type { HiveApi } from '../../../shared/contract/index';
+import { HiveError } from '../../../shared/errors';
 import { createWsClient, wsUrlFor, type ConnectionState, type HiveClient } from './ws-client';
 
 export type { ConnectionState, HiveClient } from './ws-client';
@@ -24,7 +25,8 @@ export function createApi(win: Window = window): HiveClient & { pickDirectory?: 
   if (bridge) {
     return {
       kind: 'electron',
-      invoke: (channel, payload) => bridge.invoke(channel, payload),
+      // The preload rejects with a plain { code, message } (an Error's class does not survive contextBridge).
+      invoke: (channel, payload) => bridge.invoke(channel, payload).catch((err: unknown) => Promise.reject(toHiveError(err))),
       on: (event, listener) => bridge.on(event, listener),
       connection: (): ConnectionState => 'open',
       onConnection: () => () => {},
@@ -33,4 +35,12 @@ export function createApi(win: Window = window): HiveClient & { pickDirectory?: 
     };
   }
   return createWsClient({ url: wsUrlFor(win.location) });
+}
+
+function toHiveError(err: unknown): unknown {
+  if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
+    const { code, message } = err as { code: unknown; message: unknown };
+    if (typeof code === 'string' && typeof message === 'string') return HiveError.fromPayload({ code: code as never, message });
+  }
+  return err;
 }

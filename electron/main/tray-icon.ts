@@ -1,0 +1,3 @@
+// A 32x32 amber hexagon (generated; the same shape as build/icon.png), inlined so the tray needs no file lookup.
+export const TRAY_ICON_DATA_URL =
+  'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAACAAAAAgCAYAAABzenr0AAAA1ElEQVR42mP4usOWYSAxpQbkQzHdHWAPxPeB+D8U34eK0dwB8kC8H8lidLwfqobqDuAH4no8FqPjeqgeqjggHojfk2A5DL+H6iXbAaA4PU+Gxej4PL70gSue51PBYnQ8H1v6wJatSAnu+2i5gZhoycfngP0kGARLaLAESqzD91PqgPU4spo8VI5mDjhPZGFDKPGS5YDzZJRy56npgP1kOGD/qANGHTCsHDDg2XDAC6JBURTTpTIa8Op4wBskg6JJNmgapYOmWT4oOiaDpms2aDqnVMMAloBO6HuedCwAAAAASUVORK5CYII=';
