@@ -16,11 +16,14 @@ import { AgentService } from './agents/agent-service.js';
 import { agentsHandlers, snapshotsHandlers } from './agents/handlers.js';
 import { StateMachine } from './agents/state-machine.js';
 import { busHandlers } from './bus/handlers.js';
+import { ConflictService } from './conflicts/conflict-service.js';
+import { conflictsHandlers } from './conflicts/handlers.js';
 import { eventsHandlers } from './events/handlers.js';
 import { OutputTailer } from './output/output-tailer.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
 import type { Backend } from './supervisor/backend.js';
 import { ProcessBackend } from './supervisor/process-backend.js';
+import { DockerBackend } from './supervisor/docker-backend.js';
 import { TmuxBackend } from './supervisor/tmux-backend.js';
 import { Watchdog } from './watchdog/watchdog.js';
 import { WorktreeManager } from './worktrees/worktree-manager.js';
@@ -70,6 +73,7 @@ export class HiveCore {
   readonly agents: AgentService;
   readonly watchdog: Watchdog;
   readonly tailer: OutputTailer;
+  readonly conflicts: ConflictService;
   readonly handlers: AllHandlers;
   readonly startedAt: string;
 
@@ -97,6 +101,8 @@ export class HiveCore {
     this.backends = options.backends ?? {
       tmux: new TmuxBackend(this.dataDir, this.clock),
       process: new ProcessBackend(this.dataDir, this.clock),
+      // No I/O until used: without a Docker engine it only reports itself unavailable.
+      docker: new DockerBackend({ dataDir: this.dataDir }),
     };
     for (const b of Object.values(this.backends)) if (b) this.disposables.add(b);
     this.agents = new AgentService({
@@ -144,11 +150,30 @@ export class HiveCore {
         }
       }),
     );
+    this.conflicts = this.disposables.add(
+      new ConflictService({
+        db: this.db,
+        git: this.git,
+        clock: this.clock,
+        events: this.events,
+        dataDir: this.dataDir,
+        notify: (level, title, body) => this.notify(level, title, body),
+        push: (event, payload) => this.push(event, payload),
+        sendToAgent: async (to, body) => !!(await this.bus.send({ from: 'hive', to, type: 'conflict', body })),
+      }),
+    );
+    // Every agent worktree gets the commit-trailer hook (Hive-Agent / Hive-Task / Hive-Intent).
+    this.disposables.add(
+      this.machine.onDidChange(({ agent }) => {
+        if (agent.status === 'starting') void this.conflicts.installHook(agent.name).catch(() => {});
+      }),
+    );
     this.handlers = {
       ...agentsHandlers(this),
       ...snapshotsHandlers(this),
       ...eventsHandlers(this),
       ...busHandlers(this),
+      ...conflictsHandlers(this),
     };
   }
 

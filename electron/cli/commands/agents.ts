@@ -23,9 +23,13 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .option('--role <role>', 'role, shown in the fleet view', '')
     .option('--task <task>', 'the task prompt', '')
     .option('--image <image>', 'docker image (docker backend)')
+    .option('--cpus <n>', 'CPU limit, e.g. 1.5 (docker backend)', Number)
+    .option('--memory-mb <mb>', 'memory limit in MB (docker backend)', (v: string) => Number.parseInt(v, 10))
+    .option('--network <mode>', 'bridge (default) | host | none | a docker network (docker backend)')
+    .option('--sleep-mode <mode>', 'snapshot (default) | pause: docker pause keeps memory, instant wake')
     .option('--base <branch>', 'branch to start hive/NAME from (default: the repo HEAD)')
     .option('--json', 'print the agent as JSON')
-    .action(async (o: { name: string; repo: string; backend: string; preset: string; cmd?: string; role: string; task: string; image?: string; base?: string; json?: boolean }) => {
+    .action(async (o: { name: string; repo: string; backend: string; preset: string; cmd?: string; role: string; task: string; image?: string; cpus?: number; memoryMb?: number; network?: string; sleepMode?: string; base?: string; json?: boolean }) => {
       const agent = await ctx.api().invoke('agents:spawn', {
         name: o.name,
         repo: path.resolve(o.repo),
@@ -35,6 +39,10 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
         role: o.role,
         task: o.task,
         image: o.image,
+        cpus: o.cpus,
+        memoryMb: o.memoryMb,
+        network: o.network,
+        sleepMode: o.sleepMode as 'snapshot' | 'pause' | undefined,
         baseBranch: o.base,
       });
       ctx.print(agent, o, (a: Agent) => `${a.name} is ${a.status} (${a.backend}, pid ${a.pid ?? '-'}) in ${a.worktree} on ${a.branch}`);

@@ -69,6 +69,7 @@ export class DockerBackend implements Backend {
   private readonly disposables: Disposable[] = [];
   private readonly sampler = new StatsSampler();
   private readonly bridge: ApiBridge;
+  private disposed = false;
   readonly onDidExit = this.exitEmitter.event;
   /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
   readonly onDidChangeAvailability = this.availabilityEmitter.event;
@@ -255,6 +256,7 @@ export class DockerBackend implements Backend {
   }
 
   dispose(): void {
+    this.disposed = true;
     // Containers keep running without the host, like tmux sessions; only our connections close.
     this.events.dispose();
     this.bridge.dispose();
@@ -298,7 +300,7 @@ export class DockerBackend implements Backend {
   }
 
   private reportExit(tracked: Tracked, rawCode: number | null, reason: ExitInfo['reason'], oom = false): void {
-    if (this.settled.has(tracked.id)) return;
+    if (this.disposed || this.settled.has(tracked.id)) return;
     this.settled.add(tracked.id);
     if (this.settled.size > 10_000) this.settled.delete(this.settled.values().next().value!);
     const { code, signal } = oom ? { code: null, signal: 'SIGKILL' } : splitExitCode(rawCode);

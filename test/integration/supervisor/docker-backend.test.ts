@@ -11,6 +11,7 @@ import type { ExitInfo, StartSpec } from '../../../electron/core/supervisor/back
 import { DockerBackend } from '../../../electron/core/supervisor/docker-backend.js';
 import { containerName, LABEL_AGENT, LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-labels.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/busybox-image.js';
+import { releaseDockerShared, useDockerExclusive, useDockerShared } from '../../support/docker-engine-lock.js';
 import { hasService } from '../../support/services.js';
 
 const docker = new Dockerode();
@@ -59,6 +60,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
   let unrelated: Dockerode.Container;
 
   beforeAll(async () => {
+    await useDockerShared();
     ensureBusyboxImage();
     // A container that is not ours: every test below must leave it running.
     unrelated = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '600'], Labels: { purpose: 'unrelated' }, HostConfig: { Init: true, RestartPolicy: { Name: 'always' } } });
@@ -68,6 +70,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
   afterAll(async () => {
     const info = await unrelated.inspect();
     await unrelated.remove({ force: true });
+    releaseDockerShared();
     expect(info.State.Running).toBe(true);
   });
 
@@ -127,7 +130,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(info.HostConfig.NetworkMode).toBe('none');
     expect(info.HostConfig.RestartPolicy?.Name).toBe('no');
-    expect(info.HostConfig.Binds).toEqual([`${worktree}:/workspace:rw`]);
+    expect(info.HostConfig.Binds).toEqual([`${worktree}:/workspace:rw`, `${worktree}:${worktree}:rw`]);
     expect(info.Config.WorkingDir).toBe('/workspace');
     expect(info.Config.OpenStdin).toBe(true);
     expect(info.Config.Env).toContain('HIVE_AGENT=a1');
@@ -292,8 +295,14 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
       const changes: boolean[] = [];
       backend.onDidChangeAvailability((a) => changes.push(a.available));
       const s = spec({ argv: sh('echo up; sleep 600') });
-      await backend.start(s);
-      await crashAndRestartDockerd();
+      // Killing the engine kills every container on it: wait until no other test file uses it.
+      const release = await useDockerExclusive();
+      try {
+        await backend.start(s);
+        await crashAndRestartDockerd();
+      } finally {
+        release();
+      }
       // The new engine cleans up the containers of the dead one before it answers: the events stream never
       // sees that die, only the catch-up inspection after reconnecting does.
       await waitFor(() => exits.length > 0, 'the caught-up exit', 20_000);
@@ -311,6 +320,6 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
       await waitFor(() => exits.length > 1, 'an exit on the new stream');
       expect(exits[1]).toMatchObject({ name: 'a1', reason: 'killed' });
     },
-    90_000,
+    240_000,
   );
 });

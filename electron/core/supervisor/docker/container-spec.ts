@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { HiveError } from '../../../../shared/errors.js';
@@ -126,6 +126,29 @@ export function containerEnv(env: Record<string, string>, ctx: ContainerSpecCont
   return out;
 }
 
+/**
+ * A linked worktree's `.git` is a file naming `<repo>/.git/worktrees/<name>`, whose objects and refs live in
+ * the repository's git dir. Git in the container needs both, at the same absolute paths, or every commit the
+ * agent makes fails. Only a real git dir is mounted (HEAD, objects and refs present).
+ */
+export function gitDirMounts(worktree: string): string[] {
+  const dotGit = path.join(worktree, '.git');
+  try {
+    if (!statSync(dotGit).isFile()) return [];
+    const m = /^gitdir:\s*(.+)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
+    if (!m) return [];
+    const gitdir = path.resolve(worktree, m[1]!.trim());
+    const commonFile = path.join(gitdir, 'commondir');
+    const common = existsSync(commonFile) ? path.resolve(gitdir, readFileSync(commonFile, 'utf8').trim()) : gitdir;
+    const real = realpathSync(common);
+    if (!['HEAD', 'objects', 'refs'].every((f) => existsSync(path.join(real, f)))) return [];
+    // Same path inside: the `.git` file and the worktree's `gitdir` back-link hold absolute host paths.
+    return [`${real}:${real}:rw`, ...(real !== common ? [`${real}:${common}:rw`] : [])];
+  } catch {
+    return [];
+  }
+}
+
 function resumeMount(file: string | undefined, ctx: ContainerSpecContext): string | null {
   if (!file) return null;
   try {
@@ -173,7 +196,9 @@ export function createOptions(
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: {
-      Binds: [`${worktree}:${WORKSPACE}:rw`, ...(resume ? [`${resume}:${RESUME_FILE}:ro`] : [])],
+      // The worktree also at its host path: git's back-link from the repository names that path, and
+      // `git worktree prune` inside the container must not take the worktree for deleted.
+      Binds: [`${worktree}:${WORKSPACE}:rw`, `${worktree}:${worktree}:rw`, ...gitDirMounts(worktree), ...(resume ? [`${resume}:${RESUME_FILE}:ro`] : [])],
       NanoCpus: limits.nanoCpus,
       Memory: limits.memoryBytes,
       // Swap beyond the limit would make the memory limit meaningless.
