@@ -36,14 +36,16 @@ export class Watchdog implements Disposable {
   private readonly pending = new Map<string, { cancel(): void }>();
   private checking = false;
   private disposed = false;
+  /** Recoveries and exit handling in flight; dispose() lets them finish so nothing writes to a closed store. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly d: WatchdogDeps) {}
 
   start(): void {
     for (const b of Object.values(this.d.backends)) {
-      if (b) this.store.add(b.onDidExit((e) => void this.onExit(e)));
+      if (b) this.store.add(b.onDidExit((e) => void this.track(this.onExit(e))));
     }
-    this.timer = setInterval(() => void this.check(), this.d.checkIntervalMs ?? 1000);
+    this.timer = setInterval(() => void this.track(this.check()), this.d.checkIntervalMs ?? 1000);
     this.timer.unref();
   }
 
@@ -139,7 +141,7 @@ export class Watchdog implements Disposable {
     if (delay <= 0) return this.recover(agent.name, e, 0);
     this.d.machine.record(agent.name, 'backoff', `restart in ${delay} ms (attempt ${streak + 1})`, 'watchdog', { delayMs: delay, attempt: streak + 1 });
     this.pending.get(agent.name)?.cancel();
-    this.pending.set(agent.name, this.d.clock.setTimeout(() => void this.recover(agent.name, e, delay), delay));
+    this.pending.set(agent.name, this.d.clock.setTimeout(() => void this.track(this.recover(agent.name, e, delay)), delay));
   }
 
   /** crashed → recovering → running. Restart first; the expensive part of the crash snapshot follows. */
@@ -171,7 +173,11 @@ export class Watchdog implements Disposable {
       });
       // The slow part (git state) after the agent is back; the snapshot keeps what the crash left behind.
       const git = await this.d.service.captureContext(agent, 'crash').then((c) => c.git).catch(() => null);
-      this.d.service.saveSnapshot({ ...contents, git });
+      try {
+        this.d.service.saveSnapshot({ ...contents, git });
+      } catch (err) {
+        this.d.notify('warning', `${name}: crash snapshot not saved`, (err as Error).message);
+      }
     });
   }
 
@@ -230,11 +236,23 @@ export class Watchdog implements Disposable {
     this.pending.delete(name);
   }
 
+  private track<T>(p: Promise<T>): Promise<T | undefined> {
+    const settled = p.catch((err: unknown) => {
+      if (!this.disposed) this.d.notify('error', 'watchdog error', (err as Error).message);
+      return undefined;
+    });
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+    return settled;
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     if (this.timer) clearInterval(this.timer);
     for (const p of this.pending.values()) p.cancel();
     await this.store.dispose();
+    // A recovery that already started finishes (its launch and snapshot) before the store closes.
+    await Promise.allSettled([...this.inFlight]);
   }
 }
 
