@@ -1,0 +1,118 @@
+import { mkdirSync, rmSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SnapshotContents } from '../../../../shared/contract/snapshots.js';
+import { learnClaudeSessionId, onPath, planLaunch, resumePrompt } from '../../../../electron/core/agents/presets.js';
+import { tempDir } from '../../../support/git-repo.js';
+
+const NASTY = `fix it; rm -rf ~ $(touch /tmp/pwned) \`id\` "quoted" 'single'\nsecond line;`;
+
+function snap(over: Partial<SnapshotContents> = {}): SnapshotContents {
+  return {
+    version: 1,
+    agent: 'ada',
+    type: 'sleep',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    task: 'the task',
+    role: 'dev',
+    outputTail: 'last line',
+    memoryFiles: [],
+    git: null,
+    sessionId: null,
+    workingMemory: {},
+    pendingMessages: [],
+    notes: '',
+    ...over,
+  };
+}
+
+describe('planLaunch', () => {
+  it('claude resumes its own session by id when the snapshot has one', () => {
+    const plan = planLaunch({ preset: 'claude', command: '', task: NASTY, snapshot: snap({ sessionId: 'abc-123' }), sessionId: 'abc-123' });
+    expect(plan).toEqual({ argv: ['claude', '--resume', 'abc-123'], resumedWith: 'session' });
+  });
+
+  it('claude without a session gets the task prompt as exactly one argv element, verbatim', () => {
+    const plan = planLaunch({ preset: 'claude', command: '', task: NASTY, snapshot: null, sessionId: null });
+    expect(plan).toEqual({ argv: ['claude', NASTY], resumedWith: 'none' });
+  });
+
+  it('claude with a snapshot but no session id gets a resume prompt (one argv element)', () => {
+    const plan = planLaunch({ preset: 'claude', command: '', task: NASTY, snapshot: snap({ task: NASTY }), sessionId: null });
+    expect(plan.resumedWith).toBe('prompt');
+    expect(plan.argv).toHaveLength(2);
+    expect(plan.argv[1]).toContain(NASTY);
+  });
+
+  it('claude with no task runs bare', () => {
+    expect(planLaunch({ preset: 'claude', command: '', task: '', snapshot: null, sessionId: null }).argv).toEqual(['claude']);
+  });
+
+  it('aider and codex take the prompt as one argument', () => {
+    expect(planLaunch({ preset: 'aider', command: '', task: NASTY, snapshot: null, sessionId: null }).argv).toEqual(['aider', '--message', NASTY, '--no-auto-commits']);
+    expect(planLaunch({ preset: 'codex', command: '', task: NASTY, snapshot: null, sessionId: null }).argv).toEqual(['codex', NASTY]);
+  });
+
+  it('custom runs the user command line through /bin/sh -c and nothing else is added to it', () => {
+    const plan = planLaunch({ preset: 'custom', command: 'echo hi && sleep 1', task: NASTY, snapshot: null, sessionId: null });
+    expect(plan).toEqual({ argv: ['/bin/sh', '-c', 'echo hi && sleep 1'], resumedWith: 'none' });
+    const resumed = planLaunch({ preset: 'custom', command: 'x', task: NASTY, snapshot: snap(), sessionId: null });
+    expect(resumed).toEqual({ argv: ['/bin/sh', '-c', 'x'], resumedWith: 'prompt' });
+  });
+
+  it('custom without a command line is INVALID_INPUT', () => {
+    expect(() => planLaunch({ preset: 'custom', command: '   ', task: '', snapshot: null, sessionId: null })).toThrowError(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+  });
+});
+
+describe('resumePrompt', () => {
+  it('names the agent, role, task, restored memory files, git state and pending messages', () => {
+    const p = resumePrompt(
+      snap({
+        memoryFiles: [{ path: '.hive/memory/notes.md', contentBase64: '', sha256: '' }],
+        git: { branch: 'hive/ada', head: 'abcdef1234567890', status: '## hive/ada\n M x', patch: '' },
+        pendingMessages: [{}, {}],
+        notes: 'be careful',
+      }),
+    );
+    expect(p).toContain('agent "ada" (role: dev)');
+    expect(p).toContain('Your task: the task');
+    expect(p).toContain('.hive/memory/notes.md');
+    expect(p).toContain('branch hive/ada at abcdef123456');
+    expect(p).toContain('uncommitted changes');
+    expect(p).toContain('2 message(s)');
+    expect(p).toContain('Notes: be careful');
+    expect(p).toContain('last line');
+  });
+});
+
+describe('onPath and learnClaudeSessionId', () => {
+  const dir = tempDir('hive-presets-');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds programs on the given PATH only', () => {
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'claude'), '#!/bin/sh\n');
+    chmodSync(path.join(bin, 'claude'), 0o755);
+    expect(onPath('claude', bin)).toBe(true);
+    expect(onPath('claude', path.join(dir, 'empty'))).toBe(false);
+    expect(onPath('/bin/sh')).toBe(true);
+    expect(onPath('/definitely/not/here')).toBe(false);
+  });
+
+  it("learns the newest Claude Code session of the worktree from ~/.claude/projects", () => {
+    const home = path.join(dir, 'home');
+    const worktree = '/data/worktrees/ada.v2';
+    expect(learnClaudeSessionId(worktree, home)).toBeNull();
+    const proj = path.join(home, '.claude', 'projects', '-data-worktrees-ada-v2');
+    mkdirSync(proj, { recursive: true });
+    writeFileSync(path.join(proj, 'old-session.jsonl'), '{}');
+    writeFileSync(path.join(proj, 'new-session.jsonl'), '{}');
+    writeFileSync(path.join(proj, 'notes.txt'), '');
+    utimesSync(path.join(proj, 'old-session.jsonl'), new Date(1000), new Date(1000));
+    expect(learnClaudeSessionId(worktree, home)).toBe('new-session');
+  });
+});
