@@ -39,7 +39,18 @@ export class ProcessTreeSampler {
   }
 }
 
-function readProcTable(): Map<number, { ppid: number; ticks: number; rssPages: number }> {
+type ProcTable = Map<number, { ppid: number; ticks: number; rssPages: number }>;
+let cached: { at: number; table: ProcTable } | null = null;
+
+/** One scan of /proc serves every agent sampled in the same tick (the table is kept for 500 ms). */
+function readProcTable(): ProcTable {
+  const now = Date.now();
+  if (cached && now - cached.at < 500) return cached.table;
+  cached = { at: now, table: scanProc() };
+  return cached.table;
+}
+
+function scanProc(): ProcTable {
   const out = new Map<number, { ppid: number; ticks: number; rssPages: number }>();
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
