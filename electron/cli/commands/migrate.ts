@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { migrateFromClaudeDir } from '../../core/migrate/migrate-from-claude-dir.js';
+import { HostLock } from '../../host/host-lock.js';
 import type { CliContext } from '../context.js';
 
 /**
  * `hive migrate --from <repo>/.claude [--dry-run] [--validate] [--json]`. Works on the data dir's database
- * directly (no host; it refuses while one runs). Exit 0 when done, 1 on an error or a failed validation.
+ * directly (no host: it refuses while one runs, and holds the host lock while it writes). Exit 0 when
+ * done, 1 on an error or a failed validation.
  */
 export function registerMigrateCommands(program: Command, ctx: CliContext): void {
   program
@@ -20,6 +22,8 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
         dataDir: ctx.dataDir(),
         dryRun: opts.dryRun ?? false,
         validate: opts.validate ?? false,
+        // The host's own lock: no `hive serve` or app can start on this data dir while the import writes.
+        acquireLock: (dir) => HostLock.acquire(dir),
       });
       ctx.print(report, { json: opts.json }, (r: typeof report) => r.summary);
       if (report.validation && !report.validation.ok) process.exitCode = 1;

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -317,7 +317,7 @@ describe('the built CLI: hive migrate', () => {
     if (!existsSync(path.join(repoRoot, 'dist', 'electron', 'cli', 'main.js'))) throw new Error('npx tsc -p tsconfig.build.json did not produce dist/electron/cli/main.js');
   }, 240_000);
 
-  it('migrates with --json --validate, then exits 1 with the mismatches after tampering', () => {
+  it('migrates with --json --validate, exits 1 with the mismatches after tampering, refuses while the host lock is held', async () => {
     const { claude, dataDir } = setup();
     const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'electron', 'cli', 'main.js'), '--data-dir', dataDir, 'migrate', '--from', claude, ...args], { encoding: 'utf8' });
     const dry = cli('--dry-run');
@@ -335,6 +335,18 @@ describe('the built CLI: hive migrate', () => {
     expect(second.status).toBe(1);
     expect(second.stdout).toMatch(/Already imported/);
     expect(second.stdout).toMatch(/Validation FAILED: 2 mismatches:\n {2}- task task-101: description differs from the source\n {2}- count of tasks: source 2, store 1/);
+    // A host holding the data dir's lock (what `hive serve` takes) makes an import refuse.
+    const holder = spawn('flock', ['-n', path.join(dataDir, 'host.lock'), 'sh', '-c', 'echo locked; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    await new Promise((r) => holder.stdout.once('data', r));
+    try {
+      writeFileSync(path.join(claude, 'agents', 'new.json'), JSON.stringify({ agent_id: 'new-agent', status: 'running' }));
+      const locked = cli();
+      expect(locked.status).toBe(1);
+      expect(locked.stderr).toMatch(/already running.*Stop it first.*\[HOST_LOCKED\]/s);
+    } finally {
+      holder.stdin.end();
+      holder.kill();
+    }
     const bad = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'electron', 'cli', 'main.js'), '--data-dir', dataDir, 'migrate', '--from', path.join(dataDir, 'nope')], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/is not a directory.*\[MIGRATION_FAILED\]/);
