@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
 import type { Clock } from '../ports/clock.js';
-import { Emitter, type Disposable } from '../ports/disposable.js';
+import { Emitter } from '../ports/disposable.js';
 import { run } from '../ports/exec.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
 import { ProcessTreeSampler, pidAlive } from './process-tree.js';
