@@ -1,4 +1,5 @@
 import type { BusMessage, MessageView } from '../../../shared/contract/bus.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
 
 /** What a sender asks for, after validation; exactly one of to / topic / broadcast is set. */
@@ -30,6 +31,13 @@ interface DeliveryRow extends MessageRow {
   d_acked_at: string | null;
 }
 
+export interface ClaimResult {
+  /** Handed out now, oldest first. */
+  messages: BusMessage[];
+  /** Of the given ids, those with nothing left to deliver to this recipient (acknowledged or not theirs). */
+  stale: string[];
+}
+
 export interface ListFilter {
   agent?: string;
   topic?: string;
@@ -44,6 +52,7 @@ export interface ListFilter {
  */
 export class MessageStore {
   private readonly st;
+  private readonly listStatements = new Map<string, Statement<unknown[]>>();
 
   constructor(private readonly db: Db) {
     this.st = {
@@ -126,8 +135,14 @@ export class MessageStore {
         this.st.insertMessage.run({ ...msg, seq });
         const recipients = this.recipientsFor(msg);
         for (const r of recipients) this.st.insertDelivery.run(msg.id, r, seq);
-        const row = this.st.getMessage.get(msg.id) as MessageRow;
-        return { message: toMessage(row), recipients, created: true };
+        const message: BusMessage = {
+          ...msg,
+          seq,
+          broadcast: msg.to === null && msg.topic === null,
+          deliveredAt: null,
+          ackedAt: null,
+        };
+        return { message, recipients, created: true };
       })
       .immediate();
   }
@@ -147,31 +162,34 @@ export class MessageStore {
    * the oldest unacknowledged ones. With `ack` they are acknowledged in the same transaction, so a second
    * claim, a duplicate in the transport or a concurrent call never returns them again.
    */
-  claim(name: string, ids: string[] | null, opts: { ack: boolean; limit: number; now: string }): BusMessage[] {
+  claim(name: string, ids: string[] | null, opts: { ack: boolean; limit: number; now: string }): ClaimResult {
     return this.db
       .transaction(() => {
-        const rows: DeliveryRow[] =
-          ids === null
-            ? (this.st.unacked.all(name, opts.limit) as DeliveryRow[])
-            : ids
-                .map((id) => this.st.deliveryByIds.get(name, id) as DeliveryRow | undefined)
-                .filter((r): r is DeliveryRow => r !== undefined && r.d_acked_at === null);
-        const seen = new Set<string>();
-        const out: BusMessage[] = [];
+        const stale: string[] = [];
+        let rows: DeliveryRow[];
+        if (ids === null) rows = this.st.unacked.all(name, opts.limit) as DeliveryRow[];
+        else {
+          rows = [];
+          for (const id of new Set(ids)) {
+            const r = this.st.deliveryByIds.get(name, id) as DeliveryRow | undefined;
+            if (r && r.d_acked_at === null) rows.push(r);
+            else stale.push(id);
+          }
+        }
+        const messages: BusMessage[] = [];
         for (const r of rows) {
-          if (seen.has(r.id) || out.length >= opts.limit) continue;
-          seen.add(r.id);
+          if (messages.length >= opts.limit) break;
           if (opts.ack) this.st.markAcked.run({ now: opts.now, name, id: r.id });
           else this.st.markDelivered.run(opts.now, name, r.id);
-          this.st.messageDelivered.run(opts.now, r.id);
+          if (r.delivered_at === null) this.st.messageDelivered.run(opts.now, r.id);
           if (opts.ack) this.st.messageAcked.run(opts.now, r.id, r.id);
-          out.push({
+          messages.push({
             ...toMessage(r),
             deliveredAt: r.d_delivered_at ?? opts.now,
             ackedAt: opts.ack ? opts.now : null,
           });
         }
-        return out.sort((a, b) => a.seq - b.seq);
+        return { messages: messages.sort((a, b) => a.seq - b.seq), stale };
       })
       .immediate();
   }
@@ -201,16 +219,6 @@ export class MessageStore {
     }));
   }
 
-  /** Which of these ids still wait for `name` (the rest are acknowledged or were never for it). */
-  stillUnacked(name: string, ids: string[]): Set<string> {
-    const out = new Set<string>();
-    for (const id of ids) {
-      const r = this.st.deliveryByIds.get(name, id) as DeliveryRow | undefined;
-      if (r && r.d_acked_at === null) out.add(id);
-    }
-    return out;
-  }
-
   backlogRecipients(): string[] {
     return (this.st.backlogRecipients.all() as { recipient: string }[]).map((r) => r.recipient);
   }
@@ -235,9 +243,10 @@ export class MessageStore {
       args.push(filter.beforeSeq);
     }
     args.push(filter.limit ?? 200);
-    const rows = this.db
-      .prepare(`SELECT m.* FROM messages m ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY m.seq DESC LIMIT ?`)
-      .all(...args) as MessageRow[];
+    const sql = `SELECT m.* FROM messages m ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY m.seq DESC LIMIT ?`;
+    let stmt = this.listStatements.get(sql);
+    if (!stmt) this.listStatements.set(sql, (stmt = this.db.prepare(sql)));
+    const rows = stmt.all(...args) as MessageRow[];
     return rows.map((r) => {
       const recipients = (
         this.st.recipientsOf.all(r.id) as { name: string; delivered_at: string | null; acked_at: string | null }[]

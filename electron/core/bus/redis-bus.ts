@@ -53,6 +53,8 @@ export class RedisBus extends BusBase {
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
+      // Commands issued in the same tick (100 long-polls waking at once) go out in one write.
+      enableAutoPipelining: true,
       commandTimeout: 2000,
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff) + Math.floor(Math.random() * 50),
@@ -126,11 +128,12 @@ export class RedisBus extends BusBase {
   protected async pushTransport(message: BusMessage, recipients: string[]): Promise<void> {
     if (!this.connected) return;
     const payload = JSON.stringify(message);
-    const m = this.redis.multi();
-    for (const r of recipients) m.xadd(inboxKey(r), '*', 'id', message.id, 'msg', payload);
-    for (const r of recipients) m.publish(NOTIFY_CHANNEL, r);
+    // A pipeline, not MULTI: the XADDs need not be atomic (a partial push is repaired by the reconcile).
+    const p = this.redis.pipeline();
+    for (const r of recipients) p.xadd(inboxKey(r), '*', 'id', message.id, 'msg', payload);
+    for (const r of recipients) p.publish(NOTIFY_CHANNEL, r);
     try {
-      await m.exec();
+      await p.exec();
     } catch (err) {
       this.lastError = (err as Error).message;
     }

@@ -1,0 +1,205 @@
+/**
+ * `npm run bench:bus`: 100 agents, 1,000 messages/s for 30 s, through Redis and through the in-process bus.
+ * End-to-end latency is from the sender's `send()` call to the recipient's long-poll returning the message
+ * (SQLite record, XADD, pub/sub wake, XRANGE, claim and ack included). The ceiling run sends as fast as the
+ * bus accepts with 64 sends in flight. Writes bench/results/bus.json.
+ *
+ * Redis: a private redis-server on a free port (Debian's redis-server), or HIVE_REDIS_URL when set.
+ * Knobs: BENCH_SECONDS (default 30), BENCH_RATE (default 1000), BENCH_AGENTS (default 100),
+ * BENCH_CEILING_SECONDS (default 10), BENCH_KINDS (default "redis,in-process").
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Bus } from '../electron/core/bus/bus.js';
+import { InProcessBus } from '../electron/core/bus/in-process-bus.js';
+import { RedisBus } from '../electron/core/bus/redis-bus.js';
+import { systemClock } from '../electron/core/ports/clock.js';
+import { openDatabase } from '../electron/core/store/database.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 100);
+const CEILING_SECONDS = Number(process.env.BENCH_CEILING_SECONDS ?? 10);
+const TICK_MS = 10;
+const KINDS = (process.env.BENCH_KINDS ?? 'redis,in-process').split(',');
+
+interface RunResult {
+  sent: number;
+  delivered: number;
+  duplicates: number;
+  seconds: number;
+  sendRatePerSec: number;
+  deliveredPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (n: number): number => Math.round(n * 1000) / 1000;
+
+/** Starts one long-poll consumer per agent; returns a stop function and the shared tallies. */
+function startConsumers(bus: Bus, names: string[]) {
+  const latencies: number[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
+  let stopped = false;
+  const loops = names.map(async (name) => {
+    while (!stopped) {
+      const got = await bus.inbox(name, { waitMs: 250, limit: 500 });
+      const now = performance.now();
+      for (const m of got) {
+        if (seen.has(m.id)) duplicates++;
+        seen.add(m.id);
+        latencies.push(now - (JSON.parse(m.body) as { t: number }).t);
+      }
+    }
+  });
+  return {
+    latencies,
+    delivered: () => seen.size,
+    duplicates: () => duplicates,
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
+function send(bus: Bus, names: string[], i: number): Promise<unknown> {
+  const from = names[i % names.length]!;
+  const to = names[(i * 7 + 1) % names.length]!;
+  return bus.send({ from, to: to === from ? names[(i + 1) % names.length]! : to, body: JSON.stringify({ t: performance.now(), i }) });
+}
+
+async function drain(consumers: ReturnType<typeof startConsumers>, sent: number, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (consumers.delivered() < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+function summarize(sent: number, seconds: number, consumers: ReturnType<typeof startConsumers>): RunResult {
+  const sorted = [...consumers.latencies].sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
+  return {
+    sent,
+    delivered: consumers.delivered(),
+    duplicates: consumers.duplicates(),
+    seconds: round(seconds),
+    sendRatePerSec: Math.round(sent / seconds),
+    deliveredPerSec: Math.round(consumers.delivered() / seconds),
+    latencyMs: {
+      p50: round(percentile(sorted, 50)),
+      p90: round(percentile(sorted, 90)),
+      p99: round(percentile(sorted, 99)),
+      max: round(sorted.at(-1) ?? NaN),
+      mean: round(mean),
+    },
+  };
+}
+
+/** A fixed rate: every 10 ms, the messages owed so far. */
+async function fixedRate(bus: Bus, names: string[]): Promise<RunResult> {
+  const consumers = startConsumers(bus, names);
+  const start = performance.now();
+  const total = RATE * SECONDS;
+  let i = 0;
+  while (i < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE));
+    const batch: Promise<unknown>[] = [];
+    while (i < due) batch.push(send(bus, names, i++));
+    await Promise.all(batch);
+    await new Promise((r) => setTimeout(r, TICK_MS));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await drain(consumers, total);
+  await consumers.stop();
+  return summarize(total, seconds, consumers);
+}
+
+/** As fast as the bus accepts: 64 sends in flight, for CEILING_SECONDS; then everything must arrive. */
+async function ceiling(bus: Bus, names: string[]): Promise<RunResult> {
+  const consumers = startConsumers(bus, names);
+  const start = performance.now();
+  const end = start + CEILING_SECONDS * 1000;
+  let i = 0;
+  const worker = async () => {
+    while (performance.now() < end) await send(bus, names, i++);
+  };
+  await Promise.all(Array.from({ length: 64 }, worker));
+  await drain(consumers, i, 30_000);
+  const seconds = (performance.now() - start) / 1000; // until the last one arrived: the delivered ceiling
+  await consumers.stop();
+  return summarize(i, seconds, consumers);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function startRedis(dir: string): Promise<{ url: string; proc: ChildProcess | null; version: string }> {
+  if (process.env.HIVE_REDIS_URL) return { url: process.env.HIVE_REDIS_URL, proc: null, version: 'external' };
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const version = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
+  return { url: `redis://127.0.0.1:${port}`, proc, version };
+}
+
+async function runKind(kind: 'redis' | 'in-process', url: string | null): Promise<{ fixedRate: RunResult; ceiling: RunResult }> {
+  const out: Partial<Record<'fixedRate' | 'ceiling', RunResult>> = {};
+  for (const mode of ['fixedRate', 'ceiling'] as const) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hive-bench-bus-'));
+    const db = openDatabase(path.join(dir, 'hive.db'));
+    const bus: Bus =
+      kind === 'redis' ? new RedisBus({ db, clock: systemClock, url: url! }) : new InProcessBus({ db, clock: systemClock });
+    if (bus instanceof RedisBus) await bus.waitUntilConnected(15_000);
+    const names = Array.from({ length: AGENTS }, (_, k) => `agent-${String(k).padStart(3, '0')}`);
+    process.stdout.write(`bus bench: ${kind} ${mode} (${mode === 'fixedRate' ? `${RATE}/s for ${SECONDS}s` : `${CEILING_SECONDS}s flat out`}, ${AGENTS} agents)… `);
+    out[mode] = mode === 'fixedRate' ? await fixedRate(bus, names) : await ceiling(bus, names);
+    process.stdout.write(`p50 ${out[mode]!.latencyMs.p50} ms, p99 ${out[mode]!.latencyMs.p99} ms, ${out[mode]!.deliveredPerSec} msg/s\n`);
+    await bus.dispose();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out as { fixedRate: RunResult; ceiling: RunResult };
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'hive-bench-redis-'));
+  const redis = await startRedis(tmp);
+  try {
+    const results = {
+      benchmark: 'bus',
+      at: new Date().toISOString(),
+      setup: { agents: AGENTS, ratePerSec: RATE, seconds: SECONDS, ceilingSeconds: CEILING_SECONDS, ceilingInFlight: 64 },
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, platform: `${os.platform()} ${os.release()}`, redis: redis.version, loadAverageAtStart: os.loadavg().map(round) },
+      redis: KINDS.includes('redis') ? await runKind('redis', redis.url) : null,
+      inProcess: KINDS.includes('in-process') ? await runKind('in-process', null) : null,
+      loadAverageAtEnd: os.loadavg().map(round),
+      target: { p99Ms: 5 },
+    };
+    const file = path.resolve('bench/results/bus.json');
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+    process.stdout.write(`wrote ${file}\n`);
+  } finally {
+    redis.proc?.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
