@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictService } from '../../../electron/core/conflicts/conflict-service.js';
+import { EventLog } from '../../../electron/core/events/event-log.js';
+import { Git } from '../../../electron/core/git/git.js';
+import { systemClock } from '../../../electron/core/ports/clock.js';
+import { openDatabase, type Db } from '../../../electron/core/store/database.js';
+import { hasService } from '../../support/services.js';
+import { TestRepo } from './git-fixture.js';
+
+let tmp: string;
+let db: Db;
+let repo: TestRepo;
+let svc: ConflictService;
+let notes: { level: string; title: string; body: string }[];
+let pushes: { event: string; payload: unknown }[];
+
+function addAgent(name: string, from = 'main'): TestRepo {
+  const wt = path.join(tmp, 'worktrees', name);
+  repo.git('worktree', 'add', '-q', '-b', `hive/${name}`, wt, from);
+  const now = new Date().toISOString();
+  db.prepare(
+    `INSERT INTO agents (name, role, task, status, backend, preset, command, repo, worktree, branch, created_at, updated_at)
+     VALUES (?, '', ?, 'running', 'process', 'custom', 'true', ?, ?, ?, ?, ?)`,
+  ).run(name, `task of ${name}`, repo.dir, wt, `hive/${name}`, now, now);
+  return new TestRepo(wt);
+}
+
+const show = (ref: string) => repo.git('log', '-1', '--format=%B', ref);
+
+beforeEach(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'hive-conflict-svc-'));
+  repo = new TestRepo(undefined);
+  repo.commit({ 'src/lim.ts': 'export const limit = 1;\n', 'src/a.ts': "import { a } from './m.js';\n\nexport const x = a;\n", 'README.md': '# r\n' }, 'initial');
+  db = openDatabase(path.join(tmp, 'hive.db'));
+  notes = [];
+  pushes = [];
+  svc = new ConflictService({
+    db,
+    git: new Git(),
+    clock: systemClock,
+    events: new EventLog(db, systemClock),
+    dataDir: tmp,
+    notify: (level, title, body) => notes.push({ level, title, body }),
+    push: (event, payload) => pushes.push({ event, payload }),
+  });
+});
+
+afterEach(() => {
+  svc.dispose();
+  db.close();
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(repo.dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasService('git'))('ConflictService with real git repositories', () => {
+  it('pre-flight flags two agents whose branches collide, with files and line ranges, and overlapping intent claims', async () => {
+    const a = addAgent('a');
+    const b = addAgent('b');
+    a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'a');
+    b.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'b');
+    svc.claim('a', ['src/'], 'tuning limits');
+    const claimed = svc.claim('b', ['src/lim.ts'], 'raising the limit');
+    expect(claimed.overlaps).toEqual([{ path: 'src/lim.ts', agent: 'a', claimed: 'src/', reason: 'tuning limits' }]);
+    const before = readRepoState();
+    const report = await svc.preflight();
+    expect(report.into[repo.dir]).toBe('main');
+    const agents = report.pairs.find((p) => p.kind === 'agents');
+    expect(agents).toMatchObject({ a: 'a', b: 'b', clean: false, files: [{ path: 'src/lim.ts', ranges: [{ start: 1, end: 1 }] }] });
+    expect(report.pairs.filter((p) => p.kind === 'integration')).toEqual([]);
+    expect(report.pairs.find((p) => p.kind === 'intent')).toMatchObject({ a: 'a', b: 'b' });
+    expect(readRepoState()).toEqual(before);
+    expect(notes.some((n) => n.title.includes('Overlapping intent'))).toBe(true);
+    expect(svc.release('a')).toBe(1);
+  });
+
+  it('the prepare-commit-msg hook adds Hive-Agent, Hive-Task and Hive-Intent trailers in the agent worktree only', async () => {
+    const a = addAgent('a');
+    await svc.installHook('a', 'make limits configurable');
+    a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'raise limit');
+    const msg = a.git('log', '-1', '--format=%B');
+    expect(msg).toContain('Hive-Agent: a');
+    expect(msg).toContain('Hive-Task: task of a');
+    expect(msg).toContain('Hive-Intent: make limits configurable');
+    repo.commit({ 'README.md': '# user\n' }, 'user commit');
+    expect(show('HEAD')).not.toContain('Hive-Agent');
+  });
+
+  it('merge → escalated → resolved by a person with a Hive-Resolution trailer → the same conflict later resolves from the learned answer', async () => {
+    const a = addAgent('a');
+    const b = addAgent('b');
+    a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'a');
+    b.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'b');
+    const userHead = repo.git('rev-parse', 'HEAD');
+    const first = await svc.merge('a');
+    expect(first.status).toBe('clean');
+    expect(first.message).toContain('hive/integration/main');
+    // main is checked out in the user's tree: it is never moved, nor its files touched.
+    expect(repo.git('rev-parse', 'HEAD')).toBe(userHead);
+    expect(repo.git('status', '--porcelain')).toBe('');
+
+    const second = await svc.merge('b');
+    expect(second.status).toBe('escalated');
+    expect(second.files).toHaveLength(1);
+    const [item] = svc.list({ status: 'escalated', limit: 10 });
+    expect(item).toMatchObject({ agent: 'b', path: 'src/lim.ts', branch: 'hive/b', into: 'main' });
+    expect(notes.some((n) => n.title.includes('Conflict needs review'))).toBe(true);
+    expect(pushes).toContainEqual({ event: 'conflict:changed', payload: { id: item!.id, status: 'escalated' } });
+    const full = svc.get(item!.id);
+    expect(full.withMarkers).toContain('<<<<<<< ours');
+    expect(full.attempts.length).toBeGreaterThan(3);
+
+    const done = await svc.resolve(item!.id, { take: 'theirs' }, 'reviewer');
+    expect(done.merge.status).toBe('resolved');
+    const msg = show('hive/integration/main');
+    expect(msg).toContain('Hive-Resolution: src/lim.ts: reviewer (took theirs)');
+    expect(msg).toContain('Hive-Agent: b');
+    expect(repo.git('show', 'hive/integration/main:src/lim.ts')).toBe('export const limit = 3;\n');
+
+    // The same conflict again (a's change on a release branch, another agent with b's change).
+    repo.git('branch', 'release', 'hive/a');
+    const c = addAgent('c');
+    c.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'c');
+    const third = await svc.merge('c', 'release');
+    expect(third.status).toBe('auto-resolved');
+    expect(third.files[0]!.strategies).toEqual(['learned']);
+    expect(repo.git('show', 'release:src/lim.ts')).toBe('export const limit = 3;\n');
+    expect(show('release')).toContain('Hive-Resolution: src/lim.ts: auto (learned)');
+  });
+
+  it('auto-resolves commutative import additions and commits the merge into a branch nobody has checked out', async () => {
+    repo.git('branch', 'integration');
+    const d = addAgent('d');
+    const e = addAgent('e');
+    d.commit({ 'src/a.ts': "import { a, d } from './m.js';\n\nexport const x = a;\n" }, 'd');
+    e.commit({ 'src/a.ts': "import { a, e } from './m.js';\n\nexport const x = a;\n" }, 'e');
+    expect((await svc.merge('d', 'integration')).status).toBe('clean');
+    const r = await svc.merge('e', 'integration');
+    expect(r.status).toBe('auto-resolved');
+    expect(r.files[0]).toMatchObject({ path: 'src/a.ts', status: 'auto-resolved', strategies: ['commutative-insertions'] });
+    expect(repo.git('show', 'integration:src/a.ts')).toBe("import { a, d, e } from './m.js';\n\nexport const x = a;\n");
+    expect(show('integration')).toContain('Hive-Resolution: src/a.ts: auto (commutative-insertions)');
+    expect(repo.git('worktree', 'list')).not.toContain('integration/m-');
+  });
+
+  it('a failing check command turns an automatic resolution into an escalation with the reason', async () => {
+    repo.git('branch', 'integration');
+    svc.setSettings({ checkCommand: 'git diff --quiet HEAD' });
+    const d = addAgent('d');
+    const e = addAgent('e');
+    d.commit({ 'src/a.ts': "import { a, d } from './m.js';\n\nexport const x = a;\n" }, 'd');
+    e.commit({ 'src/a.ts': "import { a, e } from './m.js';\n\nexport const x = a;\n" }, 'e');
+    await svc.merge('d', 'integration');
+    const r = await svc.merge('e', 'integration');
+    expect(r.status).toBe('check-failed');
+    expect(svc.list({ limit: 5 })[0]!.reason).toContain('check command failed');
+    const abandoned = svc.abandon(r.files[0]!.itemId);
+    expect(abandoned.status).toBe('abandoned');
+  });
+});
+
+function readRepoState(): string {
+  return repo.git('for-each-ref', '--format=%(refname) %(objectname)') + repo.git('status', '--porcelain');
+}
