@@ -15,7 +15,7 @@ import {
   uniqueName,
   withWorktree,
 } from './leanvibe-mapping.js';
-import { sha256, type SourceAgent, type SourceData, type SourceFile } from './leanvibe-source.js';
+import { sha256, type DbSnapshotRow, type SourceAgent, type SourceData, type SourceFile } from './leanvibe-source.js';
 
 /** Where the old memory files go inside a snapshot: our memory dir, so later sleeps capture them again. */
 export const MEMORY_PREFIX = '.hive/memory/';
@@ -163,7 +163,7 @@ export async function planImport(opts: {
     const agent = nameOf(s.agent_id) ?? sanitizeName(s.agent_id ?? 'unknown');
     const info = agentInfo.get(s.agent_id ?? '') ?? { role: '', task: '' };
     const raw = s.memory_data ?? '';
-    const file: SourceFile = { name: `leanvibe-${s.snapshot_type ?? 'snapshot'}-${s.snapshot_id}.json`, bytes: Buffer.from(raw, 'utf8'), sha256: sha256(raw) };
+    const file = oldSnapshotFile(s);
     const contents: SnapshotContents = {
       version: 1,
       agent,
@@ -210,7 +210,8 @@ export async function planImport(opts: {
       task: info.task,
       role: info.role,
       outputTail: '',
-      memoryFiles: source.memoryFiles.map(memoryFile),
+      // Its own old snapshots ride along too, so a wake from this snapshot restores everything it had.
+      memoryFiles: [...source.memoryFiles, ...source.snapshots.filter((s) => s.agent_id === oldId).map(oldSnapshotFile)].map(memoryFile),
       git: null,
       sessionId: null,
       workingMemory: {
@@ -296,6 +297,12 @@ async function planAgent(a: SourceAgent, name: string, source: SourceData, sourc
       db: a.db,
     },
   };
+}
+
+/** An old memory_snapshots row as a memory file: its memory_data text, byte-for-byte. */
+function oldSnapshotFile(s: DbSnapshotRow): SourceFile {
+  const raw = s.memory_data ?? '';
+  return { name: `leanvibe-${s.snapshot_type ?? 'snapshot'}-${s.snapshot_id}.json`, bytes: Buffer.from(raw, 'utf8'), sha256: sha256(raw) };
 }
 
 function memoryFile(f: SourceFile) {
