@@ -21,12 +21,14 @@ import { conflictsHandlers } from './conflicts/handlers.js';
 import { eventsHandlers } from './events/handlers.js';
 import { OutputTailer } from './output/output-tailer.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
+import { SettingsStore } from './settings/settings-store.js';
 import type { Backend } from './supervisor/backend.js';
 import { ProcessBackend } from './supervisor/process-backend.js';
 import { DockerBackend } from './supervisor/docker-backend.js';
 import { TmuxBackend } from './supervisor/tmux-backend.js';
 import { Watchdog } from './watchdog/watchdog.js';
 import { WorktreeManager } from './worktrees/worktree-manager.js';
+import { findPackageRoot, writeHiveShim } from './agents/hive-shim.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -40,11 +42,11 @@ export interface CoreOptions {
   backends?: Partial<Record<BackendKind, Backend>>;
   /** Watchdog check interval (ms). */
   checkIntervalMs?: number;
-  /** Snapshots kept per agent (default 20). */
+  /** Snapshots kept per agent; overrides the stored setting (default 20). */
   retention?: number;
 }
 
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
 const VERSION = '0.1.0';
 
 export type PushListener = <E extends PushEventName>(event: E, payload: PushPayload<E>) => void;
@@ -65,6 +67,7 @@ export class HiveCore {
   private readonly pushEmitter = new Emitter<{ event: PushEventName; payload: unknown }>();
   /** Subscribe to every pushed event (hosts forward them to windows and sockets). */
   readonly onDidPush = this.pushEmitter.event;
+  readonly settings: SettingsStore;
   readonly repo: AgentRepo;
   readonly machine: StateMachine;
   readonly snapshots: SnapshotStore;
@@ -94,7 +97,8 @@ export class HiveCore {
     this.disposables.add(this.bus.onDidChangeState((s) => this.push('bus:state', s)));
 
     this.startedAt = this.clock.iso();
-    this.repo = new AgentRepo(this.db);
+    this.settings = new SettingsStore(this.db);
+    this.repo = new AgentRepo(this.db, () => this.settings.policyDefaults());
     this.machine = new StateMachine(this.db, this.repo, this.events, this.clock);
     this.snapshots = new SnapshotStore(this.db, this.dataDir, this.clock);
     this.worktrees = new WorktreeManager(this.git, this.dataDir);
@@ -114,8 +118,8 @@ export class HiveCore {
       clock: this.clock,
       dataDir: this.dataDir,
       apiEnv: () => ({ url: options.apiUrl?.() ?? null, token: options.apiToken?.() ?? null }),
-      retention: options.retention,
-      binDir: path.join(PACKAGE_ROOT, 'bin'),
+      retention: () => options.retention ?? this.settings.get().snapshotRetention,
+      binDir: writeHiveShim(this.dataDir, PACKAGE_ROOT) ?? undefined,
       hooks: {
         exportWorkingMemory: (name) => this.bus.exportMemory(name),
         importWorkingMemory: (name, mem) => this.bus.importMemory(name, mem),
@@ -172,6 +176,12 @@ export class HiveCore {
       ...agentsHandlers(this),
       ...snapshotsHandlers(this),
       ...eventsHandlers(this),
+      'settings:get': () => this.settings.get(),
+      'settings:set': (req, ctx) => {
+        const next = this.settings.set(req);
+        this.events.append({ agent: null, kind: 'settings', cause: `settings changed by ${ctx.actor}`, actor: ctx.actor, data: req });
+        return next;
+      },
       ...busHandlers(this),
       ...conflictsHandlers(this),
     };

@@ -4,10 +4,12 @@ import { BusState, busChannels } from './bus.js';
 import { conflictsChannels } from './conflicts.js';
 import { HiveEvent, eventsChannels, SystemInfo } from './events.js';
 import { snapshotsChannels } from './snapshots.js';
+import { settingsChannels } from './settings.js';
 
 export * from './agents.js';
 export * from './events.js';
 export * from './snapshots.js';
+export * from './settings.js';
 export * from './bus.js';
 export * from './conflicts.js';
 
@@ -18,6 +20,7 @@ export * from './conflicts.js';
 export const channels = {
   ...agentsChannels,
   ...snapshotsChannels,
+  ...settingsChannels,
   ...eventsChannels,
   ...busChannels,
   ...conflictsChannels,

@@ -41,7 +41,7 @@ export interface AgentOptions {
   paneDelivery?: boolean;
 }
 
-export type AgentRecord = Agent & { options: AgentOptions; generation: number };
+export type AgentRecord = Agent & { options: AgentOptions; generation: number; policyOverrides: Partial<RestartPolicy> };
 
 /** Fields a transition or an action may change on the row. */
 export type AgentPatch = Partial<{
@@ -55,7 +55,7 @@ export type AgentPatch = Partial<{
   lastRecoveryMs: number | null;
   sessionId: string | null;
   task: string;
-  policy: RestartPolicy;
+  policy: Partial<RestartPolicy>;
   generation: number;
 }>;
 
@@ -80,7 +80,10 @@ export class AgentRepo {
   private readonly listStmt;
   private readonly cpuMem = new Map<string, { cpuPercent: number | null; memoryBytes: number | null }>();
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly policyDefaults: () => RestartPolicy = () => DEFAULT_POLICY,
+  ) {
     this.getStmt = db.prepare('SELECT * FROM agents WHERE name = ?');
     this.listStmt = db.prepare('SELECT * FROM agents ORDER BY created_at, name');
   }
@@ -114,7 +117,8 @@ export class AgentRepo {
     createdAt: string;
     sleepMode: 'snapshot' | 'pause';
     image: string | null;
-    policy: RestartPolicy;
+    /** Only the agent's own overrides; the rest comes from the settings' defaults when read. */
+    policy: Partial<RestartPolicy>;
     options: AgentOptions;
   }): void {
     this.db
@@ -183,7 +187,8 @@ export class AgentRepo {
       sessionId: r.session_id,
       sleepMode: r.sleep_mode,
       image: r.image,
-      policy: { ...DEFAULT_POLICY, ...(JSON.parse(r.policy) as Partial<RestartPolicy>) },
+      policy: { ...this.policyDefaults(), ...(JSON.parse(r.policy) as Partial<RestartPolicy>) },
+      policyOverrides: JSON.parse(r.policy) as Partial<RestartPolicy>,
       cpuPercent: usage?.cpuPercent ?? null,
       memoryBytes: usage?.memoryBytes ?? null,
       options: JSON.parse(r.options) as AgentOptions,
@@ -194,6 +199,6 @@ export class AgentRepo {
 
 /** Strips the internal fields before an agent leaves the core. */
 export function publicAgent(a: AgentRecord): Agent {
-  const { options: _o, generation: _g, ...rest } = a;
+  const { options: _o, generation: _g, policyOverrides: _p, ...rest } = a;
   return rest;
 }

@@ -14,7 +14,6 @@ import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import { collectMemoryFiles, restoreMemoryFiles, safeJoin, tailBytes, tailLines, MEMORY_DIR } from '../snapshots/context.js';
 import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { publicAgent, type AgentRecord, type AgentRepo } from './agent-repo.js';
-import { DEFAULT_POLICY } from './default-policy.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { learnClaudeSessionId, onPath, planLaunch, PRESET_PROGRAMS } from './presets.js';
 import type { StateMachine } from './state-machine.js';
@@ -40,8 +39,8 @@ export interface AgentServiceDeps {
   /** Where agents reach the API; null until a host listens. */
   apiEnv: () => { url: string | null; token: string | null };
   hooks?: ContextHooks;
-  /** Snapshots kept per agent. */
-  retention?: number;
+  /** Snapshots kept per agent (read at each prune, so a settings change applies at once). */
+  retention?: () => number;
   /** Prepended to PATH so `hive` works inside agents. */
   binDir?: string;
 }
@@ -100,7 +99,7 @@ export class AgentService {
     if (!avail.available) throw new HiveError('BACKEND_UNAVAILABLE', avail.reason ?? `The ${req.backend} backend is not available.`);
     return this.mutex.run(req.name, async () => {
       const wt = await this.d.worktrees.create(req.name, req.repo, req.baseBranch);
-      const policy: RestartPolicy = { ...DEFAULT_POLICY, ...(req.policy ?? {}) };
+      const policy: Partial<RestartPolicy> = req.policy ?? {};
       try {
         this.d.repo.insert({
           name: req.name,
@@ -238,7 +237,7 @@ export class AgentService {
   }
 
   private prune(name: string): void {
-    this.d.snapshots.prune(name, this.d.retention ?? 20);
+    this.d.snapshots.prune(name, this.d.retention?.() ?? 20);
   }
 
   private requireAction(agent: AgentRecord, action: AgentAction): void {
@@ -412,7 +411,7 @@ export class AgentService {
 
   setPolicy(name: string, policy: Partial<RestartPolicy>, actor: string): Agent {
     const agent = this.d.repo.get(name);
-    const merged = { ...agent.policy, ...policy };
+    const merged = { ...agent.policyOverrides, ...policy };
     this.d.repo.patch(name, this.d.clock.iso(), { policy: merged });
     this.d.machine.record(name, 'policy', `restart policy changed by ${actor}`, actor, policy as Record<string, unknown>);
     return this.get(name);
