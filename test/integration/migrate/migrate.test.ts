@@ -6,8 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../../shared/contract/agents.js';
+import { HiveEvent } from '../../../shared/contract/events.js';
 import { HiveError } from '../../../shared/errors.js';
 import { AGENT_NAME_PATTERN } from '../../../shared/names.js';
+import { AgentRepo, publicAgent } from '../../../electron/core/agents/agent-repo.js';
+import { EventLog } from '../../../electron/core/events/event-log.js';
 import { migrateFromClaudeDir } from '../../../electron/core/migrate/migrate-from-claude-dir.js';
 import { SnapshotStore } from '../../../electron/core/snapshots/snapshot-store.js';
 import { openDatabase, type Db } from '../../../electron/core/store/database.js';
@@ -121,6 +125,9 @@ describe('hive migrate from the LeanVibe .claude fixture', () => {
       const status = events.find((e) => e.kind === 'status' && e.agent === 'integration-specialist-v2')!;
       expect(status).toMatchObject({ to_status: 'stopped', actor: 'migrate' });
       expect(status.cause).toMatch(/^migrated: was running in the old system, not started here/);
+      // What the API hands out for these rows satisfies the contract the GUI and CLI parse.
+      expect(Agent.array().parse(new AgentRepo(db).list().map(publicAgent))).toHaveLength(6);
+      expect(new EventLog(db, systemClock).list({ limit: 1000 }).map((e) => HiveEvent.parse(e))).toHaveLength(12);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {
       db.close();
