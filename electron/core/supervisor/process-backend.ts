@@ -107,9 +107,12 @@ export class ProcessBackend implements Backend {
     this.stopping.add(name);
     try {
       signalGroup(t.pid, 'SIGTERM');
+      // A stopped (hung) process acts on SIGTERM only once continued; without this it outlives the stop.
+      signalGroup(t.pid, 'SIGCONT');
       const deadline = this.clock.now() + (opts.killTimeoutMs ?? 5000);
-      while (this.clock.now() < deadline && !pidGoneOrZombie(t.pid)) await sleep(20);
-      if (!pidGoneOrZombie(t.pid)) signalGroup(t.pid, 'SIGKILL');
+      // The whole process group, not just its leader: children of the agent must not be left behind.
+      while (this.clock.now() < deadline && (!pidGoneOrZombie(t.pid) || groupAlive(t.pid))) await sleep(20);
+      if (!pidGoneOrZombie(t.pid) || groupAlive(t.pid)) signalGroup(t.pid, 'SIGKILL');
       while (!pidGoneOrZombie(t.pid)) await sleep(10);
       if (t.poll) clearInterval(t.poll);
       this.agents.delete(name);
@@ -168,6 +171,16 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     try {
       process.kill(pid, signal);
     } catch {}
+  }
+}
+
+/** Does any process of the group still exist? */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

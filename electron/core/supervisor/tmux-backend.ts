@@ -194,9 +194,12 @@ export class TmuxBackend implements Backend {
       const pid = await this.panePid(name);
       if (pid !== null && pidAlive(pid)) {
         signalGroup(pid, 'SIGTERM');
+        // A stopped (hung) descendant acts on SIGTERM only once continued; without this it outlives the stop.
+        signalGroup(pid, 'SIGCONT');
         const deadline = this.clock.now() + (opts.killTimeoutMs ?? 5000);
-        while (this.clock.now() < deadline && (await this.isAlive(name))) await sleep(25);
-        if (await this.isAlive(name)) signalGroup(pid, 'SIGKILL');
+        // The pane's whole process group, not just the pane process: children must not be left behind.
+        while (this.clock.now() < deadline && (groupAlive(pid) || (await this.isAlive(name)))) await sleep(25);
+        if (groupAlive(pid) || (await this.isAlive(name))) signalGroup(pid, 'SIGKILL');
       }
       await this.tmux(['kill-session', '-t', sessionTarget(name)], { allowFailure: true });
       this.tracked.delete(name);
@@ -296,6 +299,16 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     try {
       process.kill(pid, signal);
     } catch {}
+  }
+}
+
+/** Does any process of the group still exist? */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

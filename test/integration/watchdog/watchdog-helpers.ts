@@ -144,3 +144,29 @@ export function killTmuxServer(dataDir: string): void {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Calls one invoke channel of a running host over HTTP (what the CLI does), for requests the CLI has no flags for. */
+export async function invoke<T>(host: { url: string; token: string }, channel: string, payload: unknown): Promise<T> {
+  const r = await fetch(`${host.url}/api/invoke/${channel}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
+  const body = (await r.json()) as { result?: T; error?: { code: string; message: string } };
+  if (!r.ok || body.error) throw new Error(`${channel}: ${body.error?.code} ${body.error?.message}`);
+  return body.result as T;
+}
+
+/**
+ * A busy agent: records its start like sleeperCmd, then runs a worker child that writes its pid to
+ * `.hive/worker` and prints a line every 200 ms. Tests stop the worker, not the agent's first process:
+ * tmux sends SIGCONT to a pane's own process as soon as it is stopped, so only a descendant can hang there.
+ */
+export function tickerCmd(): string {
+  return 'mkdir -p .hive; echo $$ >> .hive/starts; sh -c \'echo $$ > .hive/worker; while :; do echo tick; sleep 0.2; done\'';
+}
+
+export function workerPid(worktree: string): number | null {
+  const f = path.join(worktree, '.hive', 'worker');
+  return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) || null : null;
+}
