@@ -49,10 +49,14 @@ export function registerMsgCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (opts: AgentOpt & { wait?: number; ack: boolean; limit?: number }) => {
       const waitMs = Math.round((opts.wait ?? 0) * 1000);
+      const name = self(opts, 'read the inbox');
+      // Read without acknowledging, print, then acknowledge: if this process dies in between (Ctrl-C during
+      // a long wait, a lost HTTP reply), the messages come back next time instead of being lost.
       const got = await ctx
         .api()
-        .invoke('msg:inbox', { name: self(opts, 'read the inbox'), waitMs, ack: opts.ack, ...(opts.limit ? { limit: opts.limit } : {}) }, { timeoutMs: waitMs + 30_000 });
+        .invoke('msg:inbox', { name, waitMs, ack: false, ...(opts.limit ? { limit: opts.limit } : {}) }, { timeoutMs: waitMs + 30_000 });
       ctx.print(got, opts, (ms: BusMessage[]) => ms.map(formatMessage).join('\n'));
+      if (opts.ack && got.length > 0) await ctx.api().invoke('msg:ack', { name, ids: got.map((m) => m.id) });
     });
 
   msg

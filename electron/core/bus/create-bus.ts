@@ -13,9 +13,27 @@ export interface CreateBusOptions {
   redisUrl?: string | null;
 }
 
-/** Redis when a URL is configured (even if Redis is down right now: the bus degrades), else in-process. */
+/** The `redisUrl` row of the settings table, used when neither the flag nor HIVE_REDIS_URL gives one. */
+export const REDIS_URL_SETTING = 'redisUrl';
+
+/**
+ * Redis when a URL is configured (even if Redis is down right now: the bus degrades), else in-process.
+ * Precedence: `redisUrl` (from `--redis` or HIVE_REDIS_URL, resolved by the caller), then the setting.
+ */
 export function createBus(opts: CreateBusOptions): Bus {
-  const url = opts.redisUrl?.trim();
+  const url = (opts.redisUrl ?? redisUrlSetting(opts.db))?.trim();
   if (url) return new RedisBus({ db: opts.db, clock: opts.clock, events: opts.events ?? null, url });
   return new InProcessBus({ db: opts.db, clock: opts.clock, events: opts.events ?? null });
+}
+
+function redisUrlSetting(db: Db): string | null {
+  const row = db.prepare('SELECT value FROM settings WHERE key = ?').get(REDIS_URL_SETTING) as { value: string } | undefined;
+  if (!row) return null;
+  // Settings may be stored JSON-encoded; accept a bare URL too.
+  try {
+    const v: unknown = JSON.parse(row.value);
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return row.value;
+  }
 }

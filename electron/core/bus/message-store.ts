@@ -60,7 +60,7 @@ export class MessageStore {
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
       insertMessage: db.prepare(
         `INSERT INTO messages (id, seq, from_agent, to_agent, topic, type, body, created_at)
-         VALUES (@id, @seq, @from, @to, @topic, @type, @body, @createdAt)`,
+         VALUES (@id, @seq, @from, @to, @topic, @type, @body, @createdAt) ON CONFLICT(id) DO NOTHING`,
       ),
       insertDelivery: db.prepare(
         'INSERT OR IGNORE INTO bus_deliveries (message_id, recipient, seq) VALUES (?, ?, ?)',
@@ -126,13 +126,13 @@ export class MessageStore {
   insert(msg: NewMessage): { message: BusMessage; recipients: string[]; created: boolean } {
     return this.db
       .transaction(() => {
-        const existing = this.st.getMessage.get(msg.id) as MessageRow | undefined;
-        if (existing) {
+        const seq = (this.st.nextSeq.get() as { seq: number }).seq;
+        if (this.st.insertMessage.run({ ...msg, seq }).changes === 0) {
+          // The id exists: a retried send. Hand back what was stored the first time.
+          const existing = this.st.getMessage.get(msg.id) as MessageRow;
           const recipients = (this.st.recipientsOf.all(msg.id) as { name: string }[]).map((r) => r.name);
           return { message: toMessage(existing), recipients, created: false };
         }
-        const seq = (this.st.nextSeq.get() as { seq: number }).seq;
-        this.st.insertMessage.run({ ...msg, seq });
         const recipients = this.recipientsFor(msg);
         for (const r of recipients) this.st.insertDelivery.run(msg.id, r, seq);
         const message: BusMessage = {

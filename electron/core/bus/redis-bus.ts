@@ -309,7 +309,8 @@ async function quit(r: Redis): Promise<void> {
   }
 }
 
-function redactUrl(url: string): string {
+/** The URL without its password, for the GUI and the events table. */
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
