@@ -1,0 +1,102 @@
+import type { Command } from 'commander';
+import type { Agent, RestartPolicy, Settings } from '../../../shared/contract/index.js';
+import { HiveError } from '../../../shared/errors.js';
+import type { CliContext } from '../context.js';
+
+interface PolicyFlags {
+  autorestart?: string;
+  stopExitCodes?: string;
+  initialDelay?: string;
+  factor?: string;
+  maxDelay?: string;
+  minUptime?: string;
+  maxRestarts?: string;
+  window?: string;
+  hangTimeout?: string;
+  killTimeout?: string;
+}
+
+function withPolicyFlags(cmd: Command): Command {
+  return cmd
+    .option('--autorestart <on|off>', 'restart after a crash')
+    .option('--stop-exit-codes <codes>', 'comma-separated exit codes that mean "stopped", not "crashed"')
+    .option('--initial-delay <ms>', 'delay before the first restart')
+    .option('--factor <n>', 'backoff factor between quick restarts')
+    .option('--max-delay <ms>', 'longest backoff delay')
+    .option('--min-uptime <ms>', 'uptime after which the backoff resets')
+    .option('--max-restarts <n>', 'restarts within the window before the agent goes to errored')
+    .option('--window <ms>', 'the unstable window for --max-restarts')
+    .option('--hang-timeout <ms>', 'no heartbeat and no output this long (twice) = hung; 0 = off')
+    .option('--kill-timeout <ms>', 'SIGTERM → SIGKILL delay when stopping');
+}
+
+function policyFrom(o: PolicyFlags): Partial<RestartPolicy> {
+  const num = (v: string | undefined, flag: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new HiveError('INVALID_INPUT', `${flag} takes a non-negative number, not ${JSON.stringify(v)}.`);
+    return n;
+  };
+  const p: Partial<RestartPolicy> = {};
+  if (o.autorestart !== undefined) {
+    if (!['on', 'off', 'true', 'false'].includes(o.autorestart)) throw new HiveError('INVALID_INPUT', '--autorestart takes on or off.');
+    p.autorestart = o.autorestart === 'on' || o.autorestart === 'true';
+  }
+  if (o.stopExitCodes !== undefined) {
+    p.stopExitCodes = o.stopExitCodes.split(',').filter(Boolean).map((c) => {
+      const n = Number(c);
+      if (!Number.isInteger(n)) throw new HiveError('INVALID_INPUT', `--stop-exit-codes takes integers like 0,2 — not ${JSON.stringify(c)}.`);
+      return n;
+    });
+  }
+  const set = <K extends keyof RestartPolicy>(k: K, v: number | undefined) => {
+    if (v !== undefined) (p as Record<string, unknown>)[k] = v;
+  };
+  set('initialDelayMs', num(o.initialDelay, '--initial-delay'));
+  set('factor', num(o.factor, '--factor'));
+  set('maxDelayMs', num(o.maxDelay, '--max-delay'));
+  set('minUptimeMs', num(o.minUptime, '--min-uptime'));
+  set('maxRestarts', num(o.maxRestarts, '--max-restarts'));
+  set('unstableWindowMs', num(o.window, '--window'));
+  set('hangTimeoutMs', num(o.hangTimeout, '--hang-timeout'));
+  set('killTimeoutMs', num(o.killTimeout, '--kill-timeout'));
+  return p;
+}
+
+function showPolicy(p: RestartPolicy): string {
+  return Object.entries(p).map(([k, v]) => `${k.padEnd(18)} ${Array.isArray(v) ? v.join(',') : String(v)}`).join('\n');
+}
+
+/** `hive settings` (defaults for every agent) and `hive agents policy NAME` (one agent's overrides). */
+export function registerSettingsCommands(program: Command, ctx: CliContext): void {
+  const settings = program
+    .command('settings')
+    .description('show the settings: the default restart policy and snapshot retention')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const s = await ctx.api().invoke('settings:get', {});
+      ctx.print(s, o, (v: Settings) => `snapshotRetention  ${v.snapshotRetention}\n${showPolicy(v.policyDefaults)}`);
+    });
+  withPolicyFlags(settings.command('set').description('change the defaults every agent starts from'))
+    .option('--retention <n>', 'snapshots kept per agent')
+    .option('--json', 'print JSON')
+    .action(async (o: PolicyFlags & { retention?: string; json?: boolean }) => {
+      const retention = o.retention === undefined ? undefined : Number(o.retention);
+      if (retention !== undefined && !(Number.isInteger(retention) && retention > 0)) {
+        throw new HiveError('INVALID_INPUT', `--retention takes a whole number above 0, not ${JSON.stringify(o.retention)}.`);
+      }
+      const s = await ctx.api().invoke('settings:set', { policyDefaults: policyFrom(o), snapshotRetention: retention });
+      ctx.print(s, o, (v: Settings) => `snapshotRetention  ${v.snapshotRetention}\n${showPolicy(v.policyDefaults)}`);
+    });
+
+  const agents = program.commands.find((c) => c.name() === 'agents') ?? program.command('agents');
+  withPolicyFlags(agents.command('policy').description("show or change one agent's restart policy").argument('<name>'))
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: PolicyFlags & { json?: boolean }) => {
+      const patch = policyFrom(o);
+      const a = Object.keys(patch).length
+        ? await ctx.api().invoke('agents:setPolicy', { name, policy: patch })
+        : await ctx.api().invoke('agents:get', { name });
+      ctx.print(a.policy, o, () => showPolicy((a as Agent).policy));
+    });
+}
