@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Agent, BackendKind, GitState, RestartPolicy } from '../../../shared/contract/agents.js';
@@ -46,6 +46,7 @@ export interface AgentServiceDeps {
 }
 
 const OUTPUT_TAIL_LINES = 5000;
+const LOG_ROTATE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Spawn, sleep, wake, restart, stop and remove — every action an agent can take, serialized per agent.
@@ -149,6 +150,7 @@ export class AgentService {
       }
       const plan = planLaunch({ preset: agent.preset, command: agent.command, task: agent.task, snapshot: opts.snapshot, sessionId: opts.snapshot?.sessionId ?? null });
       const env = this.envFor(agent, opts.snapshot);
+      this.rotateLog(name);
       const { pid } = await backend.start({
         name,
         argv: plan.argv,
@@ -178,6 +180,14 @@ export class AgentService {
       }
       throw err instanceof HiveError ? err : new HiveError('SPAWN_FAILED', `Agent ${name} could not start: ${message}`);
     }
+  }
+
+  /** Logs are append-only; one that passed LOG_ROTATE_BYTES is moved to `<name>.log.1` at the next start. */
+  private rotateLog(name: string): void {
+    const file = this.logPath(name);
+    try {
+      if (statSync(file).size > LOG_ROTATE_BYTES) renameSync(file, `${file}.1`);
+    } catch {}
   }
 
   private envFor(agent: AgentRecord, snapshot: SnapshotContents | null): Record<string, string> {
