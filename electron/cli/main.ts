@@ -4,6 +4,8 @@ import { registerMigrateCommands } from './commands/migrate.js';
 import { registerMsgCommands } from './commands/msg.js';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerSettingsCommands } from './commands/settings.js';
+import { registerConflictCommands } from './commands/conflicts.js';
 import { makeContext, type CliContext } from './context.js';
 
 const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -12,6 +14,8 @@ const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
   registerMsgCommands,
   // after msg: adds `memory save` to its `memory` group
   registerAgentCommands,
+  registerConflictCommands,
+  registerSettingsCommands,
 ];
 
 const program = new Command();

@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { ConflictItem, ConflictSettings, ConflictSummary, MergeResult, PreflightReport } from '../../../shared/contract/conflicts.js';
+import { HiveError } from '../../../shared/errors.js';
+import { CommandProvider, AnthropicProvider, OpenAiCompatibleProvider, type LlmProvider } from '../../core/conflicts/llm-provider.js';
+import { replayRepo } from '../../core/conflicts/replay.js';
+import type { ReplayReport } from '../../core/conflicts/replay-tally.js';
+import type { CliContext } from '../context.js';
+import { ago, formatTable } from '../format.js';
+
+const STATUSES = ['open', 'auto-resolved', 'escalated', 'resolved', 'abandoned'] as const;
+
+function agentName(o: { agent?: string }): string {
+  const name = o.agent ?? process.env.HIVE_AGENT;
+  if (!name) throw new HiveError('INVALID_INPUT', 'Which agent? Pass --agent NAME (inside an agent, HIVE_AGENT is set for you).');
+  return name;
+}
+
+/** `hive conflicts …`, `hive merge NAME`, `hive intent claim|release|list`. */
+export function registerConflictCommands(program: Command, ctx: CliContext): void {
+  const conflicts = program.command('conflicts').description('merge conflicts between agents: pre-flight, queue, resolve, replay');
+
+  conflicts
+    .command('preflight')
+    .description('which agent branches would conflict with each other or the integration branch (nothing is merged)')
+    .option('--agent <name>', 'only pairs involving this agent')
+    .option('--json', 'print JSON')
+    .action(async (o: { agent?: string; json?: boolean }) => {
+      const r = await ctx.api().invoke('conflicts:preflight', { agent: o.agent });
+      ctx.print(r, o, (v: PreflightReport) =>
+        v.pairs.length === 0
+          ? `No conflicts ahead (${v.checked} pair(s) checked).${v.errors.map((e) => `\n  ${e.agent}: ${e.message}`).join('')}`
+          : formatTable(
+              ['KIND', 'A', 'B', 'FILES'],
+              v.pairs.map((p) => [p.kind, p.a, p.b, p.files.map((f) => `${f.path}${f.ranges.length ? ':' + f.ranges.map((x) => (x.start === x.end ? x.start : `${x.start}-${x.end}`)).join(',') : ''}`).join(' ')]),
+            ),
+      );
+    });
+
+  conflicts
+    .command('list')
+    .alias('ls')
+    .description('the escalation queue: one item per conflicting file')
+    .option('--status <status>', STATUSES.join(' | '))
+    .option('--agent <name>', 'only this agent')
+    .option('--limit <n>', 'at most this many', (v: string) => Number.parseInt(v, 10), 500)
+    .option('--json', 'print JSON')
+    .action(async (o: { status?: string; agent?: string; limit: number; json?: boolean }) => {
+      if (o.status && !(STATUSES as readonly string[]).includes(o.status)) throw new HiveError('INVALID_INPUT', `Unknown status ${o.status}; use one of ${STATUSES.join(', ')}.`);
+      const list = await ctx.api().invoke('conflicts:list', { status: o.status as ConflictSummary['status'] | undefined, agent: o.agent, limit: o.limit });
+      ctx.print(list, o, (v: ConflictSummary[]) =>
+        v.length === 0
+          ? 'No conflicts.'
+          : formatTable(['ID', 'STATUS', 'AGENT', 'FILE', 'HUNKS', 'INTO', 'AGE', 'REASON'], v.map((c) => [c.id, c.status, c.agent, c.path, c.hunks, c.into, ago(c.createdAt), c.reason.slice(0, 80)])),
+      );
+    });
+
+  conflicts
+    .command('show <id>')
+    .description('one conflict: both sides, their intent, every attempt, the proposal')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const c = await ctx.api().invoke('conflicts:get', { id });
+      ctx.print(c, o, renderItem);
+    });
+
+  conflicts
+    .command('resolve <id>')
+    .description('resolve a conflict: take a side, both, the proposal, or a file you edited')
+    .option('--take <side>', 'ours | theirs | both | proposal')
+    .option('--file <path>', 'use the contents of this file')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { take?: string; file?: string; json?: boolean }) => {
+      if ((o.take === undefined) === (o.file === undefined)) throw new HiveError('INVALID_INPUT', 'Give exactly one of --take ours|theirs|both|proposal or --file PATH.');
+      if (o.take && !['ours', 'theirs', 'both', 'proposal'].includes(o.take)) throw new HiveError('INVALID_INPUT', `--take must be ours, theirs, both or proposal, not ${o.take}.`);
+      const r = await ctx.api().invoke('conflicts:resolve', {
+        id,
+        take: o.take as 'ours' | 'theirs' | 'both' | 'proposal' | undefined,
+        text: o.file !== undefined ? readFileSync(o.file, 'utf8') : undefined,
+      });
+      ctx.print(r, o, (v: { item: ConflictSummary; merge: MergeResult }) => `${v.item.path}: ${v.item.status}. ${v.merge.message}`);
+    });
+
+  conflicts
+    .command('abandon <id>')
+    .description('give up this merge (every file of it); the agent branch stays as it is')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const r = await ctx.api().invoke('conflicts:abandon', { id });
+      ctx.print(r, o, (v: ConflictSummary) => `${v.path}: ${v.status}`);
+    });
+
+  conflicts
+    .command('send-back <id>')
+    .description('send the conflict with its context to the agent (through the messaging bus)')
+    .option('--note <text>', 'a note for the agent')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { note?: string; json?: boolean }) => {
+      const r = await ctx.api().invoke('conflicts:sendBack', { id, note: o.note });
+      ctx.print(r, o, (v: { message: string }) => v.message);
+    });
+
+  conflicts
+    .command('settings')
+    .description('show or change the check command and the optional language-model strategy')
+    .option('--check-command <cmd>', 'run in the integration worktree before an automatic resolution is committed ("" to clear)')
+    .option('--llm <kind>', 'anthropic | openai-compatible | command | off')
+    .option('--llm-model <model>', 'model name')
+    .option('--llm-url <url>', 'base URL (openai-compatible)')
+    .option('--llm-key-env <name>', 'environment variable of the host holding the API key')
+    .option('--llm-command <path>', 'a local command: JSON request on stdin, merged hunk on stdout')
+    .option('--json', 'print JSON')
+    .action(async (o: { checkCommand?: string; llm?: string; llmModel?: string; llmUrl?: string; llmKeyEnv?: string; llmCommand?: string; json?: boolean }) => {
+      const patch: Partial<ConflictSettings> = {};
+      if (o.checkCommand !== undefined) patch.checkCommand = o.checkCommand.trim() === '' ? null : o.checkCommand;
+      if (o.llm !== undefined) {
+        if (o.llm === 'off') patch.llm = null;
+        else if (['anthropic', 'openai-compatible', 'command'].includes(o.llm)) {
+          patch.llm = { kind: o.llm as 'anthropic', model: o.llmModel ?? '', baseUrl: o.llmUrl, apiKeyEnv: o.llmKeyEnv, command: o.llmCommand };
+        } else throw new HiveError('INVALID_INPUT', `--llm must be anthropic, openai-compatible, command or off, not ${o.llm}.`);
+      }
+      const r = Object.keys(patch).length ? await ctx.api().invoke('conflicts:setSettings', patch) : await ctx.api().invoke('conflicts:getSettings', {});
+      ctx.print(r, o, (v: ConflictSettings) => `check command: ${v.checkCommand ?? '(none)'}\nlanguage model: ${v.llm ? `${v.llm.kind} ${v.llm.model}` : 'off'}`);
+    });
+
+  conflicts
+    .command('replay')
+    .description('benchmark the resolver on a local repository\'s merge history (bare clones work; nothing is written to it)')
+    .requiredOption('--repo <path>', 'a local git repository')
+    .option('--limit <n>', 'only the last N merge commits', (v: string) => Number.parseInt(v, 10))
+    .option('--rev <rev>', 'history to walk', 'HEAD')
+    .option('--llm', 'also use a language model: $HIVE_LLM_COMMAND, or ANTHROPIC_API_KEY (+ $HIVE_LLM_MODEL)')
+    .option('--json', 'print JSON')
+    .action(async (o: { repo: string; limit?: number; rev: string; llm?: boolean; json?: boolean }) => {
+      const report = await replayRepo({
+        repo: o.repo,
+        limit: o.limit,
+        rev: o.rev,
+        llm: o.llm ? replayLlm() : null,
+        onMerge: o.json ? undefined : (i, n) => process.stderr.write(`\rmerge ${i + 1}/${n}`),
+      });
+      if (!o.json) process.stderr.write('\n');
+      ctx.print(report, o, renderReplay);
+    });
+
+  program
+    .command('merge <name>')
+    .description('merge hive/NAME into the integration branch in a separate worktree (your working tree is never touched)')
+    .option('--into <branch>', 'integration branch (default: the repository\'s default branch)')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { into?: string; json?: boolean }) => {
+      const r = await ctx.api().invoke('merge:run', { name, into: o.into }, { timeoutMs: 60 * 60_000 });
+      ctx.print(r, o, (v: MergeResult) =>
+        [`${v.branch} → ${v.into}: ${v.status}. ${v.message}`, ...v.files.map((f) => `  ${f.status.padEnd(13)} ${f.path} [${f.itemId}] ${f.strategies.join(', ') || f.reason}`)].join('\n'),
+      );
+    });
+
+  const intent = program.command('intent').description('declare which paths an agent is about to change');
+  intent
+    .command('claim <paths...>')
+    .description('claim paths; overlaps with other agents\' claims are flagged')
+    .option('--reason <text>', 'what you intend (also becomes the Hive-Intent trailer)', '')
+    .option('--agent <name>', 'as this agent (default: $HIVE_AGENT)')
+    .option('--json', 'print JSON')
+    .action(async (paths: string[], o: { reason: string; agent?: string; json?: boolean }) => {
+      const r = await ctx.api().invoke('intent:claim', { agent: agentName(o), paths, reason: o.reason });
+      ctx.print(r, o, (v: { claims: unknown[]; overlaps: { path: string; agent: string; claimed: string }[] }) =>
+        [`claimed ${v.claims.length} path(s)`, ...v.overlaps.map((x) => `  overlap: ${x.path} is also claimed by ${x.agent} (${x.claimed})`)].join('\n'),
+      );
+    });
+  intent
+    .command('release [paths...]')
+    .description('release claims (all of this agent\'s when no path is given)')
+    .option('--agent <name>', 'as this agent (default: $HIVE_AGENT)')
+    .option('--json', 'print JSON')
+    .action(async (paths: string[], o: { agent?: string; json?: boolean }) => {
+      const r = await ctx.api().invoke('intent:release', { agent: agentName(o), paths: paths.length ? paths : undefined });
+      ctx.print(r, o, (v: { released: number }) => `released ${v.released} claim(s)`);
+    });
+  intent
+    .command('list')
+    .description('open claims')
+    .option('--agent <name>', 'only this agent')
+    .option('--json', 'print JSON')
+    .action(async (o: { agent?: string; json?: boolean }) => {
+      const r = await ctx.api().invoke('intent:list', { agent: o.agent });
+      ctx.print(r, o, (v: { agent: string; path: string; reason: string; createdAt: string }[]) =>
+        v.length === 0 ? 'No claims.' : formatTable(['AGENT', 'PATH', 'REASON', 'AGE'], v.map((c) => [c.agent, c.path, c.reason, ago(c.createdAt)])),
+      );
+    });
+}
+
+function replayLlm(): LlmProvider {
+  if (process.env.HIVE_LLM_COMMAND) return new CommandProvider({ command: process.env.HIVE_LLM_COMMAND });
+  if (process.env.HIVE_LLM_URL) return new OpenAiCompatibleProvider({ baseUrl: process.env.HIVE_LLM_URL, apiKey: process.env.HIVE_LLM_KEY, model: process.env.HIVE_LLM_MODEL ?? '' });
+  if (process.env.ANTHROPIC_API_KEY) return new AnthropicProvider({ apiKey: process.env.ANTHROPIC_API_KEY, model: process.env.HIVE_LLM_MODEL ?? 'claude-sonnet-4-5' });
+  throw new HiveError('INVALID_INPUT', '--llm needs a provider: set HIVE_LLM_COMMAND, HIVE_LLM_URL (+ HIVE_LLM_MODEL, HIVE_LLM_KEY) or ANTHROPIC_API_KEY.');
+}
+
+function renderItem(c: ConflictItem): string {
+  const side = (name: string, s: ConflictItem['intents']['ours']) =>
+    `${name}: ${s.agent ?? '?'}${s.task ? ` — task: ${s.task}` : ''}${s.intent ? ` — intent: ${s.intent}` : ''}${s.commits.length ? `\n    ${s.commits.slice(0, 3).map((x) => `${x.sha.slice(0, 8)} ${x.subject}`).join('\n    ')}` : ''}`;
+  return [
+    `${c.id}  ${c.status}  ${c.path}  (${c.branch} → ${c.into})`,
+    `reason: ${c.reason}`,
+    side('ours  ', c.intents.ours),
+    side('theirs', c.intents.theirs),
+    'attempts:',
+    ...c.attempts.filter((a) => a.result !== 'not-applicable').map((a) => `  hunk ${a.hunk === null ? '-' : a.hunk + 1} ${a.strategy}: ${a.result}${a.reason ? ` — ${a.reason}` : ''}`),
+    '',
+    c.withMarkers,
+    ...(c.proposal ? ['--- proposal ---', c.proposal] : []),
+  ].join('\n');
+}
+
+function renderReplay(r: ReplayReport): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  return [
+    `${r.repo}: ${r.mergesScanned} merges scanned, ${r.conflictingMerges} with conflicts, ${r.files} files, ${r.hunks} hunks`,
+    `auto-resolved: ${pct(r.rates.autoResolvedShare)} of files — exact ${r.outcomes.exact}, normalized ${r.outcomes.normalized}, differ ${r.outcomes.differ}, escalated ${r.outcomes.escalated}`,
+    `differ share of resolved: ${pct(r.rates.differShareOfResolved)}; noise floor: ${pct(r.noiseFloor)} (${r.rates.cleanFilesEditedInMerge}/${r.rates.cleanFilesBothSides})`,
+    `baseline (git merge-file): exact ${r.baseline.exact}, normalized ${r.baseline.normalized}, differ ${r.baseline.differ}, escalated ${r.baseline.escalated}`,
+    ...Object.entries(r.byStrategy).map(([k, v]) => `  ${k}: resolved ${v.resolved} (exact ${v.exact}, normalized ${v.normalized}, differ ${v.differ})`),
+    `skipped: ${Object.entries(r.skipped).map(([k, v]) => `${v} ${k}`).join('; ') || 'none'}`,
+    `speed: ${r.speed.hunksPerSecondResolver} hunks/s in the resolver, ${r.speed.hunksPerSecondEndToEnd} hunks/s end to end (${r.speed.wallSeconds} s)`,
+  ].join('\n');
+}
