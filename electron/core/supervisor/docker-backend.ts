@@ -6,7 +6,7 @@ import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from '.
 import { ApiBridge } from './docker/api-bridge.js';
 import { ContainerIo } from './docker/container-io.js';
 import { createOptions, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
-import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR } from './docker/docker-labels.js';
+import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR, standbyName } from './docker/docker-labels.js';
 import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
 import {
   engineMessage,
@@ -19,6 +19,7 @@ import {
 } from './docker/engine-errors.js';
 import { EngineEvents, withTimeout, type EngineEvent } from './docker/engine-events.js';
 import { findOrphans, type Orphan } from './docker/find-orphans.js';
+import { activationLine, standbyCmd, standbyKey } from './docker/warm-standby.js';
 
 export interface DockerBackendOptions {
   dataDir: string;
@@ -34,15 +35,32 @@ export interface DockerBackendOptions {
   user?: string | null;
   /** How often a silent engine connection is checked. */
   pingIntervalMs?: number;
+  /**
+   * Keep one pre-started spare container per agent that takes over after a crash (see warm-standby.ts).
+   * Costs an idle shell per agent; default on.
+   */
+  warmStandby?: boolean;
+  /** How long a standby waits after a crash for the restart before it is removed. */
+  standbyGraceMs?: number;
 }
 
 export const DEFAULT_PASS_ENV = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'];
+
+interface Standby {
+  id: string;
+  io: ContainerIo;
+  pid: number | null;
+  key: string;
+  env: string[];
+  logPath: string;
+}
 
 interface Tracked {
   agent: string;
   id: string;
   io: ContainerIo | null;
   logPath: string;
+  standby?: Standby;
 }
 
 /**
@@ -70,6 +88,11 @@ export class DockerBackend implements Backend {
   private readonly sampler = new StatsSampler();
   private readonly bridge: ApiBridge;
   private disposed = false;
+  private readonly warmStandby: boolean;
+  private readonly standbyGraceMs: number;
+  private standbySeq = 0;
+  /** Removals of dead containers, done after the replacement runs. */
+  private readonly sweeping = new Set<Promise<unknown>>();
   readonly onDidExit = this.exitEmitter.event;
   /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
   readonly onDidChangeAvailability = this.availabilityEmitter.event;
@@ -79,6 +102,8 @@ export class DockerBackend implements Backend {
     this.hash = dataDirHash(dataDir);
     this.docker = options.docker ?? new Dockerode();
     this.bridge = new ApiBridge(this.docker);
+    this.warmStandby = options.warmStandby ?? true;
+    this.standbyGraceMs = options.standbyGraceMs ?? 60_000;
     const uid = process.getuid?.();
     const gid = process.getgid?.();
     this.ctx = {
@@ -136,9 +161,14 @@ export class DockerBackend implements Backend {
       const network = validateLimits(spec.limits, this.ctx.defaultNetwork).network;
       const hiveUrl = spec.env.HIVE_URL ? await this.bridge.urlFor(spec.env.HIVE_URL, network) : undefined;
       const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl);
+      const warm = await this.takeOverWithStandby(spec, opts);
+      if (warm) {
+        this.afterStart(spec, opts);
+        return warm;
+      }
       // Whatever is left of an earlier run (crashed, or started by a host that died) goes first: one agent,
       // one container, never two.
-      await this.removeContainersOf(spec.name);
+      await this.clearContainersOf(spec.name);
       let container: Dockerode.Container;
       try {
         container = await this.docker.createContainer(opts);
@@ -161,8 +191,89 @@ export class DockerBackend implements Backend {
         throw toHiveError(err, `start the container of ${spec.name}`);
       }
       const info = await container.inspect().catch(() => null);
+      this.afterStart(spec, opts);
       return { pid: info?.State.Pid || null };
     });
+  }
+
+  /**
+   * After a crash: hand the agent to the standby made for exactly this configuration (one write to its
+   * stdin), then clear the dead container and rename the standby, off the critical path. Null = start cold.
+   */
+  private async takeOverWithStandby(spec: StartSpec, opts: Dockerode.ContainerCreateOptions): Promise<{ pid: number | null } | null> {
+    const t = this.tracked.get(spec.name);
+    const sb = t?.standby;
+    if (!t || !sb) return null;
+    t.standby = undefined;
+    const line = activationLine(sb.env, opts.Env ?? []);
+    let usable = sb.io.open && sb.key === standbyKey(opts) && sb.logPath === spec.logPath && line !== null;
+    // Only after the agent's container is gone: the standby must never make two agents.
+    if (usable && !this.settled.has(t.id)) usable = !(await this.inspect(t.id))?.State.Running;
+    if (!usable) {
+      this.discard(sb.id, sb.io);
+      return null;
+    }
+    this.settled.add(t.id);
+    try {
+      await sb.io.write(`${line}\n`);
+    } catch {
+      this.discard(sb.id, sb.io);
+      return null;
+    }
+    const deadId = t.id;
+    this.track({ agent: spec.name, id: sb.id, io: sb.io, logPath: spec.logPath });
+    const active = containerName(this.hash, spec.name);
+    void this.serialized(spec.name, async () => {
+      await this.docker.getContainer(deadId).remove({ force: true }).catch(() => {});
+      await this.docker.getContainer(sb.id).rename({ name: active }).catch(() => {});
+    });
+    return { pid: sb.pid };
+  }
+
+  /** True when a standby is up and waiting to take over this agent after a crash. */
+  hasStandby(name: string): boolean {
+    return this.tracked.get(name)?.standby?.io.open ?? false;
+  }
+
+  /** Prepares the next standby once the agent runs (queued behind this start, so it never races a stop). */
+  private afterStart(spec: StartSpec, opts: Dockerode.ContainerCreateOptions): void {
+    if (!this.warmStandby) return;
+    void this.serialized(spec.name, async () => {
+      const t = this.tracked.get(spec.name);
+      if (!t || t.standby || this.disposed) return;
+      let id: string | null = null;
+      try {
+        const name = standbyName(this.hash, spec.name, ++this.standbySeq);
+        const c = await this.docker.createContainer({ ...opts, name, Cmd: standbyCmd(opts.Cmd as string[]) });
+        id = c.id;
+        this.settled.add(c.id);
+        const io = await ContainerIo.attach(this.docker, c, spec.logPath);
+        await c.start();
+        const info = await c.inspect();
+        if (this.tracked.get(spec.name) !== t || this.disposed) {
+          this.discard(c.id, io);
+          return;
+        }
+        // Its exit is not the agent's until it takes over.
+        t.standby = { id: c.id, io, pid: info.State.Pid || null, key: standbyKey(opts), env: opts.Env ?? [], logPath: spec.logPath };
+        this.settled.delete(c.id);
+      } catch {
+        // No standby (an image without /bin/sh, a full disk): the next restart is simply cold.
+        if (id) this.discard(id, null);
+      }
+    }).catch(() => {});
+  }
+
+  private discard(id: string, io: ContainerIo | null): void {
+    this.settled.add(id);
+    io?.dispose();
+    this.sweep(this.docker.getContainer(id).remove({ force: true }));
+  }
+
+  private sweep(p: Promise<unknown>): void {
+    const q = p.catch(() => {});
+    this.sweeping.add(q);
+    void q.then(() => this.sweeping.delete(q));
   }
 
   stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
@@ -261,7 +372,10 @@ export class DockerBackend implements Backend {
     this.events.dispose();
     this.bridge.dispose();
     for (const d of this.disposables) void d.dispose();
-    for (const t of this.tracked.values()) t.io?.dispose();
+    for (const t of this.tracked.values()) {
+      t.io?.dispose();
+      t.standby?.io.dispose();
+    }
     this.tracked.clear();
   }
 
@@ -306,6 +420,16 @@ export class DockerBackend implements Backend {
     const { code, signal } = oom ? { code: null, signal: 'SIGKILL' } : splitExitCode(rawCode);
     const why = reason === 'exit' && signal ? 'killed' : reason;
     this.exitEmitter.fire({ name: tracked.agent, code, signal, at: Date.now(), reason: why });
+    // No restart coming (a stop exit code, autorestart off, errored): the standby is not kept forever.
+    const sb = tracked.standby;
+    if (sb) {
+      const timer = setTimeout(() => {
+        if (tracked.standby !== sb) return;
+        tracked.standby = undefined;
+        this.discard(sb.id, sb.io);
+      }, this.standbyGraceMs);
+      timer.unref();
+    }
   }
 
   private track(t: Tracked): void {
@@ -318,19 +442,45 @@ export class DockerBackend implements Backend {
     const t = this.tracked.get(agent);
     if (t) this.sampler.forget(t.id);
     t?.io?.dispose();
+    t?.standby?.io.dispose();
     this.tracked.delete(agent);
   }
 
-  private async removeContainersOf(agent: string): Promise<void> {
-    const ids = await this.containerIdsOf(agent);
-    for (const id of ids) this.settled.add(id);
+  /**
+   * Before a cold start: a running agent container is removed first (never two agents); dead ones and
+   * standbys only give up the name now and are removed in the background.
+   */
+  private async clearContainersOf(agent: string): Promise<void> {
+    const t = this.tracked.get(agent);
+    if (t?.standby) {
+      this.discard(t.standby.id, t.standby.io);
+      t.standby = undefined;
+    }
+    const list = await this.engine('list containers', () =>
+      this.docker.listContainers({
+        all: true,
+        filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${this.hash}`, `${LABEL_AGENT}=${agent}`] }),
+      }),
+    );
+    const active = containerName(this.hash, agent);
+    for (const c of list) this.settled.add(c.Id);
     await Promise.all(
-      ids.map((id) =>
-        this.docker
-          .getContainer(id)
-          .remove({ force: true })
-          .catch((err: unknown) => this.tolerate(err, [404, 409], `remove the old container of ${agent}`)),
-      ),
+      list.map(async (c) => {
+        const container = this.docker.getContainer(c.Id);
+        const holdsName = c.Names.some((n) => bareName(n) === active);
+        if (holdsName && c.State !== 'running' && c.State !== 'paused') {
+          const renamed = await container.rename({ name: `${active}.dead-${c.Id.slice(0, 12)}` }).then(() => true, () => false);
+          if (renamed) {
+            this.sweep(container.remove({ force: true }));
+            return;
+          }
+        }
+        if (holdsName || (c.State === 'running' && !c.Names.some((n) => n.includes('.standby-')))) {
+          await container.remove({ force: true }).catch((err: unknown) => this.tolerate(err, [404, 409], `remove the old container of ${agent}`));
+        } else {
+          this.sweep(container.remove({ force: true }));
+        }
+      }),
     );
   }
 

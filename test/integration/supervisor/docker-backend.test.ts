@@ -79,7 +79,8 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     worktree = path.join(dataDir, 'worktrees', 'a1');
     mkdirSync(worktree, { recursive: true });
     writeFileSync(path.join(worktree, 'MEMORY.md'), 'remember this\n');
-    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    // The plain behaviour; the warm standby has its own test below.
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false });
     exits = [];
     backend.onDidExit((e) => exits.push(e));
   });
@@ -130,7 +131,12 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(info.HostConfig.NetworkMode).toBe('none');
     expect(info.HostConfig.RestartPolicy?.Name).toBe('no');
-    expect(info.HostConfig.Binds).toEqual([`${worktree}:/workspace:rw`, `${worktree}:${worktree}:rw`]);
+    // The worktree (at /workspace and at its own path, for git's back-link) and the resume file, read-only.
+    expect(info.HostConfig.Binds).toEqual([
+      `${worktree}:/workspace:rw`,
+      `${worktree}:${worktree}:rw`,
+      `${path.join(dataDir, 'run', 'a1.resume.md')}:/hive/resume.md:ro`,
+    ]);
     expect(info.Config.WorkingDir).toBe('/workspace');
     expect(info.Config.OpenStdin).toBe(true);
     expect(info.Config.Env).toContain('HIVE_AGENT=a1');
@@ -277,7 +283,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     const s = spec({ argv: sh('while read line; do echo "got:$line"; [ "$line" = quit ] && exit 7; done') });
     await backend.start(s);
     await backend.dispose();
-    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false });
     backend.onDidExit((e) => exits.push(e));
     const alive = await backend.listAlive();
     expect(alive.map((a) => a.name)).toEqual(['a1']);
@@ -287,6 +293,40 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     await backend.sendInput('a1', 'quit', { enter: true });
     await waitFor(() => exits.length > 0, 'the exit event');
     expect(exits[0]).toMatchObject({ name: 'a1', code: 7, reason: 'exit' });
+  });
+
+  it('hands a crashed agent over to its warm standby: fast, one agent container, new environment applied', async () => {
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    backend.onDidExit((e) => exits.push(e));
+    const s = spec({ argv: sh('echo "run resume=${HIVE_RESUME_FILE:-none}"; while read line; do echo "got:$line"; done') });
+    const { pid } = await backend.start(s);
+    const standbys = async () => (await containersOf(backend.hash)).filter((c) => c.Names.some((n) => n.includes('.standby-')));
+    await waitFor(() => backend.hasStandby('a1'), 'the standby');
+    expect(await standbys()).toHaveLength(1);
+    expect(readLog(s.logPath)).not.toContain('hive-agent');
+    process.kill(pid!, 'SIGKILL');
+    await waitFor(() => exits.length === 1, 'the exit');
+    const resume = path.join(dataDir, 'run', 'a1.resume.md');
+    writeFileSync(resume, 'context\n');
+    const t = Date.now();
+    const second = await backend.start({ ...s, env: { ...s.env, HIVE_RESUME_FILE: resume } });
+    const tookMs = Date.now() - t;
+    await waitFor(() => readLog(s.logPath).includes('run resume=/hive/resume.md'), 'the second run');
+    expect(second.pid).not.toBe(pid);
+    expect(tookMs).toBeLessThan(1000);
+    await backend.sendInput('a1', 'after', { enter: true });
+    await waitFor(() => readLog(s.logPath).includes('got:after'), 'input to the new run');
+    // Settled: the standby now carries the agent's name, and a new standby waits.
+    await waitFor(async () => {
+      const list = await containersOf(backend.hash);
+      const agents = list.filter((c) => c.Names.some((n) => n === `/${containerName(backend.hash, 'a1')}`));
+      return list.length === 2 && agents.length === 1 && agents[0]!.State === 'running' && (await standbys()).length === 1;
+    }, 'one agent container and one new standby');
+    expect((await backend.listAlive()).map((a) => a.name)).toEqual(['a1']);
+    await backend.stop('a1', { killTimeoutMs: 1000 });
+    expect(await containersOf(backend.hash)).toEqual([]);
+    expect(exits).toHaveLength(1);
   });
 
   it.skipIf(!localEngine)(

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { HiveError } from '../../../../shared/errors.js';
@@ -161,6 +161,20 @@ function resumeMount(file: string | undefined, ctx: ContainerSpecContext): strin
 }
 
 /**
+ * The resume file is mounted on every run, existing or not yet written (then empty), so a run with context
+ * and one without have the same mounts (a warm standby can take over either). The host rewrites the file
+ * in place, so the container sees the current content.
+ */
+function resumeSource(spec: StartSpec, ctx: ContainerSpecContext): string {
+  const given = resumeMount(spec.env.HIVE_RESUME_FILE, ctx);
+  if (given) return given;
+  const file = path.join(ctx.runDir, `${spec.name}.resume.md`);
+  mkdirSync(ctx.runDir, { recursive: true });
+  writeFileSync(file, '', { flag: 'a' });
+  return realpathSync(file);
+}
+
+/**
  * Create options for the container of one agent. `cmd` is the exact argv: the image's ENTRYPOINT is
  * cleared so the argv means the same thing as on the other backends.
  */
@@ -179,7 +193,7 @@ export function createOptions(
   const limits = validateLimits(spec.limits, ctx.defaultNetwork);
   const worktree = checkedWorktree(spec.cwd, ctx.worktreesDir);
   const bridged = limits.network !== 'host' && limits.network !== 'none';
-  const resume = resumeMount(spec.env.HIVE_RESUME_FILE, ctx);
+  const resume = resumeSource(spec, ctx);
   return {
     name,
     Image: spec.image,
@@ -198,7 +212,7 @@ export function createOptions(
     HostConfig: {
       // The worktree also at its host path: git's back-link from the repository names that path, and
       // `git worktree prune` inside the container must not take the worktree for deleted.
-      Binds: [`${worktree}:${WORKSPACE}:rw`, `${worktree}:${worktree}:rw`, ...gitDirMounts(worktree), ...(resume ? [`${resume}:${RESUME_FILE}:ro`] : [])],
+      Binds: [`${worktree}:${WORKSPACE}:rw`, `${worktree}:${worktree}:rw`, ...gitDirMounts(worktree), `${resume}:${RESUME_FILE}:ro`],
       NanoCpus: limits.nanoCpus,
       Memory: limits.memoryBytes,
       // Swap beyond the limit would make the memory limit meaningless.
