@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import type { HiveApi } from '../../shared/contract/index';
 import { ConnectionBanner } from './components/connection-banner';
+import { NavIcon } from './components/nav-icon';
 import { ShortcutsHelp } from './components/shortcuts-help';
 import { Toasts } from './components/toasts';
 import { AgentPage } from './pages/agent/agent-page';
@@ -13,11 +14,11 @@ import { hashToRoute, navigate, setHelpOpen, setSpawnOpen } from './store/action
 import { useHive } from './store/hive-store';
 import type { Route } from './store/ui-slice';
 
-const NAV: Array<{ page: Exclude<Route['page'], 'agent'>; label: string; icon: string }> = [
-  { page: 'fleet', label: 'Fleet', icon: '▦' },
-  { page: 'metrics', label: 'Metrics', icon: '▤' },
-  { page: 'conflicts', label: 'Conflicts', icon: '⑂' },
-  { page: 'messages', label: 'Messages', icon: '✉' },
+const NAV: Array<{ page: Exclude<Route['page'], 'agent'>; label: string }> = [
+  { page: 'fleet', label: 'Fleet' },
+  { page: 'metrics', label: 'Metrics' },
+  { page: 'conflicts', label: 'Conflicts' },
+  { page: 'messages', label: 'Messages' },
 ];
 
 /** The shell: sidebar, connection banner, the routed page, dialogs and toasts. */
@@ -80,7 +81,7 @@ export function App({ api, pickDirectory }: { api: HiveApi; pickDirectory?: () =
                 navigate({ page: n.page });
               }}
             >
-              <span className="nav-icon" aria-hidden="true">{n.icon}</span>
+              <NavIcon name={n.page} />
               {n.label}
             </a>
           );

@@ -46,16 +46,16 @@ export function EventLog({ name }: { name: string }) {
           <tr key={e.id}>
             <td className="small muted nowrap">{formatTime(e.at)}</td>
             <td className="small">
-              <code>{e.kind}</code>
-            </td>
-            <td className="small nowrap">
-              {e.from && <StatusBadge status={e.from} />}
-              {e.from && e.to && <span className="muted"> → </span>}
-              {e.to && <StatusBadge status={e.to} />}
-            </td>
-            <td className="small">
-              {e.cause}
-              <span className="muted"> · {e.actor}</span>
+              <div className="event-head">
+                <code>{e.kind}</code>
+                {e.from && <StatusBadge status={e.from} />}
+                {e.from && e.to && <span className="muted">→</span>}
+                {e.to && <StatusBadge status={e.to} />}
+              </div>
+              <div className="event-cause">
+                {e.cause}
+                <span className="muted"> · {e.actor}</span>
+              </div>
             </td>
           </tr>
         ))}

@@ -15,7 +15,7 @@ export function EmptyState() {
           Click <strong>New agent</strong> (or press <kbd>N</kbd>), pick a preset, and point it at a git repository.
         </li>
         <li>
-          Or from a terminal: <code>hive spawn my-agent --repo ~/code/project --cmd &quot;claude&quot;</code>
+          Or from a terminal: <code>hive agents spawn --name my-agent --repo ~/code/project --preset claude</code>
         </li>
       </ol>
       <button type="button" className="btn btn-primary" onClick={() => setSpawnOpen(true)}>

@@ -109,7 +109,7 @@ describe('fleet view (fake HiveApi)', () => {
   it('shows an empty state that tells a new user how to spawn the first agent (fake api)', async () => {
     renderApp(new FakeHiveApi([]));
     expect(await screen.findByText('No agents yet')).toBeTruthy();
-    expect(screen.getByText(/hive spawn/)).toBeTruthy();
+    expect(screen.getByText(/hive agents spawn --name/)).toBeTruthy();
     fireEvent.click(within(screen.getByRole('status')).getByRole('button', { name: 'New agent' }));
     expect(screen.getByRole('dialog', { name: 'Spawn an agent' })).toBeTruthy();
   });
