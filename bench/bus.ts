@@ -52,7 +52,7 @@ function startConsumers(bus: Bus, names: string[]) {
   let stopped = false;
   const loops = names.map(async (name) => {
     while (!stopped) {
-      const got = await bus.inbox(name, { waitMs: 250, limit: 500 });
+      const got = await bus.inbox(name, { waitMs: 2000, limit: 500 });
       const now = performance.now();
       for (const m of got) {
         if (seen.has(m.id)) duplicates++;

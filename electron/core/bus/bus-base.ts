@@ -105,6 +105,8 @@ export abstract class BusBase implements Bus {
   private async take(name: string, ack: boolean, limit: number): Promise<BusMessage[]> {
     for (let round = 0; round < 10; round++) {
       const ids = await this.readTransport(name, limit);
+      // Nothing waiting is the common case of a long-poll: answer it without a write transaction.
+      if (ids === null ? !this.store.hasUnacked(name) : ids.length === 0) return [];
       const { messages, stale } = await this.write(() => this.store.claim(name, ids, { ack, limit, now: this.clock.iso() }));
       if (ids === null) return messages;
       // Entries that no longer wait (acknowledged now or earlier, or a duplicate of a re-push) leave the backlog.
@@ -272,8 +274,26 @@ export abstract class BusBase implements Bus {
     if (this.disposed) throw new HiveError('BUS_UNAVAILABLE', 'The message bus is shut down; the hive is stopping.');
   }
 
+  /**
+   * For `agents:remove`: the agent leaves every topic and stops receiving broadcasts, its unread messages are
+   * closed (acknowledged by the hive, so they no longer count as waiting) and its working memory is dropped.
+   * The message history stays. Export the memory first if the archive should keep it.
+   */
+  async forgetAgent(name: string): Promise<void> {
+    checkName(name, 'agent');
+    await this.write(() => this.store.forgetAgent(name, this.clock.iso()));
+    this.known.delete(name);
+    this.presenceUntil.delete(name);
+    await this.forgetTransport(name);
+  }
+
+  /** Drops whatever the transport keeps for `name` (Redis keys). */
+  protected async forgetTransport(_name: string): Promise<void> {}
+
   dispose(): void | Promise<void> {
     this.disposed = true;
+    // Writes queued for the next tick go in now: the database may be closed right after this returns.
+    if (this.pendingWrites.length > 0) this.flushWrites();
     for (const name of [...this.waiters.keys()]) this.wake(name);
   }
 }

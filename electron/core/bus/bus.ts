@@ -66,6 +66,9 @@ export interface Bus extends Disposable {
   touchPresence(name: string, ttlMs?: number): Promise<void>;
   isPresent(name: string): Promise<boolean>;
 
+  /** On removal: leaves topics and broadcasts, closes unread messages, drops working memory and Redis keys. */
+  forgetAgent(name: string): Promise<void>;
+
   setPaneDelivery(name: string, enabled: boolean): void;
   paneDeliveryAgents(): string[];
 }

@@ -91,6 +91,7 @@ export class MessageStore {
         `UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM bus_deliveries WHERE message_id = ? AND acked_at IS NULL)`,
       ),
+      hasUnacked: db.prepare('SELECT 1 FROM bus_deliveries WHERE recipient = ? AND acked_at IS NULL LIMIT 1'),
       backlogRecipients: db.prepare(
         'SELECT DISTINCT recipient FROM bus_deliveries WHERE acked_at IS NULL ORDER BY recipient',
       ),
@@ -219,6 +220,10 @@ export class MessageStore {
     }));
   }
 
+  hasUnacked(name: string): boolean {
+    return this.st.hasUnacked.get(name) !== undefined;
+  }
+
   backlogRecipients(): string[] {
     return (this.st.backlogRecipients.all() as { recipient: string }[]).map((r) => r.recipient);
   }
@@ -303,6 +308,16 @@ export class MessageStore {
     const out: Record<string, string> = {};
     for (const r of this.st.memAll.all(name) as { key: string; value: string }[]) out[r.key] = r.value;
     return out;
+  }
+
+  forgetAgent(name: string, now: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM bus_subscriptions WHERE agent = ?').run(name);
+      this.db.prepare('DELETE FROM bus_agents WHERE name = ?').run(name);
+      this.st.memClear.run(name);
+      const open = (this.st.unacked.all(name, 1_000_000) as DeliveryRow[]).map((r) => r.id);
+      this.ack(name, open, now);
+    })();
   }
 
   memoryReplace(name: string, record: Record<string, string>, now: string): void {

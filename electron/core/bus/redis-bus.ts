@@ -285,6 +285,16 @@ export class RedisBus extends BusBase {
     }
   }
 
+  protected override async forgetTransport(name: string): Promise<void> {
+    this.entries.delete(name);
+    if (!this.connected) return; // the keys stay until Redis is flushed; nothing reads them any more
+    try {
+      await this.redis.del(inboxKey(name), memoryKey(name), presenceKey(name));
+    } catch (err) {
+      this.lastError = (err as Error).message;
+    }
+  }
+
   override async dispose(): Promise<void> {
     if (this.disposed) return;
     this.connected = false;

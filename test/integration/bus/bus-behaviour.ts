@@ -189,6 +189,20 @@ export function busBehaviour(label: string, makeEnv: () => Promise<BusEnv>): voi
       await expect(bus.inbox('../etc')).rejects.toMatchObject({ code: 'INVALID_NAME' });
     });
 
+    it('forgets a removed agent: no topics, no broadcasts, nothing waiting, no memory; history kept', async () => {
+      await bus.subscribe('bob', 'ops');
+      await bus.memorySet('bob', 'k', 'v');
+      await bus.send({ from: 'alice', to: 'bob', body: 'unread' });
+      await bus.inbox('carol');
+      await bus.forgetAgent('bob');
+      expect(bus.topicsOf('bob')).toEqual([]);
+      expect(bus.pendingFor('bob')).toEqual([]);
+      expect(await bus.memoryGet('bob')).toEqual({});
+      const b = await bus.send({ from: 'alice', all: true, body: 'after' });
+      expect(b.recipients.map((r) => r.name)).toEqual(['carol']);
+      expect(bus.list({ agent: 'bob' }).map((m) => m.body)).toEqual(['unread']);
+    });
+
     it('fires onDidSend with the recipients after the message is stored', async () => {
       const seen: string[][] = [];
       const sub = bus.onDidSend((e) => seen.push([e.message.body, ...e.recipients]));
