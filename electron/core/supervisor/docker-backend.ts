@@ -91,6 +91,8 @@ export class DockerBackend implements Backend {
   private readonly warmStandby: boolean;
   private readonly standbyGraceMs: number;
   private standbySeq = 0;
+  /** Standby names must not collide with those a previous host left behind. */
+  private readonly standbyEpoch = Date.now().toString(36);
   /** Removals of dead containers, done after the replacement runs. */
   private readonly sweeping = new Set<Promise<unknown>>();
   readonly onDidExit = this.exitEmitter.event;
@@ -243,7 +245,7 @@ export class DockerBackend implements Backend {
       if (!t || t.standby || this.disposed) return;
       let id: string | null = null;
       try {
-        const name = standbyName(this.hash, spec.name, ++this.standbySeq);
+        const name = standbyName(this.hash, spec.name, `${this.standbyEpoch}${++this.standbySeq}`);
         const c = await this.docker.createContainer({ ...opts, name, Cmd: standbyCmd(opts.Cmd as string[]) });
         id = c.id;
         this.settled.add(c.id);

@@ -17,7 +17,7 @@ export function containerName(hash: string, agent: string): string {
   return `hive-${hash}-${agent}`;
 }
 
-export function standbyName(hash: string, agent: string, seq: number): string {
+export function standbyName(hash: string, agent: string, seq: string): string {
   return `${containerName(hash, agent)}.standby-${seq}`;
 }
 
