@@ -32,6 +32,8 @@ export abstract class BusBase implements Bus {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly presenceUntil = new Map<string, number>();
   private readonly known = new Set<string>();
+  /** Wake-ups per recipient that has long-polled here (a counter, so a poll can tell it missed one). */
+  private readonly wakes = new Map<string, number>();
   private pendingWrites: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private readonly db: Db;
   protected readonly onDidSendEmitter = new Emitter<SentEvent>();
@@ -93,11 +95,15 @@ export abstract class BusBase implements Bus {
     const limit = opts.limit ?? 1000;
     const deadline = this.clock.now() + (opts.waitMs ?? 0);
     this.remember(name, this.clock.iso());
+    if (!this.wakes.has(name)) this.wakes.set(name, 0);
     for (;;) {
+      // A wake that lands while take() waits on Redis would be lost without this: look again instead.
+      const seen = this.wakes.get(name) ?? 0;
       const got = await this.take(name, ack, limit);
       if (got.length > 0 || this.disposed) return got;
       const left = deadline - this.clock.now();
       if (left <= 0) return [];
+      if ((this.wakes.get(name) ?? 0) !== seen) continue;
       await this.waitFor(name, left);
     }
   }
@@ -241,6 +247,7 @@ export abstract class BusBase implements Bus {
 
   /** Wakes the long-polls waiting for `name` in this process. */
   protected wake(name: string): void {
+    if (this.wakes.has(name) || this.waiters.has(name)) this.wakes.set(name, ((this.wakes.get(name) ?? 0) + 1) % Number.MAX_SAFE_INTEGER);
     const set = this.waiters.get(name);
     if (!set) return;
     this.waiters.delete(name);

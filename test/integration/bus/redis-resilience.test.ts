@@ -160,6 +160,22 @@ describe.skipIf(!hasService('redis-server'))('RedisBus resilience (real redis-se
     admin.disconnect();
   });
 
+  it('working memory goes into the sleep snapshot and comes back into Redis on wake, even after Redis lost it', async () => {
+    redis = await RedisServer.start();
+    const bus = make(redis.url);
+    await bus.waitUntilConnected();
+    await bus.memorySet('bob', 'plan', 'refactor parser');
+    await bus.memorySet('bob', 'blocked-on', 'review from alice');
+    const snapshot = await bus.exportMemory('bob'); // the lead's sleep step stores this in the snapshot
+    await bus.memorySet('bob', 'scratch', 'not in the snapshot');
+    const admin = redis.client();
+    await admin.flushall(); // Redis restarted empty while bob slept
+    await bus.importMemory('bob', snapshot); // wake, step 2: restore working memory
+    expect(await admin.hgetall(memoryKey('bob'))).toEqual({ plan: 'refactor parser', 'blocked-on': 'review from alice' });
+    expect(await bus.memoryGet('bob')).toEqual(snapshot);
+    admin.disconnect();
+  });
+
   it('keys written to Redis directly by an agent are kept and copied to SQLite on export', async () => {
     redis = await RedisServer.start();
     const bus = make(redis.url);
