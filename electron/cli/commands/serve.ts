@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { HiveError } from '../../../shared/errors.js';
-import { startHost } from '../../host/start-host.js';
 import type { CliContext } from '../context.js';
 
 /** `hive serve`: the headless host — the core, the local API and the browser UI, until SIGINT/SIGTERM. */
@@ -17,6 +16,8 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new HiveError('INVALID_INPUT', `--port takes a number from 0 to 65535, not ${JSON.stringify(opts.port)}.`);
       }
+      // Loaded here, not at the top: every other command only needs the small API client.
+      const { startHost } = await import('../../host/start-host.js');
       const host = await startHost({
         dataDir: ctx.dataDir(),
         port,
