@@ -39,8 +39,9 @@ export function metricsSeries(db: Db, now: number, sinceMs = 3_600_000, bucketMs
   const statesOverTime: MetricsSeries['statesOverTime'] = [];
   const restarts = new Map<number, { restarts: number; recoveries: number }>();
   const hist = HISTOGRAM.map((h) => ({ bucket: h.label, count: 0 }));
-  const running = new Map<string, { since: number | null; total: number }>();
-  for (const [agent, s] of state) running.set(agent, { since: s === 'running' ? start : null, total: 0 });
+  // Uptime is the share of the time the agent existed inside the window, not of the whole window.
+  const running = new Map<string, { since: number | null; total: number; firstSeen: number }>();
+  for (const [agent, s] of state) running.set(agent, { since: s === 'running' ? start : null, total: 0, firstSeen: start });
 
   const snapshot = (t: number) => {
     const counts: Record<string, number | string> = { t: new Date(t).toISOString() };
@@ -60,7 +61,7 @@ export function metricsSeries(db: Db, now: number, sinceMs = 3_600_000, bucketMs
     if (r.kind === 'status' && r.to_status) {
       state.set(r.agent, r.to_status);
       removed.delete(r.agent);
-      const u = running.get(r.agent) ?? { since: null, total: 0 };
+      const u = running.get(r.agent) ?? { since: null, total: 0, firstSeen: t };
       if (r.to_status === 'running' && u.since === null) u.since = t;
       else if (r.to_status !== 'running' && u.since !== null) {
         u.total += t - u.since;
@@ -96,7 +97,7 @@ export function metricsSeries(db: Db, now: number, sinceMs = 3_600_000, bucketMs
     .filter(([agent]) => !removed.has(agent))
     .map(([agent, u]) => ({
       agent,
-      uptimePercent: Math.round((1000 * (u.total + (u.since !== null ? now - u.since : 0))) / sinceMs) / 10,
+      uptimePercent: Math.min(100, Math.round((1000 * (u.total + (u.since !== null ? now - u.since : 0))) / Math.max(1, now - u.firstSeen)) / 10),
     }));
   return { statesOverTime, restartsOverTime, recoveryHistogram: hist, uptimeByAgent };
 }
