@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { HiveError } from '../../../shared/errors.js';
 import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
@@ -127,7 +127,40 @@ export class ProcessBackend implements Backend {
   }
 
   async listAlive(): Promise<RunningAgent[]> {
-    return [...this.agents.entries()].filter(([, t]) => pidAlive(t.pid)).map(([name, t]) => ({ name, pid: t.pid }));
+    const tracked = [...this.agents.entries()].filter(([, t]) => pidAlive(t.pid)).map(([name, t]) => ({ name, pid: t.pid }));
+    // Agents a previous host started but never recorded (killed between spawn and the `running` commit):
+    // without this a new host would start a second copy of them.
+    const known = new Set(tracked.map((a) => a.name));
+    return [...tracked, ...this.findLeftBehind().filter((a) => !known.has(a.name))];
+  }
+
+  /** Process-group leaders whose environment names this data dir: agent processes, whoever started them. */
+  private findLeftBehind(): RunningAgent[] {
+    const found: RunningAgent[] = [];
+    let entries: string[];
+    try {
+      entries = readdirSync('/proc');
+    } catch {
+      return found;
+    }
+    for (const entry of entries) {
+      const pid = Number(entry);
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (fields[0] === 'Z' || Number(fields[2]) !== pid) continue;
+        const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        if (!env.includes(`HIVE_DATA_DIR=${this.dataDir}`)) continue;
+        const name = env.find((e) => e.startsWith('HIVE_AGENT='))?.slice('HIVE_AGENT='.length);
+        // A tmux pane of the same data dir looks the same; its parent is the tmux server.
+        if (!name || readFileSync(`/proc/${fields[1]}/comm`, 'utf8').startsWith('tmux')) continue;
+        found.push({ name, pid });
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+    return found;
   }
 
   /** Finds an agent process left by a previous host (used at reconciliation before adopt). */

@@ -60,10 +60,11 @@ export class TmuxBackend implements Backend {
     writeFileSync(this.confPath, TMUX_CONF);
   }
 
-  private tmux(args: string[], opts: { allowFailure?: boolean; timeoutMs?: number } = {}) {
+  private tmux(args: string[], opts: { allowFailure?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
     return run('tmux', ['-L', this.socket, '-f', this.confPath, ...args], {
       allowFailure: opts.allowFailure,
       timeoutMs: opts.timeoutMs ?? 10_000,
+      env: opts.env,
     });
   }
 
@@ -92,7 +93,9 @@ export class TmuxBackend implements Backend {
         ';', 'pipe-pane', '-o', '-t', paneTarget(spec.name), 'exec cat >> #{q:@hive_log}',
         ';', 'display-message', '-p', '-t', paneTarget(spec.name), '#{pane_pid}',
       ],
-      { allowFailure: true },
+      // tmux gives a new pane the PATH of the client that asked for it, over `-e PATH=…`: so the client
+      // runs with the agent's PATH (else the `hive` shim prepended to it is not found inside the agent).
+      { allowFailure: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined },
     );
     if (r.code !== 0) {
       throw new HiveError('SPAWN_FAILED', `tmux could not start agent ${spec.name}: ${r.stderr.trim() || `exit ${r.code}`}.`);

@@ -56,24 +56,43 @@ export class Watchdog implements Disposable {
   async reconcile(): Promise<{ adopted: string[]; crashed: string[] }> {
     const adopted: string[] = [];
     const crashed: string[] = [];
-    const alive = new Map<BackendKind, Set<string>>();
+    const alive = new Map<BackendKind, Map<string, number | null>>();
     for (const [kind, b] of Object.entries(this.d.backends) as [BackendKind, Backend][]) {
       const avail = await b.availability().catch(() => ({ available: false, reason: 'unreachable' }));
       if (!avail.available) continue;
-      alive.set(kind, new Set((await b.listAlive().catch(() => [])).map((a) => a.name)));
+      alive.set(kind, new Map((await b.listAlive().catch(() => [])).map((a) => [a.name, a.pid])));
     }
     for (const agent of this.d.repo.list()) {
-      if (!LIVE.has(agent.status) && agent.status !== 'stopping' && !(agent.status === 'sleeping' && agent.sleepMode === 'pause')) continue;
+      // `crashed`: a host died between noticing a crash and restarting it (e.g. during the backoff).
+      if (!LIVE.has(agent.status) && agent.status !== 'stopping' && agent.status !== 'crashed' && !(agent.status === 'sleeping' && agent.sleepMode === 'pause')) continue;
       const backend = this.d.backends[agent.backend];
       const names = alive.get(agent.backend);
       if (!backend || !names) continue; // backend unavailable: leave as is (docker shows unknown)
       const processAlive =
         names.has(agent.name) ||
         (agent.backend === 'process' && 'isRunningFromBefore' in backend && (backend as unknown as { isRunningFromBefore(n: string, p: number | null): boolean }).isRunningFromBefore(agent.name, agent.pid));
+      // The pid the backend sees wins: a host killed mid-launch never recorded the new one.
+      const pid = names.get(agent.name) ?? agent.pid;
+      if (processAlive) await backend.adopt?.({ name: agent.name, pid, logPath: this.d.service.logPath(agent.name) });
+      if (agent.status === 'crashed') {
+        // Still alive only if the host died while stopping a hung agent: finish that first.
+        if (processAlive) await backend.stop(agent.name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch(() => {});
+        crashed.push(agent.name);
+        await this.scheduleRecovery(agent, { name: agent.name, code: agent.lastExitCode, signal: null, at: this.d.clock.now(), reason: 'server-lost' }, 0);
+        continue;
+      }
+      if (processAlive && agent.status === 'stopping') {
+        // A stop or sleep was cut short with the process still alive: finish the stop (its snapshot, if
+        // any, was written before the process was signalled).
+        await backend.stop(agent.name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch(() => {});
+        this.d.machine.transition({ name: agent.name, to: 'stopped', cause: 'stop completed at host start', actor: 'watchdog', patch: { pid: null } });
+        continue;
+      }
       if (processAlive) {
-        await backend.adopt?.({ name: agent.name, pid: agent.pid, logPath: this.d.service.logPath(agent.name) });
         if (agent.status !== 'running' && agent.status !== 'sleeping') {
-          this.d.machine.transition({ name: agent.name, to: agent.status === 'stopping' ? 'stopped' : 'running', cause: 'found alive at host start', actor: 'watchdog' });
+          this.d.machine.transition({ name: agent.name, to: 'running', cause: 'found alive at host start', actor: 'watchdog', patch: { pid } });
+        } else if (pid !== agent.pid) {
+          this.d.repo.patch(agent.name, this.d.clock.iso(), { pid });
         }
         adopted.push(agent.name);
         continue;
