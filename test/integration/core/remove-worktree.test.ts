@@ -1,0 +1,120 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SpawnRequest } from '../../../shared/contract/agents.js';
+import { HiveError } from '../../../shared/errors.js';
+import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
+import { tempDir } from '../../support/git-repo.js';
+import { killAgentProcesses } from './agent-procs.js';
+
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** A worktree is never deleted while it holds work: remove refuses, --force archives first. */
+describe('remove and the work in an agent worktree (real git)', () => {
+  let f: CoreFixture;
+  const extra: string[] = [];
+  beforeEach(async () => {
+    f = await makeCore();
+  });
+  afterEach(async () => {
+    killAgentProcesses(f.dataDir);
+    await f.cleanup();
+    for (const d of extra.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  async function stoppedAgent(name: string) {
+    const a = await f.core.agents.spawn(SpawnRequest.parse({ name, repo: f.repo, backend: 'process', preset: 'custom', cmd: 'sleep 600' }), 'test');
+    await f.core.agents.stop(name, 'test');
+    return a;
+  }
+
+  async function removeError(name: string): Promise<HiveError> {
+    try {
+      await f.core.agents.remove(name, false, 'test');
+    } catch (err) {
+      return err as HiveError;
+    }
+    throw new Error('remove unexpectedly succeeded');
+  }
+
+  it('refuses with uncommitted changes (WORKTREE_DIRTY) and leaves worktree, file and agent in place', async () => {
+    const a = await stoppedAgent('dirty');
+    writeFileSync(path.join(a.worktree, 'work.txt'), 'precious\n');
+    const err = await removeError('dirty');
+    expect(err.code).toBe('WORKTREE_DIRTY');
+    expect(err.message).toMatch(/uncommitted change/);
+    expect(err.message).toContain('--force');
+    expect(readFileSync(path.join(a.worktree, 'work.txt'), 'utf8')).toBe('precious\n');
+    expect(f.core.agents.get('dirty').status).toBe('stopped');
+    expect(git(f.repo, 'worktree', 'list')).toContain(a.worktree);
+  });
+
+  it('refuses with commits not merged anywhere, and names them', async () => {
+    const a = await stoppedAgent('ahead');
+    writeFileSync(path.join(a.worktree, 'feature.txt'), 'feature\n');
+    git(a.worktree, 'add', 'feature.txt');
+    git(a.worktree, '-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-q', '-m', 'feature');
+    const err = await removeError('ahead');
+    expect(err.code).toBe('WORKTREE_DIRTY');
+    expect(err.message).toMatch(/1 commit\(s\) on hive\/ahead not merged/);
+    expect(existsSync(path.join(a.worktree, 'feature.txt'))).toBe(true);
+
+    // Once merged into main, the same agent removes cleanly and its branch goes too.
+    git(f.repo, 'merge', '-q', '--ff-only', 'hive/ahead');
+    expect(await f.core.agents.remove('ahead', false, 'test')).toEqual({ removed: true, archive: null });
+    expect(existsSync(a.worktree)).toBe(false);
+    expect(git(f.repo, 'branch', '--list', 'hive/ahead').trim()).toBe('');
+  });
+
+  it('--force archives a patch and a bundle that bring the work back, then removes; the branch keeps its commits', async () => {
+    const a = await stoppedAgent('forced');
+    writeFileSync(path.join(a.worktree, 'committed.txt'), 'committed work\n');
+    git(a.worktree, 'add', 'committed.txt');
+    git(a.worktree, '-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-q', '-m', 'committed work');
+    writeFileSync(path.join(a.worktree, 'README.md'), '# changed readme\n');
+    writeFileSync(path.join(a.worktree, 'untracked.txt'), 'untracked work\n');
+    writeFileSync(path.join(a.worktree, 'blob.bin'), Buffer.from([0, 1, 2, 3, 255, 0, 10]));
+    const indexBefore = git(a.worktree, 'status', '--porcelain');
+
+    const r = await f.core.agents.remove('forced', true, 'test');
+    expect(r.removed).toBe(true);
+    expect(r.archive).toBeTruthy();
+    const archive = r.archive!;
+    expect(archive.startsWith(path.join(f.dataDir, 'archives'))).toBe(true);
+    expect(readdirSync(archive).sort()).toEqual(expect.arrayContaining(['README.txt', 'branch.bundle', 'uncommitted.patch']));
+    expect(indexBefore).toContain('?? untracked.txt'); // the agent's own index was not used for the archive
+    expect(existsSync(a.worktree)).toBe(false);
+    expect(f.core.repo.find('forced')).toBeNull();
+    expect(git(f.repo, 'branch', '--list', 'hive/forced')).toContain('hive/forced');
+    expect(f.core.events.list({ agent: 'forced', limit: 1 })[0]).toMatchObject({ kind: 'removed', cause: expect.stringContaining(archive) });
+
+    // The bundle and the patch restore the work in a fresh clone.
+    const clone = tempDir('hive-restore-');
+    extra.push(clone);
+    git(clone, 'clone', '-q', f.repo, '.');
+    git(clone, 'bundle', 'verify', path.join(archive, 'branch.bundle'));
+    git(clone, 'fetch', '-q', path.join(archive, 'branch.bundle'), 'hive/forced:restored');
+    git(clone, 'checkout', '-q', 'restored');
+    git(clone, 'apply', '--check', '--index', path.join(archive, 'uncommitted.patch'));
+    git(clone, 'apply', '--index', path.join(archive, 'uncommitted.patch'));
+    expect(readFileSync(path.join(clone, 'committed.txt'), 'utf8')).toBe('committed work\n');
+    expect(readFileSync(path.join(clone, 'README.md'), 'utf8')).toBe('# changed readme\n');
+    expect(readFileSync(path.join(clone, 'untracked.txt'), 'utf8')).toBe('untracked work\n');
+    expect(readFileSync(path.join(clone, 'blob.bin')).equals(Buffer.from([0, 1, 2, 3, 255, 0, 10]))).toBe(true);
+  });
+
+  it('--force with only uncommitted changes writes a patch (no bundle) that applies on the base commit', async () => {
+    const a = await stoppedAgent('patchonly');
+    writeFileSync(path.join(a.worktree, 'README.md'), '# only changed\n');
+    const r = await f.core.agents.remove('patchonly', true, 'test');
+    expect(readdirSync(r.archive!)).not.toContain('branch.bundle');
+    const clone = tempDir('hive-restore-');
+    extra.push(clone);
+    git(clone, 'clone', '-q', f.repo, '.');
+    git(clone, 'apply', '--index', path.join(r.archive!, 'uncommitted.patch'));
+    expect(readFileSync(path.join(clone, 'README.md'), 'utf8')).toBe('# only changed\n');
+    // No unmerged commits: the branch goes with the worktree.
+    expect(git(f.repo, 'branch', '--list', 'hive/patchonly').trim()).toBe('');
+  });
+});
