@@ -117,7 +117,9 @@ export abstract class BusBase implements Bus {
       if (ids === null) return messages;
       // Entries that no longer wait (acknowledged now or earlier, or a duplicate of a re-push) leave the backlog.
       const gone = ack ? [...stale, ...messages.map((m) => m.id)] : stale;
-      if (gone.length > 0) await this.dropTransport(name, gone);
+      // Not awaited: commands on one connection run in order, so the next read already sees them gone, and
+      // an XDEL that fails only leaves entries the next read drops again.
+      if (gone.length > 0) void this.dropTransport(name, gone);
       if (messages.length > 0 || stale.length === 0) return messages;
     }
     return [];

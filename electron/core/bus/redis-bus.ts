@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { BusMessage, BusState } from '../../../shared/contract/bus.js';
 import { HiveError } from '../../../shared/errors.js';
@@ -32,6 +33,7 @@ export class RedisBus extends BusBase {
   private readonly redis: Redis;
   private readonly sub: Redis;
   private readonly safeUrl: string;
+  private readonly instance = randomUUID();
   private readonly reconcileMs: number;
   private connected = false;
   private downSince: string | null;
@@ -68,7 +70,11 @@ export class RedisBus extends BusBase {
       this.lastError = err.message;
     });
     this.sub.on('error', () => {});
-    this.sub.on('message', (_channel: string, name: string) => this.wake(name));
+    // "<instance> <recipient>": this bus already woke its own long-polls when it sent, so it skips its echo.
+    this.sub.on('message', (_channel: string, payload: string) => {
+      const space = payload.indexOf(' ');
+      if (space > 0 && payload.slice(0, space) !== this.instance) this.wake(payload.slice(space + 1));
+    });
     this.sub.subscribe(NOTIFY_CHANNEL).catch(() => {});
   }
 
@@ -131,7 +137,7 @@ export class RedisBus extends BusBase {
     // A pipeline, not MULTI: the XADDs need not be atomic (a partial push is repaired by the reconcile).
     const p = this.redis.pipeline();
     for (const r of recipients) p.xadd(inboxKey(r), '*', 'id', message.id, 'msg', payload);
-    for (const r of recipients) p.publish(NOTIFY_CHANNEL, r);
+    for (const r of recipients) p.publish(NOTIFY_CHANNEL, `${this.instance} ${r}`);
     try {
       await p.exec();
     } catch (err) {
@@ -209,7 +215,7 @@ export class RedisBus extends BusBase {
         if (missing.length > 0) {
           const m = this.redis.multi();
           for (const msg of missing) m.xadd(inboxKey(name), '*', 'id', msg.id, 'msg', JSON.stringify(msg));
-          m.publish(NOTIFY_CHANNEL, name);
+          m.publish(NOTIFY_CHANNEL, `${this.instance} ${name}`);
           await m.exec();
         }
       } catch (err) {
