@@ -101,7 +101,7 @@ async function crashOnce(docker: Dockerode, sys: System): Promise<{ ms: number; 
 
 function makeRepo(dir: string): string {
   const repo = path.join(dir, 'repo');
-  mkdirSync(repo);
+  mkdirSync(repo, { recursive: true });
   const git = (...a: string[]) => execFileSync('git', a, { cwd: repo, stdio: 'pipe' });
   git('init', '-q', '-b', 'main');
   writeFileSync(path.join(repo, 'README.md'), '# bench\n');
@@ -112,13 +112,53 @@ function makeRepo(dir: string): string {
 
 export interface DockerRecoveryResult {
   when: string;
-  machine: { cpus: number; kernel: string; engine: string };
+  machine: { cpus: number; kernel: string; engine: string; loadAvg1m: number };
   samples: number;
   spacingMs: number;
+  /** Hive with the warm standby (the default): a crash costs one write to the standby's stdin. */
   hive: { crashToReplacementMs: Stats; detectionMs: Stats; crashToRunningMs: Stats };
+  /** Hive with `warmStandby: false`: remove + create + start of a container after each crash. */
+  hiveCold: { crashToReplacementMs: Stats; detectionMs: Stats; crashToRunningMs: Stats };
   dockerRestartOnFailure: { crashToReplacementMs: Stats };
   ratioP50: number;
-  raw: { hive: number[]; docker: number[]; hiveDetection: number[]; hiveRunning: number[] };
+  ratioColdP50: number;
+  raw: Record<string, number[]>;
+}
+
+interface HiveSystem extends System {
+  core: HiveCore;
+  detection: number[];
+  running: number[];
+  replacement: number[];
+}
+
+async function makeHive(dir: string, label: string, warmStandby: boolean, image: string, docker: Dockerode): Promise<HiveSystem> {
+  const dataDir = path.join(dir, `data-${label}`);
+  const backend = new DockerBackend({ dataDir, warmStandby });
+  const core = new HiveCore({ dataDir, backends: { docker: backend }, checkIntervalMs: 1000 });
+  await core.start();
+  const repo = makeRepo(path.join(dir, `repo-${label}`));
+  const agent = await core.agents.spawn(
+    SpawnRequest.parse({
+      name: 'bench',
+      repo,
+      backend: 'docker',
+      image,
+      cmd: SCRIPT,
+      policy: { maxRestarts: 10_000, initialDelayMs: 0, minUptimeMs: 10_000 },
+    }),
+    'bench',
+  );
+  return {
+    name: label,
+    core,
+    markerFile: path.join(agent.worktree, MARKER),
+    container: () => docker.getContainer(containerName(backend.hash, 'bench')).inspect(),
+    lastStart: 0,
+    detection: [],
+    running: [],
+    replacement: [],
+  };
 }
 
 export async function benchDockerRecovery(opts: { samples: number; spacingMs: number; log?: (s: string) => void }): Promise<DockerRecoveryResult> {
@@ -126,31 +166,12 @@ export async function benchDockerRecovery(opts: { samples: number; spacingMs: nu
   const docker = new Dockerode();
   const image = ensureBusyboxImage(BUSYBOX_IMAGE);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hive-bench-docker-'));
-  const dataDir = path.join(dir, 'data');
-  const backend = new DockerBackend({ dataDir });
-  const core = new HiveCore({ dataDir, backends: { docker: backend }, checkIntervalMs: 1000 });
   const dockerName = `hive-bench-restart-${process.pid}`;
-  const raw = { hive: [] as number[], docker: [] as number[], hiveDetection: [] as number[], hiveRunning: [] as number[] };
+  const hives: HiveSystem[] = [];
+  const dockerMs: number[] = [];
   try {
-    await core.start();
-    const repo = makeRepo(dir);
-    const agent = await core.agents.spawn(
-      SpawnRequest.parse({
-        name: 'bench',
-        repo,
-        backend: 'docker',
-        image,
-        cmd: SCRIPT,
-        policy: { maxRestarts: 10_000, initialDelayMs: 0, minUptimeMs: 10_000 },
-      }),
-      'bench',
-    );
-    const hive: System = {
-      name: 'hive',
-      markerFile: path.join(agent.worktree, MARKER),
-      container: () => docker.getContainer(containerName(backend.hash, 'bench')).inspect(),
-      lastStart: 0,
-    };
+    hives.push(await makeHive(dir, 'hive', true, image, docker));
+    hives.push(await makeHive(dir, 'hive-cold', false, image, docker));
     // Docker's own restart, the same image, script and PID 1 (docker-init), its own worktree-like dir.
     const dockerDir = path.join(dir, 'docker-workspace');
     mkdirSync(dockerDir);
@@ -165,48 +186,57 @@ export async function benchDockerRecovery(opts: { samples: number; spacingMs: nu
     });
     await c.start();
     const own: System = { name: 'docker', markerFile: path.join(dockerDir, MARKER), container: () => c.inspect(), lastStart: 0 };
+    const systems: System[] = [...hives, own];
 
-    await waitFor(() => markers(hive.markerFile).length > 0 && markers(own.markerFile).length > 0, 'both first starts');
-    hive.lastStart = markers(hive.markerFile)[0]!;
-    own.lastStart = markers(own.markerFile)[0]!;
+    await waitFor(() => systems.every((s) => markers(s.markerFile).length > 0), 'every first start');
+    for (const s of systems) s.lastStart = markers(s.markerFile)[0]!;
     for (let i = 0; i < opts.samples; i++) {
-      for (const sys of [hive, own]) {
+      for (const sys of systems) {
         const wait = sys.lastStart + opts.spacingMs - Date.now();
         if (wait > 0) await sleep(wait);
         const { ms, killAt } = await crashOnce(docker, sys);
-        if (sys === hive) {
-          raw.hive.push(ms);
+        const hive = hives.find((h) => h === sys);
+        if (hive) {
+          hive.replacement.push(ms);
           // The watchdog's own record: when the backend noticed, and when the store said running.
           const rec = await waitFor(
-            () => core.events.list({ agent: 'bench', kinds: ['recovery'], limit: 1 }).find((e) => Number((e.data as { detectedAt?: number }).detectedAt) >= killAt),
+            () =>
+              hive.core.events
+                .list({ agent: 'bench', kinds: ['recovery'], limit: 1 })
+                .find((e) => Number((e.data as { detectedAt?: number }).detectedAt) >= killAt),
             'the recovery event',
           );
           const data = rec.data as { detectedAt: number; downtimeMs: number };
-          raw.hiveDetection.push(data.detectedAt - killAt);
-          raw.hiveRunning.push(data.detectedAt + data.downtimeMs - killAt);
+          hive.detection.push(data.detectedAt - killAt);
+          hive.running.push(data.detectedAt + data.downtimeMs - killAt);
         } else {
-          raw.docker.push(ms);
+          dockerMs.push(ms);
         }
         log(`${sys.name} #${i + 1}: ${ms.toFixed(1)} ms`);
       }
     }
-    const h = stats(raw.hive);
-    const d = stats(raw.docker);
+    const summary = (h: HiveSystem) => ({ crashToReplacementMs: stats(h.replacement), detectionMs: stats(h.detection), crashToRunningMs: stats(h.running) });
+    const [warm, cold] = hives as [HiveSystem, HiveSystem];
+    const d = stats(dockerMs);
     const version = await docker.version();
     return {
       when: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, kernel: os.release(), engine: `Docker ${version.Version} (API ${version.ApiVersion})` },
+      machine: { cpus: os.cpus().length, kernel: os.release(), engine: `Docker ${version.Version} (API ${version.ApiVersion})`, loadAvg1m: os.loadavg()[0]! },
       samples: opts.samples,
       spacingMs: opts.spacingMs,
-      hive: { crashToReplacementMs: h, detectionMs: stats(raw.hiveDetection), crashToRunningMs: stats(raw.hiveRunning) },
+      hive: summary(warm),
+      hiveCold: summary(cold),
       dockerRestartOnFailure: { crashToReplacementMs: d },
-      ratioP50: Math.round((h.p50 / d.p50) * 100) / 100,
-      raw,
+      ratioP50: Math.round((stats(warm.replacement).p50 / d.p50) * 100) / 100,
+      ratioColdP50: Math.round((stats(cold.replacement).p50 / d.p50) * 100) / 100,
+      raw: { hive: warm.replacement, hiveCold: cold.replacement, docker: dockerMs, hiveDetection: warm.detection, hiveColdDetection: cold.detection },
     };
   } finally {
     await docker.getContainer(dockerName).remove({ force: true }).catch(() => {});
-    await core.agents.stop('bench', 'bench').catch(() => {});
-    await core.dispose();
+    for (const h of hives) {
+      await h.core.agents.stop('bench', 'bench').catch(() => {});
+      await h.core.dispose();
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -227,10 +257,13 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `docker recovery, ${samples} crashes each, kills spaced ${spacingMs} ms`,
-      `  hive (docker backend + watchdog): ${fmt(result.hive.crashToReplacementMs)}`,
+      `  hive, warm standby (default):     ${fmt(result.hive.crashToReplacementMs)}`,
       `    detection ${fmt(result.hive.detectionMs)}; crash → running in the store ${fmt(result.hive.crashToRunningMs)}`,
+      `  hive, cold (warmStandby: false):  ${fmt(result.hiveCold.crashToReplacementMs)}`,
+      `    detection ${fmt(result.hiveCold.detectionMs)}; crash → running in the store ${fmt(result.hiveCold.crashToRunningMs)}`,
       `  docker --restart=on-failure:      ${fmt(result.dockerRestartOnFailure.crashToReplacementMs)}`,
-      `  ratio hive/docker at p50: ${result.ratioP50} (target ≤ 0.8)`,
+      `  ratio hive/docker at p50: ${result.ratioP50} (target ≤ 0.8); cold: ${result.ratioColdP50}`,
+      `  load average (1 min) at the end: ${result.machine.loadAvg1m.toFixed(1)} on ${result.machine.cpus} CPUs`,
       `  → ${out}`,
       '',
     ].join('\n'),

@@ -3,20 +3,13 @@ import Dockerode from 'dockerode';
 import { HiveError } from '../../../shared/errors.js';
 import { Emitter, type Disposable } from '../ports/disposable.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
+import { AgentContainers } from './docker/agent-containers.js';
 import { ApiBridge } from './docker/api-bridge.js';
 import { ContainerIo } from './docker/container-io.js';
 import { createOptions, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
 import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR, standbyName } from './docker/docker-labels.js';
 import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
-import {
-  engineMessage,
-  imageNotFound,
-  isConnectionError,
-  isNotFound,
-  splitExitCode,
-  toHiveError,
-  unreachableReason,
-} from './docker/engine-errors.js';
+import { engineMessage, imageNotFound, isNotFound, splitExitCode, toHiveError, unreachableReason } from './docker/engine-errors.js';
 import { EngineEvents, withTimeout, type EngineEvent } from './docker/engine-events.js';
 import { findOrphans, type Orphan } from './docker/find-orphans.js';
 import { activationLine, standbyCmd, standbyKey } from './docker/warm-standby.js';
@@ -76,12 +69,12 @@ export class DockerBackend implements Backend {
   /** The value of the `agent-hive.data-dir` label on this data dir's containers. */
   readonly hash: string;
   private readonly docker: Dockerode;
+  private readonly containers: AgentContainers;
   private readonly ctx: ContainerSpecContext;
   private readonly events: EngineEvents;
   private readonly tracked = new Map<string, Tracked>();
   /** Container ids whose exit was reported or caused by us: reported at most once, ours never. */
   private readonly settled = new Set<string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
   private readonly exitEmitter = new Emitter<ExitInfo>();
   private readonly availabilityEmitter = new Emitter<Availability>();
   private readonly disposables: Disposable[] = [];
@@ -93,8 +86,6 @@ export class DockerBackend implements Backend {
   private standbySeq = 0;
   /** Standby names must not collide with those a previous host left behind. */
   private readonly standbyEpoch = Date.now().toString(36);
-  /** Removals of dead containers, done after the replacement runs. */
-  private readonly sweeping = new Set<Promise<unknown>>();
   readonly onDidExit = this.exitEmitter.event;
   /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
   readonly onDidChangeAvailability = this.availabilityEmitter.event;
@@ -104,6 +95,7 @@ export class DockerBackend implements Backend {
     this.hash = dataDirHash(dataDir);
     this.docker = options.docker ?? new Dockerode();
     this.bridge = new ApiBridge(this.docker);
+    this.containers = new AgentContainers(this.docker, this.hash);
     this.warmStandby = options.warmStandby ?? true;
     this.standbyGraceMs = options.standbyGraceMs ?? 60_000;
     const uid = process.getuid?.();
@@ -156,7 +148,7 @@ export class DockerBackend implements Backend {
   }
 
   start(spec: StartSpec): Promise<{ pid: number | null }> {
-    return this.serialized(spec.name, async () => {
+    return this.containers.serialized(spec.name, async () => {
       // Validate before touching the engine; the URL rewrite needs the validated network.
       createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv);
       await this.watch();
@@ -170,7 +162,12 @@ export class DockerBackend implements Backend {
       }
       // Whatever is left of an earlier run (crashed, or started by a host that died) goes first: one agent,
       // one container, never two.
-      await this.clearContainersOf(spec.name);
+      const t = this.tracked.get(spec.name);
+      if (t?.standby) {
+        this.discard(t.standby.id, t.standby.io);
+        t.standby = undefined;
+      }
+      await this.containers.clear(spec.name, (id) => this.settled.add(id));
       let container: Dockerode.Container;
       try {
         container = await this.docker.createContainer(opts);
@@ -210,7 +207,7 @@ export class DockerBackend implements Backend {
     const line = activationLine(sb.env, opts.Env ?? []);
     let usable = sb.io.open && sb.key === standbyKey(opts) && sb.logPath === spec.logPath && line !== null;
     // Only after the agent's container is gone: the standby must never make two agents.
-    if (usable && !this.settled.has(t.id)) usable = !(await this.inspect(t.id))?.State.Running;
+    if (usable && !this.settled.has(t.id)) usable = !(await this.containers.inspect(t.id))?.State.Running;
     if (!usable) {
       this.discard(sb.id, sb.io);
       return null;
@@ -225,7 +222,7 @@ export class DockerBackend implements Backend {
     const deadId = t.id;
     this.track({ agent: spec.name, id: sb.id, io: sb.io, logPath: spec.logPath });
     const active = containerName(this.hash, spec.name);
-    void this.serialized(spec.name, async () => {
+    void this.containers.serialized(spec.name, async () => {
       await this.docker.getContainer(deadId).remove({ force: true }).catch(() => {});
       await this.docker.getContainer(sb.id).rename({ name: active }).catch(() => {});
     });
@@ -240,7 +237,7 @@ export class DockerBackend implements Backend {
   /** Prepares the next standby once the agent runs (queued behind this start, so it never races a stop). */
   private afterStart(spec: StartSpec, opts: Dockerode.ContainerCreateOptions): void {
     if (!this.warmStandby) return;
-    void this.serialized(spec.name, async () => {
+    void this.containers.serialized(spec.name, async () => {
       const t = this.tracked.get(spec.name);
       if (!t || t.standby || this.disposed) return;
       let id: string | null = null;
@@ -269,40 +266,34 @@ export class DockerBackend implements Backend {
   private discard(id: string, io: ContainerIo | null): void {
     this.settled.add(id);
     io?.dispose();
-    this.sweep(this.docker.getContainer(id).remove({ force: true }));
-  }
-
-  private sweep(p: Promise<unknown>): void {
-    const q = p.catch(() => {});
-    this.sweeping.add(q);
-    void q.then(() => this.sweeping.delete(q));
+    this.containers.removeLater(id);
   }
 
   stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
-    return this.serialized(name, async () => {
+    return this.containers.serialized(name, async () => {
       const t = Math.ceil((opts.killTimeoutMs ?? 10_000) / 1000);
-      const ids = await this.containerIdsOf(name);
+      const ids = (await this.containers.listOf(name)).map((c) => c.Id);
       const tracked = this.tracked.get(name);
       if (tracked && !ids.includes(tracked.id)) ids.push(tracked.id);
       for (const id of ids) this.settled.add(id);
       for (const id of ids) {
         const c = this.docker.getContainer(id);
         // Docker stop = SIGTERM, then SIGKILL after t seconds; 304 (already stopped) and 404 are fine.
-        await c.stop({ t }).catch((err: unknown) => this.tolerate(err, [304, 404, 409], `stop ${name}`));
-        await c.remove({ force: true }).catch((err: unknown) => this.tolerate(err, [404, 409], `remove ${name}`));
+        await c.stop({ t }).catch((err: unknown) => this.containers.tolerate(err, [304, 404, 409], `stop ${name}`));
+        await c.remove({ force: true }).catch((err: unknown) => this.containers.tolerate(err, [404, 409], `remove ${name}`));
       }
       this.untrack(name);
     });
   }
 
   async isAlive(name: string): Promise<boolean> {
-    const info = await this.inspect(this.tracked.get(name)?.id ?? containerName(this.hash, name));
+    const info = await this.containers.inspect(this.tracked.get(name)?.id ?? containerName(this.hash, name));
     return info?.State.Running ?? false;
   }
 
   async listAlive(): Promise<RunningAgent[]> {
     await this.watch();
-    const list = await this.engine('list containers', () =>
+    const list = await this.containers.engine('list containers', () =>
       this.docker.listContainers({ filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${this.hash}`] }) }),
     );
     const out: RunningAgent[] = [];
@@ -312,7 +303,7 @@ export class DockerBackend implements Backend {
       const tracked = this.tracked.get(agent);
       const isAgent = tracked ? tracked.id === c.Id : c.Names.some((n) => bareName(n) === containerName(this.hash, agent));
       if (!isAgent) continue;
-      const info = await this.inspect(c.Id);
+      const info = await this.containers.inspect(c.Id);
       if (info?.State.Running) out.push({ name: agent, pid: info.State.Pid || null });
     }
     return out;
@@ -320,7 +311,7 @@ export class DockerBackend implements Backend {
 
   async sendInput(name: string, text: string, opts: { enter: boolean }): Promise<number> {
     const tracked = this.tracked.get(name);
-    const info = await this.inspect(tracked?.id ?? containerName(this.hash, name));
+    const info = await this.containers.inspect(tracked?.id ?? containerName(this.hash, name));
     if (!info?.State.Running) throw new HiveError('AGENT_NOT_FOUND', `The container of ${name} is not running, so it cannot take input.`);
     if (info.State.Paused) throw new HiveError('ILLEGAL_TRANSITION', `${name} is paused (asleep); wake it before sending input.`);
     let io = tracked?.io;
@@ -334,9 +325,9 @@ export class DockerBackend implements Backend {
   }
 
   adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
-    return this.serialized(agent.name, async () => {
+    return this.containers.serialized(agent.name, async () => {
       await this.watch();
-      const info = await this.inspect(containerName(this.hash, agent.name));
+      const info = await this.containers.inspect(containerName(this.hash, agent.name));
       if (!info) throw new HiveError('AGENT_NOT_FOUND', `No container for ${agent.name} on the Docker engine; it cannot be adopted.`);
       const io = info.State.Running
         ? await ContainerIo.attach(this.docker, this.docker.getContainer(info.Id), agent.logPath).catch(() => null)
@@ -350,27 +341,29 @@ export class DockerBackend implements Backend {
 
   async pause(name: string): Promise<void> {
     const c = await this.containerOf(name);
-    await c.pause().catch((err: unknown) => this.tolerate(err, [409], `pause ${name}`, /already paused/i));
+    await c.pause().catch((err: unknown) => this.containers.tolerate(err, [409], `pause ${name}`, /already paused/i));
   }
 
   async resume(name: string): Promise<void> {
     const c = await this.containerOf(name);
-    await c.unpause().catch((err: unknown) => this.tolerate(err, [409], `resume ${name}`, /not paused/i));
+    await c.unpause().catch((err: unknown) => this.containers.tolerate(err, [409], `resume ${name}`, /not paused/i));
   }
 
   async stats(name: string): Promise<ContainerStats> {
     const c = await this.containerOf(name);
-    return this.engine(`read the stats of ${name}`, () => this.sampler.sample(c, c.id));
+    return this.containers.engine(`read the stats of ${name}`, () => this.sampler.sample(c, c.id));
   }
 
   /** Containers with this data dir's label whose agent the database does not know (reported, never removed). */
   findOrphans(knownNames: Iterable<string>): Promise<Orphan[]> {
-    return this.engine('list containers', () => findOrphans(this.docker, this.hash, knownNames));
+    return this.containers.engine('list containers', () => findOrphans(this.docker, this.hash, knownNames));
   }
 
-  dispose(): void {
+  async dispose(): Promise<void> {
     this.disposed = true;
-    // Containers keep running without the host, like tmux sessions; only our connections close.
+    // Containers keep running without the host, like tmux sessions; only our connections close. Operations
+    // under way (a standby being made) finish first, so nothing touches the engine after dispose.
+    await this.containers.idle(5000);
     this.events.dispose();
     this.bridge.dispose();
     for (const d of this.disposables) void d.dispose();
@@ -393,7 +386,7 @@ export class DockerBackend implements Backend {
     const code = Number.isFinite(raw) ? raw : null;
     this.settled.add(tracked.id);
     // `docker rm -f` kills first, then removes: the container being removed (or gone) tells a removal from a crash.
-    const info = await this.inspect(tracked.id).catch(() => null);
+    const info = await this.containers.inspect(tracked.id).catch(() => null);
     const removed = info === null || info.State.Status === 'removing' || info.State.Dead;
     this.settled.delete(tracked.id);
     this.reportExit(tracked, code, removed ? 'removed' : 'exit', info?.State.OOMKilled ?? false);
@@ -405,7 +398,7 @@ export class DockerBackend implements Backend {
       if (this.settled.has(tracked.id)) continue;
       let info: Dockerode.ContainerInspectInfo | null;
       try {
-        info = await this.inspect(tracked.id);
+        info = await this.containers.inspect(tracked.id);
       } catch {
         return; // Gone again; the next reconnect catches up.
       }
@@ -448,94 +441,9 @@ export class DockerBackend implements Backend {
     this.tracked.delete(agent);
   }
 
-  /**
-   * Before a cold start: a running agent container is removed first (never two agents); dead ones and
-   * standbys only give up the name now and are removed in the background.
-   */
-  private async clearContainersOf(agent: string): Promise<void> {
-    const t = this.tracked.get(agent);
-    if (t?.standby) {
-      this.discard(t.standby.id, t.standby.io);
-      t.standby = undefined;
-    }
-    const list = await this.engine('list containers', () =>
-      this.docker.listContainers({
-        all: true,
-        filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${this.hash}`, `${LABEL_AGENT}=${agent}`] }),
-      }),
-    );
-    const active = containerName(this.hash, agent);
-    for (const c of list) this.settled.add(c.Id);
-    await Promise.all(
-      list.map(async (c) => {
-        const container = this.docker.getContainer(c.Id);
-        const holdsName = c.Names.some((n) => bareName(n) === active);
-        if (holdsName && c.State !== 'running' && c.State !== 'paused') {
-          const renamed = await container.rename({ name: `${active}.dead-${c.Id.slice(0, 12)}` }).then(() => true, () => false);
-          if (renamed) {
-            this.sweep(container.remove({ force: true }));
-            return;
-          }
-        }
-        if (holdsName || (c.State === 'running' && !c.Names.some((n) => n.includes('.standby-')))) {
-          await container.remove({ force: true }).catch((err: unknown) => this.tolerate(err, [404, 409], `remove the old container of ${agent}`));
-        } else {
-          this.sweep(container.remove({ force: true }));
-        }
-      }),
-    );
-  }
-
-  private async containerIdsOf(agent: string): Promise<string[]> {
-    const list = await this.engine('list containers', () =>
-      this.docker.listContainers({
-        all: true,
-        filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${this.hash}`, `${LABEL_AGENT}=${agent}`] }),
-      }),
-    );
-    return list.map((c) => c.Id);
-  }
-
   private async containerOf(name: string): Promise<Dockerode.Container> {
-    const info = await this.inspect(this.tracked.get(name)?.id ?? containerName(this.hash, name));
+    const info = await this.containers.inspect(this.tracked.get(name)?.id ?? containerName(this.hash, name));
     if (!info) throw new HiveError('AGENT_NOT_FOUND', `${name} has no container on the Docker engine.`);
     return this.docker.getContainer(info.Id);
-  }
-
-  /** null when the container does not exist; BACKEND_UNAVAILABLE when the engine does not answer. */
-  private async inspect(idOrName: string): Promise<Dockerode.ContainerInspectInfo | null> {
-    try {
-      return await withTimeout(this.docker.getContainer(idOrName).inspect(), 10_000);
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw toHiveError(err, `inspect ${idOrName}`);
-    }
-  }
-
-  private async engine<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw toHiveError(err, what);
-    }
-  }
-
-  private tolerate(err: unknown, statuses: number[], what: string, pattern?: RegExp): void {
-    const status = (err as { statusCode?: number } | null)?.statusCode;
-    if (status !== undefined && statuses.includes(status) && (!pattern || pattern.test(engineMessage(err)))) return;
-    if (isConnectionError(err)) throw new HiveError('BACKEND_UNAVAILABLE', unreachableReason(err));
-    throw toHiveError(err, what);
-  }
-
-  /** One operation at a time per agent: a restart racing a stop must not leave two containers. */
-  private serialized<T>(agent: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(agent) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const settled = next.catch(() => {});
-    this.locks.set(agent, settled);
-    void settled.then(() => {
-      if (this.locks.get(agent) === settled) this.locks.delete(agent);
-    });
-    return next;
   }
 }

@@ -40,10 +40,14 @@ describe.skipIf(!has)('docker agents through the agent service and the watchdog 
   afterAll(() => releaseDockerShared());
 
   afterEach(async () => {
-    const hash = (f.core.backends.docker as DockerBackend).hash;
-    await f.cleanup();
+    const backend = f.core.backends.docker as DockerBackend;
+    const hash = backend.hash;
+    // No more exits reach the watchdog (disposing twice is fine; the core disposes it again).
+    await backend.dispose();
+    // Containers outlive the core on purpose; remove them before their worktrees go.
     const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${hash}`] }) });
     for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    await f.cleanup();
   });
 
   async function spawn(name: string, sleepMode: 'snapshot' | 'pause' = 'snapshot') {
