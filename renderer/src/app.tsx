@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import type { HiveApi } from '../../shared/contract/index';
 import { ConnectionBanner } from './components/connection-banner';
 import { NavIcon } from './components/nav-icon';
@@ -9,10 +9,13 @@ import { ConflictsPage } from './pages/conflicts/conflicts-page';
 import { SpawnDialog } from './pages/fleet/spawn-dialog';
 import { FleetPage } from './pages/fleet/fleet-page';
 import { MessagesPage } from './pages/messages/messages-page';
-import { MetricsPage } from './pages/metrics/metrics-page';
 import { hashToRoute, navigate, setHelpOpen, setSpawnOpen } from './store/actions';
 import { useHive } from './store/hive-store';
 import type { Route } from './store/ui-slice';
+
+// recharts is the biggest dependency and only the metrics page uses it: load it when first opened, so the
+// fleet renders sooner after start-up.
+const MetricsPage = lazy(() => import('./pages/metrics/metrics-page').then((m) => ({ default: m.MetricsPage })));
 
 const NAV: Array<{ page: Exclude<Route['page'], 'agent'>; label: string }> = [
   { page: 'fleet', label: 'Fleet' },
@@ -104,7 +107,11 @@ export function App({ api, pickDirectory }: { api: HiveApi; pickDirectory?: () =
         <ConnectionBanner />
         {route.page === 'fleet' && <FleetPage />}
         {route.page === 'agent' && <AgentPage key={route.name} name={route.name} />}
-        {route.page === 'metrics' && <MetricsPage />}
+        {route.page === 'metrics' && (
+          <Suspense fallback={<div className="loading">Loading metrics…</div>}>
+            <MetricsPage />
+          </Suspense>
+        )}
         {route.page === 'conflicts' && <ConflictsPage api={api} />}
         {route.page === 'messages' && <MessagesPage api={api} />}
       </main>

@@ -33,36 +33,36 @@ export function FleetPage() {
         <EmptyState />
       ) : (
         <div className="table-wrap">
-          <table className="fleet-table" aria-label="Agents">
-            <thead>
-              <tr>
-                <th className="col-select">
+          <div className="fleet-grid" role="table" aria-label="Agents" aria-rowcount={names.length + 1}>
+            <div role="rowgroup" className="fleet-head-group">
+              <div role="row" className="fleet-row fleet-head">
+                <div role="columnheader" className="col-select">
                   <input
                     type="checkbox"
                     aria-label="Select all visible agents"
                     checked={allSelected}
                     onChange={() => setSelected(allSelected ? [] : names)}
                   />
-                </th>
-                <th>Name</th>
-                <th>Role</th>
-                <th>Backend</th>
-                <th>Status</th>
-                <th className="col-num">Uptime</th>
-                <th className="col-num">Restarts</th>
-                <th className="col-num">Heartbeat</th>
-                <th className="col-num">CPU</th>
-                <th className="col-num">Memory</th>
-                <th>Branch</th>
-                <th className="col-actions">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
+                </div>
+                <div role="columnheader">Name</div>
+                <div role="columnheader">Role</div>
+                <div role="columnheader">Backend</div>
+                <div role="columnheader">Status</div>
+                <div role="columnheader" className="col-num">Uptime</div>
+                <div role="columnheader" className="col-num">Restarts</div>
+                <div role="columnheader" className="col-num">Heartbeat</div>
+                <div role="columnheader" className="col-num">CPU</div>
+                <div role="columnheader" className="col-num">Memory</div>
+                <div role="columnheader">Branch</div>
+                <div role="columnheader" className="col-actions">Actions</div>
+              </div>
+            </div>
+            <div role="rowgroup">
               {names.map((n) => (
                 <AgentRow key={n} name={n} />
               ))}
-            </tbody>
-          </table>
+            </div>
+          </div>
           {names.length === 0 && (
             <div className="empty-filter">
               No agents match the filter.{' '}

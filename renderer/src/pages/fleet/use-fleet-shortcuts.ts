@@ -29,7 +29,7 @@ export function useFleetShortcuts(names: string[], filterRef: React.RefObject<HT
         if (list.length === 0) return;
         const next = list[Math.max(0, Math.min(list.length - 1, idx < 0 ? 0 : idx + d))]!;
         setFocused(next);
-        const el = [...document.querySelectorAll('tr[data-agent]')].find((r) => r.getAttribute('data-agent') === next);
+        const el = [...document.querySelectorAll('[data-agent]')].find((r) => r.getAttribute('data-agent') === next);
         el?.scrollIntoView?.({ block: 'nearest' });
       };
       switch (e.key) {

@@ -20,11 +20,11 @@ describe('metrics page (fake HiveApi)', () => {
       uptimeByAgent: [{ agent: 'alpha', uptimePercent: 97.5 }],
     });
     renderApp(api);
-    await screen.findByRole('row', { name: 'alpha' });
+    await screen.findByRole('row', { name: 'alpha' }, { timeout: 10_000 });
     act(() => navigate({ page: 'metrics' }));
     for (const title of ['Agents per state over time', 'Restarts and recoveries over time', 'Recovery time distribution', 'Uptime by agent (lowest 30)']) {
-      const fig = await screen.findByRole('figure', { name: title });
-      await waitFor(() => expect(fig.querySelector('svg')).not.toBeNull());
+      const fig = await screen.findByRole('figure', { name: title }, { timeout: 10_000 });
+      await waitFor(() => expect(fig.querySelector('svg')).not.toBeNull(), { timeout: 10_000 });
     }
     expect(screen.getByText(/bus: in-process/)).toBeTruthy();
     expect(api.callsTo('metrics:series')).toHaveLength(1);
@@ -34,7 +34,7 @@ describe('metrics page (fake HiveApi)', () => {
     const api = new FakeHiveApi([]);
     renderApp(api);
     act(() => navigate({ page: 'metrics' }));
-    expect(await screen.findByText('No agent activity recorded yet.')).toBeTruthy();
+    expect(await screen.findByText('No agent activity recorded yet.', {}, { timeout: 10_000 })).toBeTruthy();
     expect(screen.getByText('No recoveries measured yet.')).toBeTruthy();
   });
 });
