@@ -81,6 +81,7 @@ export class DockerBackend implements Backend {
   private readonly sampler = new StatsSampler();
   private readonly bridge: ApiBridge;
   private disposed = false;
+  private lastAvailable: boolean | null = null;
   private readonly warmStandby: boolean;
   private readonly standbyGraceMs: number;
   private standbySeq = 0;
@@ -115,22 +116,29 @@ export class DockerBackend implements Backend {
     this.disposables.push(
       this.events.onDidEvent((e) => void this.onEngineEvent(e)),
       this.events.onDidConnect(({ reconnect }) => {
-        this.availabilityEmitter.fire({ available: true, reason: null });
+        this.setAvailable({ available: true, reason: null });
         if (reconnect) void this.catchUp();
       }),
-      this.events.onDidDisconnect(({ error }) => {
-        this.availabilityEmitter.fire({ available: false, reason: unreachableReason(error) });
-      }),
+      this.events.onDidDisconnect(({ error }) => this.setAvailable({ available: false, reason: unreachableReason(error) })),
     );
   }
 
   async availability(): Promise<Availability> {
+    // From the first question on, the events stream keeps (re)connecting, so a host learns through
+    // onDidChangeAvailability when an engine that was away comes back and can reconcile then.
+    if (!this.disposed) void this.events.start();
     try {
       await withTimeout(this.docker.ping(), 3000);
       return { available: true, reason: null };
     } catch (err) {
       return { available: false, reason: unreachableReason(err) };
     }
+  }
+
+  private setAvailable(a: Availability): void {
+    if (this.lastAvailable === a.available) return;
+    this.lastAvailable = a.available;
+    this.availabilityEmitter.fire(a);
   }
 
   /** Starts watching the engine's events (also done by every start/adopt/listAlive). */

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -271,12 +272,52 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
       expect(a.reason).toContain('tcp://127.0.0.1:9');
       await expect(away.start(spec())).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
       await expect(away.isAlive('a1')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
-      away.dispose();
+      await away.dispose();
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;
     }
     expect(await backend.availability()).toEqual({ available: true, reason: null });
+  });
+
+  it('notices an engine that comes back, and reports the exit that happened while the connection was down', async () => {
+    // A socket that forwards to the real engine and can be cut: the engine "goes away" without being killed.
+    const sock = path.join(dataDir, 'engine.sock');
+    const open = new Set<net.Socket>();
+    const proxy = net.createServer({ allowHalfOpen: true }, (client) => {
+      const up = net.connect({ path: '/var/run/docker.sock', allowHalfOpen: true });
+      open.add(client).add(up);
+      const close = () => (client.destroy(), up.destroy());
+      client.on('error', close).on('close', close);
+      up.on('error', close).on('close', close);
+      client.pipe(up).pipe(client);
+    });
+    const listen = () => new Promise<void>((r) => proxy.listen(sock, r));
+    const cut = () => new Promise<void>((r) => (proxy.close(() => r()), open.forEach((s) => s.destroy())));
+    const via = new DockerBackend({ dataDir, docker: new Dockerode({ socketPath: sock }), pingIntervalMs: 300, warmStandby: false });
+    const changes: boolean[] = [];
+    const seen: ExitInfo[] = [];
+    via.onDidChangeAvailability((a) => changes.push(a.available));
+    via.onDidExit((e) => seen.push(e));
+    try {
+      expect((await via.availability()).available).toBe(false);
+      await listen();
+      await waitFor(() => changes.at(-1) === true, 'the engine to be noticed back');
+      const { pid } = await via.start(spec({ argv: sh('sleep 600') }));
+      await cut();
+      await waitFor(() => changes.at(-1) === false, 'the loss to be noticed');
+      process.kill(pid!, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seen).toEqual([]);
+      await listen();
+      await waitFor(() => seen.length > 0, 'the caught-up exit');
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ name: 'a1', reason: 'server-lost', signal: 'SIGKILL' });
+      expect(changes.at(-1)).toBe(true);
+    } finally {
+      await via.dispose();
+      await cut().catch(() => {});
+    }
   });
 
   it('adopts a container that outlived its host and reports its later exit', async () => {
