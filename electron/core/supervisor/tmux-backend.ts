@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
@@ -158,19 +158,21 @@ export class TmuxBackend implements Backend {
   /** Reports every dead pane once, then removes its session. Also the periodic liveness path. */
   async reapDeadPanes(): Promise<void> {
     const r = await this.tmux(
-      ['list-panes', '-a', '-F', '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}'],
+      ['list-panes', '-a', '-F', '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_pid}'],
       { allowFailure: true },
     );
     if (r.code !== 0) return;
     const at = this.clock.now();
     const present = new Set<string>();
     for (const line of r.stdout.split('\n')) {
-      const [name, dead, status, signal] = line.split('\t');
+      const [name, dead, ...rest] = line.split('\t');
+      let [status, signal] = rest;
       if (!name) continue;
       present.add(name);
       if (dead !== '1') continue;
       const wasTracked = this.tracked.delete(name);
       const expected = this.stopping.has(name);
+      if (wasTracked && !expected && !status && !signal) [status, signal] = await this.lateExitStatus(name, Number(rest[2]));
       await this.tmux(['kill-session', '-t', sessionTarget(name)], { allowFailure: true });
       if (!wasTracked || expected) continue;
       const sig = signal ? Number(signal) : 0;
@@ -189,6 +191,25 @@ export class TmuxBackend implements Backend {
         this.onDidExitEmitter.fire({ name, code: null, signal: null, at, reason: 'removed' });
       }
     }
+  }
+
+  /**
+   * tmux 3.3 sometimes marks a pane dead (its pty closed) without having reaped the process — it missed the
+   * SIGCHLD, seen on a freshly started server — and then never has an exit status. The unreaped zombie
+   * still holds it (/proc/PID/stat field 52, a wait status). A stop exit code must not be taken for a crash.
+   */
+  private async lateExitStatus(name: string, pid: number): Promise<[string, string]> {
+    for (let i = 0; i < 10; i++) {
+      const fromZombie = zombieWaitStatus(pid);
+      if (fromZombie !== null) {
+        return (fromZombie & 0x7f) === 0 ? [String((fromZombie >> 8) & 0xff), ''] : ['', String(fromZombie & 0x7f)];
+      }
+      const again = await this.tmux(['display-message', '-p', '-t', paneTarget(name), '#{pane_dead_status}\t#{pane_dead_signal}'], { allowFailure: true });
+      const [status = '', signal = ''] = again.stdout.trim().split('\t');
+      if (again.code !== 0 || status || signal) return [status, signal];
+      await sleep(5);
+    }
+    return ['', ''];
   }
 
   async stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
@@ -302,6 +323,18 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     try {
       process.kill(pid, signal);
     } catch {}
+  }
+}
+
+/** The wait status a zombie left in /proc (Linux 3.5+), or null when the pid is not a zombie. */
+function zombieWaitStatus(pid: number): number | null {
+  if (!(pid > 0)) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' && fields[49] !== undefined ? Number(fields[49]) : null;
+  } catch {
+    return null;
   }
 }
 

@@ -45,6 +45,18 @@ export class Watchdog implements Disposable {
     for (const b of Object.values(this.d.backends)) {
       if (b) this.store.add(b.onDidExit((e) => void this.track(this.onExit(e))));
     }
+    this.store.add(
+      this.d.machine.onDidChange(({ event }) => {
+        // A person's start (spawn, wake, restart — the "try again" after errored) begins a new crash
+        // history; otherwise the first crash after a fix would hit the old maxRestarts count at once.
+        if (event.agent && event.to === 'starting' && event.actor !== 'watchdog') {
+          this.cancelPending(event.agent);
+          this.history.delete(event.agent);
+          this.streak.delete(event.agent);
+          this.missed.delete(event.agent);
+        }
+      }),
+    );
     this.timer = setInterval(() => void this.track(this.check()), this.d.checkIntervalMs ?? 1000);
     this.timer.unref();
   }
