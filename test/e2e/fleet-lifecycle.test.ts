@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { tmuxSocketFor } from '../../electron/core/supervisor/tmux-backend.js';
 import { makeGitRepo, tempDir } from '../support/git-repo.js';
 import { startHostProcess, type HostProcess } from '../support/host-process.js';
 import { hasService } from '../support/services.js';
@@ -45,9 +46,9 @@ describe.skipIf(!ready)('GUI end to end in Chromium against hive serve', () => {
     if (host) {
       for (const n of NAMES) await fetch(`${host.url}/api/invoke/agents:stop`, { method: 'POST', headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: n }) }).catch(() => {});
       await host.stop();
-      // The agents live on the host's own tmux socket; make sure none outlive the test.
+      // The agents live on the host's own tmux server (one per data dir); make sure none outlive the test.
       try {
-        for (const n of NAMES) execFileSync('tmux', ['-L', 'agent-hive', 'kill-session', '-t', n], { stdio: 'ignore' });
+        execFileSync('tmux', ['-L', tmuxSocketFor(host.dataDir), 'kill-server'], { stdio: 'ignore' });
       } catch {}
     }
   }, 60_000);
