@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { ConflictItem, ConflictSettings, ConflictSummary, MergeResult, PreflightReport } from '../../../shared/contract/conflicts.js';
 import { HiveError } from '../../../shared/errors.js';
 import { CommandProvider, AnthropicProvider, OpenAiCompatibleProvider, type LlmProvider } from '../../core/conflicts/llm-provider.js';
-import { replayRepo } from '../../core/conflicts/replay.js';
 import type { ReplayReport } from '../../core/conflicts/replay-tally.js';
 import type { CliContext } from '../context.js';
 import { ago, formatTable } from '../format.js';
@@ -132,6 +131,8 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
     .option('--llm', 'also use a language model: $HIVE_LLM_COMMAND, or ANTHROPIC_API_KEY (+ $HIVE_LLM_MODEL)')
     .option('--json', 'print JSON')
     .action(async (o: { repo: string; limit?: number; rev: string; llm?: boolean; json?: boolean }) => {
+      // Loaded on use: the rest of the CLI stays quick to start.
+      const { replayRepo } = await import('../../core/conflicts/replay.js');
       const report = await replayRepo({
         repo: o.repo,
         limit: o.limit,

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { migrateFromClaudeDir } from '../../core/migrate/migrate-from-claude-dir.js';
-import { HostLock } from '../../host/host-lock.js';
 import type { CliContext } from '../context.js';
 
 /**
@@ -17,6 +15,9 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
     .option('--validate', 'compare counts and checksums of the source and the store; exit 1 on a mismatch (with --dry-run: only compare)')
     .option('--json', 'print the report as JSON')
     .action(async (opts: { from: string; dryRun?: boolean; validate?: boolean; json?: boolean }) => {
+      // Loaded on use: the rest of the CLI stays quick to start.
+      const { migrateFromClaudeDir } = await import('../../core/migrate/migrate-from-claude-dir.js');
+      const { HostLock } = await import('../../host/host-lock.js');
       const report = await migrateFromClaudeDir({
         source: opts.from,
         dataDir: ctx.dataDir(),
