@@ -5,11 +5,15 @@
  * bus accepts with 64 sends in flight. Writes bench/results/bus.json.
  *
  * Redis: a private redis-server on a free port (Debian's redis-server), or HIVE_REDIS_URL when set.
+ * A light run (100/s) shows the latency of the path itself when nothing queues; CPU time per message is
+ * recorded for each run because, unlike latency, it hardly depends on what else the machine is doing.
+ *
  * Knobs: BENCH_SECONDS (default 30), BENCH_RATE (default 1000), BENCH_AGENTS (default 100),
+ * BENCH_LIGHT_RATE (default 100), BENCH_LIGHT_SECONDS (default 10),
  * BENCH_CEILING_SECONDS (default 10), BENCH_KINDS (default "redis,in-process").
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +28,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 100);
 const CEILING_SECONDS = Number(process.env.BENCH_CEILING_SECONDS ?? 10);
+const LIGHT_RATE = Number(process.env.BENCH_LIGHT_RATE ?? 100);
+const LIGHT_SECONDS = Number(process.env.BENCH_LIGHT_SECONDS ?? 10);
 const TICK_MS = 10;
 const KINDS = (process.env.BENCH_KINDS ?? 'redis,in-process').split(',');
 
@@ -35,6 +41,9 @@ interface RunResult {
   sendRatePerSec: number;
   deliveredPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /** CPU time per delivered message: unlike latency, barely affected by other load on the machine. */
+  cpuUsPerMessage?: { node: number; redisServer: number | null };
+  loadAverage?: number[];
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -104,13 +113,13 @@ function summarize(sent: number, seconds: number, consumers: ReturnType<typeof s
 }
 
 /** A fixed rate: every 10 ms, the messages owed so far. */
-async function fixedRate(bus: Bus, names: string[]): Promise<RunResult> {
+async function fixedRate(bus: Bus, names: string[], rate: number, secs: number): Promise<RunResult> {
   const consumers = startConsumers(bus, names);
   const start = performance.now();
-  const total = RATE * SECONDS;
+  const total = rate * secs;
   let i = 0;
   while (i < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE));
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
     const batch: Promise<unknown>[] = [];
     while (i < due) batch.push(send(bus, names, i++));
     await Promise.all(batch);
@@ -159,23 +168,59 @@ async function startRedis(dir: string): Promise<{ url: string; proc: ChildProces
   return { url: `redis://127.0.0.1:${port}`, proc, version };
 }
 
-async function runKind(kind: 'redis' | 'in-process', url: string | null): Promise<{ fixedRate: RunResult; ceiling: RunResult }> {
-  const out: Partial<Record<'fixedRate' | 'ceiling', RunResult>> = {};
-  for (const mode of ['fixedRate', 'ceiling'] as const) {
+type Mode = 'fixedRate' | 'lightRate' | 'ceiling';
+const MODES: Mode[] = ['fixedRate', 'lightRate', 'ceiling'];
+
+/** CPU seconds (user + system) of this process and, when known, of the redis-server child, in µs. */
+function cpuNow(redisPid: number | null): { node: number; redis: number | null } {
+  const u = process.cpuUsage();
+  let redis: number | null = null;
+  if (redisPid !== null) {
+    try {
+      // /proc/<pid>/stat fields 14 and 15: utime and stime in clock ticks (100 per second on Linux).
+      const fields = readFileSync(`/proc/${redisPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      redis = (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch {
+      redis = null;
+    }
+  }
+  return { node: u.user + u.system, redis };
+}
+
+async function runKind(kind: 'redis' | 'in-process', url: string | null, redisPid: number | null): Promise<Record<Mode, RunResult>> {
+  const out: Partial<Record<Mode, RunResult>> = {};
+  for (const mode of MODES) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hive-bench-bus-'));
     const db = openDatabase(path.join(dir, 'hive.db'));
     const bus: Bus =
       kind === 'redis' ? new RedisBus({ db, clock: systemClock, url: url! }) : new InProcessBus({ db, clock: systemClock });
     if (bus instanceof RedisBus) await bus.waitUntilConnected(15_000);
     const names = Array.from({ length: AGENTS }, (_, k) => `agent-${String(k).padStart(3, '0')}`);
-    process.stdout.write(`bus bench: ${kind} ${mode} (${mode === 'fixedRate' ? `${RATE}/s for ${SECONDS}s` : `${CEILING_SECONDS}s flat out`}, ${AGENTS} agents)… `);
-    out[mode] = mode === 'fixedRate' ? await fixedRate(bus, names) : await ceiling(bus, names);
-    process.stdout.write(`p50 ${out[mode]!.latencyMs.p50} ms, p99 ${out[mode]!.latencyMs.p99} ms, ${out[mode]!.deliveredPerSec} msg/s\n`);
+    const what = mode === 'fixedRate' ? `${RATE}/s for ${SECONDS}s` : mode === 'lightRate' ? `${LIGHT_RATE}/s for ${LIGHT_SECONDS}s` : `${CEILING_SECONDS}s flat out`;
+    process.stdout.write(`bus bench: ${kind} ${mode} (${what}, ${AGENTS} agents)… `);
+    const before = cpuNow(kind === 'redis' ? redisPid : null);
+    const r =
+      mode === 'fixedRate'
+        ? await fixedRate(bus, names, RATE, SECONDS)
+        : mode === 'lightRate'
+          ? await fixedRate(bus, names, LIGHT_RATE, LIGHT_SECONDS)
+          : await ceiling(bus, names);
+    const after = cpuNow(kind === 'redis' ? redisPid : null);
+    r.cpuUsPerMessage = {
+      node: round((after.node - before.node) / Math.max(1, r.delivered)),
+      redisServer: after.redis !== null && before.redis !== null ? round((after.redis - before.redis) / Math.max(1, r.delivered)) : null,
+    };
+    r.loadAverage = os.loadavg().map(round);
+    out[mode] = r;
+    process.stdout.write(
+      `p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.deliveredPerSec} msg/s, CPU/msg ${r.cpuUsPerMessage.node} µs node` +
+        `${r.cpuUsPerMessage.redisServer !== null ? ` + ${r.cpuUsPerMessage.redisServer} µs redis` : ''}, load ${r.loadAverage[0]}\n`,
+    );
     await bus.dispose();
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return out as { fixedRate: RunResult; ceiling: RunResult };
+  return out as Record<Mode, RunResult>;
 }
 
 async function main(): Promise<void> {
@@ -185,10 +230,10 @@ async function main(): Promise<void> {
     const results = {
       benchmark: 'bus',
       at: new Date().toISOString(),
-      setup: { agents: AGENTS, ratePerSec: RATE, seconds: SECONDS, ceilingSeconds: CEILING_SECONDS, ceilingInFlight: 64 },
+      setup: { agents: AGENTS, ratePerSec: RATE, seconds: SECONDS, lightRatePerSec: LIGHT_RATE, lightSeconds: LIGHT_SECONDS, ceilingSeconds: CEILING_SECONDS, ceilingInFlight: 64 },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, platform: `${os.platform()} ${os.release()}`, redis: redis.version, loadAverageAtStart: os.loadavg().map(round) },
-      redis: KINDS.includes('redis') ? await runKind('redis', redis.url) : null,
-      inProcess: KINDS.includes('in-process') ? await runKind('in-process', null) : null,
+      redis: KINDS.includes('redis') ? await runKind('redis', redis.url, redis.proc?.pid ?? null) : null,
+      inProcess: KINDS.includes('in-process') ? await runKind('in-process', null, null) : null,
       loadAverageAtEnd: os.loadavg().map(round),
       target: { p99Ms: 5 },
     };
