@@ -1,3 +1,4 @@
+import { HiveError } from '../../../shared/errors.js';
 import type { EventLog } from '../events/event-log.js';
 import type { Clock } from '../ports/clock.js';
 import type { Db } from '../store/database.js';
@@ -22,6 +23,12 @@ export const REDIS_URL_SETTING = 'redisUrl';
  */
 export function createBus(opts: CreateBusOptions): Bus {
   const url = (opts.redisUrl ?? redisUrlSetting(opts.db))?.trim();
+  if (url && !/^rediss?:\/\/[^\s]+$/.test(url)) {
+    throw new HiveError(
+      'INVALID_INPUT',
+      `The Redis URL ${JSON.stringify(url)} is not one Agent Hive can use. Give redis://[user:password@]host:port[/db] (or rediss:// for TLS) with --redis or HIVE_REDIS_URL, or leave it empty for the in-process bus.`,
+    );
+  }
   if (url) return new RedisBus({ db: opts.db, clock: opts.clock, events: opts.events ?? null, url });
   return new InProcessBus({ db: opts.db, clock: opts.clock, events: opts.events ?? null });
 }

@@ -48,6 +48,12 @@ describe('createBus: which bus a hive gets', () => {
     expect(bus.kind).toBe('in-process');
   });
 
+  it('refuses a URL that is not redis:// or rediss:// with a sentence saying what to give', () => {
+    for (const url of ['http://localhost:6379', 'localhost:6379', 'redis://a b']) {
+      expect(() => createBus({ db, clock: systemClock, redisUrl: url })).toThrow(/redis:\/\/\[user:password@\]host:port/);
+    }
+  });
+
   it('redacts passwords in URLs', () => {
     expect(redactUrl('redis://user:pw@host:6379/0')).toBe('redis://user:***@host:6379/0');
     expect(redactUrl('redis://host:6379')).toBe('redis://host:6379');
