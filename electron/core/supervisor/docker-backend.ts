@@ -180,8 +180,7 @@ export class DockerBackend implements Backend {
       try {
         container = await this.docker.createContainer(opts);
       } catch (err) {
-        if (isNotFound(err) && /image/i.test(engineMessage(err))) throw imageNotFound(spec.image!);
-        throw toHiveError(err, `create the container of ${spec.name}`);
+        throw this.spawnError(err, spec, network, 'create');
       }
       const io = await ContainerIo.attach(this.docker, container, spec.logPath).catch(async (err: unknown) => {
         await container.remove({ force: true }).catch(() => {});
@@ -195,7 +194,7 @@ export class DockerBackend implements Backend {
         this.settled.add(container.id);
         this.untrack(spec.name);
         await container.remove({ force: true }).catch(() => {});
-        throw toHiveError(err, `start the container of ${spec.name}`);
+        throw this.spawnError(err, spec, network, 'start');
       }
       const info = await container.inspect().catch(() => null);
       this.afterStart(spec, opts);
@@ -235,6 +234,15 @@ export class DockerBackend implements Backend {
       await this.docker.getContainer(sb.id).rename({ name: active }).catch(() => {});
     });
     return { pid: sb.pid };
+  }
+
+  private spawnError(err: unknown, spec: StartSpec, network: string, step: 'create' | 'start'): HiveError {
+    const msg = engineMessage(err);
+    if (isNotFound(err) && /image/i.test(msg)) return imageNotFound(spec.image!);
+    if (isNotFound(err) && /network/i.test(msg)) {
+      return new HiveError('INVALID_INPUT', `Docker has no network ${JSON.stringify(network)}: create it (\`docker network create ${network}\`) or use bridge, host or none.`);
+    }
+    return toHiveError(err, `${step} the container of ${spec.name}`);
   }
 
   /** True when a standby is up and waiting to take over this agent after a crash. */

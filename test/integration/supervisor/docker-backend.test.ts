@@ -245,6 +245,9 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     await expect(backend.start(spec({ limits: { memoryMb: 2 } }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(backend.start(spec({ limits: { network: `container:${unrelated.id}` } }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(backend.start(spec({ image: undefined }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    // Checked by the engine: more CPUs than it has, a network it does not know.
+    await expect(backend.start(spec({ limits: { cpus: 1000 } }))).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/CPU/) });
+    await expect(backend.start(spec({ limits: { network: 'no-such-net' } }))).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/no-such-net/) });
     expect(await containersOf(backend.hash)).toEqual([]);
   });
 
