@@ -16,6 +16,20 @@ export function agentPids(dataDir: string): number[] {
   return pids;
 }
 
+/** Process-group leaders (the agent's own process, not its children) running as agent `name` of a data dir. */
+export function agentLeaders(dataDir: string, name: string): number[] {
+  return agentPids(dataDir).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      return fields[0] !== 'Z' && Number(fields[2]) === pid && env.includes(`HIVE_AGENT=${name}`);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** SIGKILLs every agent process (and its group) of a data dir: test cleanup that works without a host. */
 export function killAgentProcesses(dataDir: string): void {
   for (const pid of agentPids(dataDir)) {
