@@ -208,7 +208,8 @@ function MessageTable({ messages, filter }: { messages: MessageView[]; filter: M
               {m.type !== 'text' && <span className="msg-type tag">{m.type}</span>}
               <span className="pre-wrap">{m.body}</span>
             </td>
-            <td className="msg-recipients">
+            <td>
+              <div className="msg-recipients">
               {m.recipients.length === 0 && <span className="muted">no recipients</span>}
               {m.recipients.map((r) => {
                 const state = r.ackedAt ? 'acked' : r.deliveredAt ? 'delivered' : 'waiting';
@@ -219,6 +220,7 @@ function MessageTable({ messages, filter }: { messages: MessageView[]; filter: M
                   </span>
                 );
               })}
+              </div>
             </td>
           </tr>
         ))}
