@@ -439,6 +439,8 @@ async function main() {
       // Other work on the machine skews every number; the 1-minute load average before and after says how much.
       loadAverageBefore: loadBefore.map(r2),
       loadAverageAfter: os.loadavg().map(r2),
+      // The niceness it ran at (with autogroup scheduling, nice only weighs against processes of the same session).
+      niceness: os.getPriority(),
     },
     note:
       'Targets are wall-clock. perCpuSecond / *CpuMs* are the CPU time the code used: on a loaded machine (see loadAverage*) the wall clock also counts time spent waiting for a core, the CPU time does not.',
