@@ -19,22 +19,24 @@ export class ApiClient {
   ) {}
 
   static fromDataDir(dataDir: string): ApiClient {
-    // An agent inside the hive gets HIVE_URL and HIVE_TOKEN; they win over the files (the container case).
-    if (process.env.HIVE_URL && process.env.HIVE_TOKEN && process.env.HIVE_DATA_DIR === dataDir) {
-      return new ApiClient(process.env.HIVE_URL, process.env.HIVE_TOKEN);
-    }
+    // An agent inside the hive gets HIVE_URL and HIVE_TOKEN. The files win when they name a live host: an
+    // agent outlives its host, and the next host may listen on another port (HIVE_URL is then stale).
+    // The variables serve where the files cannot be read (the container case) or name no live host.
+    const fromEnv = process.env.HIVE_URL && process.env.HIVE_TOKEN && process.env.HIVE_DATA_DIR === dataDir ? new ApiClient(process.env.HIVE_URL, process.env.HIVE_TOKEN) : null;
     let host: HostInfo;
     let token: string;
     try {
       host = JSON.parse(readFileSync(path.join(dataDir, HOST_FILE), 'utf8')) as HostInfo;
       token = readFileSync(path.join(dataDir, TOKEN_FILE), 'utf8').trim();
     } catch {
+      if (fromEnv) return fromEnv;
       throw new HiveError(
         'HOST_NOT_RUNNING',
         `No Agent Hive host is running for ${dataDir}. Start one with \`hive serve --data-dir ${dataDir}\` or open the app.`,
       );
     }
     if (!isAlive(host.pid)) {
+      if (fromEnv) return fromEnv;
       throw new HiveError(
         'HOST_NOT_RUNNING',
         `The Agent Hive host for ${dataDir} (pid ${host.pid}) is not running any more. Start one with \`hive serve --data-dir ${dataDir}\`.`,
