@@ -189,6 +189,31 @@ describe.skipIf(!hasService('redis-server'))('RedisBus resilience (real redis-se
     expect(rows.map((r) => r.key)).toEqual(['a', 'direct']);
   });
 
+  it('re-subscribes after a Redis restart: a long-poll in another process still wakes on the next send', async () => {
+    redis = await RedisServer.start();
+    const server = redis;
+    const db2 = openDatabase(path.join(dir, 'hive.db'));
+    try {
+      const one = make(server.url);
+      const two = make(server.url, { db: db2, reconcileMs: 60_000 });
+      await Promise.all([one.waitUntilConnected(), two.waitUntilConnected()]);
+      await server.kill();
+      await until('both degraded', () => one.state().state === 'degraded' && two.state().state === 'degraded');
+      await server.restart();
+      await Promise.all([one.waitUntilConnected(), two.waitUntilConnected()]);
+      await new Promise((r) => setTimeout(r, 500)); // the subscriber connections come back and re-subscribe
+      const waiting = two.inbox('bob', { waitMs: 20_000 });
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      await one.send({ from: 'alice', to: 'bob', body: 'after the restart' });
+      expect((await waiting).map((m) => m.body)).toEqual(['after the restart']);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      for (const b of buses.splice(0)) await b.dispose();
+      db2.close();
+    }
+  });
+
   it('wakes a long-poll in another process through Redis pub/sub', async () => {
     redis = await RedisServer.start();
     const db2 = openDatabase(path.join(dir, 'hive.db'));
