@@ -31,15 +31,15 @@ export class CommutativeStrategy implements Strategy {
 
   async apply(h: HunkInput): Promise<StrategyOutcome | null> {
     if (!h.lang) return null;
-    const parser = await this.grammars.parser(h.lang);
     const texts = [h.base, h.ours, h.theirs].map((side) => h.prefix + joinLines(side) + h.suffix);
-    const trees: Tree[] = [];
-    try {
+    {
       const views: View[] = [];
       const [cp, cs] = commonEnds(texts as [string, string, string]);
-      for (const text of texts) {
-        const tree = parser.parse(text);
-        trees.push(tree);
+      // Cached trees: the gate parses the same texts right after (no await between use and return).
+      const trees: Tree[] = [];
+      for (const text of texts) trees.push(await this.grammars.tree(h.lang, text));
+      for (const [i, text] of texts.entries()) {
+        const tree = trees[i]!;
         const container = findContainer(h, tree.rootNode, text, cp, text.length - cs);
         if (!container || container.hasError) return null;
         views.push({ text, root: tree.rootNode, container, members: membersOf(container) });
@@ -92,8 +92,6 @@ export class CommutativeStrategy implements Strategy {
           ? `both sides added the same ${what} members (${oursNames}); kept one copy`
           : `both sides only added distinct ${what} members (ours: ${oursNames}; theirs: ${theirsNames}); kept both, ours first`,
       };
-    } finally {
-      for (const t of trees) t.delete();
     }
   }
 }

@@ -56,18 +56,37 @@ export class Grammars {
     return parser;
   }
 
-  /** Parses, hands the tree to `use`, and frees the tree's wasm memory afterwards. */
-  async withTree<T>(lang: LanguageId, text: string, use: (root: SyntaxNode) => T): Promise<T> {
-    const parser = await this.parser(lang);
-    const tree = parser.parse(text);
-    try {
-      return use(tree.rootNode);
-    } finally {
-      tree.delete();
+  // The strategies and the gate parse the same few texts of one file: keep the last trees (LRU).
+  private readonly cache = new Map<string, Tree>();
+  private static readonly CACHE_SIZE = 12;
+
+  /** A parsed tree owned by the cache: valid until CACHE_SIZE other texts were parsed; never delete it. */
+  async tree(lang: LanguageId, text: string): Promise<Tree> {
+    const key = `${lang}\u0000${text}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
     }
+    const tree = (await this.parser(lang)).parse(text);
+    this.cache.set(key, tree);
+    if (this.cache.size > Grammars.CACHE_SIZE) {
+      const [oldKey, old] = this.cache.entries().next().value as [string, Tree];
+      this.cache.delete(oldKey);
+      old.delete();
+    }
+    return tree;
+  }
+
+  /** Parses (or reuses a cached tree) and hands the root to `use`. */
+  async withTree<T>(lang: LanguageId, text: string, use: (root: SyntaxNode) => T): Promise<T> {
+    return use((await this.tree(lang, text)).rootNode);
   }
 
   dispose(): void {
+    for (const t of this.cache.values()) t.delete();
+    this.cache.clear();
     for (const p of this.parsers.values()) p.delete();
     this.parsers.clear();
   }

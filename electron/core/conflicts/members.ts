@@ -196,32 +196,53 @@ export function memberIdentity(member: SyntaxNode): string[] {
  */
 export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, number> {
   const out = new Map<string, number>();
-  const visit = (node: SyntaxNode, prefix: string) => {
-    if (isContainer(lang, node)) {
-      const statements = STATEMENT_CONTAINERS.has(node.type);
-      for (const m of membersOf(node)) {
-        if (m.type === 'comment') continue;
-        const keys = memberKeys(m);
-        // Entries known only by their text (array items, statements) are not symbols themselves, and
-        // what they contain is pooled under a neutral path, so editing one does not "drop" its contents.
-        if (keys.length === 0) {
-          if (!statements) {
-            const sym = `${prefix}text:${m.text.replace(/\s+/g, ' ')}`;
-            out.set(sym, (out.get(sym) ?? 0) + 1);
-          }
-          visit(m, `${prefix}[]/`);
-          continue;
-        }
-        for (const sym of keys.map((k) => prefix + k)) {
-          out.set(sym, (out.get(sym) ?? 0) + 1);
-          visit(m, `${sym}/`);
+  // One native query for every container, then a short climb per container for its key path: visiting
+  // every node from JavaScript costs a wasm call per node and dominated the gate's time.
+  const prefixes = new Map<number, string>();
+  const prefixOf = (container: SyntaxNode): string => {
+    const known = prefixes.get(container.id);
+    if (known !== undefined) return known;
+    const parts: string[] = [];
+    let node = container;
+    let parent = node.parent;
+    while (parent) {
+      if (isContainer(lang, parent)) {
+        const keys = memberKeys(node);
+        const cached = prefixes.get(parent.id);
+        parts.unshift(keys.length > 0 ? keys[0]! : '[]');
+        if (cached !== undefined) {
+          parts.unshift(cached.replace(/\/$/, ''));
+          break;
         }
       }
-      return;
+      node = parent;
+      parent = node.parent;
     }
-    for (const c of node.namedChildren) visit(c, prefix);
+    const p = parts.filter(Boolean).join('/');
+    const prefix = p ? `${p}/` : '';
+    prefixes.set(container.id, prefix);
+    return prefix;
   };
-  visit(root, '');
+  const containers = root.descendantsOfType([...CONTAINERS[lang]]);
+  if (isContainer(lang, root) && !containers.some((c) => c.id === root.id)) containers.unshift(root);
+  for (const node of containers) {
+    if (!isContainer(lang, node)) continue;
+    const prefix = prefixOf(node);
+    const statements = STATEMENT_CONTAINERS.has(node.type);
+    for (const m of membersOf(node)) {
+      if (m.type === 'comment') continue;
+      const keys = memberKeys(m);
+      // Entries known only by their text (array items) count by text; statements do not count at all.
+      if (keys.length === 0) {
+        if (!statements) {
+          const sym = `${prefix}text:${m.text.replace(/\s+/g, ' ')}`;
+          out.set(sym, (out.get(sym) ?? 0) + 1);
+        }
+        continue;
+      }
+      for (const sym of keys.map((k) => prefix + k)) out.set(sym, (out.get(sym) ?? 0) + 1);
+    }
+  }
   return out;
 }
 

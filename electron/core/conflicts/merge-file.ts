@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
 import { run } from '../ports/exec.js';
+import { diff3Merge } from './diff3.js';
 import { splitLines } from './text-lines.js';
 
 export type Segment =
@@ -31,9 +32,25 @@ export class MergeFile {
   private dir: string | null = null;
   private seq = 0;
 
-  constructor(private readonly gitBin = 'git') {}
+  /**
+   * `builtin` (default) runs the same diff3 merge in-process — a process per file would cap the replay
+   * at a few dozen hunks a second on a busy machine — and falls back to git for huge diffs; `git` always
+   * asks `git merge-file` (the reference the equivalence test compares against).
+   */
+  constructor(
+    private readonly engine: 'builtin' | 'git' = 'builtin',
+    private readonly gitBin = 'git',
+  ) {}
 
   async merge(base: string, ours: string, theirs: string): Promise<MergeFileResult> {
+    if (this.engine === 'builtin') {
+      const r = diff3Merge(base, ours, theirs);
+      if (r) return r;
+    }
+    return this.mergeWithGit(base, ours, theirs);
+  }
+
+  async mergeWithGit(base: string, ours: string, theirs: string): Promise<MergeFileResult> {
     const trailingNewline = endsNl(ours) || endsNl(theirs) || (ours === '' && theirs === '' && endsNl(base));
     const dir = (this.dir ??= mkdtempSync(path.join(os.tmpdir(), 'hive-merge-file-')));
     const n = this.seq++;

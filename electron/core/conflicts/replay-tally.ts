@@ -25,6 +25,10 @@ export class ReplayTally {
   cleanBothSides = 0;
   cleanButEdited = 0;
   resolverMs = 0;
+  /** CPU time of this process in the resolver: what an idle machine would need (the host here is shared). */
+  resolverCpuMs = 0;
+  /** Time spent measuring the git merge-file baseline; not part of the product's speed. */
+  baselineMs = 0;
   wallMs = 0;
   private readonly outcomes = zero();
   private readonly baseline = zero();
@@ -72,9 +76,12 @@ export class ReplayTally {
       speed: {
         merges,
         wallSeconds: round(this.wallMs / 1000),
+        baselineSeconds: round(this.baselineMs / 1000),
         resolverSeconds: round(this.resolverMs / 1000),
         hunksPerSecondResolver: this.resolverMs === 0 ? 0 : Math.round(this.hunks / (this.resolverMs / 1000)),
-        hunksPerSecondEndToEnd: this.wallMs === 0 ? 0 : Math.round(this.hunks / (this.wallMs / 1000)),
+        resolverCpuSeconds: round(this.resolverCpuMs / 1000),
+        hunksPerCpuSecondResolver: this.resolverCpuMs === 0 ? 0 : Math.round(this.hunks / (this.resolverCpuMs / 1000)),
+        hunksPerSecondEndToEnd: this.wallMs === 0 ? 0 : Math.round((this.hunks / ((this.wallMs - this.baselineMs) / 1000)) * 10) / 10,
       },
     };
   }

@@ -1,4 +1,4 @@
-import type { Grammars, LanguageId } from './grammars.js';
+import type { Grammars, LanguageId, SyntaxNode, Tree } from './grammars.js';
 import { importedNames, symbolsOf, usedIdentifiers } from './members.js';
 import { CONFLICT_MARKER } from './text-lines.js';
 
@@ -17,7 +17,8 @@ interface Facts {
   hasError: boolean;
   symbols: Map<string, number>;
   imports: Set<string>;
-  used: Set<string>;
+  /** Filled only when some side removed an import (the walk is the gate's most expensive step). */
+  used: Set<string> | null;
 }
 
 /**
@@ -35,7 +36,11 @@ export class VerificationGate {
     if (markerLine !== null) return { ok: false, reason: `the result still contains a conflict marker at line ${markerLine}` };
     checks.push('no conflict markers');
     if (!g.lang) return { ok: true, checks };
-    const [base, ours, theirs, merged] = await Promise.all([g.base, g.ours, g.theirs, g.merged].map((t) => this.facts(g.lang!, t)));
+    const trees: Tree[] = [];
+    for (const t of [g.base, g.ours, g.theirs, g.merged]) trees.push(await this.grammars.tree(g.lang, t));
+    const [bi, oi, ti] = trees.slice(0, 3).map((t) => importedNames(t.rootNode));
+    const removed = [...bi!].some((n) => !oi!.has(n) || !ti!.has(n));
+    const [base, ours, theirs, merged] = trees.map((t) => this.facts(g.lang!, t.rootNode, removed));
     if (merged!.hasError && !ours!.hasError && !theirs!.hasError) {
       return { ok: false, reason: `the result does not parse as ${g.lang} although both sides do` };
     }
@@ -55,10 +60,10 @@ export class VerificationGate {
       if (n > allowed) return { ok: false, reason: `the result defines ${pretty(sym)} ${n} times; neither side did` };
     }
     checks.push('no new duplicate keys');
-    for (const [name, side] of [['ours', ours!], ['theirs', theirs!]] as const) {
+    for (const [name, side] of removed ? ([['ours', ours!], ['theirs', theirs!]] as const) : []) {
       for (const imp of base!.imports) {
         if (side.imports.has(imp) || merged!.imports.has(imp)) continue;
-        if (merged!.used.has(imp) && !side.used.has(imp)) {
+        if (merged!.used!.has(imp) && !side.used!.has(imp)) {
           return { ok: false, reason: `${name} removed the import of ${imp}, but the result still uses ${imp}` };
         }
       }
@@ -67,13 +72,13 @@ export class VerificationGate {
     return { ok: true, checks };
   }
 
-  private facts(lang: LanguageId, text: string): Promise<Facts> {
-    return this.grammars.withTree(lang, text, (root) => ({
+  private facts(lang: LanguageId, root: SyntaxNode, withUses: boolean): Facts {
+    return {
       hasError: root.hasError,
       symbols: symbolsOf(lang, root),
       imports: importedNames(root),
-      used: usedIdentifiers(root),
-    }));
+      used: withUses ? usedIdentifiers(root) : null,
+    };
   }
 }
 
