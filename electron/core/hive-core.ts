@@ -25,6 +25,7 @@ import { SettingsStore } from './settings/settings-store.js';
 import type { Backend } from './supervisor/backend.js';
 import { ProcessBackend } from './supervisor/process-backend.js';
 import { DockerBackend } from './supervisor/docker-backend.js';
+import { DockerReconciler } from './supervisor/docker/docker-reconciler.js';
 import { TmuxBackend } from './supervisor/tmux-backend.js';
 import { Watchdog } from './watchdog/watchdog.js';
 import { WorktreeManager } from './worktrees/worktree-manager.js';
@@ -138,6 +139,10 @@ export class HiveCore {
         checkIntervalMs: options.checkIntervalMs,
       }),
     );
+    // Docker agents go `unknown` while the engine is away and are adopted or recovered when it is back.
+    if (this.backends.docker instanceof DockerBackend) {
+      this.disposables.add(new DockerReconciler({ backend: this.backends.docker, repo: this.repo, machine: this.machine, service: this.agents }));
+    }
     this.tailer = this.disposables.add(new OutputTailer(this.agents.logDir, this.clock));
     this.disposables.add(this.tailer.onDidOutput((c) => this.onOutput(c.name, c.data, c.at)));
     this.disposables.add(

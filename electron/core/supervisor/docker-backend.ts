@@ -245,6 +245,24 @@ export class DockerBackend implements Backend {
     return toHiveError(err, `${step} the container of ${spec.name}`);
   }
 
+  /** True when this backend watches the agent's container (started or adopted here). */
+  isTracked(name: string): boolean {
+    return this.tracked.has(name);
+  }
+
+  /**
+   * Reports the agent as lost with the engine (`server-lost`) unless its exit was reported already: for a
+   * reconciler that finds, once the engine is back, an agent whose container is gone.
+   */
+  reportLost(name: string): void {
+    const t = this.tracked.get(name);
+    if (t) {
+      this.reportExit(t, null, 'server-lost');
+      return;
+    }
+    if (!this.disposed) this.exitEmitter.fire({ name, code: null, signal: null, at: Date.now(), reason: 'server-lost' });
+  }
+
   /** True when a standby is up and waiting to take over this agent after a crash. */
   hasStandby(name: string): boolean {
     return this.tracked.get(name)?.standby?.io.open ?? false;

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
@@ -7,6 +9,7 @@ import { DockerBackend } from '../../../electron/core/supervisor/docker-backend.
 import { containerName, LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-labels.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/busybox-image.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
+import { DockerEngineProxy } from '../../support/docker-engine-proxy.js';
 import { releaseDockerShared, useDockerShared } from '../../support/docker-engine-lock.js';
 import { hasService } from '../../support/services.js';
 
@@ -140,5 +143,54 @@ describe.skipIf(!has)('docker agents through the agent service and the watchdog 
     await waitFor(() => log().split('run started').length === 3 && log().slice(log().lastIndexOf('run started')).includes('resume: '), 'second run');
     expect(log().slice(log().lastIndexOf('run started'))).toContain('resume: # Resume context for d5');
     expect(f.core.agents.get('d5').restarts).toBe(0);
+  });
+});
+
+describe.skipIf(!has)('docker agents while the engine is away (real dockerd behind a cuttable socket)', () => {
+  let f: CoreFixture;
+  let proxy: DockerEngineProxy;
+
+  beforeAll(async () => {
+    await useDockerShared();
+    ensureBusyboxImage();
+  });
+
+  afterAll(() => releaseDockerShared());
+
+  afterEach(async () => {
+    const backend = f.core.backends.docker as DockerBackend;
+    await backend.dispose();
+    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${backend.hash}`] }) });
+    for (const c of left) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+    await proxy.cut();
+    await f.cleanup();
+  });
+
+  it('shows docker agents unknown while the engine is away, then running again, or recovered if they died meanwhile', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hive-data-'));
+    proxy = new DockerEngineProxy(path.join(dataDir, 'engine.sock'));
+    await proxy.listen();
+    const backend = new DockerBackend({ dataDir, docker: new Dockerode({ socketPath: proxy.socketPath }), pingIntervalMs: 300 });
+    f = await makeCore({ dataDir, backends: { docker: backend } });
+    await f.core.agents.spawn(SpawnRequest.parse({ name: 'u1', repo: f.repo, backend: 'docker', image: BUSYBOX_IMAGE, cmd: AGENT_CMD }), 'test');
+    const status = () => f.core.agents.get('u1').status;
+
+    await proxy.cut();
+    await waitFor(() => status() === 'unknown', 'unknown while the engine is away');
+    await proxy.listen();
+    await waitFor(() => status() === 'running', 'running again');
+    expect(f.core.agents.get('u1').restarts).toBe(0);
+
+    await proxy.cut();
+    await waitFor(() => status() === 'unknown', 'unknown again');
+    const info = await docker.getContainer(containerName(backend.hash, 'u1')).inspect();
+    process.kill(info.State.Pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(status()).toBe('unknown');
+    await proxy.listen();
+    await waitFor(() => f.core.agents.get('u1').restarts === 1 && status() === 'running', 'recovered after the engine came back');
+    await waitFor(() => f.core.snapshots.list('u1').some((m) => m.type === 'crash'), 'the crash snapshot');
+    const alive = await backend.listAlive();
+    expect(alive.map((a) => a.name)).toEqual(['u1']);
   });
 });

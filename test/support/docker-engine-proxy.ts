@@ -1,0 +1,41 @@
+import net from 'node:net';
+
+/**
+ * A unix socket that forwards to the real Docker engine and can be cut and restored: the engine "goes away"
+ * for one client without being stopped (other tests keep using it).
+ */
+export class DockerEngineProxy {
+  private readonly open = new Set<net.Socket>();
+  private server: net.Server | null = null;
+
+  constructor(
+    readonly socketPath: string,
+    private readonly target = '/var/run/docker.sock',
+  ) {}
+
+  listen(): Promise<void> {
+    const server = net.createServer({ allowHalfOpen: true }, (client) => {
+      const up = net.connect({ path: this.target, allowHalfOpen: true });
+      this.open.add(client).add(up);
+      const close = () => {
+        client.destroy();
+        up.destroy();
+        this.open.delete(client);
+        this.open.delete(up);
+      };
+      client.on('error', close).on('close', close);
+      up.on('error', close).on('close', close);
+      client.pipe(up).pipe(client);
+    });
+    this.server = server;
+    return new Promise((r) => server.listen(this.socketPath, r));
+  }
+
+  cut(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.open) s.destroy();
+    this.open.clear();
+    return new Promise((r) => (server ? server.close(() => r()) : r()));
+  }
+}
