@@ -261,9 +261,10 @@ export class AgentService {
       const agent = this.d.repo.get(name);
       this.requireAction(agent, 'sleep');
       const backend = this.backendFor(agent.backend);
-      this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: 'sleep requested', actor });
+      // The snapshot first: if it cannot be taken, the agent keeps running instead of hanging in `stopping`.
       const contents = await this.captureContext(agent, 'sleep');
       const blob = this.d.snapshots.writeBlob(contents);
+      this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: 'sleep requested', actor });
       if (agent.sleepMode === 'pause' && backend.pause) {
         await backend.pause(name);
       } else {
@@ -330,9 +331,10 @@ export class AgentService {
       this.requireAction(agent, 'restart');
       let snapshot: SnapshotContents | null;
       if (agent.status === 'running') {
-        this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `restart requested by ${actor}`, actor });
+        // The checkpoint first: if it cannot be taken, the agent keeps running instead of hanging in `stopping`.
         snapshot = await this.captureContext(agent, 'checkpoint');
         this.d.snapshots.save(snapshot);
+        this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `restart requested by ${actor}`, actor });
         await this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
         this.prune(name);
       } else {
@@ -352,8 +354,13 @@ export class AgentService {
         if (agent.status === 'running') {
           this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `stop requested by ${actor}`, actor });
           // Stopping keeps the context: a later wake or restart resumes from this checkpoint.
-          this.d.snapshots.save(await this.captureContext(agent, 'checkpoint', { notes: 'taken at stop' }));
-          this.prune(name);
+          try {
+            this.d.snapshots.save(await this.captureContext(agent, 'checkpoint', { notes: 'taken at stop' }));
+            this.prune(name);
+          } catch (err) {
+            // A stop must always stop; a checkpoint that cannot be taken is recorded, not fatal.
+            this.d.machine.record(name, 'snapshot-failed', `no checkpoint at stop: ${err instanceof Error ? err.message : String(err)}`, actor);
+          }
         }
         await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
       } else if (agent.status === 'sleeping' && (await backend.isAlive(name).catch(() => false))) {
