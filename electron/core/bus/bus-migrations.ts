@@ -42,4 +42,25 @@ export const busMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // The delivery rows are looked up by (recipient, message_id) only: keyed by that directly (WITHOUT
+    // ROWID) each send writes one B-tree fewer.
+    name: '101-bus-deliveries-without-rowid',
+    sql: `
+      CREATE TABLE bus_deliveries_new (
+        message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        recipient TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        delivered_at TEXT,
+        acked_at TEXT,
+        PRIMARY KEY (recipient, message_id)
+      ) WITHOUT ROWID;
+      INSERT INTO bus_deliveries_new (message_id, recipient, seq, delivered_at, acked_at)
+        SELECT message_id, recipient, seq, delivered_at, acked_at FROM bus_deliveries;
+      DROP TABLE bus_deliveries;
+      ALTER TABLE bus_deliveries_new RENAME TO bus_deliveries;
+      CREATE INDEX bus_deliveries_unacked ON bus_deliveries(recipient, seq) WHERE acked_at IS NULL;
+      CREATE INDEX bus_deliveries_message ON bus_deliveries(message_id);
+    `,
+  },
 ];

@@ -134,12 +134,13 @@ export class RedisBus extends BusBase {
   protected async pushTransport(message: BusMessage, recipients: string[]): Promise<void> {
     if (!this.connected) return;
     const payload = JSON.stringify(message);
-    // A pipeline, not MULTI: the XADDs need not be atomic (a partial push is repaired by the reconcile).
-    const p = this.redis.pipeline();
-    for (const r of recipients) p.xadd(inboxKey(r), '*', 'id', message.id, 'msg', payload);
-    for (const r of recipients) p.publish(NOTIFY_CHANNEL, `${this.instance} ${r}`);
+    // Plain commands, not MULTI or a pipeline: with auto-pipelining, the XADDs of every send committed in
+    // the same group commit leave in one socket write. They need not be atomic: the reconcile repairs a gap.
     try {
-      await p.exec();
+      await Promise.all([
+        ...recipients.map((r) => this.redis.xadd(inboxKey(r), '*', 'id', message.id, 'msg', payload)),
+        ...recipients.map((r) => this.redis.publish(NOTIFY_CHANNEL, `${this.instance} ${r}`)),
+      ]);
     } catch (err) {
       this.lastError = (err as Error).message;
     }
