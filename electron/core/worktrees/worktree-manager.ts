@@ -1,4 +1,4 @@
-import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
 import type { Git } from '../git/git.js';
@@ -44,7 +44,12 @@ export class WorktreeManager {
   async unsavedWork(info: WorktreeInfo): Promise<string[]> {
     if (!existsSync(info.worktree)) return [];
     const reasons: string[] = [];
-    const status = (await this.git.out(info.worktree, ['status', '--porcelain'])).trim();
+    const st = await this.git.run(info.worktree, ['status', '--porcelain'], { allowFailure: true });
+    if (st.code !== 0) {
+      // Its repository was deleted or moved: nothing can be checked, so it counts as unsaved work.
+      return [`files git cannot check any more (${st.stderr.trim().split('\n')[0] || `git exit ${st.code}`}; was ${info.repo} moved or deleted?)`];
+    }
+    const status = st.stdout.trim();
     if (status) reasons.push(`${status.split('\n').length} uncommitted change(s)`);
     const unmerged = await this.unmergedCommits(info);
     if (unmerged > 0) reasons.push(`${unmerged} commit(s) on ${info.branch} not merged into any other branch`);
@@ -63,6 +68,16 @@ export class WorktreeManager {
   async archive(name: string, info: WorktreeInfo, stamp: string): Promise<string> {
     const dir = path.join(this.dataDir, 'archives', `${name}-${stamp}`);
     mkdirSync(dir, { recursive: true });
+    if ((await this.git.run(info.worktree, ['rev-parse', '--git-dir'], { allowFailure: true })).code !== 0) {
+      // git cannot read the worktree (its repository is gone): keep a plain copy of every file instead.
+      cpSync(info.worktree, path.join(dir, 'files'), { recursive: true });
+      writeFileSync(
+        path.join(dir, 'README.txt'),
+        `Archived before a forced removal of agent ${name}.\n` +
+          `git could not read its worktree (was ${info.repo} moved or deleted?), so files/ is a plain copy of the worktree.\n`,
+      );
+      return dir;
+    }
     // A throwaway index so the agent's own index is not disturbed if the removal fails later.
     const env = { GIT_INDEX_FILE: path.join(dir, 'index.tmp') };
     await this.git.run(info.worktree, ['read-tree', 'HEAD'], { env });
@@ -87,9 +102,13 @@ export class WorktreeManager {
 
   /** Removes the worktree; deletes the branch only when it is fully merged (commits are never dropped). */
   async remove(info: WorktreeInfo): Promise<void> {
+    const repoThere = existsSync(info.repo);
     if (existsSync(info.worktree)) {
-      await this.git.run(info.repo, ['worktree', 'remove', '--force', info.worktree], { allowFailure: true });
+      if (repoThere) await this.git.run(info.repo, ['worktree', 'remove', '--force', info.worktree], { allowFailure: true });
+      // git cannot remove a worktree whose repository is gone; callers have checked or archived it by now.
+      if (existsSync(info.worktree)) rmSync(info.worktree, { recursive: true, force: true });
     }
+    if (!repoThere) return;
     await this.git.run(info.repo, ['worktree', 'prune'], { allowFailure: true });
     await this.git.run(info.repo, ['branch', '-d', info.branch], { allowFailure: true });
   }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
 import { HiveError } from '../../../shared/errors.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
-import { tempDir } from '../../support/git-repo.js';
+import { makeGitRepo, tempDir } from '../../support/git-repo.js';
 import { killAgentProcesses } from './agent-procs.js';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -116,5 +116,26 @@ describe('remove and the work in an agent worktree (real git)', () => {
     expect(readFileSync(path.join(clone, 'README.md'), 'utf8')).toBe('# only changed\n');
     // No unmerged commits: the branch goes with the worktree.
     expect(git(f.repo, 'branch', '--list', 'hive/patchonly').trim()).toBe('');
+  });
+
+  it('the repository was deleted: remove refuses with a clear reason; --force copies the files, then removes; the name is free again', async () => {
+    const a = await stoppedAgent('orphan');
+    writeFileSync(path.join(a.worktree, 'only-copy.txt'), 'the last copy\n');
+    rmSync(f.repo, { recursive: true, force: true });
+    const err = await removeError('orphan');
+    expect(err.code).toBe('WORKTREE_DIRTY');
+    expect(err.message).toMatch(/git cannot check any more .*moved or deleted/);
+    expect(existsSync(path.join(a.worktree, 'only-copy.txt'))).toBe(true);
+
+    const r = await f.core.agents.remove('orphan', true, 'test');
+    expect(readFileSync(path.join(r.archive!, 'files', 'only-copy.txt'), 'utf8')).toBe('the last copy\n');
+    expect(readFileSync(path.join(r.archive!, 'README.txt'), 'utf8')).toMatch(/plain copy/);
+    expect(existsSync(a.worktree)).toBe(false);
+    expect(f.core.repo.find('orphan')).toBeNull();
+    // The name can be used again (with a repository that exists).
+    const repo2 = makeGitRepo();
+    extra.push(repo2);
+    const again = await f.core.agents.spawn(SpawnRequest.parse({ name: 'orphan', repo: repo2, backend: 'process', preset: 'custom', cmd: 'sleep 600' }), 'test');
+    expect(again.status).toBe('running');
   });
 });
