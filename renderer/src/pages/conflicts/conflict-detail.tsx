@@ -137,16 +137,15 @@ export function ConflictDetail({ api, item, onChanged }: { api: HiveApi; item: C
         </div>
       )}
       <details className="cf-attempts">
-        <summary>Attempts ({item.attempts.filter((a) => a.result !== 'not-applicable').length})</summary>
+        <summary>Attempts ({item.attempts.length})</summary>
         <ul>
-          {item.attempts
-            .filter((a) => a.result !== 'not-applicable')
-            .map((a, i) => (
-              <li key={i}>
-                <code>{a.hunk === null ? 'file' : `hunk ${a.hunk + 1}`}</code> {a.strategy}: <strong>{a.result}</strong>
-                {a.reason && <span className="muted"> — {a.reason}</span>}
-              </li>
-            ))}
+          {item.attempts.map((a, i) => (
+            <li key={i}>
+              <code>{a.hunk === null ? 'file' : `hunk ${a.hunk + 1}`}</code> {a.strategy}:{' '}
+              {a.result === 'not-applicable' ? <span className="muted">did not apply</span> : <strong>{a.result}</strong>}
+              {a.reason && <span className="muted"> — {a.reason}</span>}
+            </li>
+          ))}
         </ul>
       </details>
     </section>

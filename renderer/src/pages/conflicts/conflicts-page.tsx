@@ -34,7 +34,8 @@ export function ConflictsPage({ api }: { api: HiveApi }) {
     try {
       const f = filterRef.current;
       const rows = await api.invoke('conflicts:list', { limit: 500, ...(f.status ? { status: f.status } : {}), ...(f.agent ? { agent: f.agent } : {}) });
-      if (filterRef.current !== f) return;
+      // The user picked another filter meanwhile: a newer load will answer.
+      if (filterRef.current.status !== f.status || filterRef.current.agent !== f.agent) return;
       setItems(rows);
     } catch (err) {
       setError(errorMessage(err));

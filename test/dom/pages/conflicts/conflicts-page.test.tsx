@@ -95,6 +95,8 @@ describe('conflicts page (fake HiveApi shell, real ConflictService and git)', ()
     expect(screen.getByLabelText('hunk 1 ours').textContent).toBe('export const limit = 2;\n');
     expect(screen.getByLabelText('hunk 1 theirs').textContent).toBe('export const limit = 3;\n');
     expect(screen.getByText('Take proposal').hasAttribute('disabled')).toBe(true);
+    // The queue (filtered to escalated by default) lists it too.
+    expect(await screen.findByText('src.ts', { selector: '.cf-row-path' }, slow)).toBeTruthy();
 
     fireEvent.click(screen.getByRole('button', { name: 'Take theirs' }));
     expect(await screen.findByText(/Merged into main|hive\/integration\/main/, undefined, slow)).toBeTruthy();
