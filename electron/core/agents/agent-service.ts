@@ -451,6 +451,9 @@ export class AgentService {
       const agent = this.d.repo.get(meta.agent);
       const n = restoreMemoryFiles(agent.worktree, contents.memoryFiles);
       if (Object.keys(contents.workingMemory).length > 0) await this.hooks.importWorkingMemory?.(agent.name, contents.workingMemory);
+      // The restored context becomes the newest snapshot, so the next wake resumes from it (also the way
+      // past a corrupt newest snapshot, which wake refuses).
+      this.saveSnapshot({ ...contents, type: 'checkpoint', createdAt: this.d.clock.iso() }, `restored from ${id}`);
       this.d.machine.record(agent.name, 'restored', `snapshot ${id} restored by ${actor}`, actor, { id, files: n });
       return { agent: agent.name, restoredFiles: n };
     });

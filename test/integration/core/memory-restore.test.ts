@@ -114,11 +114,17 @@ for (const { kind, has } of backends) {
       // The corrupt blob is kept for inspection, not deleted or "repaired".
       expect(readFileSync(blob).equals(bytes)).toBe(true);
 
-      // The named good snapshot restores the memory as it was at the checkpoint.
+      // The named good snapshot restores the memory as it was at the checkpoint ...
       const r = await core.agents.restoreSnapshot(good.id, 'test');
       expect(r.restoredFiles).toBe(original.size);
       for (const [rel, buf] of original) expect(readFileSync(path.join(agent.worktree, rel)).equals(buf), rel).toBe(true);
       expect(pidRunning(after.pid)).toBe(false);
+      // ... and becomes the newest snapshot, so wake now resumes from it (no dead end).
+      expect(core.snapshots.list('corrupt')[0]).toMatchObject({ type: 'checkpoint', note: `restored from ${good.id}` });
+      rmSync(path.join(agent.worktree, '.hive/memory/notes.md'));
+      const woken = await core.agents.wake('corrupt', 'test');
+      expect(woken.status).toBe('running');
+      expect(readFileSync(path.join(agent.worktree, '.hive/memory/notes.md')).equals(original.get('.hive/memory/notes.md')!)).toBe(true);
     }, 90_000);
   });
 }
