@@ -209,6 +209,8 @@ export class HiveCore {
     this.tailer.start();
     for (const a of this.repo.list()) if (a.status === 'running') this.tailer.follow(a.name);
     this.watchdog.start();
+    // Pre-flight whenever an agent branch moves (polls refs; notifies about new pairs at risk).
+    this.conflicts.startWatching();
     const result = await this.watchdog.reconcile();
     this.usageTimer = setInterval(() => void this.sampleUsage(), 2000);
     this.usageTimer.unref();

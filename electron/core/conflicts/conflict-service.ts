@@ -178,7 +178,7 @@ export class ConflictService {
       } catch {}
       if (this.pollTimer) this.pollTimer = this.d.clock.setTimeout(() => void tick(), intervalMs);
     };
-    this.pollTimer = this.d.clock.setTimeout(() => void tick(), 0);
+    this.pollTimer = this.d.clock.setTimeout(() => void tick(), intervalMs);
   }
 
   // ---- integration --------------------------------------------------------------------------

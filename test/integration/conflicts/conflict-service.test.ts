@@ -76,6 +76,17 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(svc.release('a')).toBe(1);
   });
 
+  it('watches agent branches: when one moves into a collision, a notification names the pair', { timeout: 60_000 }, async () => {
+    const a = addAgent('a');
+    const b = addAgent('b');
+    svc.startWatching(100);
+    a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'a');
+    b.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'b');
+    const deadline = Date.now() + 45_000;
+    while (!notes.some((n) => n.title === 'Merge risk: a ↔ b') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(notes.find((n) => n.title === 'Merge risk: a ↔ b')?.body).toBe('src/lim.ts');
+  });
+
   it('the prepare-commit-msg hook adds Hive-Agent, Hive-Task and Hive-Intent trailers in the agent worktree only', async () => {
     const a = addAgent('a');
     await svc.installHook('a', 'make limits configurable');
