@@ -264,3 +264,39 @@ export function usedIdentifiers(root: SyntaxNode): Set<string> {
   walk(root);
   return out;
 }
+
+const DECLARATIONS = [
+  'variable_declarator',
+  'function_declaration',
+  'generator_function_declaration',
+  'class_declaration',
+  'abstract_class_declaration',
+  'interface_declaration',
+  'type_alias_declaration',
+  'enum_declaration',
+  'function_definition',
+  'class_definition',
+  'required_parameter',
+  'optional_parameter',
+  'formal_parameters',
+  'parameters',
+  'assignment',
+  'catch_clause',
+];
+
+/**
+ * Names the file declares (variables, functions, classes, types, parameters, imports). Incomplete by
+ * design: a form it does not know (destructuring) just is not counted, which can only cause an escalation.
+ */
+export function declaredNames(root: SyntaxNode): Set<string> {
+  const out = importedNames(root);
+  for (const d of root.descendantsOfType(DECLARATIONS)) {
+    if (d.type === 'formal_parameters' || d.type === 'parameters') {
+      for (const p of d.namedChildren) if (p.type === 'identifier') out.add(p.text);
+      continue;
+    }
+    const n = d.childForFieldName('name') ?? d.childForFieldName('pattern') ?? d.childForFieldName('left') ?? d.childForFieldName('parameter');
+    if (n && (n.type === 'identifier' || n.type === 'type_identifier')) out.add(n.text);
+  }
+  return out;
+}

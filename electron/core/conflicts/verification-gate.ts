@@ -1,5 +1,5 @@
 import type { Grammars, LanguageId, SyntaxNode, Tree } from './grammars.js';
-import { importedNames, symbolsOf, usedIdentifiers } from './members.js';
+import { declaredNames, importedNames, symbolsOf, usedIdentifiers } from './members.js';
 import { CONFLICT_MARKER } from './text-lines.js';
 
 export interface GateInput {
@@ -38,8 +38,10 @@ export class VerificationGate {
     if (!g.lang) return { ok: true, checks };
     const trees: Tree[] = [];
     for (const t of [g.base, g.ours, g.theirs, g.merged]) trees.push(await this.grammars.tree(g.lang, t));
-    const [bi, oi, ti] = trees.slice(0, 3).map((t) => importedNames(t.rootNode));
-    const removed = [...bi!].some((n) => !oi!.has(n) || !ti!.has(n));
+    // Names a side stopped declaring (a removed import, a renamed variable): if the result still uses one
+    // that it no longer declares, the other side's new code refers to something that is gone.
+    const [bd, od, td, md] = trees.map((t) => declaredNames(t.rootNode));
+    const removed = [...bd!].some((n) => !od!.has(n) || !td!.has(n));
     const [base, ours, theirs, merged] = trees.map((t) => this.facts(g.lang!, t.rootNode, removed));
     if (merged!.hasError && !ours!.hasError && !theirs!.hasError) {
       return { ok: false, reason: `the result does not parse as ${g.lang} although both sides do` };
@@ -60,15 +62,16 @@ export class VerificationGate {
       if (n > allowed) return { ok: false, reason: `the result defines ${pretty(sym)} ${n} times; neither side did` };
     }
     checks.push('no new duplicate keys');
-    for (const [name, side] of removed ? ([['ours', ours!], ['theirs', theirs!]] as const) : []) {
-      for (const imp of base!.imports) {
-        if (side.imports.has(imp) || merged!.imports.has(imp)) continue;
-        if (merged!.used!.has(imp) && !side.used!.has(imp)) {
-          return { ok: false, reason: `${name} removed the import of ${imp}, but the result still uses ${imp}` };
+    for (const [name, side, decl] of removed ? ([['ours', ours!, od!], ['theirs', theirs!, td!]] as const) : []) {
+      for (const n of bd!) {
+        if (decl.has(n) || md!.has(n)) continue;
+        if (merged!.used!.has(n) && !side.used!.has(n)) {
+          const what = base!.imports.has(n) ? 'the import of' : 'the declaration of';
+          return { ok: false, reason: `${name} removed ${what} ${n}, but the result still uses ${n}` };
         }
       }
     }
-    checks.push('no removed import still in use');
+    checks.push('no removed name still in use');
     return { ok: true, checks };
   }
 
