@@ -164,6 +164,9 @@ async function startRedis(dir: string): Promise<{ url: string; proc: ChildProces
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
+  // Also when this process dies early (a closed stdout pipe, Ctrl-C): never leave a redis-server behind.
+  process.on('exit', () => proc.kill('SIGKILL'));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   const version = execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
   return { url: `redis://127.0.0.1:${port}`, proc, version };
 }
