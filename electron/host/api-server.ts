@@ -93,7 +93,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const hostOk = (req: IncomingMessage): boolean => {
     // Refuse other Host names (DNS rebinding: a web page must not reach the API through a name it controls).
     const h = (req.headers.host ?? '').toLowerCase();
-    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`].includes(h);
+    // host.docker.internal: docker agents reach the API through the docker backend's bridge forwarder under
+    // that name (a fixed name, not one a web page can point at this machine; the token is still required).
+    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`, `host.docker.internal:${port}`].includes(h);
   };
 
   const server = http.createServer((req, res) => {
