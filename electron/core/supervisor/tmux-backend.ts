@@ -8,10 +8,12 @@ import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
 import { run } from '../ports/exec.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
-import { ProcessTreeSampler, pidAlive } from './process-tree.js';
+import { ProcessTreeSampler, pidAlive, pidGoneOrZombie } from './process-tree.js';
 import { paneTarget, sessionTarget, tmuxArg } from './tmux-args.js';
 
 const DIED_CHANNEL = 'hive-pane-died';
+/** One row per pane; the session id tells a dead old session from a new one of the same name. */
+const PANES_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_pid}\t#{session_id}';
 
 /** The constant server configuration: no user string is in here. */
 const TMUX_CONF = [
@@ -41,8 +43,20 @@ export class TmuxBackend implements Backend {
   private readonly confPath: string;
   private readonly onDidExitEmitter = new Emitter<ExitInfo>();
   readonly onDidExit = this.onDidExitEmitter.event;
-  /** Sessions we started or adopted and have not yet reported as exited. */
-  private readonly tracked = new Set<string>();
+  /**
+   * Sessions we started or adopted and have not yet reported as exited: name → tmux session id (null when
+   * unknown) and the generation it was tracked at (a pane listing older than that cannot judge it).
+   */
+  private readonly tracked = new Map<string, { id: string | null; gen: number; pid?: number | null }>();
+  private gen = 0;
+  /** Dead sessions being removed, by name: a new session of that name waits for it. */
+  private readonly killing = new Map<string, Promise<void>>();
+  /**
+   * Dead sessions just reported, kept a moment for the restart that usually follows: it removes the dead
+   * session in the same tmux call that creates the new one (one process start on the restart path).
+   */
+  private readonly deadIds = new Map<string, string>();
+  private availableCache = false;
   /** Sessions being stopped on purpose: their death is not reported. */
   private readonly stopping = new Set<string>();
   private waiter: ChildProcess | null = null;
@@ -78,57 +92,109 @@ export class TmuxBackend implements Backend {
   }
 
   async start(spec: StartSpec): Promise<{ pid: number | null }> {
-    const avail = await this.availability();
-    if (!avail.available) throw new HiveError('BACKEND_UNAVAILABLE', avail.reason!);
-    // A dead pane of a previous run under the same name must go first.
-    await this.tmux(['kill-session', '-t', sessionTarget(spec.name)], { allowFailure: true });
+    // Every tmux call costs a process start, which is most of a restart's time: once tmux is known to be
+    // there, availability is not asked again; the dead session is normally removed already (reaped).
+    if (!this.availableCache) {
+      const avail = await this.availability();
+      if (!avail.available) throw new HiveError('BACKEND_UNAVAILABLE', avail.reason!);
+      this.availableCache = true;
+    }
+    const deadId = this.deadIds.get(spec.name);
+    this.deadIds.delete(spec.name);
+    await this.killing.get(spec.name);
     const env = Object.entries(spec.env).flatMap(([k, v]) => ['-e', tmuxArg(`${k}=${v}`)]);
-    const r = await this.tmux(
+    const newSession = (killFirst: string | undefined) => this.tmux(
       [
+        ...(killFirst ? ['kill-session', '-t', killFirst, ';'] : []),
         'new-session', '-d', '-s', spec.name, '-x', '220', '-y', '50', '-c', tmuxArg(spec.cwd), ...env, '--',
         ...spec.argv.map(tmuxArg),
         ';', 'set-option', '-t', paneTarget(spec.name), '@hive_log', tmuxArg(spec.logPath),
         ';', 'set-option', '-g', 'remain-on-exit', 'on',
         ';', 'set-hook', '-g', 'pane-died', `wait-for -S ${DIED_CHANNEL}`,
         ';', 'pipe-pane', '-o', '-t', paneTarget(spec.name), 'exec cat >> #{q:@hive_log}',
-        ';', 'display-message', '-p', '-t', paneTarget(spec.name), '#{pane_pid}',
+        ';', 'display-message', '-p', '-t', paneTarget(spec.name), '#{pane_pid}\t#{session_id}',
       ],
       // tmux gives a new pane the PATH of the client that asked for it, over `-e PATH=…`: so the client
       // runs with the agent's PATH (else the `hive` shim prepended to it is not found inside the agent).
       { allowFailure: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined },
     );
+    let r = await newSession(deadId);
+    // tmux stops at a failing command: if the dead session was already gone, create without removing it.
+    if (r.code !== 0 && deadId && /can't find session/.test(r.stderr)) r = await newSession(undefined);
+    if (r.code !== 0 && /duplicate session/.test(r.stderr)) {
+      // A dead pane of a run we did not reap (e.g. a previous host's) holds the name: remove it, try again.
+      await this.tmux(['kill-session', '-t', sessionTarget(spec.name)], { allowFailure: true });
+      r = await newSession(undefined);
+    }
     if (r.code !== 0) {
       throw new HiveError('SPAWN_FAILED', `tmux could not start agent ${spec.name}: ${r.stderr.trim() || `exit ${r.code}`}.`);
     }
-    const pid = Number(r.stdout.trim().split('\n').pop());
-    this.tracked.add(spec.name);
+    const [pidText, sessionId] = (r.stdout.trim().split('\n').pop() ?? '').split('\t');
+    const pid = Number(pidText);
+    this.tracked.set(spec.name, { id: sessionId || null, gen: ++this.gen, pid: Number.isFinite(pid) && pid > 0 ? pid : null });
+    this.ensurePidWatch();
     this.stopping.delete(spec.name);
     this.ensureWaiter();
     return { pid: Number.isFinite(pid) && pid > 0 ? pid : null };
   }
 
   async adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
-    this.tracked.add(agent.name);
     // The pipe may have closed with the previous host's server state intact; -o re-opens only if closed.
-    await this.tmux(['pipe-pane', '-o', '-t', paneTarget(agent.name), 'exec cat >> #{q:@hive_log}'], { allowFailure: true });
+    const r = await this.tmux(
+      ['pipe-pane', '-o', '-t', paneTarget(agent.name), 'exec cat >> #{q:@hive_log}', ';', 'display-message', '-p', '-t', paneTarget(agent.name), '#{session_id}'],
+      { allowFailure: true },
+    );
+    this.tracked.set(agent.name, { id: r.stdout.trim() || null, gen: ++this.gen, pid: agent.pid });
+    this.ensurePidWatch();
     this.ensureWaiter();
   }
+
+  /**
+   * tmux fires pane-died only once it has the exit status, and it sometimes misses the SIGCHLD (the pane
+   * then waits for an unrelated later one). Watching the pane pids in /proc (no process start) catches
+   * those within one tick instead of at the next periodic check.
+   */
+  private ensurePidWatch(): void {
+    if (this.pidWatch || this.disposed) return;
+    let busy = false;
+    // Seen dead at the previous tick: the usual path (the hook and the waiter) had its chance.
+    let suspects = new Set<string>();
+    this.pidWatch = setInterval(() => {
+      if (busy || this.tracked.size === 0) return;
+      const dead = new Set([...this.tracked.entries()].filter(([name, t]) => t.pid && !this.stopping.has(name) && pidGoneOrZombie(t.pid)).map(([name]) => name));
+      const overdue = [...dead].some((name) => suspects.has(name));
+      suspects = dead;
+      if (!overdue) return;
+      busy = true;
+      void this.reapDeadPanes().finally(() => (busy = false));
+    }, 100);
+    this.pidWatch.unref();
+  }
+
+  private pidWatch: NodeJS.Timeout | null = null;
 
   /** One waiting client per backend; re-armed after every signal; its death means the server is gone. */
   private ensureWaiter(): void {
     if (this.waiter || this.disposed) return;
-    const child = spawn('tmux', ['-L', this.socket, '-f', this.confPath, 'wait-for', DIED_CHANNEL], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    // Once signalled, the same client lists the panes inside the server: the exit is known without
+    // starting another tmux process (a signal sent while no client waits is kept for the next one).
+    const child = spawn('tmux', ['-L', this.socket, '-f', this.confPath, 'wait-for', DIED_CHANNEL, ';', 'list-panes', '-a', '-F', PANES_FORMAT], {
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.waiter = child;
+    const gen = this.gen;
+    let stdout = '';
     let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += String(d)));
     child.stderr?.on('data', (d) => (stderr += String(d)));
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       this.waiter = null;
       if (this.disposed) return;
       if (code === 0) {
-        this.ensureWaiter();
-        void this.reapDeadPanes();
+        // Report first; starting the next waiter blocks the event loop for a process start, so it waits
+        // until the restart this report triggers has started its own tmux call.
+        void this.reapDeadPanes({ stdout, gen });
+        setImmediate(() => this.ensureWaiter());
       } else {
         void this.onServerMaybeLost(stderr);
       }
@@ -143,7 +209,7 @@ export class TmuxBackend implements Backend {
       return;
     }
     const at = this.clock.now();
-    for (const name of [...this.tracked]) {
+    for (const name of [...this.tracked.keys()]) {
       this.tracked.delete(name);
       if (this.stopping.has(name)) continue;
       this.onDidExitEmitter.fire({ name, code: null, signal: null, at, reason: 'server-lost' });
@@ -155,26 +221,40 @@ export class TmuxBackend implements Backend {
     return r.code === 0;
   }
 
-  /** Reports every dead pane once, then removes its session. Also the periodic liveness path. */
-  async reapDeadPanes(): Promise<void> {
-    const r = await this.tmux(
-      ['list-panes', '-a', '-F', '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_pid}'],
-      { allowFailure: true },
-    );
-    if (r.code !== 0) return;
+  /**
+   * Reports every dead pane once, then removes its session. Also the periodic liveness path. `listing` is a
+   * pane list the waiter already has; `gen` says which tracked sessions existed when it was taken.
+   */
+  async reapDeadPanes(listing?: { stdout: string; gen: number }): Promise<void> {
+    let stdout = listing?.stdout;
+    const gen = listing?.gen ?? this.gen;
+    if (stdout === undefined) {
+      const r = await this.tmux(['list-panes', '-a', '-F', PANES_FORMAT], { allowFailure: true });
+      if (r.code !== 0) return;
+      stdout = r.stdout;
+    }
     const at = this.clock.now();
     const present = new Set<string>();
-    for (const line of r.stdout.split('\n')) {
+    for (const line of stdout.split('\n')) {
       const [name, dead, ...rest] = line.split('\t');
       let [status, signal] = rest;
+      const sessionId = rest[3] ?? '';
       if (!name) continue;
       present.add(name);
       if (dead !== '1') continue;
-      const wasTracked = this.tracked.delete(name);
+      const t = this.tracked.get(name);
+      // A row of an older session of this name (a stale listing) says nothing about the current one.
+      const ours = t !== undefined && (t.id === null || t.id === sessionId);
+      if (ours) this.tracked.delete(name);
       const expected = this.stopping.has(name);
-      if (wasTracked && !expected && !status && !signal) [status, signal] = await this.lateExitStatus(name, Number(rest[2]));
-      await this.tmux(['kill-session', '-t', sessionTarget(name)], { allowFailure: true });
-      if (!wasTracked || expected) continue;
+      if (ours && !expected && !status && !signal) [status, signal] = await this.lateExitStatus(name, Number(rest[2]));
+      if (!ours || expected) {
+        // Not (or no longer) reported by us: remove it (by id, never a new session of the same name),
+        // unless it is being kept for the restart of its agent.
+        if (t === undefined && this.deadIds.get(name) !== sessionId) this.removeDeadSession(name, sessionId);
+        continue;
+      }
+      this.keepForRestart(name, sessionId);
       const sig = signal ? Number(signal) : 0;
       this.onDidExitEmitter.fire({
         name,
@@ -184,13 +264,36 @@ export class TmuxBackend implements Backend {
         reason: sig ? 'killed' : 'exit',
       });
     }
-    // A tracked session that vanished without a dead pane (killed from outside) is an exit too.
-    for (const name of [...this.tracked]) {
-      if (!present.has(name) && !this.stopping.has(name)) {
+    // A tracked session that vanished without a dead pane (killed from outside) is an exit too — judged
+    // only for sessions that existed when the listing was taken.
+    for (const [name, t] of [...this.tracked]) {
+      if (t.gen <= gen && !present.has(name) && !this.stopping.has(name)) {
         this.tracked.delete(name);
         this.onDidExitEmitter.fire({ name, code: null, signal: null, at, reason: 'removed' });
       }
     }
+  }
+
+  private keepForRestart(name: string, sessionId: string): void {
+    if (!sessionId) return this.removeDeadSession(name, sessionId);
+    this.deadIds.set(name, sessionId);
+    // No restart came (a stop exit code, a backoff, errored): remove it on our own.
+    setTimeout(() => {
+      if (this.deadIds.get(name) !== sessionId) return;
+      this.deadIds.delete(name);
+      this.removeDeadSession(name, sessionId);
+    }, 1500).unref();
+  }
+
+  private removeDeadSession(name: string, sessionId: string): void {
+    const prev = this.killing.get(name) ?? Promise.resolve();
+    const p = prev
+      .then(() => this.tmux(['kill-session', '-t', sessionId || sessionTarget(name)], { allowFailure: true }))
+      .then(() => undefined, () => undefined);
+    this.killing.set(name, p);
+    void p.then(() => {
+      if (this.killing.get(name) === p) this.killing.delete(name);
+    });
   }
 
   /**
@@ -311,6 +414,7 @@ export class TmuxBackend implements Backend {
 
   dispose(): void {
     this.disposed = true;
+    if (this.pidWatch) clearInterval(this.pidWatch);
     this.waiter?.kill();
     this.waiter = null;
   }

@@ -4,6 +4,7 @@ import type { AgentService } from '../agents/agent-service.js';
 import type { StateMachine } from '../agents/state-machine.js';
 import type { Clock } from '../ports/clock.js';
 import { DisposableStore, type Disposable } from '../ports/disposable.js';
+import type { SnapshotContents } from '../../../shared/contract/snapshots.js';
 import type { Backend, ExitInfo } from '../supervisor/backend.js';
 import { tailLines } from '../snapshots/context.js';
 import { backoffDelay, classifyExit, restartsInWindow } from './restart-policy.js';
@@ -179,6 +180,7 @@ export class Watchdog implements Disposable {
   private async recover(name: string, e: ExitInfo, delayMs: number): Promise<void> {
     this.pending.delete(name);
     if (this.disposed) return;
+    let crash: { agent: AgentRecord; contents: SnapshotContents } | null = null;
     await this.d.service.mutex.run(name, async () => {
       const agent = this.d.repo.find(name);
       if (!agent || agent.status !== 'crashed') return;
@@ -202,14 +204,20 @@ export class Watchdog implements Disposable {
         restartMs: runningAt - restartAt,
         downtimeMs: downtime,
       });
-      // The slow part (git state) after the agent is back; the snapshot keeps what the crash left behind.
-      const git = await this.d.service.captureContext(agent, 'crash').then((c) => c.git).catch(() => null);
-      try {
-        this.d.service.saveSnapshot({ ...contents, git });
-      } catch (err) {
-        this.d.notify('warning', `${name}: crash snapshot not saved`, (err as Error).message);
-      }
+      crash = { agent, contents };
     });
+    // (assigned inside the callback, which TypeScript's narrowing does not see)
+    const done = crash as { agent: AgentRecord; contents: SnapshotContents } | null;
+    if (!done) return;
+    const { agent, contents } = done;
+    // The slow part (git state: several git processes) after the agent is back, and outside the agent's
+    // lock: holding it here delayed the handling of the next crash by the whole git round trip.
+    const git = await this.d.service.captureContext(agent, 'crash').then((c) => c.git).catch(() => null);
+    try {
+      this.d.service.saveSnapshot({ ...contents, git });
+    } catch (err) {
+      this.d.notify('warning', `${name}: crash snapshot not saved`, (err as Error).message);
+    }
   }
 
   /** Periodic liveness (events can be missed) and hang detection (two consecutive misses). */
