@@ -15,7 +15,10 @@
  * 100 so every crash after ≥ 0.5 s of uptime starts a fresh streak, maxRestarts 10,000); PM2 gets the
  * equivalent (restart_delay 0, min_uptime 100, max_restarts 1e6). Systems run one after another.
  *
- *   node dist/bench/recovery.js [--crashes 200] [--systems tmux,process,pm2] [--out bench/results/recovery.json]
+ *   node dist/bench/recovery.js [--crashes 200] [--systems tmux,process,pm2,docker] [--docker-crashes 20] [--out bench/results/recovery.json]
+ *
+ * docker (bench/recovery-docker.ts): hive's docker backend against Docker's own --restart=on-failure on the
+ * same image and script, kills spaced ≥ 10.5 s (Docker's backoff resets after 10 s), so it has its own count.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendKind, RestartPolicy } from '../shared/contract/agents.js';
 import { HiveCore } from '../electron/core/hive-core.js';
 import { TmuxBackend } from '../electron/core/supervisor/tmux-backend.js';
+import { benchDockerRecovery } from './recovery-docker.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -35,7 +39,8 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 const CRASHES = Number(arg('crashes', '200'));
-const SYSTEMS = arg('systems', 'tmux,process,pm2').split(',') as ('tmux' | 'process' | 'pm2')[];
+const SYSTEMS = arg('systems', 'tmux,process,pm2,docker').split(',') as ('tmux' | 'process' | 'pm2' | 'docker')[];
+const DOCKER_CRASHES = Number(arg('docker-crashes', '20'));
 const OUT = path.resolve(arg('out', path.join(repoRoot, 'bench', 'results', 'recovery.json')));
 
 const SCRIPT = `#!/bin/bash
@@ -254,6 +259,7 @@ async function main(): Promise<void> {
   try {
     for (const s of SYSTEMS) {
       if (s === 'pm2') results.pm2 = await benchPm2(work, script);
+      else if (s === 'docker') results.docker = await benchDocker();
       else results[s] = await benchHive(s, work, script);
     }
   } finally {
@@ -285,6 +291,7 @@ async function main(): Promise<void> {
       processP99: ratio(proc?.replacementStartedMs.p99, pm2?.replacementStartedMs.p99),
       tmuxP99: ratio(tmux?.replacementStartedMs.p99, pm2?.replacementStartedMs.p99),
     },
+    ratiosToDockerRestart: dockerRatios(results.docker),
     targets: {
       detectionP99LeMs200: { tmux: tmux ? tmux.detectionMs.p99 <= 200 : null, process: proc ? proc.detectionMs.p99 <= 200 : null },
       replacementP99LeMs1000: { tmux: tmux ? tmux.replacementStartedMs.p99 <= 1000 : null, process: proc ? proc.replacementStartedMs.p99 <= 1000 : null },
@@ -296,6 +303,24 @@ async function main(): Promise<void> {
   writeFileSync(OUT, JSON.stringify(out, null, 2) + '\n');
   process.stdout.write(JSON.stringify({ results: out.results, ratiosToPm2: out.ratiosToPm2, targets: out.targets, load: [out.machine.loadAverageAtStart, out.machine.loadAverageAtEnd] }, null, 2) + '\n');
   process.stdout.write(`written to ${OUT}\n`);
+}
+
+/** The docker column: null with the reason when no engine answers (the other columns still run). */
+async function benchDocker(): Promise<unknown> {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    return { skipped: 'no Docker engine answers (docker info failed)' };
+  }
+  const r = await benchDockerRecovery({ samples: DOCKER_CRASHES, spacingMs: 10_500, log: (l) => process.stderr.write(`${l}\n`) });
+  const { raw: _raw, ...summary } = r;
+  return summary;
+}
+
+function dockerRatios(d: unknown): { hiveP50: number; hiveColdP50: number; targetHiveP50Le0_8: boolean } | null {
+  const r = d as { ratioP50?: number; ratioColdP50?: number } | undefined;
+  if (r?.ratioP50 === undefined) return null;
+  return { hiveP50: r.ratioP50, hiveColdP50: r.ratioColdP50 ?? NaN, targetHiveP50Le0_8: r.ratioP50 <= 0.8 };
 }
 
 main().then(
