@@ -56,7 +56,7 @@ afterEach(() => {
 });
 
 describe.skipIf(!hasService('git'))('ConflictService with real git repositories', () => {
-  it('pre-flight flags two agents whose branches collide, with files and line ranges, and overlapping intent claims', async () => {
+  it('pre-flight flags two agents whose branches collide, with files and line ranges, and overlapping intent claims', { timeout: 120_000 }, async () => {
     const a = addAgent('a');
     const b = addAgent('b');
     a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'a');
@@ -87,7 +87,7 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(notes.find((n) => n.title === 'Merge risk: a ↔ b')?.body).toBe('src/lim.ts');
   });
 
-  it('the prepare-commit-msg hook adds Hive-Agent, Hive-Task and Hive-Intent trailers in the agent worktree only', async () => {
+  it('the prepare-commit-msg hook adds Hive-Agent, Hive-Task and Hive-Intent trailers in the agent worktree only', { timeout: 120_000 }, async () => {
     const a = addAgent('a');
     await svc.installHook('a', 'make limits configurable');
     a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'raise limit');
@@ -99,7 +99,7 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(show('HEAD')).not.toContain('Hive-Agent');
   });
 
-  it('merge → escalated → resolved by a person with a Hive-Resolution trailer → the same conflict later resolves from the learned answer', async () => {
+  it('merge → escalated → resolved by a person with a Hive-Resolution trailer → the same conflict later resolves from the learned answer', { timeout: 120_000 }, async () => {
     const a = addAgent('a');
     const b = addAgent('b');
     a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'a');
@@ -141,7 +141,7 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(show('release')).toContain('Hive-Resolution: src/lim.ts: auto (learned)');
   });
 
-  it('auto-resolves commutative import additions and commits the merge into a branch nobody has checked out', async () => {
+  it('auto-resolves commutative import additions and commits the merge into a branch nobody has checked out', { timeout: 120_000 }, async () => {
     repo.git('branch', 'integration');
     const d = addAgent('d');
     const e = addAgent('e');
@@ -156,7 +156,7 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(repo.git('worktree', 'list')).not.toContain('integration/m-');
   });
 
-  it('a failing check command turns an automatic resolution into an escalation with the reason', async () => {
+  it('a failing check command turns an automatic resolution into an escalation with the reason', { timeout: 120_000 }, async () => {
     repo.git('branch', 'integration');
     svc.setSettings({ checkCommand: 'git diff --quiet HEAD' });
     const d = addAgent('d');

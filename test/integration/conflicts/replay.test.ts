@@ -68,7 +68,7 @@ function snapshot(dir: string): string[] {
 }
 
 describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', () => {
-  it('re-merges every merge commit oldest first, compares with what was committed, and learns only from earlier merges', async () => {
+  it('re-merges every merge commit oldest first, compares with what was committed, and learns only from earlier merges', { timeout: 120_000 }, async () => {
     const r = buildHistory();
     const report = await replayRepo({ repo: r.dir });
     expect(report.mergesScanned).toBe(5);
@@ -83,7 +83,7 @@ describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', (
     expect(report.speed.hunksPerSecondResolver).toBeGreaterThan(0);
   });
 
-  it('works on a bare clone and writes nothing into it', async () => {
+  it('works on a bare clone and writes nothing into it', { timeout: 120_000 }, async () => {
     const r = buildHistory();
     const bare = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-bare-'));
     dirs.push(bare);
@@ -95,7 +95,7 @@ describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', (
     expect(after.filter((x) => !before.includes(x)), before.filter((x) => !after.includes(x)).join("\n")).toEqual([]);
   });
 
-  it('says clearly when the path is not a repository', async () => {
+  it('says clearly when the path is not a repository', { timeout: 120_000 }, async () => {
     const d = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-none-'));
     dirs.push(d);
     await expect(replayRepo({ repo: d })).rejects.toThrow(/not a git repository/);
