@@ -32,17 +32,21 @@ export class LearnedResolutions {
     db: Db,
     private readonly now: () => string = () => new Date().toISOString(),
   ) {
-    this.get = db.prepare('SELECT resolution FROM conflict_learned WHERE fingerprint = ?');
+    this.get = db.prepare('SELECT resolution, disagreements FROM conflict_learned WHERE fingerprint = ?');
+    // A different answer to the same conflict is remembered as a disagreement: such answers are not reused.
     this.put = db.prepare(
       `INSERT INTO conflict_learned (fingerprint, resolution, path, source, created_at, uses) VALUES (?, ?, ?, ?, ?, 0)
-       ON CONFLICT(fingerprint) DO UPDATE SET resolution = excluded.resolution, path = excluded.path, source = excluded.source, created_at = excluded.created_at`,
+       ON CONFLICT(fingerprint) DO UPDATE SET
+         disagreements = disagreements + (CASE WHEN conflict_learned.resolution = excluded.resolution THEN 0 ELSE 1 END),
+         resolution = excluded.resolution, path = excluded.path, source = excluded.source, created_at = excluded.created_at`,
     );
     this.bump = db.prepare('UPDATE conflict_learned SET uses = uses + 1 WHERE fingerprint = ?');
   }
 
+  /** The person's answer, or null when there is none or people answered this conflict differently. */
   lookup(fingerprint: string): string | null {
-    const row = this.get.get(fingerprint) as { resolution: string } | undefined;
-    return row?.resolution ?? null;
+    const row = this.get.get(fingerprint) as { resolution: string; disagreements: number } | undefined;
+    return row && row.disagreements === 0 ? row.resolution : null;
   }
 
   record(r: LearnedRecord): void {

@@ -71,4 +71,9 @@ export const conflictMigrations: Migration[] = [
       CREATE INDEX intent_claims_open ON intent_claims(repo, released_at);
     `,
   },
+  {
+    // People who answered the same conflict differently make a learned answer uncertain: count it.
+    name: '200-conflicts-2-learned-disagreements',
+    sql: 'ALTER TABLE conflict_learned ADD COLUMN disagreements INTEGER NOT NULL DEFAULT 0;',
+  },
 ];
