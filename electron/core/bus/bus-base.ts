@@ -247,6 +247,11 @@ export abstract class BusBase implements Bus {
     });
   }
 
+  /** Wakes every long-poll in this process (each re-reads its backlog). */
+  protected wakeAll(): void {
+    for (const name of [...this.waiters.keys(), ...this.wakes.keys()]) this.wake(name);
+  }
+
   /** Wakes the long-polls waiting for `name` in this process. */
   protected wake(name: string): void {
     if (this.wakes.has(name) || this.waiters.has(name)) this.wakes.set(name, ((this.wakes.get(name) ?? 0) + 1) % Number.MAX_SAFE_INTEGER);

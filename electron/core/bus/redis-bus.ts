@@ -36,6 +36,7 @@ export class RedisBus extends BusBase {
   private readonly instance = randomUUID();
   private readonly reconcileMs: number;
   private connected = false;
+  private subscribed = false;
   private downSince: string | null;
   private lastError: string | null = null;
   private reconciling: Promise<void> | null = null;
@@ -62,8 +63,10 @@ export class RedisBus extends BusBase {
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff) + Math.floor(Math.random() * 50),
     };
     this.redis = new Redis(opts.url, common);
-    // The subscriber queues its SUBSCRIBE until connected, and ioredis re-subscribes after a reconnect.
-    this.sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, commandTimeout: undefined });
+    // The subscriber subscribes on every `ready` itself (not ioredis' auto-resubscribe) so it knows when
+    // notifications flow again, and then wakes every local long-poll: what was published while it was away
+    // is lost (pub/sub keeps nothing), but the streams are not, so a re-read finds it.
+    this.sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, autoResubscribe: false, commandTimeout: undefined });
     this.redis.on('ready', () => this.onReady());
     for (const ev of ['close', 'reconnecting', 'end'] as const) this.redis.on(ev, () => this.onDown());
     this.redis.on('error', (err: Error) => {
@@ -75,13 +78,24 @@ export class RedisBus extends BusBase {
       const space = payload.indexOf(' ');
       if (space > 0 && payload.slice(0, space) !== this.instance) this.wake(payload.slice(space + 1));
     });
-    this.sub.subscribe(NOTIFY_CHANNEL).catch(() => {});
+    this.sub.on('ready', () => {
+      this.sub
+        .subscribe(NOTIFY_CHANNEL)
+        .then(() => {
+          this.subscribed = true;
+          this.wakeAll();
+        })
+        .catch(() => {});
+    });
+    this.sub.on('close', () => {
+      this.subscribed = false;
+    });
   }
 
   /** Resolves once Redis is connected (tests and the benchmark wait for it; the core does not need to). */
   async waitUntilConnected(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.connected) {
+    while (!this.connected || !this.subscribed) {
       if (this.disposed || Date.now() > deadline) {
         throw new HiveError('BUS_UNAVAILABLE', `Redis at ${this.safeUrl} did not answer within ${timeoutMs} ms (${this.lastError ?? 'no reply'}).`);
       }
