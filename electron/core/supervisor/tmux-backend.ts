@@ -59,6 +59,9 @@ export class TmuxBackend implements Backend {
   private availableCache = false;
   /** Sessions being stopped on purpose: their death is not reported. */
   private readonly stopping = new Set<string>();
+  /** Sessions being created: a dead pane of one is not yet ours to report, nor to remove (see start). */
+  private readonly starting = new Set<string>();
+  private readonly diedWhileStarting = new Set<string>();
   private waiter: ChildProcess | null = null;
   private disposed = false;
   private readonly sampler = new ProcessTreeSampler();
@@ -118,16 +121,24 @@ export class TmuxBackend implements Backend {
       // runs with the agent's PATH (else the `hive` shim prepended to it is not found inside the agent).
       { allowFailure: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined },
     );
-    let r = await newSession(deadId);
-    // tmux stops at a failing command: if the dead session was already gone, create without removing it.
-    if (r.code !== 0 && deadId && /can't find session/.test(r.stderr)) r = await newSession(undefined);
-    if (r.code !== 0 && /duplicate session/.test(r.stderr)) {
-      // A dead pane of a run we did not reap (e.g. a previous host's) holds the name: remove it, try again.
-      await this.tmux(['kill-session', '-t', sessionTarget(spec.name)], { allowFailure: true });
-      r = await newSession(undefined);
-    }
-    if (r.code !== 0) {
-      throw new HiveError('SPAWN_FAILED', `tmux could not start agent ${spec.name}: ${r.stderr.trim() || `exit ${r.code}`}.`);
+    let r;
+    // A command that dies at once (exit 127: not found) can be reaped before it is tracked below: the
+    // reaper then leaves it (and says so) instead of removing it unreported, which looked like a crash.
+    this.starting.add(spec.name);
+    try {
+      r = await newSession(deadId);
+      // tmux stops at a failing command: if the dead session was already gone, create without removing it.
+      if (r.code !== 0 && deadId && /can't find session/.test(r.stderr)) r = await newSession(undefined);
+      if (r.code !== 0 && /duplicate session/.test(r.stderr)) {
+        // A dead pane of a run we did not reap (e.g. a previous host's) holds the name: remove it, try again.
+        await this.tmux(['kill-session', '-t', sessionTarget(spec.name)], { allowFailure: true });
+        r = await newSession(undefined);
+      }
+      if (r.code !== 0) {
+        throw new HiveError('SPAWN_FAILED', `tmux could not start agent ${spec.name}: ${r.stderr.trim() || `exit ${r.code}`}.`);
+      }
+    } finally {
+      this.starting.delete(spec.name);
     }
     const [pidText, sessionId] = (r.stdout.trim().split('\n').pop() ?? '').split('\t');
     const pid = Number(pidText);
@@ -135,6 +146,7 @@ export class TmuxBackend implements Backend {
     this.ensurePidWatch();
     this.stopping.delete(spec.name);
     this.ensureWaiter();
+    if (this.diedWhileStarting.delete(spec.name)) void this.reapDeadPanes();
     return { pid: Number.isFinite(pid) && pid > 0 ? pid : null };
   }
 
@@ -248,6 +260,10 @@ export class TmuxBackend implements Backend {
       if (ours) this.tracked.delete(name);
       const expected = this.stopping.has(name);
       if (ours && !expected && !status && !signal) [status, signal] = await this.lateExitStatus(name, Number(rest[2]));
+      if (t === undefined && this.starting.has(name)) {
+        this.diedWhileStarting.add(name);
+        continue;
+      }
       if (!ours || expected) {
         // Not (or no longer) reported by us: remove it (by id, never a new session of the same name),
         // unless it is being kept for the restart of its agent.

@@ -124,6 +124,17 @@ describe('bad input to the core', () => {
       expect(f.core.agents.get('nocmd')).toMatchObject({ status: 'errored', restarts: 0 });
     }, 60_000);
 
+    it.skipIf(!has)(`[${kind}] a command not found is errored at once, never taken for a crash (six at once, no restarts)`, async () => {
+      const names = ['nf0', 'nf1', 'nf2', 'nf3', 'nf4', 'nf5'];
+      for (const name of names) await spawn({ name, backend: kind, cmd: 'definitely-not-a-command-xyz' });
+      await waitFor(() => names.every((n) => f.core.agents.get(n).status === 'errored'), 30_000, 100, 'all errored');
+      for (const name of names) {
+        expect(f.core.agents.get(name)).toMatchObject({ status: 'errored', restarts: 0, lastExitCode: 127 });
+        const chain = f.core.events.list({ agent: name, limit: 50 }).filter((e) => e.kind === 'status').reverse().map((e) => `${e.from}>${e.to}`);
+        expect(chain, name).toEqual(['registered>starting', 'starting>running', 'running>errored']);
+      }
+    }, 60_000);
+
     it.skipIf(!has)(`[${kind}] preset claude without claude on PATH: SPAWN_FAILED, errored, with a clear message`, async () => {
       process.env.PATH = '/usr/bin:/bin';
       const err = await rejection(spawn({ name: 'noclaude', backend: kind, preset: 'claude', cmd: undefined, task: 'hi' }));
