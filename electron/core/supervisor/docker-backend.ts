@@ -33,7 +33,7 @@ export interface DockerBackendOptions {
    * Costs an idle shell per agent; default on.
    */
   warmStandby?: boolean;
-  /** How long a standby waits after a crash for the restart before it is removed. */
+  /** How long the dead container and the standby wait after a crash for the restart before they are removed. */
   standbyGraceMs?: number;
 }
 
@@ -449,16 +449,18 @@ export class DockerBackend implements Backend {
     const { code, signal } = oom ? { code: null, signal: 'SIGKILL' } : splitExitCode(rawCode);
     const why = reason === 'exit' && signal ? 'killed' : reason;
     this.exitEmitter.fire({ name: tracked.agent, code, signal, at: Date.now(), reason: why });
-    // No restart coming (a stop exit code, autorestart off, errored): the standby is not kept forever.
-    const sb = tracked.standby;
-    if (sb) {
-      const timer = setTimeout(() => {
-        if (tracked.standby !== sb) return;
+    // No restart coming (a stop exit code, autorestart off, errored): neither the standby nor the dead
+    // container is kept forever (the output is in the agent's log). A restart within the grace replaces both.
+    const timer = setTimeout(() => {
+      void this.containers.serialized(tracked.agent, async () => {
+        if (this.disposed || this.tracked.get(tracked.agent) !== tracked) return;
+        if (tracked.standby) this.discard(tracked.standby.id, tracked.standby.io);
         tracked.standby = undefined;
-        this.discard(sb.id, sb.io);
-      }, this.standbyGraceMs);
-      timer.unref();
-    }
+        if (reason !== 'removed') this.containers.removeLater(tracked.id);
+        this.untrack(tracked.agent);
+      });
+    }, this.standbyGraceMs);
+    timer.unref();
   }
 
   private track(t: Tracked): void {

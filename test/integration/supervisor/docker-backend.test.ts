@@ -364,6 +364,18 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     expect(exits).toHaveLength(1);
   });
 
+  it('removes the dead container and the standby when no restart comes within the grace', async () => {
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, standbyGraceMs: 500 });
+    backend.onDidExit((e) => exits.push(e));
+    await backend.start(spec({ argv: sh('sleep 1; exit 0') }));
+    await waitFor(() => backend.hasStandby('a1'), 'the standby');
+    await waitFor(() => exits.length === 1, 'the exit');
+    expect(exits[0]).toMatchObject({ code: 0, reason: 'exit' });
+    await waitFor(async () => (await containersOf(backend.hash)).length === 0, 'nothing left', 10_000);
+    expect(exits).toHaveLength(1);
+  });
+
   it.skipIf(!localEngine)(
     'reconnects after dockerd is killed and restarted, catches up the exit it missed, and a restart makes one container',
     async () => {

@@ -1,5 +1,4 @@
 import net from 'node:net';
-import os from 'node:os';
 import type Dockerode from 'dockerode';
 import type { Disposable } from '../../ports/disposable.js';
 import { HOST_ALIAS } from './container-spec.js';
@@ -48,6 +47,10 @@ export class ApiBridge implements Disposable {
     if (!p) {
       p = this.listen(host, port).catch(() => null);
       this.forwarders.set(key, p);
+      // A failure is not remembered: the next container asks again.
+      void p.then((port) => {
+        if (port === null && this.forwarders.get(key) === p) this.forwarders.delete(key);
+      });
     }
     return p;
   }
@@ -76,16 +79,18 @@ export class ApiBridge implements Disposable {
     return bound;
   }
 
-  /** docker0's address, if it is an address of this machine (it is not when the engine runs in a VM). */
+  /**
+   * docker0's address. Whether it is an address of this machine (it is not when the engine runs in a VM)
+   * shows when binding to it: os.networkInterfaces() cannot tell, it leaves out docker0 while no container
+   * is attached (no carrier).
+   */
   bridgeGateway(): Promise<string | null> {
     this.gateway ??= (async () => {
       try {
         const net = await this.docker.getNetwork('bridge').inspect();
-        const gw = (net as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.find((c) => c.Gateway)?.Gateway;
-        if (!gw) return null;
-        const local = Object.values(os.networkInterfaces()).some((list) => list?.some((i) => i.address === gw));
-        return local ? gw : null;
+        return (net as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.find((c) => c.Gateway)?.Gateway ?? null;
       } catch {
+        this.gateway = null; // Ask again next time: the engine may have been busy.
         return null;
       }
     })();
