@@ -16,6 +16,7 @@ import { AgentService } from './agents/agent-service.js';
 import { agentsHandlers, snapshotsHandlers } from './agents/handlers.js';
 import { StateMachine } from './agents/state-machine.js';
 import { busHandlers } from './bus/handlers.js';
+import { PaneDelivery } from './bus/pane-delivery.js';
 import { ConflictService } from './conflicts/conflict-service.js';
 import { conflictsHandlers } from './conflicts/handlers.js';
 import { eventsHandlers } from './events/handlers.js';
@@ -156,6 +157,8 @@ export class HiveCore {
         if (e.kind === 'removed' && e.agent) {
           this.tailer.unfollow(e.agent);
           this.push('agent:removed', { name: e.agent });
+          // Its unread messages are closed out and its memory keys dropped; the events keep the history.
+          void this.bus.forgetAgent(e.agent).catch(() => {});
         }
       }),
     );
@@ -176,6 +179,11 @@ export class HiveCore {
       this.machine.onDidChange(({ agent }) => {
         if (agent.status === 'starting') void this.conflicts.installHook(agent.name).catch(() => {});
       }),
+    );
+    // Opt-in per agent (`hive msg pane NAME on`): messages typed into its pane, verified, for agents that
+    // only read their terminal. A message is acknowledged only once typing it succeeded.
+    this.disposables.add(
+      new PaneDelivery({ bus: this.bus, clock: this.clock, sendInput: (name, text) => this.agents.input(name, text, true, 'bus') }),
     );
     this.handlers = {
       ...agentsHandlers(this),
