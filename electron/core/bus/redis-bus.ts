@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+// Loaded only when a Redis URL is configured: the default in-process bus never pays for ioredis at start-up.
+const loadRedis = (): typeof import('ioredis').Redis => (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
 import type { BusMessage, BusState } from '../../../shared/contract/bus.js';
 import { HiveError } from '../../../shared/errors.js';
 import { DEFAULT_PRESENCE_TTL_MS } from './bus.js';
@@ -62,11 +66,12 @@ export class RedisBus extends BusBase {
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff) + Math.floor(Math.random() * 50),
     };
-    this.redis = new Redis(opts.url, common);
+    const RedisClient = loadRedis();
+    this.redis = new RedisClient(opts.url, common);
     // The subscriber subscribes on every `ready` itself (not ioredis' auto-resubscribe) so it knows when
     // notifications flow again, and then wakes every local long-poll: what was published while it was away
     // is lost (pub/sub keeps nothing), but the streams are not, so a re-read finds it.
-    this.sub = new Redis(opts.url, { ...common, enableOfflineQueue: true, autoResubscribe: false, commandTimeout: undefined });
+    this.sub = new RedisClient(opts.url, { ...common, enableOfflineQueue: true, autoResubscribe: false, commandTimeout: undefined });
     this.redis.on('ready', () => this.onReady());
     for (const ev of ['close', 'reconnecting', 'end'] as const) this.redis.on(ev, () => this.onDown());
     this.redis.on('error', (err: Error) => {
