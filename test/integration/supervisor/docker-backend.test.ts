@@ -337,7 +337,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     const s = spec({ argv: sh('echo "run resume=${HIVE_RESUME_FILE:-none}"; while read line; do echo "got:$line"; done') });
     const { pid } = await backend.start(s);
     const standbys = async () => (await containersOf(backend.hash)).filter((c) => c.Names.some((n) => n.includes('.standby-')));
-    await waitFor(() => backend.hasStandby('a1'), 'the standby');
+    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
     expect(await standbys()).toHaveLength(1);
     expect(readLog(s.logPath)).not.toContain('hive-agent');
     process.kill(pid!, 'SIGKILL');
@@ -368,8 +368,9 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     await backend.dispose();
     backend = new DockerBackend({ dataDir, pingIntervalMs: 500, standbyGraceMs: 500 });
     backend.onDidExit((e) => exits.push(e));
-    await backend.start(spec({ argv: sh('sleep 1; exit 0') }));
-    await waitFor(() => backend.hasStandby('a1'), 'the standby');
+    await backend.start(spec({ argv: sh('read line; exit 0') }));
+    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
+    await backend.sendInput('a1', 'bye', { enter: true });
     await waitFor(() => exits.length === 1, 'the exit');
     expect(exits[0]).toMatchObject({ code: 0, reason: 'exit' });
     await waitFor(async () => (await containersOf(backend.hash)).length === 0, 'nothing left', 10_000);
