@@ -27,17 +27,8 @@ const NAV: Array<{ page: Exclude<Route['page'], 'agent'>; label: string }> = [
 /** The shell: sidebar, connection banner, the routed page, dialogs and toasts. */
 export function App({ api, pickDirectory }: { api: HiveApi; pickDirectory?: () => Promise<string | null> }) {
   const route = useHive((s) => s.ui.route);
-  const counts = useHive((s) => {
-    let running = 0;
-    let trouble = 0;
-    for (const n of s.agents.order) {
-      const st = s.agents.byName[n]?.status;
-      if (st === 'running') running++;
-      else if (st === 'crashed' || st === 'errored' || st === 'unknown') trouble++;
-    }
-    return `${running}:${trouble}`;
-  });
-  const [running, trouble] = counts.split(':');
+  const running = useHive((s) => s.agents.counts.running ?? 0);
+  const trouble = useHive((s) => (s.agents.counts.crashed ?? 0) + (s.agents.counts.errored ?? 0) + (s.agents.counts.unknown ?? 0));
 
   useEffect(() => {
     const onHash = (): void => navigate(hashToRoute(window.location.hash));
@@ -93,7 +84,7 @@ export function App({ api, pickDirectory }: { api: HiveApi; pickDirectory?: () =
           <div className="sidebar-stat">
             <span className="status-dot" style={{ ['--status' as string]: '#3fb950' }} /> {running} running
           </div>
-          {trouble !== '0' && (
+          {trouble > 0 && (
             <div className="sidebar-stat text-err">
               <span className="status-dot" style={{ ['--status' as string]: '#f85149' }} /> {trouble} need attention
             </div>

@@ -183,6 +183,6 @@ describe.skipIf(!ready)('GUI end to end in Chromium against hive serve', () => {
       if (Date.now() > deadline) throw new Error(`${name} did not reach ${want} in the UI (shows ${shown}).`);
       await page.waitForTimeout(100);
     }
-    expect(await status(name).innerText()).toBe(want);
+    expect((await status(name).textContent())?.trim()).toBe(want);
   }
 });

@@ -1,4 +1,4 @@
-import { actionAllowed, type AgentAction } from '../../../shared/lifecycle';
+import { actionAllowed, type AgentAction, type AgentStatus } from '../../../shared/lifecycle';
 import { runAction } from '../store/actions';
 import { useHive } from '../store/hive-store';
 
@@ -17,6 +17,21 @@ export function AgentActions({ name, withRemove = false }: { name: string; withR
   const status = useHive((s) => s.agents.byName[name]?.status);
   const pending = useHive((s) => s.ui.pending[name]);
   if (!status) return null;
+  return <AgentActionsView name={name} status={status} pending={pending} withRemove={withRemove} />;
+}
+
+/** The same buttons from props: fleet rows pass what they already selected instead of subscribing again. */
+export function AgentActionsView({
+  name,
+  status,
+  pending,
+  withRemove = false,
+}: {
+  name: string;
+  status: AgentStatus;
+  pending: AgentAction | undefined;
+  withRemove?: boolean;
+}) {
   return (
     <div className="agent-actions" role="group" aria-label={`Actions for ${name}`}>
       {ACTIONS.map(({ action, label, key }) => {

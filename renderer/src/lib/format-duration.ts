@@ -10,12 +10,26 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
+/**
+ * The fleet table's coarser form: seconds only in the first minute, then minutes. Each row re-renders when its
+ * text changes, so "4m 05s" would re-render every running row every second.
+ */
+export function formatDurationCoarse(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  return formatDuration(ms);
+}
+
 /** Age of an ISO timestamp relative to now, e.g. "12s ago"; "—" when never. */
-export function formatAge(iso: string | null, now: number): string {
+export function formatAge(iso: string | null, now: number, coarse = false): string {
   if (!iso) return '—';
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return '—';
-  return `${formatDuration(Math.max(0, now - t))} ago`;
+  const ms = Math.max(0, now - t);
+  return `${coarse ? formatDurationCoarse(ms) : formatDuration(ms)} ago`;
 }
 
 export function formatBytes(n: number | null): string {

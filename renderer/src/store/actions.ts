@@ -2,7 +2,7 @@ import type { Agent, HiveApi, HiveEvent } from '../../../shared/contract/index';
 import { actionAllowed, type AgentAction } from '../../../shared/lifecycle';
 import { errorMessage } from '../lib/error-message';
 import type { ConnectionState, HiveClient } from '../lib/ws-client';
-import { insertSorted } from './agents-slice';
+import { adjustCounts, insertSorted } from './agents-slice';
 import { RECENT_EVENTS_MAX } from './events-slice';
 import { useHive } from './hive-store';
 import type { Route, Toast } from './ui-slice';
@@ -27,6 +27,7 @@ export function upsertAgent(agent: Agent): void {
       ...s.agents,
       byName: { ...s.agents.byName, [agent.name]: agent },
       order: insertSorted(s.agents.order, agent.name),
+      counts: adjustCounts(s.agents.counts, s.agents.byName[agent.name]?.status, agent.status),
     },
   }));
 }
@@ -37,7 +38,7 @@ export function removeAgent(name: string): void {
     const byName = { ...s.agents.byName };
     delete byName[name];
     return {
-      agents: { ...s.agents, byName, order: s.agents.order.filter((n) => n !== name) },
+      agents: { ...s.agents, byName, order: s.agents.order.filter((n) => n !== name), counts: adjustCounts(s.agents.counts, s.agents.byName[name]!.status, undefined) },
       ui: { ...s.ui, selected: s.ui.selected.filter((n) => n !== name), focused: s.ui.focused === name ? null : s.ui.focused },
     };
   });
@@ -45,19 +46,36 @@ export function removeAgent(name: string): void {
 
 export function setAgents(list: Agent[]): void {
   const byName: Record<string, Agent> = {};
+  const counts: Partial<Record<Agent['status'], number>> = {};
   for (const a of list) byName[a.name] = a;
+  for (const a of Object.values(byName)) counts[a.status] = (counts[a.status] ?? 0) + 1;
   const order = Object.keys(byName).sort((a, b) => a.localeCompare(b));
-  set((s) => ({ agents: { ...s.agents, byName, order, loaded: true, loadError: null } }));
+  set((s) => ({ agents: { ...s.agents, byName, order, counts, loaded: true, loadError: null } }));
 }
 
 export function appendEvent(e: HiveEvent): void {
-  set((s) => {
-    const recent = s.events.recent;
-    if (recent.length > 0 && recent[recent.length - 1]!.id >= e.id && recent.some((r) => r.id === e.id)) return s;
-    const next = recent.length >= RECENT_EVENTS_MAX ? recent.slice(recent.length - RECENT_EVENTS_MAX + 1) : recent.slice();
-    next.push(e);
-    return { events: { recent: next } };
-  });
+  set((s) => withEvent(s, e));
+}
+
+function withEvent<S extends { events: { recent: HiveEvent[] } }>(s: S, e: HiveEvent): S | Pick<S, 'events'> {
+  const recent = s.events.recent;
+  if (recent.length > 0 && recent[recent.length - 1]!.id >= e.id && recent.some((r) => r.id === e.id)) return s;
+  const next = recent.length >= RECENT_EVENTS_MAX ? recent.slice(recent.length - RECENT_EVENTS_MAX + 1) : recent.slice();
+  next.push(e);
+  return { events: { recent: next } };
+}
+
+/** A pushed status: the agent and its event in one store update (one render pass, not two). */
+export function applyStatus(agent: Agent, event: HiveEvent | null): void {
+  set((s) => ({
+    agents: {
+      ...s.agents,
+      byName: { ...s.agents.byName, [agent.name]: agent },
+      order: insertSorted(s.agents.order, agent.name),
+      counts: adjustCounts(s.agents.counts, s.agents.byName[agent.name]?.status, agent.status),
+    },
+    ...(event ? withEvent(s, event) : {}),
+  }));
 }
 
 let toastId = 1;
@@ -232,10 +250,7 @@ export async function loadMetrics(): Promise<void> {
 export function connectStore(client: HiveApi & Partial<Pick<HiveClient, 'onConnection' | 'connection'>>): () => void {
   api = client;
   const offs: Array<() => void> = [];
-  offs.push(client.on('agent:status', ({ agent, event }) => {
-    upsertAgent(agent);
-    if (event) appendEvent(event);
-  }));
+  offs.push(client.on('agent:status', ({ agent, event }) => applyStatus(agent, event)));
   offs.push(client.on('agent:removed', ({ name }) => removeAgent(name)));
   offs.push(client.on('event:appended', (e) => appendEvent(e)));
   offs.push(client.on('system:info', (info) => set((s) => ({ metrics: { ...s.metrics, system: info } }))));

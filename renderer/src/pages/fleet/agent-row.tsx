@@ -1,28 +1,34 @@
 import { memo } from 'react';
-import { AgentActions } from '../../components/agent-actions';
+import type { Agent } from '../../../../shared/contract/index';
+import type { AgentAction } from '../../../../shared/lifecycle';
+import { AgentActionsView } from '../../components/agent-actions';
 import { StatusBadge } from '../../components/status-badge';
-import { formatAge, formatBytes, formatDuration, formatPercent } from '../../lib/format-duration';
+import { formatAge, formatBytes, formatDurationCoarse, formatPercent } from '../../lib/format-duration';
 import { useClock } from '../../lib/use-now';
 import { navigate, setFocused, toggleSelected } from '../../store/actions';
-import { useHive } from '../../store/hive-store';
+import { useHiveArray } from '../../store/use-hive-array';
 
 const LIVE = new Set(['running', 'starting', 'recovering', 'unknown']);
 
 function Uptime({ startedAt, live }: { startedAt: string | null; live: boolean }) {
-  const text = useClock((now) => (!startedAt || !live ? '—' : formatDuration(now - Date.parse(startedAt))));
+  const text = useClock((now) => (!startedAt || !live ? '—' : formatDurationCoarse(now - Date.parse(startedAt))));
   return <>{text}</>;
 }
 
 function HeartbeatAge({ at }: { at: string | null }) {
-  const text = useClock((now) => formatAge(at, now));
+  const text = useClock((now) => formatAge(at, now, true));
   return <>{text}</>;
 }
 
 /** One agent: subscribes to its own record only, so a status event re-renders one row, not the fleet. */
 export const AgentRow = memo(function AgentRow({ name }: { name: string }) {
-  const agent = useHive((s) => s.agents.byName[name]);
-  const selected = useHive((s) => s.ui.selected.includes(name));
-  const focused = useHive((s) => s.ui.focused === name);
+  // One subscription per row (not one per field): every store update runs each row's selector once.
+  const [agent, selected, focused, pending] = useHiveArray((s) => [
+    s.agents.byName[name],
+    s.ui.selected.includes(name),
+    s.ui.focused === name,
+    s.ui.pending[name],
+  ]) as readonly [Agent | undefined, boolean, boolean, AgentAction | undefined];
   if (!agent) return null;
   return (
     <div
@@ -63,7 +69,7 @@ export const AgentRow = memo(function AgentRow({ name }: { name: string }) {
       <div role="cell" className="col-num">{formatBytes(agent.memoryBytes)}</div>
       <div role="cell" className="col-branch" title={agent.branch}><code>{agent.branch || '—'}</code></div>
       <div role="cell" className="col-actions">
-        <AgentActions name={name} />
+        <AgentActionsView name={name} status={agent.status} pending={pending} />
       </div>
     </div>
   );

@@ -1,7 +1,7 @@
 import { useRef } from 'react';
-import { useShallow } from 'zustand/react/shallow';
 import { setFilter, clearStatusFilter, setSelected } from '../../store/actions';
 import { useHive } from '../../store/hive-store';
+import { useHiveArray } from '../../store/use-hive-array';
 import { AgentRow } from './agent-row';
 import { EmptyState } from './empty-state';
 import { BulkBar, FleetToolbar } from './fleet-toolbar';
@@ -10,7 +10,7 @@ import { visibleAgents } from './visible-agents';
 
 /** Every agent at a glance: one dense row each, updated by pushed status events. */
 export function FleetPage() {
-  const names = useHive(useShallow(visibleAgents));
+  const names = useHiveArray(visibleAgents) as string[];
   const total = useHive((s) => s.agents.order.length);
   const loaded = useHive((s) => s.agents.loaded);
   const loadError = useHive((s) => s.agents.loadError);

@@ -1,23 +1,18 @@
-import { useShallow } from 'zustand/react/shallow';
 import { AGENT_STATUSES, type AgentStatus } from '../../../../shared/lifecycle';
 import { STATUS_COLOR } from '../../components/status-badge';
 import { clearStatusFilter, runBulk, setFilter, setSelected, setSpawnOpen, toggleStatusFilter } from '../../store/actions';
 import { useHive, type HiveState } from '../../store/hive-store';
+import { useHiveArray } from '../../store/use-hive-array';
 
 function countByStatus(s: HiveState): number[] {
-  const counts = AGENT_STATUSES.map(() => 0);
-  for (const name of s.agents.order) {
-    const a = s.agents.byName[name];
-    if (a) counts[AGENT_STATUSES.indexOf(a.status)]! += 1;
-  }
-  return counts;
+  return AGENT_STATUSES.map((st) => s.agents.counts[st] ?? 0);
 }
 
 /** Filter box, per-state counts that double as status filters, and the New agent button. */
 export function FleetToolbar({ filterRef }: { filterRef: React.RefObject<HTMLInputElement | null> }) {
   const filter = useHive((s) => s.ui.filter);
-  const statusFilter = useHive(useShallow((s) => s.ui.statusFilter));
-  const counts = useHive(useShallow(countByStatus));
+  const statusFilter = useHive((s) => s.ui.statusFilter);
+  const counts = useHiveArray(countByStatus);
   const total = useHive((s) => s.agents.order.length);
   return (
     <div className="fleet-toolbar">

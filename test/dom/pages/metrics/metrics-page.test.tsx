@@ -1,11 +1,15 @@
 // @vitest-environment jsdom
 import { act, cleanup, screen, waitFor } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { navigate } from '../../../../renderer/src/store/actions';
 import { FakeHiveApi, makeAgent } from '../../fake-hive-api';
 import { renderApp } from '../../render-app';
 
 afterEach(() => cleanup());
+// The page is lazy-loaded (recharts is big); load it once up front so a busy machine does not time out the first test.
+beforeAll(async () => {
+  await import('../../../../renderer/src/pages/metrics/metrics-page');
+}, 60_000);
 
 describe('metrics page (fake HiveApi)', () => {
   it('draws the four charts from metrics:series and shows system info (fake api)', async () => {
@@ -20,21 +24,21 @@ describe('metrics page (fake HiveApi)', () => {
       uptimeByAgent: [{ agent: 'alpha', uptimePercent: 97.5 }],
     });
     renderApp(api);
-    await screen.findByRole('row', { name: 'alpha' }, { timeout: 10_000 });
+    await screen.findByRole('row', { name: 'alpha' }, { timeout: 25_000 });
     act(() => navigate({ page: 'metrics' }));
     for (const title of ['Agents per state over time', 'Restarts and recoveries over time', 'Recovery time distribution', 'Uptime by agent (lowest 30)']) {
-      const fig = await screen.findByRole('figure', { name: title }, { timeout: 10_000 });
-      await waitFor(() => expect(fig.querySelector('svg')).not.toBeNull(), { timeout: 10_000 });
+      const fig = await screen.findByRole('figure', { name: title }, { timeout: 25_000 });
+      await waitFor(() => expect(fig.querySelector('svg')).not.toBeNull(), { timeout: 25_000 });
     }
     expect(screen.getByText(/bus: in-process/)).toBeTruthy();
     expect(api.callsTo('metrics:series')).toHaveLength(1);
-  });
+  }, 60_000);
 
   it('explains empty charts and readable load errors (fake api)', async () => {
     const api = new FakeHiveApi([]);
     renderApp(api);
     act(() => navigate({ page: 'metrics' }));
-    expect(await screen.findByText('No agent activity recorded yet.', {}, { timeout: 10_000 })).toBeTruthy();
+    expect(await screen.findByText('No agent activity recorded yet.', {}, { timeout: 25_000 })).toBeTruthy();
     expect(screen.getByText('No recoveries measured yet.')).toBeTruthy();
-  });
+  }, 60_000);
 });
