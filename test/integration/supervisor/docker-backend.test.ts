@@ -387,6 +387,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
       const release = await useDockerExclusive();
       try {
         await backend.start(s);
+        await waitFor(() => readLog(s.logPath).includes('up'), 'the first run', 30_000);
         await crashAndRestartDockerd();
       } finally {
         release();
