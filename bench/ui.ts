@@ -314,7 +314,6 @@ async function benchLoad(): Promise<Record<string, unknown>> {
     });
     // Let the first second pass (the observers' own start), then trace the rest.
     await new Promise((r) => setTimeout(r, 1000));
-    console.error('tracing…');
     await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel'] });
     const traceFrom = (await page.evaluate(() => (performance as unknown as BrowserPerformance).now() + (performance as unknown as { timeOrigin: number }).timeOrigin)) * 1000;
     const heapSamples: number[] = [];
@@ -326,7 +325,6 @@ async function benchLoad(): Promise<Record<string, unknown>> {
     }
     const traceTo = (await page.evaluate(() => (performance as unknown as BrowserPerformance).now() + (performance as unknown as { timeOrigin: number }).timeOrigin)) * 1000;
     const traceBuf = await browser.stopTracing();
-    console.error(`trace: ${traceBuf.length} bytes`);
     if (timer) clearInterval(timer);
     timer = null;
     const elapsedS = (Date.now() - startedAt) / 1000;
