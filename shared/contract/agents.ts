@@ -106,4 +106,9 @@ export const agentsChannels = {
   'agents:heartbeat': { req: NameRequest, res: z.object({ at: z.string() }) },
   'agents:git': { req: NameRequest, res: GitState },
   'agents:setPolicy': { req: z.object({ name, policy: RestartPolicy.partial() }), res: Agent },
+  /** Containers with this data dir's label whose agent the database does not know (never deleted by us). */
+  'agents:orphans': {
+    req: z.object({}).default({}),
+    res: z.array(z.object({ id: z.string(), container: z.string(), agent: z.string(), image: z.string(), state: z.string(), createdAt: z.string() })),
+  },
 } as const;

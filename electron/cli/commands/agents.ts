@@ -134,6 +134,20 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     });
 
   agents
+    .command('orphans')
+    .description('containers labelled for this data dir that no agent owns (reported, never deleted)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const list = await ctx.api().invoke('agents:orphans', {});
+      ctx.print(list, o, () =>
+        list.length === 0
+          ? 'No orphaned containers.'
+          : formatTable(['CONTAINER', 'AGENT LABEL', 'IMAGE', 'STATE', 'CREATED'], list.map((c) => [c.container, c.agent, c.image, c.state, c.createdAt])) +
+            '\nRemove one with `docker rm -f CONTAINER`, or spawn an agent under its label name to take its place.',
+      );
+    });
+
+  agents
     .command('attach')
     .description('print the tmux command that attaches to an agent\'s session')
     .argument('<name>')

@@ -388,8 +388,8 @@ export class AgentService {
         }
         archive = await this.d.worktrees.archive(name, info, this.d.clock.iso().replace(/[-:.]/g, ''));
       }
-      const backend = this.d.backends[agent.backend];
-      if (backend && (await backend.isAlive(name).catch(() => false))) await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+      // Stop is idempotent on every backend; calling it also clears leftovers (a dead pane, a stopped container).
+      await this.d.backends[agent.backend]?.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch(() => {});
       await this.d.worktrees.remove(info);
       this.d.repo.delete(name);
       this.d.machine.record(name, 'removed', `removed by ${actor}${archive ? `; work archived in ${archive}` : ''}`, actor, { archive, reasons });
@@ -472,6 +472,15 @@ export class AgentService {
     }
     this.d.machine.record(name, 'memory', `${saved.length} memory file(s) saved`, actor, { files: saved });
     return saved;
+  }
+
+  /** Labelled containers of this data dir that no agent row claims (docker only; [] without an engine). */
+  async orphans(): Promise<{ id: string; container: string; agent: string; image: string; state: string; createdAt: string }[]> {
+    const docker = this.d.backends.docker as (Backend & { findOrphans?(known: Iterable<string>): Promise<never[]> }) | undefined;
+    if (!docker?.findOrphans) return [];
+    const avail = await docker.availability().catch(() => ({ available: false }));
+    if (!avail.available) return [];
+    return docker.findOrphans(this.d.repo.list().map((a) => a.name));
   }
 
   statusOf(name: string): AgentStatus | null {

@@ -21,6 +21,7 @@ export function agentsHandlers(core: { agents: AgentService }): HandlerMap<keyof
     'agents:heartbeat': (req) => s.heartbeat(req.name),
     'agents:git': (req) => s.gitState(req.name),
     'agents:setPolicy': (req, ctx) => s.setPolicy(req.name, req.policy, ctx.actor),
+    'agents:orphans': () => s.orphans(),
   };
 }
 
