@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TmuxBackend } from '../../../electron/core/supervisor/tmux-backend.js';
 import { systemClock } from '../../../electron/core/ports/clock.js';
+import { API_PREFIX } from '../../../shared/contract/wire.js';
 import { makeGitRepo, tempDir } from '../../support/git-repo.js';
 import { hive, hiveJson, startHostProcess, waitFor, type HostProcess } from '../../support/host-process.js';
 import { hasService } from '../../support/services.js';
@@ -52,6 +53,11 @@ describe('hive CLI against a real `hive serve`', () => {
 
   const list = () => hiveJson<Listed[]>(dataDir, ['agents', 'list']);
   const one = async (name: string) => (await list()).find((a) => a.name === name)!;
+  /** Status probes and polling go over HTTP (a CLI call is a Node start-up); the actions go through the CLI. */
+  const get = async (name: string): Promise<Listed> => {
+    const res = await fetch(`${host.url}${API_PREFIX}agents:get`, { method: 'POST', headers: { authorization: `Bearer ${host.token}` }, body: JSON.stringify({ name }) });
+    return ((await res.json()) as { result: Listed }).result;
+  };
 
   it('unknown agent: AGENT_NOT_FOUND, exit 1, a one-line message, for every command that takes a name', async () => {
     const cmds = [
@@ -97,11 +103,11 @@ describe('hive CLI against a real `hive serve`', () => {
     if (!execFileSync('sh', ['-c', 'command -v claude || true'], { encoding: 'utf8' }).trim()) {
       expect(noclaude!.code).toBe(1);
       expect(noclaude!.stderr).toMatch(/Command not found: claude.*\[SPAWN_FAILED\]/);
-      expect(await one('noclaude')).toMatchObject({ status: 'errored', pid: null, lastError: expect.stringMatching(/Command not found: claude/) });
+      expect(await get('noclaude')).toMatchObject({ status: 'errored', pid: null, lastError: expect.stringMatching(/Command not found: claude/) });
     }
     const agents = await list();
     expect(agents.map((a) => a.name).filter((n) => n !== 'noclaude')).toEqual(['twin']); // nothing from the refused spawns
-    expect((await one('twin')).status).toBe('running');
+    expect((await get('twin')).status).toBe('running');
     await hive(dataDir, ['agents', 'stop', 'twin']);
   }, 90_000);
 
@@ -119,18 +125,18 @@ describe('hive CLI against a real `hive serve`', () => {
         expect(typeof row.pid).toBe('number');
 
         // Output arrives in the log and in `agents logs`.
-        const logs = await waitFor(async () => {
-          const r = await hive(dataDir, ['agents', 'logs', A]);
-          return r.code === 0 && /tick/.test(r.stdout) ? r.stdout : null;
-        }, 30_000, 250, 'agent output in `hive agents logs`');
-        expect(readFileSync(path.join(dataDir, 'logs', `${A}.log`), 'utf8')).toContain('tick');
+        await waitFor(() => /tick/.test(readFileSync(path.join(dataDir, 'logs', `${A}.log`), 'utf8')), 30_000, 100, 'agent output in its log');
+        const logsRun = await hive(dataDir, ['agents', 'logs', A]);
+        expect(logsRun.code).toBe(0);
+        const logs = logsRun.stdout;
+        expect(logs).toContain('tick');
         // The four variables, pointing at this host.
         const token = readFileSync(path.join(dataDir, 'api.token'), 'utf8').trim();
         expect(logs).toContain(`ENV agent=${A} url=${host.url} token=${token} data=${dataDir}`);
         // `hive heartbeat` from inside updated lastHeartbeatAt; `hive memory save` wrote .hive/memory/.
         expect(logs).toContain('HEARTBEAT-OK');
         expect(logs).toContain('MEMORY-OK');
-        const hb = (await one(A)).lastHeartbeatAt;
+        const hb = (await get(A)).lastHeartbeatAt;
         expect(hb).toBeTruthy();
         expect(Date.now() - Date.parse(hb!)).toBeLessThan(300_000);
         const saved = path.join(dataDir, 'worktrees', A, '.hive', 'memory', 'scratch', 'lesson.md');
@@ -140,13 +146,13 @@ describe('hive CLI against a real `hive serve`', () => {
       }, 90_000);
 
       it('sleep / wake / restart / stop / remove, with snapshots and events in their documented shapes', async () => {
-        const pid1 = (await one(A)).pid;
+        const pid1 = (await get(A)).pid;
         const memFile = path.join(dataDir, 'worktrees', A, '.hive', 'memory', 'scratch', 'lesson.md');
         const memSha = sha256(readFileSync(memFile));
 
         let r = await hive(dataDir, ['agents', 'sleep', A]);
         expect(r).toMatchObject({ code: 0, stdout: `${A} is sleeping\n` });
-        expect(await one(A)).toMatchObject({ status: 'sleeping', pid: null });
+        expect(await get(A)).toMatchObject({ status: 'sleeping', pid: null });
         await waitFor(() => !pidRunning(pid1), 15_000, 50, 'the process to end');
 
         const snaps = await hiveJson<Record<string, unknown>[]>(dataDir, ['snapshots', 'list', A]);
@@ -158,12 +164,12 @@ describe('hive CLI against a real `hive serve`', () => {
         r = await hive(dataDir, ['agents', 'wake', A]);
         expect(r).toMatchObject({ code: 0, stdout: `${A} is running\n` });
         expect(sha256(readFileSync(memFile))).toBe(memSha);
-        const pid2 = (await one(A)).pid;
+        const pid2 = (await get(A)).pid;
         expect(pidRunning(pid2)).toBe(true);
 
         r = await hive(dataDir, ['agents', 'restart', A]);
         expect(r).toMatchObject({ code: 0, stdout: `${A} is running\n` });
-        const pid3 = (await one(A)).pid;
+        const pid3 = (await get(A)).pid;
         expect(pid3).not.toBe(pid2);
 
         const ids = await hiveJson<{ id: string; type: string }[]>(dataDir, ['snapshots', 'list', A]);
@@ -211,7 +217,7 @@ describe('hive CLI against a real `hive serve`', () => {
         const r = await hive(dataDir, ['agents', 'spawn', '--name', n, '--repo', repo, '--backend', kind, '--cmd', 'definitely-not-a-command-xyz']);
         expect(r.code).toBe(0);
         const errored = await waitFor(async () => {
-          const a = await one(n);
+          const a = await get(n);
           return a.status === 'errored' ? a : null;
         }, 30_000, 250, `${n} to be errored`);
         expect(errored.lastError).toMatch(/definitely-not-a-command-xyz: (command )?not found/);

@@ -76,7 +76,11 @@ for (const { kind, has } of backends) {
       // Stop, wake from stopped, stop again.
       const stopped = await core.agents.stop('ticker', 'test');
       expect(stopped).toMatchObject({ status: 'stopped', pid: null });
-      await waitFor(() => !pidRunning(restarted.pid), 15_000, 50, 'the process to end on stop');
+      await waitFor(() => !pidRunning(restarted.pid), 15_000, 50, 'the process to end on stop').catch((err: Error) => {
+        // Say what is left (process tree, tmux panes) so a failure here can be diagnosed.
+        const ps = execFileSync('ps', ['-o', 'pid,ppid,pgid,stat,etime,cmd', '-g', String(restarted.pid)], { encoding: 'utf8' });
+        throw new Error(`${err.message}\n${ps}\nevents:\n${core.events.list({ agent: 'ticker', limit: 30 }).reverse().map((e) => `${e.kind} ${e.from}>${e.to} ${e.cause}`).join('\n')}`);
+      });
       const again = await core.agents.wake('ticker', 'test');
       expect(again.status).toBe('running');
       await core.agents.stop('ticker', 'test');
