@@ -162,24 +162,36 @@ export class TmuxBackend implements Backend {
   }
 
   /**
-   * tmux fires pane-died only once it has the exit status, and it sometimes misses the SIGCHLD (the pane
-   * then waits for an unrelated later one). Watching the pane pids in /proc (no process start) catches
-   * those within one tick instead of at the next periodic check.
+   * Pane pids are watched in /proc (no process start). An exited pane process stays a zombie until the tmux
+   * server reaps it, and the zombie holds its exit status: reporting from it is faster than the server's
+   * hook → waiter round trip, and covers the SIGCHLD tmux 3.3 sometimes misses (then pane-died waits for
+   * an unrelated later one). A pid gone (reaped) but not reported by the waiter within a tick is reaped here.
    */
   private ensurePidWatch(): void {
     if (this.pidWatch || this.disposed) return;
     let busy = false;
-    // Seen dead at the previous tick: the usual path (the hook and the waiter) had its chance.
     let suspects = new Set<string>();
     this.pidWatch = setInterval(() => {
-      if (busy || this.tracked.size === 0) return;
-      const dead = new Set([...this.tracked.entries()].filter(([name, t]) => t.pid && !this.stopping.has(name) && pidGoneOrZombie(t.pid)).map(([name]) => name));
-      const overdue = [...dead].some((name) => suspects.has(name));
-      suspects = dead;
-      if (!overdue) return;
+      if (this.tracked.size === 0) return;
+      const gone = new Set<string>();
+      for (const [name, t] of [...this.tracked]) {
+        if (!t.pid || this.stopping.has(name)) continue;
+        const ws = zombieWaitStatus(t.pid);
+        if (ws !== null) {
+          this.tracked.delete(name);
+          this.keepForRestart(name, t.id ?? '');
+          const sig = (ws & 0x7f) === 0 ? 0 : ws & 0x7f;
+          this.onDidExitEmitter.fire({ name, code: sig ? null : (ws >> 8) & 0xff, signal: sig ? signalName(sig) : null, at: this.clock.now(), reason: sig ? 'killed' : 'exit' });
+        } else if (!pidAlive(t.pid)) {
+          gone.add(name);
+        }
+      }
+      const overdue = [...gone].some((name) => suspects.has(name));
+      suspects = gone;
+      if (!overdue || busy) return;
       busy = true;
       void this.reapDeadPanes().finally(() => (busy = false));
-    }, 100);
+    }, 50);
     this.pidWatch.unref();
   }
 
