@@ -8,7 +8,7 @@ import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
 import { run } from '../ports/exec.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
-import { ProcessTreeSampler, pidAlive, pidGoneOrZombie } from './process-tree.js';
+import { ProcessTreeSampler, pidAlive } from './process-tree.js';
 import { paneTarget, sessionTarget, tmuxArg } from './tmux-args.js';
 
 const DIED_CHANNEL = 'hive-pane-died';
