@@ -110,7 +110,15 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
 }
 
 async function listen(core: HiveCore, token: string, host: string, opts: HostOptions): Promise<ApiServer> {
-  const base = { core, handlers: core.handlers, token, host, staticDir: opts.staticDir === undefined ? DEFAULT_STATIC_DIR : opts.staticDir };
+  const base = {
+    core,
+    handlers: core.handlers,
+    token,
+    host,
+    staticDir: opts.staticDir === undefined ? DEFAULT_STATIC_DIR : opts.staticDir,
+    // The fleet list changes only when an agent row is written; every write bumps the repo's version.
+    cacheKey: (channel: string) => (channel === 'agents:list' ? String(core.repo.version) : null),
+  };
   try {
     return await startApiServer({ ...base, port: opts.port ?? 0 });
   } catch (err) {

@@ -79,6 +79,12 @@ export class AgentRepo {
   private readonly getStmt;
   private readonly listStmt;
   private readonly cpuMem = new Map<string, { cpuPercent: number | null; memoryBytes: number | null }>();
+  private writes = 0;
+
+  /** Changes on every write through this repo: lets a host cache what it built from the rows. */
+  get version(): number {
+    return this.writes;
+  }
 
   constructor(
     private readonly db: Db,
@@ -121,6 +127,7 @@ export class AgentRepo {
     policy: Partial<RestartPolicy>;
     options: AgentOptions;
   }): void {
+    this.writes++;
     this.db
       .prepare(
         `INSERT INTO agents (name, role, task, status, backend, preset, command, repo, worktree, branch, created_at, updated_at, sleep_mode, image, policy, options)
@@ -130,6 +137,7 @@ export class AgentRepo {
   }
 
   setStatus(name: string, status: AgentStatus, at: string, patch: AgentPatch = {}): void {
+    this.writes++;
     const sets = ['status = ?', 'updated_at = ?'];
     const args: unknown[] = [status, at];
     for (const [k, v] of Object.entries(patch) as [keyof AgentPatch, unknown][]) {
@@ -141,6 +149,7 @@ export class AgentRepo {
   }
 
   patch(name: string, at: string, patch: AgentPatch): void {
+    this.writes++;
     const sets = ['updated_at = ?'];
     const args: unknown[] = [at];
     for (const [k, v] of Object.entries(patch) as [keyof AgentPatch, unknown][]) {
@@ -152,12 +161,14 @@ export class AgentRepo {
   }
 
   delete(name: string): void {
+    this.writes++;
     this.db.prepare('DELETE FROM agents WHERE name = ?').run(name);
     this.cpuMem.delete(name);
   }
 
   /** CPU and memory are sampled, not stored: kept in memory and merged into the rows we hand out. */
   setUsage(name: string, usage: { cpuPercent: number | null; memoryBytes: number | null }): void {
+    this.writes++;
     this.cpuMem.set(name, usage);
   }
 

@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { decodeSnapshot, encodeSnapshot, sha256Hex } from './snapshot-codec.js';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync, constants as zc } from 'node:zlib';
 import {
-  SnapshotContents,
+  type SnapshotContents,
   type SnapshotMeta,
   type SnapshotType,
 } from '../../../shared/contract/snapshots.js';
@@ -41,8 +42,8 @@ export class SnapshotStore {
 
   /** Writes the blob and returns the row to insert; call `insert` inside the transition's transaction. */
   writeBlob(contents: SnapshotContents): { sha256: string; bytes: number; storedBytes: number } {
-    const json = Buffer.from(JSON.stringify(contents));
-    const sha256 = createHash('sha256').update(json).digest('hex');
+    const json = encodeSnapshot(contents);
+    const sha256 = sha256Hex(json);
     const file = this.blobPath(sha256);
     if (!existsSync(file)) {
       const gz = gzipSync(json, { level: 1, strategy: zc.Z_DEFAULT_STRATEGY });
@@ -89,35 +90,44 @@ export class SnapshotStore {
   /** Reads and verifies a snapshot. A checksum mismatch is SNAPSHOT_CORRUPT, naming the previous good one. */
   read(id: string): { meta: SnapshotMeta; contents: SnapshotContents } {
     const meta = this.get(id);
-    const problem = this.verify(meta);
-    if (problem) {
+    const checked = this.load(meta);
+    if (typeof checked === 'string') {
       const previous = this.previousGood(meta);
       throw new HiveError(
         'SNAPSHOT_CORRUPT',
-        `Snapshot ${id} is corrupt (${problem}) and will not be restored. ` +
+        `Snapshot ${id} is corrupt (${checked}) and will not be restored. ` +
           (previous ? `The previous good snapshot is ${previous.id} (${previous.createdAt}); restore it with \`hive snapshots restore ${previous.id}\`.` : 'There is no earlier good snapshot for this agent.'),
       );
     }
-    const json = gunzipSync(readFileSync(this.blobPath(meta.sha256)));
-    return { meta, contents: SnapshotContents.parse(JSON.parse(json.toString('utf8'))) };
+    try {
+      return { meta, contents: decodeSnapshot(checked) };
+    } catch (err) {
+      throw new HiveError('SNAPSHOT_CORRUPT', `Snapshot ${id} matches its checksum but cannot be read (${(err as Error).message}); it was written by an incompatible version.`);
+    }
   }
 
   /** Null when the blob is present and its sha256 matches; otherwise what is wrong. */
   verify(meta: SnapshotMeta): string | null {
+    const checked = this.load(meta);
+    return typeof checked === 'string' ? checked : null;
+  }
+
+  /** The verified, decompressed blob, or what is wrong with it. One read, one gunzip, one hash. */
+  private load(meta: SnapshotMeta): Buffer | string {
     let raw: Buffer;
     try {
       raw = readFileSync(this.blobPath(meta.sha256));
     } catch {
       return 'its content file is missing';
     }
-    let json: Buffer;
+    let data: Buffer;
     try {
-      json = gunzipSync(raw);
+      data = gunzipSync(raw);
     } catch {
       return 'its content file does not decompress';
     }
-    const actual = createHash('sha256').update(json).digest('hex');
-    return actual === meta.sha256 ? null : `checksum ${actual.slice(0, 12)}… does not match ${meta.sha256.slice(0, 12)}…`;
+    const actual = sha256Hex(data);
+    return actual === meta.sha256 ? data : `checksum ${actual.slice(0, 12)}… does not match ${meta.sha256.slice(0, 12)}…`;
   }
 
   latestGood(agent: string): { meta: SnapshotMeta; contents: SnapshotContents } | null {
@@ -148,7 +158,7 @@ export class SnapshotStore {
   }
 
   blobPath(sha256: string): string {
-    return path.join(this.blobDir, sha256.slice(0, 2), `${sha256}.json.gz`);
+    return path.join(this.blobDir, sha256.slice(0, 2), `${sha256}.snap.gz`);
   }
 }
 

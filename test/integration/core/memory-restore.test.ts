@@ -86,7 +86,7 @@ for (const { kind, has } of backends) {
       expect(newest.sha256).not.toBe(good.sha256);
 
       // Flip one byte of the newest blob on disk.
-      const blob = path.join(f.dataDir, 'snapshots', newest.sha256.slice(0, 2), `${newest.sha256}.json.gz`);
+      const blob = path.join(f.dataDir, 'snapshots', newest.sha256.slice(0, 2), `${newest.sha256}.snap.gz`);
       const bytes = readFileSync(blob);
       bytes[Math.floor(bytes.length / 2)] ^= 0x01;
       writeFileSync(blob, bytes);

@@ -223,7 +223,7 @@ describe('hive migrate from the LeanVibe .claude fixture', () => {
     db.prepare("DELETE FROM messages WHERE body LIKE 'Gateway%'").run();
     const meta = db.prepare("SELECT sha256 FROM snapshots WHERE type = 'crash'").get() as { sha256: string };
     db.close();
-    const blob = path.join(dataDir, 'snapshots', meta.sha256.slice(0, 2), `${meta.sha256}.json.gz`);
+    const blob = path.join(dataDir, 'snapshots', meta.sha256.slice(0, 2), `${meta.sha256}.snap.gz`);
     writeFileSync(blob, Buffer.from('not a gzip file'));
     const report = await migrateFromClaudeDir({ source: claude, dataDir, validate: true });
     expect(report.validation?.ok).toBe(false);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { encodeSnapshot } from '../../../../electron/core/snapshots/snapshot-codec.js';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -62,10 +63,10 @@ describe('SnapshotStore (real SQLite + blob files)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('saves a gzip blob named by the sha256 of its JSON, mode 0600, and reads back exactly what was saved', () => {
+  it('saves a gzip blob named by the sha256 of its encoded contents, mode 0600, and reads back exactly what was saved', () => {
     const c = contents('ada');
     const meta = store.save(c, 'a note');
-    const json = Buffer.from(JSON.stringify(c));
+    const json = encodeSnapshot(c);
     expect(meta).toMatchObject({ agent: 'ada', type: 'sleep', note: 'a note', bytes: json.length });
     expect(meta.sha256).toBe(createHash('sha256').update(json).digest('hex'));
     const file = store.blobPath(meta.sha256);
@@ -77,7 +78,7 @@ describe('SnapshotStore (real SQLite + blob files)', () => {
     expect(back.contents).toEqual(c);
     expect(store.list('ada')).toEqual([meta]);
     // No temp files are left behind.
-    expect(blobFiles(dir).every((f) => f.endsWith('.json.gz'))).toBe(true);
+    expect(blobFiles(dir).every((f) => f.endsWith('.snap.gz'))).toBe(true);
   });
 
   it('identical contents share one blob (content addressing)', () => {
