@@ -10,6 +10,6 @@ export default defineConfig({
     // Integration tests start real tmux servers, redis-server and Chromium; two cores do not take more.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
