@@ -10,9 +10,10 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     const visit = (t: Task) => {
-      if (t.type === 'suite' || t.type === 'file' || 'tasks' in t) {
-        for (const c of (t as { tasks?: Task[] }).tasks ?? []) visit(c);
-        if (t.type === 'file' && t.result?.state === 'fail' && ((t as { tasks?: Task[] }).tasks ?? []).length === 0) failed++;
+      if ('tasks' in t) {
+        for (const c of t.tasks) visit(c);
+        // A file that failed to load has no tests to count: count the file itself as a failure.
+        if ('filepath' in t && t.result?.state === 'fail' && t.tasks.length === 0) failed++;
         return;
       }
       const state = t.result?.state;
