@@ -142,6 +142,12 @@ export class AgentService {
     }
     const backend = this.backendFor(agent.backend);
     try {
+      if (!agent.worktree || !path.isAbsolute(agent.worktree) || !existsSync(agent.worktree)) {
+        throw new HiveError(
+          'SPAWN_FAILED',
+          `Agent ${name} has no worktree${agent.worktree ? ` at ${agent.worktree}` : ''} (it was imported without one, or the folder was deleted). Remove it with \`hive agents remove ${name} --force\` and spawn it again on a repository.`,
+        );
+      }
       if (agent.preset !== 'custom' && agent.backend !== 'docker' && !onPath(PRESET_PROGRAMS[agent.preset])) {
         throw new HiveError(
           'SPAWN_FAILED',
@@ -315,7 +321,7 @@ export class AgentService {
   }
 
   private async restoreContext(agent: AgentRecord, snapshot: SnapshotContents | null): Promise<number> {
-    if (!snapshot) return 0;
+    if (!snapshot || !agent.worktree || !existsSync(agent.worktree)) return 0;
     const changed = snapshot.memoryFiles.filter((f) => {
       const p = safeJoin(agent.worktree, f.path);
       return !existsSync(p) || createHash('sha256').update(readFileSync(p)).digest('hex') !== f.sha256;

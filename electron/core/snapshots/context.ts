@@ -54,6 +54,10 @@ export function restoreMemoryFiles(worktree: string, files: MemoryFile[]): numbe
 }
 
 export function safeJoin(root: string, rel: string): string {
+  // An empty or relative root would resolve against the host's own working directory.
+  if (!root || !path.isAbsolute(root)) {
+    throw new HiveError('INVALID_INPUT', `The agent has no worktree (${JSON.stringify(root)}); nothing is written outside a worktree.`);
+  }
   const target = path.resolve(root, rel);
   const rootAbs = path.resolve(root);
   if (target !== rootAbs && !target.startsWith(rootAbs + path.sep)) {
