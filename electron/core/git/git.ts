@@ -20,7 +20,8 @@ export class Git {
   /** The top level of the repository at `dir`, or a NOT_A_GIT_REPO error that says what to do. */
   async toplevel(dir: string): Promise<string> {
     try {
-      return (await this.out(dir, ['rev-parse', '--show-toplevel'])).trim();
+      // Only the newline: a repository path may itself end in spaces.
+      return (await this.out(dir, ['rev-parse', '--show-toplevel'])).replace(/\r?\n$/, '');
     } catch {
       throw new HiveError(
         'NOT_A_GIT_REPO',
