@@ -129,6 +129,12 @@ export class FakeHiveApi implements HiveApi {
         return { removed: true, archive: null };
       case 'agents:input':
         return { ok: true, attempts: 1 };
+      case 'agents:setPolicy': {
+        const a = this.agents.get(p.name as string)!;
+        const next = { ...a, policy: { ...a.policy, ...(p.policy as Partial<Agent['policy']>) } };
+        this.agents.set(a.name, next);
+        return next;
+      }
       case 'agents:output': {
         const text = this.output[p.name as string] ?? '';
         return { text, bytes: text.length };

@@ -3,15 +3,16 @@ import { AgentActions } from '../../components/agent-actions';
 import { StatusBadge } from '../../components/status-badge';
 import { formatAge, formatBytes, formatDuration, formatPercent } from '../../lib/format-duration';
 import { useNow } from '../../lib/use-now';
-import { navigate } from '../../store/actions';
+import { navigate, runAction } from '../../store/actions';
 import { useHive } from '../../store/hive-store';
 import { EventLog } from './event-log';
 import { GitPanel } from './git-panel';
 import { InputBox } from './input-box';
 import { OutputTerminal } from './output-terminal';
+import { PolicyPanel } from './policy-panel';
 import { SnapshotsPanel } from './snapshots-panel';
 
-type Tab = 'snapshots' | 'events' | 'git';
+type Tab = 'snapshots' | 'events' | 'git' | 'policy';
 
 /** One agent: facts, live output with an input box, and snapshots / events / git on the side. */
 export function AgentPage({ name }: { name: string }) {
@@ -47,7 +48,12 @@ export function AgentPage({ name }: { name: string }) {
       </header>
       {agent.lastError && (agent.status === 'errored' || agent.status === 'crashed') && (
         <div className="alert alert-error" role="alert">
-          {agent.lastError}
+          <span>{agent.lastError}</span>
+          {agent.status === 'errored' && (
+            <button type="button" className="btn alert-action" onClick={() => void runAction(name, 'restart')}>
+              Try again
+            </button>
+          )}
         </div>
       )}
       <dl className="facts">
@@ -61,6 +67,9 @@ export function AgentPage({ name }: { name: string }) {
         <Fact label="Last exit" value={agent.lastExitCode === null ? '—' : String(agent.lastExitCode)} />
         <Fact label="Branch" value={agent.branch || '—'} mono />
         <Fact label="Preset" value={agent.preset} />
+        <Fact label="Sleep mode" value={agent.sleepMode === 'pause' ? 'pause (keeps memory)' : 'snapshot'} />
+        <Fact label="Last recovery" value={agent.lastRecoveryMs === null ? '—' : `${Math.round(agent.lastRecoveryMs)} ms`} />
+        {agent.image && <Fact label="Image" value={agent.image} mono />}
         <Fact label="Command" value={agent.command} mono wide />
         <Fact label="Worktree" value={agent.worktree} mono wide />
         {agent.task && <Fact label="Task" value={agent.task} wide />}
@@ -73,9 +82,9 @@ export function AgentPage({ name }: { name: string }) {
         </div>
         <aside className="agent-side">
           <div className="tabs" role="tablist" aria-label="Agent details">
-            {(['events', 'snapshots', 'git'] as Tab[]).map((t) => (
+            {(['events', 'snapshots', 'git', 'policy'] as Tab[]).map((t) => (
               <button key={t} type="button" role="tab" aria-selected={tab === t} className={`tab${tab === t ? ' is-active' : ''}`} onClick={() => setTab(t)}>
-                {t === 'events' ? 'Events' : t === 'snapshots' ? 'Snapshots' : 'Git'}
+                {t === 'events' ? 'Events' : t === 'snapshots' ? 'Snapshots' : t === 'git' ? 'Git' : 'Policy'}
               </button>
             ))}
           </div>
@@ -83,6 +92,7 @@ export function AgentPage({ name }: { name: string }) {
             {tab === 'events' && <EventLog name={name} />}
             {tab === 'snapshots' && <SnapshotsPanel name={name} />}
             {tab === 'git' && <GitPanel name={name} />}
+            {tab === 'policy' && <PolicyPanel key={JSON.stringify(agent.policy)} agent={agent} />}
           </div>
         </aside>
       </div>
