@@ -51,11 +51,17 @@ export function PolicyPanel({ agent }: { agent: Agent }) {
     >
       <label className="policy-row">
         <span>Restart after a crash</span>
-        <input type="checkbox" checked={draft.autorestart} onChange={(e) => setDraft({ ...draft, autorestart: e.target.checked })} />
+        <span className="policy-value">
+          <input type="checkbox" checked={draft.autorestart} onChange={(e) => setDraft({ ...draft, autorestart: e.target.checked })} />
+          <span className="policy-unit" />
+        </span>
       </label>
       <label className="policy-row">
         <span>Exit codes that mean “stopped”</span>
-        <input type="text" value={codes} onChange={(e) => setCodes(e.target.value)} />
+        <span className="policy-value">
+          <input type="text" value={codes} onChange={(e) => setCodes(e.target.value)} />
+          <span className="policy-unit" />
+        </span>
       </label>
       {FIELDS.map((f) => (
         <label key={f.key} className="policy-row">
@@ -68,7 +74,7 @@ export function PolicyPanel({ agent }: { agent: Agent }) {
               value={draft[f.key]}
               onChange={(e) => setDraft({ ...draft, [f.key]: Number(e.target.value) })}
             />
-            {f.unit && <span className="policy-unit">{f.unit}</span>}
+            <span className="policy-unit">{f.unit}</span>
           </span>
         </label>
       ))}
