@@ -17,6 +17,8 @@ export interface StartSpec {
 
 export interface ExitInfo {
   name: string;
+  /** The process that exited, when the backend knows it: an exit of an older process of the agent is not a crash of the current one. */
+  pid?: number | null;
   /** Exit code when the program exited, null when it was killed by a signal or the code is unknown. */
   code: number | null;
   signal: string | null;

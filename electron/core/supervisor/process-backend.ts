@@ -68,6 +68,7 @@ export class ProcessBackend implements Backend {
         if (this.stopping.has(spec.name)) return;
         this.onDidExitEmitter.fire({
           name: spec.name,
+          pid: child.pid ?? null,
           code: signal ? null : code,
           signal: signal ?? null,
           at: this.clock.now(),

@@ -58,7 +58,9 @@ export class TmuxBackend implements Backend {
   private readonly deadIds = new Map<string, string>();
   private availableCache = false;
   /** Sessions being stopped on purpose: their death is not reported. */
-  private readonly stopping = new Set<string>();
+  /** name → the mark of the stop in progress (a later stop's mark is never cleared by an earlier stop's timer). */
+  private readonly stopping = new Map<string, number>();
+  private stopMarks = 0;
   /** Sessions being created: a dead pane of one is not yet ours to report, nor to remove (see start). */
   private readonly starting = new Set<string>();
   private readonly diedWhileStarting = new Set<string>();
@@ -181,7 +183,7 @@ export class TmuxBackend implements Backend {
           this.tracked.delete(name);
           this.keepForRestart(name, t.id ?? '');
           const sig = (ws & 0x7f) === 0 ? 0 : ws & 0x7f;
-          this.onDidExitEmitter.fire({ name, code: sig ? null : (ws >> 8) & 0xff, signal: sig ? signalName(sig) : null, at: this.clock.now(), reason: sig ? 'killed' : 'exit' });
+          this.onDidExitEmitter.fire({ name, pid: t.pid, code: sig ? null : (ws >> 8) & 0xff, signal: sig ? signalName(sig) : null, at: this.clock.now(), reason: sig ? 'killed' : 'exit' });
         } else if (!pidAlive(t.pid)) {
           gone.add(name);
         }
@@ -286,6 +288,7 @@ export class TmuxBackend implements Backend {
       const sig = signal ? Number(signal) : 0;
       this.onDidExitEmitter.fire({
         name,
+        pid: Number(rest[2]) || null,
         code: sig ? null : status === '' || status === undefined ? null : Number(status),
         signal: sig ? signalName(sig) : null,
         at,
@@ -344,7 +347,8 @@ export class TmuxBackend implements Backend {
   }
 
   async stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
-    this.stopping.add(name);
+    const mark = ++this.stopMarks;
+    this.stopping.set(name, mark);
     try {
       const pid = await this.panePid(name);
       if (pid !== null && pidAlive(pid)) {
@@ -360,7 +364,11 @@ export class TmuxBackend implements Backend {
       this.tracked.delete(name);
     } finally {
       // Keep the mark briefly: the pane-died signal for this stop may still be in flight.
-      setTimeout(() => this.stopping.delete(name), 2000).unref();
+      // Only this stop's own mark: the timer of an earlier stop must not clear the mark of a later one
+      // (a sleep then a quick wake and restart: the old process's death was taken for a crash).
+      setTimeout(() => {
+        if (this.stopping.get(name) === mark) this.stopping.delete(name);
+      }, 2000).unref();
     }
   }
 
