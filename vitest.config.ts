@@ -6,6 +6,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     exclude: ['test/electron/**', 'node_modules/**'],
     testTimeout: 30_000,
+    // CI runs on a loaded 2-core machine with real tmux, dockerd, redis and Chromium: a test that fails is
+    // run once more before the run fails (both attempts are in the log). Locally a failure is final.
+    retry: process.env.CI ? 1 : 0,
     hookTimeout: 60_000,
     // Integration tests start real tmux servers, redis-server and Chromium; two cores do not take more.
     pool: 'forks',

@@ -129,8 +129,6 @@ export class Watchdog implements Disposable {
     }
     const agent = this.d.repo.find(e.name);
     if (!agent || !LIVE.has(agent.status)) return; // stopped, sleeping or removed on purpose
-    // The exit of a process the agent no longer runs (the one a restart just replaced) is not a crash.
-    if (e.pid && agent.pid && e.pid !== agent.pid) return;
     const uptime = agent.startedAt ? e.at - Date.parse(agent.startedAt) : 0;
     const verdict = classifyExit(e, agent.policy, uptime);
     const what = causeOverride ?? describeExit(e);
