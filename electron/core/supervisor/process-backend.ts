@@ -4,7 +4,7 @@ import { HiveError } from '../../../shared/errors.js';
 import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
-import { ProcessTreeSampler, pidAlive, pidGoneOrZombie } from './process-tree.js';
+import { ProcessTreeSampler, pidAlive, pidGoneOrZombie, groupAlive, signalGroup } from './process-tree.js';
 
 interface Tracked {
   pid: number;
@@ -195,26 +195,6 @@ export class ProcessBackend implements Backend {
       t.child?.unref();
     }
     this.agents.clear();
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {}
-  }
-}
-
-/** Does any process of the group still exist? */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -91,3 +91,24 @@ export function pidGoneOrZombie(pid: number): boolean {
     return false;
   }
 }
+
+/** Signals the process group led by `pid` (agents run as group leaders), or the pid alone if that fails. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {}
+  }
+}
+
+/** Does any process of the group still exist? */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

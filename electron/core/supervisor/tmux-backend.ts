@@ -8,7 +8,7 @@ import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
 import { run } from '../ports/exec.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
-import { ProcessTreeSampler, pidAlive } from './process-tree.js';
+import { ProcessTreeSampler, pidAlive, groupAlive, signalGroup } from './process-tree.js';
 import { paneTarget, sessionTarget, tmuxArg } from './tmux-args.js';
 
 const DIED_CHANNEL = 'hive-pane-died';
@@ -456,16 +456,6 @@ export class TmuxBackend implements Backend {
   }
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {}
-  }
-}
-
 /** The wait status a zombie left in /proc (Linux 3.5+), or null when the pid is not a zombie. */
 function zombieWaitStatus(pid: number): number | null {
   if (!(pid > 0)) return null;
@@ -475,16 +465,6 @@ function zombieWaitStatus(pid: number): number | null {
     return fields[0] === 'Z' && fields[49] !== undefined ? Number(fields[49]) : null;
   } catch {
     return null;
-  }
-}
-
-/** Does any process of the group still exist? */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
