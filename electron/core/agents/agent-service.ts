@@ -269,7 +269,7 @@ export class AgentService {
       const backend = this.backendFor(agent.backend);
       // The snapshot first: if it cannot be taken, the agent keeps running instead of hanging in `stopping`.
       const contents = await this.captureContext(agent, 'sleep');
-      const blob = this.d.snapshots.writeBlob(contents);
+      const blob = await this.d.snapshots.writeBlobAsync(contents);
       this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: 'sleep requested', actor });
       if (agent.sleepMode === 'pause' && backend.pause) {
         await backend.pause(name);
@@ -339,7 +339,7 @@ export class AgentService {
       if (agent.status === 'running') {
         // The checkpoint first: if it cannot be taken, the agent keeps running instead of hanging in `stopping`.
         snapshot = await this.captureContext(agent, 'checkpoint');
-        this.d.snapshots.save(snapshot);
+        await this.d.snapshots.saveAsync(snapshot);
         this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `restart requested by ${actor}`, actor });
         await this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
         this.prune(name);
@@ -361,7 +361,7 @@ export class AgentService {
           this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `stop requested by ${actor}`, actor });
           // Stopping keeps the context: a later wake or restart resumes from this checkpoint.
           try {
-            this.d.snapshots.save(await this.captureContext(agent, 'checkpoint', { notes: 'taken at stop' }));
+            await this.d.snapshots.saveAsync(await this.captureContext(agent, 'checkpoint', { notes: 'taken at stop' }));
             this.prune(name);
           } catch (err) {
             // A stop must always stop; a checkpoint that cannot be taken is recorded, not fatal.
@@ -443,7 +443,7 @@ export class AgentService {
   async checkpoint(name: string, note: string | null, actor: string): Promise<SnapshotMeta> {
     return this.mutex.run(name, async () => {
       const agent = this.d.repo.get(name);
-      const meta = this.d.snapshots.save(await this.captureContext(agent, 'checkpoint', { notes: note ?? '' }), note);
+      const meta = await this.d.snapshots.saveAsync(await this.captureContext(agent, 'checkpoint', { notes: note ?? '' }), note);
       this.d.machine.record(name, 'snapshot', `checkpoint by ${actor}`, actor, { id: meta.id });
       this.prune(name);
       return meta;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { encodeSnapshot } from '../../../../electron/core/snapshots/snapshot-codec.js';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -162,5 +163,27 @@ describe('SnapshotStore (real SQLite + blob files)', () => {
       })(),
     ).toThrow('rolled back');
     expect(store.list('ada')).toEqual([]);
+  });
+  it('saveAsync writes a large context as parallel gzip members that read back whole, by us and by gunzip(1)', async () => {
+    // 5 MB of varied text: several 1 MiB members.
+    const big = Array.from({ length: 120_000 }, (_, i) => `line ${i} ${createHash('sha1').update(String(i)).digest('hex')}\n`).join('');
+    const meta = await store.saveAsync(contents('big', { outputTail: big }), 'large');
+    const file = store.blobPath(meta.sha256);
+    const gz = readFileSync(file);
+    // Each member starts with the gzip magic; more than one member was written.
+    let members = 0;
+    for (let i = 0; i + 2 < gz.length; i++) if (gz[i] === 0x1f && gz[i + 1] === 0x8b && gz[i + 2] === 8) members++;
+    expect(members).toBeGreaterThan(3);
+    expect(gunzipSync(gz).equals(encodeSnapshot(contents('big', { outputTail: big })))).toBe(true);
+    const zcat = execFileSync('gzip', ['-dc', file], { maxBuffer: 64 << 20 });
+    expect(createHash('sha256').update(zcat).digest('hex')).toBe(meta.sha256);
+    const { contents: back } = store.read(meta.id);
+    expect(back.outputTail).toBe(big);
+    expect(back.memoryFiles).toEqual(contents('big').memoryFiles);
+    // The same content again is deduplicated: one blob file.
+    const again = await store.saveAsync(contents('big', { outputTail: big }));
+    expect(again.sha256).toBe(meta.sha256);
+    expect(blobFiles(dir).filter((f) => f.startsWith(meta.sha256))).toHaveLength(1);
+    expect(blobFiles(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
   });
 });
