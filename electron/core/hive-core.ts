@@ -145,7 +145,7 @@ export class HiveCore {
       this.disposables.add(new DockerReconciler({ backend: this.backends.docker, repo: this.repo, machine: this.machine, service: this.agents }));
     }
     this.tailer = this.disposables.add(new OutputTailer(this.agents.logDir, this.clock));
-    this.disposables.add(this.tailer.onDidOutput((c) => this.onOutput(c.name, c.data, c.at)));
+    this.disposables.add(this.tailer.onDidOutput((c) => this.onOutput(c.name, c.data, c.at, c.end)));
     this.disposables.add(
       this.machine.onDidChange(({ agent, event }) => {
         if (agent.status === 'running') this.tailer.follow(agent.name);
@@ -202,8 +202,8 @@ export class HiveCore {
 
   private lastOutputWrite = new Map<string, number>();
 
-  private onOutput(name: string, data: string, at: number): void {
-    this.push('agent:output', { name, data });
+  private onOutput(name: string, data: string, at: number, end: number): void {
+    this.push('agent:output', { name, data, end });
     // Output counts as a sign of life; written at most once a second per agent.
     const last = this.lastOutputWrite.get(name) ?? 0;
     if (at - last >= 1000 && this.repo.find(name)) {

@@ -101,6 +101,7 @@ export const agentsChannels = {
   },
   'agents:output': {
     req: z.object({ name, maxBytes: z.number().int().positive().max(16_777_216).default(262_144) }),
+    /** `bytes`: the log's size when read, i.e. the byte offset where `text` ends. */
     res: z.object({ text: z.string(), bytes: z.number().int() }),
   },
   'agents:heartbeat': { req: NameRequest, res: z.object({ at: z.string() }) },

@@ -42,7 +42,8 @@ export function isChannel(name: string): name is ChannelName {
 export const pushEvents = {
   'agent:status': z.object({ agent: Agent, event: HiveEvent.nullable() }),
   'agent:removed': z.object({ name: z.string() }),
-  'agent:output': z.object({ name: z.string(), data: z.string() }),
+  /** `end`: byte offset in the agent's log just after `data` (compare with `agents:output`'s `bytes`). */
+  'agent:output': z.object({ name: z.string(), data: z.string(), end: z.number().int().nonnegative() }),
   'agents:usage': z.array(z.object({ name: z.string(), cpuPercent: z.number().nullable(), memoryBytes: z.number().nullable() })),
   'event:appended': HiveEvent,
   'system:info': SystemInfo,

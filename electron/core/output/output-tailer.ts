@@ -7,6 +7,8 @@ export interface OutputChunk {
   name: string;
   data: string;
   at: number;
+  /** Byte offset in the log just after this chunk; lets a reader of the log tail drop what it already has. */
+  end: number;
 }
 
 /**
@@ -70,13 +72,11 @@ export class OutputTailer implements Disposable {
       const len = Math.min(size - offset, 1024 * 1024);
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, offset);
-      // Do not split a UTF-8 sequence: stop before an incomplete trailing character.
-      let end = len;
-      while (end > 0 && end > len - 4 && (buf[end - 1]! & 0xc0) === 0x80) end--;
-      if (end > 0 && (buf[end - 1]! & 0xc0) === 0xc0) end--;
-      if (end === 0) end = len;
+      // Do not split a UTF-8 sequence: an incomplete trailing character waits for the rest of its bytes.
+      const end = completeUtf8Length(buf);
+      if (end === 0) return;
       this.offsets.set(name, offset + end);
-      this.onDidOutputEmitter.fire({ name, data: buf.subarray(0, end).toString('utf8'), at: this.clock.now() });
+      this.onDidOutputEmitter.fire({ name, data: buf.subarray(0, end).toString('utf8'), at: this.clock.now(), end: offset + end });
     } finally {
       closeSync(fd);
     }
@@ -86,6 +86,18 @@ export class OutputTailer implements Disposable {
     this.watcher?.close();
     if (this.poll) clearInterval(this.poll);
   }
+}
+
+/** The length of `buf` without a trailing, incomplete UTF-8 sequence (at most 3 bytes are held back). */
+export function completeUtf8Length(buf: Buffer): number {
+  let lead = buf.length - 1;
+  while (lead >= 0 && lead > buf.length - 4 && (buf[lead]! & 0xc0) === 0x80) lead--;
+  if (lead < 0) return buf.length;
+  const b = buf[lead]!;
+  const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+  // Invalid bytes (a stray continuation, an ASCII byte followed by continuations) are passed on as they are.
+  if (need === 1 || (b & 0xc0) !== 0xc0) return buf.length;
+  return lead + need > buf.length ? lead : buf.length;
 }
 
 function sizeOf(file: string): number {

@@ -12,7 +12,8 @@ const SCROLLBACK_BYTES = 256 * 1024;
 
 /**
  * The agent's output in xterm.js: the log tail first (scrollback), then live chunks from 'agent:output'.
- * Live chunks that arrive while the tail loads are held and written after it, so nothing is lost. Where
+ * Live chunks that arrive while the tail loads are held and written after it, less any part the tail
+ * already holds (each chunk carries its end offset in the log), so nothing is lost or shown twice. Where
  * xterm cannot run (no canvas/layout, e.g. jsdom) the same text goes to a plain <pre>.
  */
 export function OutputTerminal({ name }: { name: string }) {
@@ -26,7 +27,7 @@ export function OutputTerminal({ name }: { name: string }) {
     let term: TermLike | null = null;
     let fit: { fit(): void } | null = null;
     let ready = false;
-    const held: string[] = [];
+    const held: { data: string; end: number }[] = [];
     let plain = '';
     const writePlain = (s: string): void => {
       plain = (plain + stripAnsi(s)).slice(-SCROLLBACK_BYTES);
@@ -40,7 +41,7 @@ export function OutputTerminal({ name }: { name: string }) {
     const off = currentApi().on('agent:output', (p) => {
       if (p.name !== name) return;
       if (ready) write(p.data);
-      else held.push(p.data);
+      else held.push({ data: p.data, end: p.end });
     });
 
     const onResize = (): void => {
@@ -71,15 +72,20 @@ export function OutputTerminal({ name }: { name: string }) {
       } catch {
         term = null;
       }
+      let tailEnd = 0;
       try {
-        const { text } = await currentApi().invoke('agents:output', { name, maxBytes: SCROLLBACK_BYTES });
+        const { text, bytes: logBytes } = await currentApi().invoke('agents:output', { name, maxBytes: SCROLLBACK_BYTES });
         if (disposed) return;
         if (text) write(text);
+        tailEnd = logBytes;
       } catch (err) {
         if (!disposed) setError(errorMessage(err));
       }
       ready = true;
-      for (const chunk of held.splice(0)) write(chunk);
+      for (const chunk of held.splice(0)) {
+        const rest = afterOffset(chunk.data, chunk.end, tailEnd);
+        if (rest) write(rest);
+      }
     })();
 
     return () => {
@@ -102,6 +108,18 @@ export function OutputTerminal({ name }: { name: string }) {
       </div>
     </div>
   );
+}
+
+/**
+ * The part of a live chunk past `offset` in the log: a chunk that ends at `end` and was read while the tail
+ * up to `offset` was being fetched may be wholly or partly in that tail already.
+ */
+export function afterOffset(data: string, end: number, offset: number): string {
+  if (end <= offset) return '';
+  const bytes = new TextEncoder().encode(data);
+  const start = end - bytes.length;
+  if (start >= offset) return data;
+  return new TextDecoder().decode(bytes.subarray(offset - start));
 }
 
 function stripAnsi(s: string): string {

@@ -5,6 +5,7 @@ import type { SnapshotMeta } from '../../../../shared/contract/index';
 import { FakeHiveApi, makeAgent, makeEvent } from '../../fake-hive-api';
 import { renderApp } from '../../render-app';
 import { navigate } from '../../../../renderer/src/store/actions';
+import { afterOffset } from '../../../../renderer/src/pages/agent/output-terminal';
 
 // jsdom has no canvas; xterm probes one for glyph sizes. Say "none" quietly instead of jsdom's loud error.
 HTMLCanvasElement.prototype.getContext = (() => null) as never;
@@ -42,8 +43,8 @@ describe('agent detail (fake HiveApi)', () => {
     api.output.alpha = 'line one\r\n\x1b[32mgreen line\x1b[0m\r\n';
     await openAgent(api);
     await waitFor(() => expect(Number(screen.getByTestId('terminal').dataset.bytes)).toBeGreaterThan(0), { timeout: 10_000 });
-    act(() => api.emit('agent:output', { name: 'alpha', data: 'tick 1\r\n' }));
-    act(() => api.emit('agent:output', { name: 'other', data: 'not mine\r\n' }));
+    act(() => api.emit('agent:output', { name: 'alpha', data: 'tick 1\r\n', end: api.output.alpha.length + 8 }));
+    act(() => api.emit('agent:output', { name: 'other', data: 'not mine\r\n', end: 10 }));
     await waitFor(() => expect(Number(screen.getByTestId('terminal').dataset.bytes)).toBe(api.output.alpha.length + 8));
     // jsdom cannot lay out xterm, so the same text lands in the plain fallback; in Chromium it is xterm.
     if (screen.getByTestId('terminal').querySelector('pre')) {
@@ -52,6 +53,28 @@ describe('agent detail (fake HiveApi)', () => {
       expect(terminalText()).not.toContain('not mine');
     }
     expect(api.callsTo('agents:output')).toEqual([{ name: 'alpha', maxBytes: 262144 }]);
+  });
+
+  it('shows output that arrives while the scrollback loads exactly once: chunks the tail holds are dropped (fake api)', async () => {
+    const api = new FakeHiveApi([makeAgent('alpha')]);
+    let answer!: (v: { text: string; bytes: number }) => void;
+    api.overrides['agents:output'] = () => new Promise((r) => (answer = r));
+    await openAgent(api);
+    await waitFor(() => expect(api.callsTo('agents:output')).toHaveLength(1));
+    // Three chunks are pushed while the tail is in flight: the log then holds "a\nb\nc\nd\n" (8 bytes).
+    act(() => api.emit('agent:output', { name: 'alpha', data: 'a\n', end: 2 }));
+    act(() => api.emit('agent:output', { name: 'alpha', data: 'b\nc\n', end: 6 }));
+    act(() => api.emit('agent:output', { name: 'alpha', data: 'd\n', end: 8 }));
+    // The tail was read when the log had 4 bytes: "a\nb\n" — the second chunk is half in it.
+    await act(async () => answer({ text: 'a\nb\n', bytes: 4 }));
+    await waitFor(() => expect(Number(screen.getByTestId('terminal').dataset.bytes)).toBe(8));
+    if (screen.getByTestId('terminal').querySelector('pre')) expect(terminalText()).toBe('a\nb\nc\nd\n');
+  });
+
+  it('afterOffset cuts a chunk at a byte offset, multi-byte characters included', () => {
+    expect(afterOffset('héllo', 10, 4)).toBe('héllo'); // starts at 4
+    expect(afterOffset('héllo', 10, 10)).toBe('');
+    expect(afterOffset('héllo', 10, 7)).toBe('llo'); // h(1) é(2) at 4..7
   });
 
   it('sends typed input with Enter to agents:input (fake api)', async () => {
