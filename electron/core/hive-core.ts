@@ -229,13 +229,13 @@ export class HiveCore {
   private usageTimer: NodeJS.Timeout | null = null;
 
   private async sampleUsage(): Promise<void> {
-    const usage: { name: string; cpuPercent: number | null; memoryBytes: number | null }[] = [];
+    const usage: PushPayload<'agents:usage'> = [];
     for (const a of this.repo.list()) {
       if (a.status !== 'running') continue;
       const s = await this.backends[a.backend]?.stats?.(a.name).catch(() => null);
       if (!s) continue;
       this.repo.setUsage(a.name, s);
-      usage.push({ name: a.name, ...s });
+      usage.push({ name: a.name, ...s, lastHeartbeatAt: a.lastHeartbeatAt, lastOutputAt: a.lastOutputAt });
     }
     if (usage.length > 0) this.push('agents:usage', usage);
   }

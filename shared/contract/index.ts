@@ -44,7 +44,10 @@ export const pushEvents = {
   'agent:removed': z.object({ name: z.string() }),
   /** `end`: byte offset in the agent's log just after `data` (compare with `agents:output`'s `bytes`). */
   'agent:output': z.object({ name: z.string(), data: z.string(), end: z.number().int().nonnegative() }),
-  'agents:usage': z.array(z.object({ name: z.string(), cpuPercent: z.number().nullable(), memoryBytes: z.number().nullable() })),
+  /** Every 2 s for running agents: the sampled usage and the signs of life, which change without a status event. */
+  'agents:usage': z.array(
+    z.object({ name: z.string(), cpuPercent: z.number().nullable(), memoryBytes: z.number().nullable(), lastHeartbeatAt: z.string().nullable(), lastOutputAt: z.string().nullable() }),
+  ),
   'event:appended': HiveEvent,
   'system:info': SystemInfo,
   'notify': z.object({ level: z.enum(['info', 'warning', 'error']), title: z.string(), body: z.string() }),

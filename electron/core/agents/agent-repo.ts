@@ -173,7 +173,8 @@ export class AgentRepo {
   }
 
   private toAgent(r: AgentRow): AgentRecord {
-    const usage = this.cpuMem.get(r.name);
+    // A sample describes a live process: an agent that is not running shows none (not its last reading).
+    const usage = r.status === 'running' ? this.cpuMem.get(r.name) : undefined;
     return {
       name: r.name,
       role: r.role,

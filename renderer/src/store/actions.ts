@@ -1,4 +1,4 @@
-import type { Agent, HiveApi, HiveEvent } from '../../../shared/contract/index';
+import type { Agent, HiveApi, HiveEvent, PushPayload } from '../../../shared/contract/index';
 import { actionAllowed, type AgentAction } from '../../../shared/lifecycle';
 import { errorMessage } from '../lib/error-message';
 import type { ConnectionState, HiveClient } from '../lib/ws-client';
@@ -76,6 +76,24 @@ export function applyStatus(agent: Agent, event: HiveEvent | null): void {
     },
     ...(event ? withEvent(s, event) : {}),
   }));
+}
+
+/**
+ * Pushed usage samples (every 2 s): CPU, memory and the signs of life. One store update for the whole
+ * fleet; only agents whose numbers changed get a new object, so only their rows render again.
+ */
+export function applyUsage(samples: PushPayload<'agents:usage'>): void {
+  set((s) => {
+    let byName: Record<string, Agent> | null = null;
+    for (const u of samples) {
+      const a = s.agents.byName[u.name];
+      if (!a || a.status !== 'running') continue;
+      if (a.cpuPercent === u.cpuPercent && a.memoryBytes === u.memoryBytes && a.lastHeartbeatAt === u.lastHeartbeatAt && a.lastOutputAt === u.lastOutputAt) continue;
+      byName ??= { ...s.agents.byName };
+      byName[u.name] = { ...a, cpuPercent: u.cpuPercent, memoryBytes: u.memoryBytes, lastHeartbeatAt: u.lastHeartbeatAt, lastOutputAt: u.lastOutputAt };
+    }
+    return byName ? { agents: { ...s.agents, byName } } : s;
+  });
 }
 
 let toastId = 1;
@@ -252,6 +270,7 @@ export function connectStore(client: HiveApi & Partial<Pick<HiveClient, 'onConne
   const offs: Array<() => void> = [];
   offs.push(client.on('agent:status', ({ agent, event }) => applyStatus(agent, event)));
   offs.push(client.on('agent:removed', ({ name }) => removeAgent(name)));
+  offs.push(client.on('agents:usage', (samples) => applyUsage(samples)));
   offs.push(client.on('event:appended', (e) => appendEvent(e)));
   offs.push(client.on('system:info', (info) => set((s) => ({ metrics: { ...s.metrics, system: info } }))));
   offs.push(client.on('notify', (n) => toast(n.level, n.title, n.body)));

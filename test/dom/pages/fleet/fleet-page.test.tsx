@@ -66,6 +66,26 @@ describe('fleet view (fake HiveApi)', () => {
     expect(api.callsTo('agents:list')).toHaveLength(1);
   });
 
+  it('applies pushed agents:usage samples to running rows only, without reloading (fake api)', async () => {
+    const api = new FakeHiveApi([makeAgent('alpha'), makeAgent('beta', { status: 'stopped', cpuPercent: null, memoryBytes: null })]);
+    renderApp(api);
+    await waitFor(() => row('alpha'));
+    const beat = new Date(Date.now() - 5000).toISOString();
+    act(() =>
+      api.emit('agents:usage', [
+        { name: 'alpha', cpuPercent: 42, memoryBytes: 300 * 1024 * 1024, lastHeartbeatAt: beat, lastOutputAt: beat },
+        { name: 'beta', cpuPercent: 7, memoryBytes: 1024, lastHeartbeatAt: null, lastOutputAt: null },
+        { name: 'nobody', cpuPercent: 1, memoryBytes: 1, lastHeartbeatAt: null, lastOutputAt: null },
+      ]),
+    );
+    expect(within(row('alpha')).getByText('42%')).toBeTruthy();
+    expect(within(row('alpha')).getByText('300 MiB')).toBeTruthy();
+    // A stopped agent has no live process: a stray sample for it is not shown.
+    expect(within(row('beta')).queryByText('7.0%')).toBeNull();
+    expect(screen.queryByRole('row', { name: 'nobody' })).toBeNull();
+    expect(api.callsTo('agents:list')).toHaveLength(1);
+  });
+
   it('filters by text and by status (fake api)', async () => {
     renderApp(new FakeHiveApi([makeAgent('web-ui', { role: 'frontend' }), makeAgent('api-1', { role: 'backend', status: 'sleeping' }), makeAgent('api-2')]));
     await waitFor(() => row('api-1'));

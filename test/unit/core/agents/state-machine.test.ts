@@ -149,4 +149,12 @@ describe('StateMachine on a real database', () => {
     expect(evs.map((e) => e.to_status)).toEqual(path);
     for (let i = 1; i < evs.length; i++) expect(evs[i]!.from_status).toBe(evs[i - 1]!.to_status);
   });
+  it('shows sampled CPU and memory only while an agent is running, not its last reading after it stops', () => {
+    const name = agentIn('running');
+    repo.setUsage(name, { cpuPercent: 12.5, memoryBytes: 4096 });
+    expect(repo.get(name)).toMatchObject({ cpuPercent: 12.5, memoryBytes: 4096 });
+    machine.transition({ name, to: 'stopping', from: ['running'], cause: 'test', actor: 'test' });
+    expect(repo.get(name)).toMatchObject({ cpuPercent: null, memoryBytes: null });
+    expect(repo.list().find((a) => a.name === name)).toMatchObject({ cpuPercent: null, memoryBytes: null });
+  });
 });
