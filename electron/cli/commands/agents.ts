@@ -161,6 +161,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
   const snapshots = program.command('snapshots').description('memory snapshots of an agent');
   snapshots
     .command('list')
+    .description("an agent's snapshots, newest first (sleep, checkpoint, crash)")
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }) => {
@@ -173,6 +174,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     });
   snapshots
     .command('show')
+    .description('what a snapshot holds: task, session, git state, memory files, output tail')
     .argument('<id>')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }) => {
@@ -192,6 +194,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     });
   snapshots
     .command('diff')
+    .description('what changed between two snapshots (memory files, git state, task, output)')
     .argument('<a>')
     .argument('<b>')
     .action(async (a: string, b: string) => {
