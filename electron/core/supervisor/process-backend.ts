@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants as fsc, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
 import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
@@ -16,6 +17,11 @@ interface Tracked {
  * Agents as plain child processes, for machines without tmux. Each runs in its own process group with its
  * output written straight to its log file, so it keeps logging if the host goes away; a host that comes
  * back adopts it by pid (checked against the HIVE_AGENT in its environment) and polls its liveness.
+ *
+ * Input goes through a named pipe, `<dataDir>/run/<agent>.stdin`, that the agent holds open for reading
+ * and writing: its stdin never reaches end-of-file when a host goes away (an agent reading its input would
+ * otherwise take that as "quit"), and any later host can open the pipe and type into an adopted agent.
+ * Where named pipes cannot be made (Windows), stdin is a pipe from this host, as before.
  */
 export class ProcessBackend implements Backend {
   readonly kind = 'process' as const;
@@ -37,16 +43,18 @@ export class ProcessBackend implements Backend {
   start(spec: StartSpec): Promise<{ pid: number | null }> {
     return new Promise((resolve, reject) => {
       const fd = openSync(spec.logPath, 'a');
+      const inFd = this.openInputPipe(spec.name);
       let child: ChildProcess;
       try {
         child = spawn(spec.argv[0]!, spec.argv.slice(1), {
           cwd: spec.cwd,
           env: spec.env,
           detached: true,
-          stdio: ['pipe', fd, fd],
+          stdio: [inFd ?? 'pipe', fd, fd],
         });
       } finally {
         closeSync(fd);
+        if (inFd !== null) closeSync(inFd);
       }
       let settled = false;
       child.once('error', (err) => {
@@ -171,15 +179,70 @@ export class ProcessBackend implements Backend {
 
   async sendInput(name: string, text: string, opts: { enter: boolean }): Promise<number> {
     const t = this.agents.get(name);
+    const data = Buffer.from(text + (opts.enter ? '\n' : ''));
+    if (t && !t.child?.stdin) {
+      await this.writeInputPipe(name, data);
+      return 1;
+    }
     if (!t?.child?.stdin || t.child.stdin.destroyed) {
-      throw new HiveError(
-        'ILLEGAL_TRANSITION',
-        `Agent ${name} has no input pipe (process agents adopted after a host restart cannot take input; restart it, or use the tmux backend).`,
-      );
+      throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} has no input pipe: it is not running under this host. Restart it to type into it.`);
     }
     const stdin = t.child.stdin;
-    await new Promise<void>((resolve, reject) => stdin.write(text + (opts.enter ? '\n' : ''), (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => stdin.write(data, (err) => (err ? reject(err) : resolve())));
     return 1;
+  }
+
+  private inputPipePath(name: string): string {
+    return path.join(this.dataDir, 'run', `${name}.stdin`);
+  }
+
+  /**
+   * The agent's end of its input pipe, opened read-write (so the agent never sees end-of-file), or null
+   * where no named pipe can be made. The pipe is made once and kept: a restart does not pay for mkfifo.
+   */
+  private openInputPipe(name: string): number | null {
+    if (process.platform === 'win32') return null;
+    const file = this.inputPipePath(name);
+    try {
+      if (!isFifo(file)) {
+        mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        rmSync(file, { force: true });
+        // Names are [A-Za-z0-9_-] (checked at spawn); the path is an argument, never a shell string.
+        execFileSync('mkfifo', ['-m', '600', file], { stdio: 'ignore' });
+      }
+      // Blocking mode: the agent reads it as an ordinary stdin. (Opening a FIFO read-write never waits.)
+      return openSync(file, fsc.O_RDWR);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Writes into the named pipe of an agent this host did not start (adopted after a host restart). */
+  private async writeInputPipe(name: string, data: Buffer): Promise<void> {
+    let fd: number;
+    try {
+      // Non-blocking: opening for writing fails at once (ENXIO) when no process holds the pipe for reading.
+      fd = openSync(this.inputPipePath(name), fsc.O_WRONLY | fsc.O_NONBLOCK);
+    } catch {
+      throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} has no input pipe (it was started before input pipes existed). Restart it to type into it.`);
+    }
+    try {
+      let at = 0;
+      const deadline = this.clock.now() + 5000;
+      while (at < data.length) {
+        try {
+          at += writeSync(fd, data, at);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+          if (this.clock.now() > deadline) {
+            throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} is not reading its input (the pipe has been full for 5 s); ${at} of ${data.length} bytes were sent.`);
+          }
+          await sleep(20);
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
   }
 
   async stats(name: string): Promise<{ cpuPercent: number | null; memoryBytes: number | null }> {
@@ -195,6 +258,14 @@ export class ProcessBackend implements Backend {
       t.child?.unref();
     }
     this.agents.clear();
+  }
+}
+
+function isFifo(file: string): boolean {
+  try {
+    return lstatSync(file).isFIFO();
+  } catch {
+    return false;
   }
 }
 
