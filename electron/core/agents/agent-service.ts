@@ -154,8 +154,15 @@ export class AgentService {
           `Command not found: ${PRESET_PROGRAMS[agent.preset]}. Install it (or put it on PATH), or use the custom preset with --cmd.`,
         );
       }
-      const plan = planLaunch({ preset: agent.preset, command: agent.command, task: agent.task, snapshot: opts.snapshot, sessionId: opts.snapshot?.sessionId ?? null });
       const env = this.envFor(agent, opts.snapshot);
+      const plan = planLaunch({
+        preset: agent.preset,
+        command: agent.command,
+        task: agent.task,
+        snapshot: opts.snapshot,
+        sessionId: opts.snapshot?.sessionId ?? null,
+        envPath: agent.backend === 'docker' ? undefined : env.PATH ?? '',
+      });
       this.rotateLog(name);
       const { pid } = await backend.start({
         name,

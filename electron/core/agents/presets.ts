@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Preset } from '../../../shared/contract/agents.js';
@@ -27,6 +27,11 @@ export function planLaunch(opts: {
   task: string;
   snapshot: SnapshotContents | null;
   sessionId: string | null;
+  /**
+   * PATH the agent runs with, where the host can see the agent's filesystem (not Docker): a plain custom
+   * command line found on it skips the shell. Without it custom commands always run through `/bin/sh -c`.
+   */
+  envPath?: string;
 }): LaunchPlan {
   const { preset, task, snapshot, sessionId } = opts;
   const resume = snapshot ? resumePrompt(snapshot) : null;
@@ -36,7 +41,8 @@ export function planLaunch(opts: {
         throw new HiveError('INVALID_INPUT', 'The custom preset needs a command line (--cmd "…").');
       }
       // The resume prompt reaches custom commands through HIVE_RESUME_FILE (see the agent service).
-      return { argv: ['/bin/sh', '-c', opts.command], resumedWith: resume ? 'prompt' : 'none' };
+      const direct = opts.envPath === undefined ? null : directArgv(opts.command, opts.envPath);
+      return { argv: direct ?? ['/bin/sh', '-c', opts.command], resumedWith: resume ? 'prompt' : 'none' };
     }
     case 'claude': {
       if (sessionId) return { argv: ['claude', '--resume', sessionId], resumedWith: 'session' };
@@ -51,6 +57,50 @@ export function planLaunch(opts: {
       const prompt = resume ?? task;
       return { argv: prompt ? ['codex', prompt] : ['codex'], resumedWith: resume ? 'prompt' : 'none' };
     }
+  }
+}
+
+/** Words that only mean something to a shell (builtins and keywords), never run without one. */
+const SHELL_ONLY = new Set([
+  '.', ':', '[', 'alias', 'bg', 'break', 'case', 'cd', 'command', 'continue', 'do', 'done', 'elif', 'else', 'esac', 'eval', 'exec',
+  'exit', 'export', 'fc', 'fg', 'fi', 'for', 'function', 'getopts', 'hash', 'if', 'jobs', 'local', 'read', 'readonly', 'return',
+  'select', 'set', 'shift', 'source', 'then', 'time', 'times', 'trap', 'type', 'ulimit', 'umask', 'unalias', 'unset', 'until',
+  'wait', 'while',
+]);
+/** A word the shell would pass on unchanged: no quoting, expansion, globbing, redirection or control. */
+const PLAIN_WORD = /^[A-Za-z0-9_./:@%+,=-]+$/;
+
+/**
+ * A custom command line as an argument array when `/bin/sh -c LINE` would run exactly that: plain words
+ * separated by spaces, the first one an executable on PATH (not a builtin, not `VAR=value`). Saves the
+ * shell's start on every launch and restart (the watchdog's restart latency). Anything else — quotes, `$`,
+ * globs, `~`, pipes, `;`, redirections, newlines — returns null and keeps the shell.
+ */
+export function directArgv(line: string, envPath: string): string[] | null {
+  const words = line.trim().split(/[ \t]+/);
+  const first = words[0];
+  if (!first || !words.every((w) => PLAIN_WORD.test(w))) return null;
+  if (first.includes('=') || SHELL_ONLY.has(first)) return null;
+  // Relative names and PATH entries would resolve against the agent's worktree, not where we look.
+  if (first.includes('/') ? !path.isAbsolute(first) || !isExecutableFile(first) : !onAbsolutePath(first, envPath)) return null;
+  return words;
+}
+
+function onAbsolutePath(program: string, envPath: string): boolean {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    if (!path.isAbsolute(dir)) return false; // a relative entry could hold it first: let the shell decide
+    if (isExecutableFile(path.join(dir, program))) return true;
+  }
+  return false;
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -71,7 +121,7 @@ export function resumePrompt(s: SnapshotContents): string {
 /** Is the program on PATH? (A preset whose tool is missing is a clear error, not a crash loop.) */
 export function onPath(program: string, envPath = process.env.PATH ?? ''): boolean {
   if (program.includes('/')) return existsSync(program);
-  return envPath.split(path.delimiter).some((dir) => dir && existsSync(path.join(dir, program)));
+  return envPath.split(path.delimiter).some((dir) => dir && isExecutableFile(path.join(dir, program)));
 }
 
 /**

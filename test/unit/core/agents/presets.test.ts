@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, utimesSync, writeFileSync, chmodSync } from 'node:fs
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SnapshotContents } from '../../../../shared/contract/snapshots.js';
-import { learnClaudeSessionId, onPath, planLaunch, resumePrompt } from '../../../../electron/core/agents/presets.js';
+import { directArgv, learnClaudeSessionId, onPath, planLaunch, resumePrompt } from '../../../../electron/core/agents/presets.js';
 import { tempDir } from '../../../support/git-repo.js';
 
 const NASTY = `fix it; rm -rf ~ $(touch /tmp/pwned) \`id\` "quoted" 'single'\nsecond line;`;
@@ -58,6 +58,30 @@ describe('planLaunch', () => {
     expect(plan).toEqual({ argv: ['/bin/sh', '-c', 'echo hi && sleep 1'], resumedWith: 'none' });
     const resumed = planLaunch({ preset: 'custom', command: 'x', task: NASTY, snapshot: snap(), sessionId: null });
     expect(resumed).toEqual({ argv: ['/bin/sh', '-c', 'x'], resumedWith: 'prompt' });
+  });
+
+  it('a plain custom command line found on an absolute PATH entry runs without the shell; anything shell-like keeps it', () => {
+    const PATH = '/usr/local/bin:/usr/bin:/bin';
+    const plan = (command: string, envPath: string | undefined) => planLaunch({ preset: 'custom', command, task: '', snapshot: null, sessionId: null, envPath }).argv;
+    expect(plan('sleep 1000', PATH)).toEqual(['sleep', '1000']);
+    expect(plan('  bash   /tmp/agent.sh --flag=x  ', PATH)).toEqual(['bash', '/tmp/agent.sh', '--flag=x']);
+    expect(plan('/bin/sleep 5', PATH)).toEqual(['/bin/sleep', '5']);
+    const shelled = [
+      'echo hi && sleep 1', 'echo "quoted"', "echo 'single'", 'echo $HOME', 'echo `id`', 'echo $(id)', 'ls *.ts', 'ls ~/x', 'a | b', 'a; b',
+      'a > out', 'a < in', 'a &', 'echo a\nb', 'FOO=1 sleep 1', 'cd /tmp', 'exec sleep 1', 'while', 'read x', 'echo {a,b}', 'echo a#b',
+      'no-such-program-hive 1', 'bin/relative 1', './local.sh',
+    ];
+    for (const line of shelled) expect(plan(line, PATH), line).toEqual(['/bin/sh', '-c', line]);
+    // A relative PATH entry could resolve in the worktree first; Docker's PATH is the container's: keep the shell.
+    expect(plan('sleep 1', `node_modules/.bin:${PATH}`)).toEqual(['/bin/sh', '-c', 'sleep 1']);
+    expect(plan('sleep 1', undefined)).toEqual(['/bin/sh', '-c', 'sleep 1']);
+  });
+
+  it('directArgv is null for an empty line and for a non-executable file', () => {
+    expect(directArgv('', '/bin')).toBeNull();
+    const file = path.join(tempDir('hive-noexec-'), 'notes.txt');
+    writeFileSync(file, 'not a program', { mode: 0o644 });
+    expect(directArgv(file, '/bin')).toBeNull();
   });
 
   it('custom without a command line is INVALID_INPUT', () => {
