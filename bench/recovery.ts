@@ -100,6 +100,15 @@ function replacementLatencies(m: Marks, n: number): number[] {
   return out;
 }
 
+/**
+ * The command line a user would type: the script and the marker as plain words (hive then runs it without
+ * a shell, as PM2 runs its script with interpreter "none"); quoted through the shell only if a path needs it.
+ */
+function commandLine(script: string, marker: string): string {
+  const plain = /^[A-Za-z0-9_./:@%+,=-]+$/;
+  return plain.test(script) && plain.test(marker) ? `${script} ${marker}` : `exec '${script}' '${marker}'`;
+}
+
 async function waitUntil(what: string, fn: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!fn()) {
@@ -138,7 +147,7 @@ async function benchHive(backend: BackendKind, work: string, script: string) {
   });
   // A memory file, so each recovery carries real context (it is read before the restart).
   const agent = await core.agents.spawn(
-    { name, repo, backend, preset: 'custom', role: 'bench', task: 'crash', cmd: `exec '${script}' '${path.join(work, `marker-${backend}`)}'`, policy: POLICY } as Parameters<HiveCore['agents']['spawn']>[0],
+    { name, repo, backend, preset: 'custom', role: 'bench', task: 'crash', cmd: commandLine(script, path.join(work, `marker-${backend}`)), policy: POLICY } as Parameters<HiveCore['agents']['spawn']>[0],
     'bench',
   );
   mkdirSync(path.join(agent.worktree, '.hive', 'memory'), { recursive: true });
