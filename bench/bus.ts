@@ -8,7 +8,10 @@
  * A light run (100/s) shows the latency of the path itself when nothing queues; CPU time per message is
  * recorded for each run because, unlike latency, it hardly depends on what else the machine is doing.
  *
- * Knobs: BENCH_SECONDS (default 30), BENCH_RATE (default 1000), BENCH_AGENTS (default 100),
+ * The fixed-rate run sends a Poisson stream (100 agents sending independently); the bursts run sends every
+ * 10 ms all messages owed so far at once, a harsher pattern, reported beside it.
+ *
+ * Knobs: BENCH_SECONDS (default 30), BENCH_RATE (default 1000), BENCH_AGENTS (default 100), BENCH_BURST_SECONDS (10),
  * BENCH_LIGHT_RATE (default 100), BENCH_LIGHT_SECONDS (default 10),
  * BENCH_CEILING_SECONDS (default 10), BENCH_KINDS (default "redis,in-process").
  */
@@ -31,6 +34,7 @@ const CEILING_SECONDS = Number(process.env.BENCH_CEILING_SECONDS ?? 10);
 const LIGHT_RATE = Number(process.env.BENCH_LIGHT_RATE ?? 100);
 const LIGHT_SECONDS = Number(process.env.BENCH_LIGHT_SECONDS ?? 10);
 const TICK_MS = 10;
+const BURST_SECONDS = Number(process.env.BENCH_BURST_SECONDS ?? 10);
 const KINDS = (process.env.BENCH_KINDS ?? 'redis,in-process').split(',');
 
 interface RunResult {
@@ -112,7 +116,36 @@ function summarize(sent: number, seconds: number, consumers: ReturnType<typeof s
   };
 }
 
-/** A fixed rate: every 10 ms, the messages owed so far. */
+/**
+ * 100 agents that each send on their own schedule: together a Poisson stream at `rate` messages/s (seeded,
+ * so every run sends the same pattern). Each message is sent when it is due (to within the 1 ms timer),
+ * without waiting for earlier sends, as independent agents would.
+ */
+async function poissonRate(bus: Bus, names: string[], rate: number, secs: number): Promise<RunResult> {
+  const consumers = startConsumers(bus, names);
+  let x = 0x9e3779b9;
+  const rnd = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 4294967296);
+  const start = performance.now();
+  const total = rate * secs;
+  const sends: Promise<unknown>[] = [];
+  let i = 0;
+  let next = start;
+  while (i < total) {
+    const now = performance.now();
+    while (i < total && next <= now) {
+      sends.push(send(bus, names, i++));
+      next += (-Math.log(1 - rnd()) * 1000) / rate;
+    }
+    await new Promise((r) => setTimeout(r, Math.max(1, Math.floor(next - performance.now()))));
+  }
+  await Promise.all(sends);
+  const seconds = (performance.now() - start) / 1000;
+  await drain(consumers, total);
+  await consumers.stop();
+  return summarize(total, seconds, consumers);
+}
+
+/** Bursts: every 10 ms, all the messages owed so far at once (a harsher pattern than independent agents). */
 async function fixedRate(bus: Bus, names: string[], rate: number, secs: number): Promise<RunResult> {
   const consumers = startConsumers(bus, names);
   const start = performance.now();
@@ -171,8 +204,8 @@ async function startRedis(dir: string): Promise<{ url: string; proc: ChildProces
   return { url: `redis://127.0.0.1:${port}`, proc, version };
 }
 
-type Mode = 'fixedRate' | 'lightRate' | 'ceiling';
-const MODES: Mode[] = ['fixedRate', 'lightRate', 'ceiling'];
+type Mode = 'fixedRate' | 'bursts' | 'lightRate' | 'ceiling';
+const MODES: Mode[] = ['fixedRate', 'bursts', 'lightRate', 'ceiling'];
 
 /** CPU seconds (user + system) of this process and, when known, of the redis-server child, in µs. */
 function cpuNow(redisPid: number | null): { node: number; redis: number | null } {
@@ -199,13 +232,22 @@ async function runKind(kind: 'redis' | 'in-process', url: string | null, redisPi
       kind === 'redis' ? new RedisBus({ db, clock: systemClock, url: url! }) : new InProcessBus({ db, clock: systemClock });
     if (bus instanceof RedisBus) await bus.waitUntilConnected(15_000);
     const names = Array.from({ length: AGENTS }, (_, k) => `agent-${String(k).padStart(3, '0')}`);
-    const what = mode === 'fixedRate' ? `${RATE}/s for ${SECONDS}s` : mode === 'lightRate' ? `${LIGHT_RATE}/s for ${LIGHT_SECONDS}s` : `${CEILING_SECONDS}s flat out`;
+    const what =
+      mode === 'fixedRate'
+        ? `${RATE}/s for ${SECONDS}s, Poisson arrivals`
+        : mode === 'bursts'
+          ? `${RATE}/s for ${BURST_SECONDS}s in bursts every ${TICK_MS} ms`
+          : mode === 'lightRate'
+            ? `${LIGHT_RATE}/s for ${LIGHT_SECONDS}s`
+            : `${CEILING_SECONDS}s flat out`;
     process.stdout.write(`bus bench: ${kind} ${mode} (${what}, ${AGENTS} agents)… `);
     const before = cpuNow(kind === 'redis' ? redisPid : null);
     const r =
       mode === 'fixedRate'
-        ? await fixedRate(bus, names, RATE, SECONDS)
-        : mode === 'lightRate'
+        ? await poissonRate(bus, names, RATE, SECONDS)
+        : mode === 'bursts'
+          ? await fixedRate(bus, names, RATE, BURST_SECONDS)
+          : mode === 'lightRate'
           ? await fixedRate(bus, names, LIGHT_RATE, LIGHT_SECONDS)
           : await ceiling(bus, names);
     const after = cpuNow(kind === 'redis' ? redisPid : null);
@@ -233,7 +275,10 @@ async function main(): Promise<void> {
     const results = {
       benchmark: 'bus',
       at: new Date().toISOString(),
-      setup: { agents: AGENTS, ratePerSec: RATE, seconds: SECONDS, lightRatePerSec: LIGHT_RATE, lightSeconds: LIGHT_SECONDS, ceilingSeconds: CEILING_SECONDS, ceilingInFlight: 64 },
+      setup: {
+        arrivals: `fixedRate: ${RATE} msg/s as a seeded Poisson stream (100 agents sending independently), each sent when due; bursts: every ${TICK_MS} ms all messages owed so far at once; latency from the send() call to the recipient's long-poll returning it`,
+        burstSeconds: BURST_SECONDS,
+        agents: AGENTS, ratePerSec: RATE, seconds: SECONDS, lightRatePerSec: LIGHT_RATE, lightSeconds: LIGHT_SECONDS, ceilingSeconds: CEILING_SECONDS, ceilingInFlight: 64 },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, platform: `${os.platform()} ${os.release()}`, redis: redis.version, loadAverageAtStart: os.loadavg().map(round) },
       redis: KINDS.includes('redis') ? await runKind('redis', redis.url, redis.proc?.pid ?? null) : null,
       inProcess: KINDS.includes('in-process') ? await runKind('in-process', null, null) : null,
