@@ -7,6 +7,7 @@ import { DisposableStore, type Disposable } from '../ports/disposable.js';
 import type { SnapshotContents } from '../../../shared/contract/snapshots.js';
 import type { Backend, ExitInfo } from '../supervisor/backend.js';
 import { tailLines } from '../snapshots/context.js';
+import { pidGoneOrZombie } from '../supervisor/process-tree.js';
 import { backoffDelay, classifyExit, restartsInWindow } from './restart-policy.js';
 
 export interface WatchdogDeps {
@@ -34,6 +35,8 @@ export class Watchdog implements Disposable {
   /** Consecutive quick crashes per agent, for the backoff exponent. */
   private readonly streak = new Map<string, number>();
   private readonly missed = new Map<string, number>();
+  /** Running agents whose recorded process was gone at the last check (name → that pid). */
+  private readonly vanished = new Map<string, number>();
   private readonly pending = new Map<string, { cancel(): void }>();
   private checking = false;
   private disposed = false;
@@ -228,6 +231,7 @@ export class Watchdog implements Disposable {
       const tmux = this.d.backends.tmux as (Backend & { reapDeadPanes?: () => Promise<void> }) | undefined;
       const agents = this.d.repo.list().filter((a) => a.status === 'running');
       if (tmux?.reapDeadPanes && agents.some((a) => a.backend === 'tmux')) await tmux.reapDeadPanes();
+      await this.recoverVanished(agents);
       const now = this.d.clock.now();
       for (const a of agents) {
         const hang = a.policy.hangTimeoutMs;
@@ -252,6 +256,30 @@ export class Watchdog implements Disposable {
     } finally {
       this.checking = false;
     }
+  }
+
+  /**
+   * The net under the backends' exit reports: a `running` agent whose recorded process is gone at two
+   * checks in a row, with no action on it in between, is handled as an exit. (A report can be lost in a
+   * race, e.g. when the whole tmux server dies while a first recovery starts a new one.) Never for a pid
+   * that changed between the two checks, nor for Docker, whose pids live in another namespace.
+   */
+  private async recoverVanished(running: AgentRecord[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const a of running) {
+      if (a.backend === 'docker' || a.pid === null || this.d.service.mutex.busy(a.name)) continue;
+      if (!pidGoneOrZombie(a.pid)) continue;
+      seen.add(a.name);
+      if (this.vanished.get(a.name) !== a.pid) {
+        this.vanished.set(a.name, a.pid);
+        continue;
+      }
+      this.vanished.delete(a.name);
+      const current = this.d.repo.find(a.name);
+      if (current?.status !== 'running' || current.pid !== a.pid) continue;
+      await this.onExit({ name: a.name, pid: a.pid, code: null, signal: null, at: this.d.clock.now(), reason: 'server-lost' }, 'its process vanished without an exit report');
+    }
+    for (const name of [...this.vanished.keys()]) if (!seen.has(name)) this.vanished.delete(name);
   }
 
   private async killHung(a: AgentRecord): Promise<void> {
