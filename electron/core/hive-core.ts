@@ -91,7 +91,7 @@ export class HiveCore {
     this.events = new EventLog(this.db, this.clock);
     this.disposables.add(this.events.onDidAppend((e) => this.push('event:appended', e)));
     this.bus = this.disposables.add(
-      createBus({ db: this.db, clock: this.clock, events: this.events, redisUrl: options.redisUrl ?? process.env.HIVE_REDIS_URL ?? null }),
+      createBus({ db: this.db, clock: this.clock, events: this.events, redisUrl: options.redisUrl || process.env.HIVE_REDIS_URL || null }),
     );
     this.disposables.add(
       this.bus.onDidSend(({ message: m }) => this.push('bus:message', { id: m.id, from: m.from, to: m.to, topic: m.topic })),
@@ -192,7 +192,9 @@ export class HiveCore {
       'settings:get': () => this.settings.get(),
       'settings:set': (req, ctx) => {
         const next = this.settings.set(req);
-        this.events.append({ agent: null, kind: 'settings', cause: `settings changed by ${ctx.actor}`, actor: ctx.actor, data: req });
+        // The event log is shown to everyone who looks: never a Redis password in it.
+        const data = req.redisUrl ? { ...req, redisUrl: req.redisUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') } : req;
+        this.events.append({ agent: null, kind: 'settings', cause: `settings changed by ${ctx.actor}`, actor: ctx.actor, data });
         return next;
       },
       ...busHandlers(this),

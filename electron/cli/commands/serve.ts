@@ -23,7 +23,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
         port,
         host: opts.host,
         allowRemote: opts.allowRemote,
-        redisUrl: opts.redis ?? process.env.HIVE_REDIS_URL ?? null,
+        redisUrl: opts.redis || process.env.HIVE_REDIS_URL || null,
       });
       const { adopted, crashed } = host.reconciled;
       process.stdout.write(

@@ -67,26 +67,35 @@ function showPolicy(p: RestartPolicy): string {
   return Object.entries(p).map(([k, v]) => `${k.padEnd(18)} ${Array.isArray(v) ? v.join(',') : String(v)}`).join('\n');
 }
 
+function showSettings(v: Settings): string {
+  return `snapshotRetention  ${v.snapshotRetention}\nredisUrl           ${v.redisUrl ?? '(none: in-process bus)'}\n${showPolicy(v.policyDefaults)}`;
+}
+
 /** `hive settings` (defaults for every agent) and `hive agents policy NAME` (one agent's overrides). */
 export function registerSettingsCommands(program: Command, ctx: CliContext): void {
   const settings = program
     .command('settings')
-    .description('show the settings: the default restart policy and snapshot retention')
+    .description('show the settings: the default restart policy, snapshot retention and the Redis URL')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const s = await ctx.api().invoke('settings:get', {});
-      ctx.print(s, o, (v: Settings) => `snapshotRetention  ${v.snapshotRetention}\n${showPolicy(v.policyDefaults)}`);
+      ctx.print(s, o, showSettings);
     });
   withPolicyFlags(settings.command('set').description('change the defaults every agent starts from'))
     .option('--retention <n>', 'snapshots kept per agent')
+    .option('--redis-url <url>', 'Redis for messaging from the next host start (redis://host:port; "" for the in-process bus)')
     .option('--json', 'print JSON')
-    .action(async (o: PolicyFlags & { retention?: string; json?: boolean }) => {
+    .action(async (o: PolicyFlags & { retention?: string; redisUrl?: string; json?: boolean }) => {
       const retention = o.retention === undefined ? undefined : Number(o.retention);
       if (retention !== undefined && !(Number.isInteger(retention) && retention > 0)) {
         throw new HiveError('INVALID_INPUT', `--retention takes a whole number above 0, not ${JSON.stringify(o.retention)}.`);
       }
-      const s = await ctx.api().invoke('settings:set', { policyDefaults: policyFrom(o), snapshotRetention: retention });
-      ctx.print(s, o, (v: Settings) => `snapshotRetention  ${v.snapshotRetention}\n${showPolicy(v.policyDefaults)}`);
+      const s = await ctx.api().invoke('settings:set', { policyDefaults: policyFrom(o), snapshotRetention: retention, redisUrl: o.redisUrl });
+      ctx.print(s, o, (v: Settings) =>
+        o.redisUrl === undefined
+          ? showSettings(v)
+          : `${showSettings(v)}\nThe messaging bus changes when the host restarts (the running one keeps its bus: \`hive msg state\`); --redis or HIVE_REDIS_URL on \`hive serve\` win over this setting.`,
+      );
     });
 
   const agents = program.commands.find((c) => c.name() === 'agents') ?? program.command('agents');

@@ -22,7 +22,8 @@ export const REDIS_URL_SETTING = 'redisUrl';
  * Precedence: `redisUrl` (from `--redis` or HIVE_REDIS_URL, resolved by the caller), then the setting.
  */
 export function createBus(opts: CreateBusOptions): Bus {
-  const url = (opts.redisUrl ?? redisUrlSetting(opts.db))?.trim();
+  // An empty flag or variable counts as not given: the setting decides.
+  const url = (opts.redisUrl || redisUrlSetting(opts.db))?.trim();
   if (url && !/^rediss?:\/\/[^\s]+$/.test(url)) {
     throw new HiveError(
       'INVALID_INPUT',

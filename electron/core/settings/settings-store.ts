@@ -4,7 +4,7 @@ import { RestartPolicy as RestartPolicySchema } from '../../../shared/contract/a
 import { DEFAULT_POLICY } from '../agents/default-policy.js';
 import type { Db } from '../store/database.js';
 
-const DEFAULTS: Settings = { policyDefaults: DEFAULT_POLICY, snapshotRetention: 20 };
+const DEFAULTS: Settings = { policyDefaults: DEFAULT_POLICY, snapshotRetention: 20, redisUrl: null };
 
 /**
  * User settings in the `settings` table (one JSON value per key). The restart policy here is the default
@@ -24,16 +24,22 @@ export class SettingsStore {
     this.cache = {
       policyDefaults: { ...DEFAULTS.policyDefaults, ...(policy.success ? policy.data : {}) },
       snapshotRetention: Number.isInteger(retention) && retention > 0 ? retention : DEFAULTS.snapshotRetention,
+      redisUrl: typeof stored.redisUrl === 'string' && stored.redisUrl ? stored.redisUrl : null,
     };
     return this.cache;
   }
 
-  set(patch: { policyDefaults?: Partial<RestartPolicy>; snapshotRetention?: number }): Settings {
+  set(patch: { policyDefaults?: Partial<RestartPolicy>; snapshotRetention?: number; redisUrl?: string | null }): Settings {
     const current = this.get();
     const upsert = this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     this.db.transaction(() => {
       if (patch.policyDefaults) upsert.run('policyDefaults', JSON.stringify({ ...current.policyDefaults, ...patch.policyDefaults }));
       if (patch.snapshotRetention !== undefined) upsert.run('snapshotRetention', JSON.stringify(patch.snapshotRetention));
+      // The same `redisUrl` row createBus() reads at host start.
+      if (patch.redisUrl !== undefined) {
+        if (patch.redisUrl) upsert.run('redisUrl', JSON.stringify(patch.redisUrl.trim()));
+        else this.db.prepare('DELETE FROM settings WHERE key = ?').run('redisUrl');
+      }
     })();
     this.cache = null;
     return this.get();
