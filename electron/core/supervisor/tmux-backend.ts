@@ -130,7 +130,8 @@ export class TmuxBackend implements Backend {
     try {
       r = await newSession(deadId);
       // tmux stops at a failing command: if the dead session was already gone, create without removing it.
-      if (r.code !== 0 && deadId && /can't find session/.test(r.stderr)) r = await newSession(undefined);
+      // On a server that has just started (the old one was killed) tmux says "no current target" instead.
+      if (r.code !== 0 && deadId && /can't find session|no current target|no server running/.test(r.stderr)) r = await newSession(undefined);
       if (r.code !== 0 && /duplicate session/.test(r.stderr)) {
         // A dead pane of a run we did not reap (e.g. a previous host's) holds the name: remove it, try again.
         await this.tmux(['kill-session', '-t', sessionTarget(spec.name)], { allowFailure: true });
