@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
+import { KeyedMutex } from '../agents/keyed-mutex.js';
 import type { Git } from '../git/git.js';
 
 export interface WorktreeInfo {
@@ -11,6 +12,13 @@ export interface WorktreeInfo {
 
 /** Each agent works in `<dataDir>/worktrees/<name>` on branch `hive/<name>`. */
 export class WorktreeManager {
+  /**
+   * git's worktree commands are not safe to run at once on one repository: a `worktree add` reads the
+   * metadata of a sibling being added (".git/worktrees/X/commondir: failed to read") and fails. They run
+   * one at a time per repository.
+   */
+  private readonly perRepo = new KeyedMutex();
+
   constructor(
     private readonly git: Git,
     private readonly dataDir: string,
@@ -35,7 +43,7 @@ export class WorktreeManager {
     const args = exists
       ? ['worktree', 'add', worktree, branch]
       : ['worktree', 'add', '-b', branch, worktree, ...(baseBranch ? [baseBranch] : [])];
-    const r = await this.git.run(repo, args, { allowFailure: true });
+    const r = await this.perRepo.run(repo, () => this.git.run(repo, args, { allowFailure: true }));
     if (r.code !== 0) throw new HiveError('SPAWN_FAILED', `git could not create the worktree for ${name}: ${r.stderr.trim()}`);
     return { repo, worktree, branch };
   }
@@ -102,6 +110,10 @@ export class WorktreeManager {
 
   /** Removes the worktree; deletes the branch only when it is fully merged (commits are never dropped). */
   async remove(info: WorktreeInfo): Promise<void> {
+    return this.perRepo.run(info.repo, () => this.removeNow(info));
+  }
+
+  private async removeNow(info: WorktreeInfo): Promise<void> {
     const repoThere = existsSync(info.repo);
     if (existsSync(info.worktree)) {
       if (repoThere) await this.git.run(info.repo, ['worktree', 'remove', '--force', info.worktree], { allowFailure: true });

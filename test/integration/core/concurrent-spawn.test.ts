@@ -21,7 +21,7 @@ describe('concurrent spawns on one repository', () => {
       f.core.agents.spawn(SpawnRequest.parse({ name: 'par0', repo: f.repo, backend: 'process', preset: 'custom', cmd: 'sleep 600' }), 'test'),
     ]);
     const failures = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as { code: string; message: string });
-    expect(failures.map((e) => e.code)).toEqual(['AGENT_EXISTS']);
+    expect(failures.map((e) => e.code), failures.map((e) => e.message).join(' / ')).toEqual(['AGENT_EXISTS']);
     const list = f.core.agents.list();
     expect(list.map((a) => a.name).sort()).toEqual(names.sort());
     expect(list.every((a) => a.status === 'running')).toBe(true);
