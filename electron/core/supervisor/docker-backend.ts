@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import { HiveError } from '../../../shared/errors.js';
@@ -162,6 +163,13 @@ export class DockerBackend implements Backend {
       await this.watch();
       const network = validateLimits(spec.limits, this.ctx.defaultNetwork).network;
       const hiveUrl = spec.env.HIVE_URL ? await this.bridge.urlFor(spec.env.HIVE_URL, network) : undefined;
+      const unreachable = spec.env.HIVE_URL ? this.bridge.problemFor(spec.env.HIVE_URL) : null;
+      // Said where the user looks (the agent's output), not swallowed: `hive` inside it will not answer.
+      if (unreachable) {
+        try {
+          appendFileSync(spec.logPath, `[agent-hive] HIVE_URL ${hiveUrl} will not answer inside this container: ${unreachable}. Use --network host, or check the Docker bridge.\n`);
+        } catch {}
+      }
       const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl);
       const warm = await this.takeOverWithStandby(spec, opts);
       if (warm) {

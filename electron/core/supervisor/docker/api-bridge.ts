@@ -20,6 +20,8 @@ export class ApiBridge implements Disposable {
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
   private gateway: Promise<string | null> | null = null;
+  /** Why the last forward for a target could not be made (shown in the agent's log by the backend). */
+  private readonly problems = new Map<string, string>();
 
   constructor(private readonly docker: Dockerode) {}
 
@@ -34,7 +36,13 @@ export class ApiBridge implements Disposable {
     }
     if (!LOOPBACK.has(u.hostname)) return url;
     const targetPort = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-    const port = await this.forward(u.hostname.replace(/^\[|\]$/g, ''), targetPort);
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const port = await this.forward(host, targetPort);
+    if (port === null) {
+      this.problems.set(url, this.problems.get(`${host}:${targetPort}`) ?? 'the bridge gateway is unknown');
+    } else {
+      this.problems.delete(url);
+    }
     u.hostname = HOST_ALIAS;
     if (port !== null) u.port = String(port);
     const out = u.toString();
@@ -45,7 +53,10 @@ export class ApiBridge implements Disposable {
     const key = `${host}:${port}`;
     let p = this.forwarders.get(key);
     if (!p) {
-      p = this.listen(host, port).catch(() => null);
+      p = this.listen(host, port).catch((err: unknown) => {
+        this.problems.set(key, `cannot listen on the bridge gateway: ${err instanceof Error ? err.message : String(err)}`);
+        return null;
+      });
       this.forwarders.set(key, p);
       // A failure is not remembered: the next container asks again.
       void p.then((port) => {
@@ -55,9 +66,17 @@ export class ApiBridge implements Disposable {
     return p;
   }
 
+  /** Why containers cannot reach `url` through the bridge, or null when they can (or it was not asked). */
+  problemFor(url: string): string | null {
+    return this.problems.get(url) ?? null;
+  }
+
   private async listen(host: string, port: number): Promise<number | null> {
     const gateway = await this.bridgeGateway();
-    if (!gateway) return null;
+    if (!gateway) {
+      this.problems.set(`${host}:${port}`, 'the engine did not say its bridge gateway address');
+      return null;
+    }
     // Half-open on both sides: a client that sends its request and shuts down its write side (nc, curl
     // with HTTP/1.0) must still get the answer.
     const server = net.createServer({ allowHalfOpen: true }, (client) => {
