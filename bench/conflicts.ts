@@ -28,6 +28,9 @@ const limitArg = args.indexOf('--limit');
 const limit = limitArg >= 0 ? Number(args[limitArg + 1]) : undefined;
 const synthArg = args.indexOf('--synthetic');
 const syntheticMerges = args.includes('--no-synthetic') ? 0 : synthArg >= 0 ? Number(args[synthArg + 1]) : 200;
+const outArg = args.indexOf('--out');
+// --out: a run on a busy machine must not replace the recorded numbers (bench/results/conflicts.json).
+const outFile = outArg >= 0 ? path.resolve(args[outArg + 1]!) : path.join(repoRoot, 'bench', 'results', 'conflicts.json');
 
 /** Deterministic PRNG so the synthetic history is the same on every machine. */
 function rng(seed: number): () => number {
@@ -197,7 +200,6 @@ if (syntheticMerges > 0) {
   }
 }
 results.resolverOnly = await resolverOnly();
-const outFile = path.join(repoRoot, 'bench', 'results', 'conflicts.json');
 mkdirSync(path.dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(results, null, 2) + '\n');
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');

@@ -195,6 +195,11 @@ export function memberIdentity(member: SyntaxNode): string[] {
  * `key:a/key:b` is the nested key `a.b`. The gate demands that each side's additions survive.
  */
 export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, number> {
+  return symbolsIn(lang, root, root.descendantsOfType([...CONTAINERS[lang]]));
+}
+
+/** symbolsOf over the containers a query already found (document order, as descendantsOfType gives them). */
+function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[]): Map<string, number> {
   const out = new Map<string, number>();
   // One native query for every container, then a short climb per container for its key path: visiting
   // every node from JavaScript costs a wasm call per node and dominated the gate's time.
@@ -223,7 +228,6 @@ export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, numbe
     prefixes.set(container.id, prefix);
     return prefix;
   };
-  const containers = root.descendantsOfType([...CONTAINERS[lang]]);
   if (isContainer(lang, root) && !containers.some((c) => c.id === root.id)) containers.unshift(root);
   for (const node of containers) {
     if (!isContainer(lang, node)) continue;
@@ -248,8 +252,14 @@ export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, numbe
 
 /** Names imported anywhere in the file. */
 export function importedNames(root: SyntaxNode): Set<string> {
+  return importsIn(root.descendantsOfType(IMPORT_STATEMENTS));
+}
+
+const IMPORT_STATEMENTS = ['import_statement', 'import_from_statement'];
+
+function importsIn(statements: SyntaxNode[]): Set<string> {
   const out = new Set<string>();
-  for (const s of root.descendantsOfType(['import_statement', 'import_from_statement'])) for (const b of importBindingsOf(s)) out.add(b);
+  for (const s of statements) for (const b of importBindingsOf(s)) out.add(b);
   return out;
 }
 
@@ -289,8 +299,12 @@ const DECLARATIONS = [
  * design: a form it does not know (destructuring) just is not counted, which can only cause an escalation.
  */
 export function declaredNames(root: SyntaxNode): Set<string> {
-  const out = importedNames(root);
-  for (const d of root.descendantsOfType(DECLARATIONS)) {
+  return declaredIn(importedNames(root), root.descendantsOfType(DECLARATIONS));
+}
+
+function declaredIn(imported: Set<string>, declarations: SyntaxNode[]): Set<string> {
+  const out = new Set(imported);
+  for (const d of declarations) {
     if (d.type === 'formal_parameters' || d.type === 'parameters') {
       for (const p of d.namedChildren) if (p.type === 'identifier') out.add(p.text);
       continue;
@@ -299,4 +313,35 @@ export function declaredNames(root: SyntaxNode): Set<string> {
     if (n && (n.type === 'identifier' || n.type === 'type_identifier')) out.add(n.text);
   }
   return out;
+}
+
+export interface FileFacts {
+  symbols: Map<string, number>;
+  imports: Set<string>;
+  declared: Set<string>;
+}
+
+const DECLARATION_SET = new Set(DECLARATIONS);
+const IMPORT_SET = new Set(IMPORT_STATEMENTS);
+const FACT_TYPES = Object.fromEntries(
+  Object.entries(CONTAINERS).map(([lang, set]) => [lang, [...new Set([...set, ...IMPORT_STATEMENTS, ...DECLARATIONS])]]),
+) as Record<LanguageId, string[]>;
+
+/**
+ * symbolsOf, importedNames and declaredNames of one tree from a single native query: each query walks
+ * the whole tree in wasm and the gate needs all three for four texts per file. The query returns nodes
+ * in document order, so each filtered list is exactly what its own query would have returned.
+ */
+export function fileFacts(lang: LanguageId, root: SyntaxNode): FileFacts {
+  const containers: SyntaxNode[] = [];
+  const imports: SyntaxNode[] = [];
+  const declarations: SyntaxNode[] = [];
+  for (const n of root.descendantsOfType(FACT_TYPES[lang])) {
+    const type = n.type;
+    if (CONTAINERS[lang].has(type)) containers.push(n);
+    if (IMPORT_SET.has(type)) imports.push(n);
+    if (DECLARATION_SET.has(type)) declarations.push(n);
+  }
+  const imported = importsIn(imports);
+  return { symbols: symbolsIn(lang, root, containers), imports: imported, declared: declaredIn(imported, declarations) };
 }

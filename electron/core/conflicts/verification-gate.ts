@@ -1,5 +1,5 @@
-import type { Grammars, LanguageId, SyntaxNode, Tree } from './grammars.js';
-import { declaredNames, importedNames, symbolsOf, usedIdentifiers } from './members.js';
+import type { Grammars, LanguageId, Tree } from './grammars.js';
+import { fileFacts, usedIdentifiers } from './members.js';
 import { CONFLICT_MARKER } from './text-lines.js';
 
 export interface GateInput {
@@ -40,9 +40,15 @@ export class VerificationGate {
     for (const t of [g.base, g.ours, g.theirs, g.merged]) trees.push(await this.grammars.tree(g.lang, t));
     // Names a side stopped declaring (a removed import, a renamed variable): if the result still uses one
     // that it no longer declares, the other side's new code refers to something that is gone.
-    const [bd, od, td, md] = trees.map((t) => declaredNames(t.rootNode));
+    const all = trees.map((t) => fileFacts(g.lang!, t.rootNode));
+    const [bd, od, td, md] = all.map((f) => f.declared);
     const removed = [...bd!].some((n) => !od!.has(n) || !td!.has(n));
-    const [base, ours, theirs, merged] = trees.map((t) => this.facts(g.lang!, t.rootNode, removed));
+    const [base, ours, theirs, merged] = trees.map((t, i): Facts => ({
+      hasError: t.rootNode.hasError,
+      symbols: all[i]!.symbols,
+      imports: all[i]!.imports,
+      used: removed ? usedIdentifiers(t.rootNode) : null,
+    }));
     if (merged!.hasError && !ours!.hasError && !theirs!.hasError) {
       return { ok: false, reason: `the result does not parse as ${g.lang} although both sides do` };
     }
@@ -73,15 +79,6 @@ export class VerificationGate {
     }
     checks.push('no removed name still in use');
     return { ok: true, checks };
-  }
-
-  private facts(lang: LanguageId, root: SyntaxNode, withUses: boolean): Facts {
-    return {
-      hasError: root.hasError,
-      symbols: symbolsOf(lang, root),
-      imports: importedNames(root),
-      used: withUses ? usedIdentifiers(root) : null,
-    };
   }
 }
 
