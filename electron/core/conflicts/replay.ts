@@ -5,6 +5,8 @@ import { HiveError } from '../../../shared/errors.js';
 import { Git } from '../git/git.js';
 import { openDatabase } from '../store/database.js';
 import { CatFileBatch } from './cat-file-batch.js';
+import { CommitGraph } from './commit-graph.js';
+import { DiffTreeBatch } from './diff-tree-batch.js';
 import { hunkResolutions } from './hunk-alignment.js';
 import { LearnedResolutions } from './learned-resolutions.js';
 import type { LlmProvider } from './llm-provider.js';
@@ -36,12 +38,14 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-'));
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
   // Only read-only plumbing runs against the repository: rev-list, merge-base, diff-tree, cat-file.
-  const g = (args: string[]) => git.run(repo, ['-c', 'gc.auto=0', ...args], { env, allowFailure: true, maxBuffer: 512 * 1024 * 1024 });
+  const readOnly = ['-c', 'gc.auto=0'];
+  const g = (args: string[]) => git.run(repo, [...readOnly, ...args], { env, allowFailure: true, maxBuffer: 512 * 1024 * 1024 });
   const db = openDatabase(path.join(tmp, 'learned.db'), { migrations: conflictMigrations });
   const learned = new LearnedResolutions(db);
   const resolver = new Resolver({ learned, llm: opts.llm ?? null });
   const tally = new ReplayTally();
   let cat: CatFileBatch | null = null;
+  let diffs: DiffTreeBatch | null = null;
   try {
     const list = (await g(['rev-list', '--merges', '--parents', '--reverse', '--date-order', opts.rev ?? 'HEAD'])).stdout.trim();
     let merges = list ? list.split('\n').map((l) => l.split(' ')) : [];
@@ -50,6 +54,10 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
     // Grammar loading is a one-time start-up cost, not per-hunk work: do it before the clock starts.
     for (const lang of ['typescript', 'tsx', 'javascript', 'python', 'json'] as const) await resolver.grammars.parser(lang);
     const started = performance.now();
+    // Git processes per merge used to dominate the run (a fork each): merge bases come from the commit
+    // graph read once, and both sides' diffs from one long-lived diff-tree. Same answers as before.
+    diffs = new DiffTreeBatch(repo, env, 'git', readOnly);
+    const graph = merges.length > 0 ? await commitGraph(g, opts.rev ?? 'HEAD') : null;
     for (const [i, [merge, ...parents]] of merges.entries()) {
       opts.onMerge?.(i, merges.length);
       tally.mergesScanned++;
@@ -58,12 +66,12 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
         continue;
       }
       const [p1, p2] = parents as [string, string];
-      const bases = (await g(['merge-base', '--all', p1, p2])).stdout.trim().split('\n').filter(Boolean);
+      const bases = graph?.mergeBases(p1, p2) ?? (await g(['merge-base', '--all', p1, p2])).stdout.trim().split('\n').filter(Boolean);
       if (bases.length !== 1) {
         tally.skip(bases.length === 0 ? 'merges without a merge base' : 'criss-cross merges (more than one merge base)', 1);
         continue;
       }
-      const [ours, theirs] = await Promise.all([changes(g, bases[0]!, p1), changes(g, bases[0]!, p2)]);
+      const [ours, theirs] = await Promise.all([changes(diffs, bases[0]!, p1), changes(diffs, bases[0]!, p2)]);
       const files: { path: string; base: string; ours: string; theirs: string }[] = [];
       for (const [file, o] of ours) {
         const t = theirs.get(file);
@@ -127,6 +135,7 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
     return tally.report(repo, merges.length);
   } finally {
     cat?.dispose();
+    diffs?.dispose();
     resolver.dispose();
     db.close();
     rmSync(tmp, { recursive: true, force: true });
@@ -144,27 +153,21 @@ interface Change {
 }
 
 /** `git diff-tree -r -M -z base side`: path → what the side did to it (renames keyed by both paths). */
-async function changes(g: Run, base: string, side: string): Promise<Map<string, Change>> {
-  const parts = (await g(['diff-tree', '-r', '-M', '-z', '--no-commit-id', base, side])).stdout.split('\0');
+async function changes(diffs: DiffTreeBatch, base: string, side: string): Promise<Map<string, Change>> {
   const out = new Map<string, Change>();
-  for (let i = 0; i < parts.length - 1; ) {
-    const meta = parts[i]!;
-    if (!meta.startsWith(':')) {
-      i++;
-      continue;
-    }
-    const [oldMode, newMode, oldOid, newOid, status] = meta.slice(1).split(' ') as [string, string, string, string, string];
-    const c: Change = { status: status[0]!, oldMode, newMode, old: oldOid, new: newOid };
-    if (c.status === 'R' || c.status === 'C') {
-      out.set(parts[i + 1]!, c);
-      out.set(parts[i + 2]!, c);
-      i += 3;
-    } else {
-      out.set(parts[i + 1]!, c);
-      i += 2;
-    }
-  }
+  for (const { paths, ...c } of await diffs.diff(base, side)) for (const p of paths) out.set(p, c);
   return out;
+}
+
+/** The graph for merge bases, or null (then `git merge-base` answers) when it cannot be built. */
+async function commitGraph(g: Run, rev: string): Promise<CommitGraph | null> {
+  const r = await g(['rev-list', '--parents', rev]);
+  if (r.code !== 0) return null;
+  try {
+    return new CommitGraph(r.stdout);
+  } catch {
+    return null;
+  }
 }
 
 function skipReason(o: Change, t: Change): string | null | 'same' {
