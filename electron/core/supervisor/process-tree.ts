@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 
 /** CPU and memory of a process and its descendants, read from /proc (Linux). Null where /proc is absent. */
 export class ProcessTreeSampler {
@@ -111,4 +112,21 @@ export function groupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The wait status a zombie left in /proc (Linux 3.5+), or null when the pid is not a zombie. */
+export function zombieWaitStatus(pid: number): number | null {
+  if (!(pid > 0)) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' && fields[49] !== undefined ? Number(fields[49]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function signalName(n: number): string {
+  const entry = Object.entries(os.constants.signals).find(([, v]) => v === n);
+  return entry ? entry[0] : `SIG${n}`;
 }

@@ -1,15 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
 import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
-import { run } from '../ports/exec.js';
+import { run, type ExecResult } from '../ports/exec.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
-import { ProcessTreeSampler, pidAlive, groupAlive, signalGroup } from './process-tree.js';
+import { ProcessTreeSampler, pidAlive, pidGoneOrZombie, groupAlive, signalGroup, signalName, zombieWaitStatus } from './process-tree.js';
 import { paneTarget, sessionTarget, tmuxArg } from './tmux-args.js';
+import { CONTROL_SESSION, TmuxControlClient } from './tmux-control.js';
 
 const DIED_CHANNEL = 'hive-pane-died';
 /** One row per pane; the session id tells a dead old session from a new one of the same name. */
@@ -36,6 +36,8 @@ export function tmuxSocketFor(dataDir: string): string {
 /**
  * Agents as tmux sessions on a dedicated server socket. Output goes to the agent's log through pipe-pane;
  * pane death is noticed at once: a `pane-died` hook signals a wait-for channel that a waiting client holds.
+ * Commands go through a persistent control-mode client (no tmux process start per command; the CLI is
+ * the fallback), and the waiter is one too (re-arming it is a line written, not a process started).
  */
 export class TmuxBackend implements Backend {
   readonly kind = 'tmux' as const;
@@ -47,7 +49,7 @@ export class TmuxBackend implements Backend {
    * Sessions we started or adopted and have not yet reported as exited: name → tmux session id (null when
    * unknown) and the generation it was tracked at (a pane listing older than that cannot judge it).
    */
-  private readonly tracked = new Map<string, { id: string | null; gen: number; pid?: number | null }>();
+  private readonly tracked = new Map<string, { id: string | null; gen: number; pid?: number | null; server?: number | null }>();
   private gen = 0;
   /** Dead sessions being removed, by name: a new session of that name waits for it. */
   private readonly killing = new Map<string, Promise<void>>();
@@ -64,7 +66,9 @@ export class TmuxBackend implements Backend {
   /** Sessions being created: a dead pane of one is not yet ours to report, nor to remove (see start). */
   private readonly starting = new Set<string>();
   private readonly diedWhileStarting = new Set<string>();
-  private waiter: ChildProcess | null = null;
+  private waiter: TmuxControlClient | null = null;
+  private control: TmuxControlClient | null = null;
+  private controlStarting: Promise<TmuxControlClient | null> | null = null;
   private disposed = false;
   private readonly sampler = new ProcessTreeSampler();
 
@@ -79,12 +83,53 @@ export class TmuxBackend implements Backend {
     writeFileSync(this.confPath, TMUX_CONF);
   }
 
+  private get serverArgs(): string[] {
+    return ['-L', this.socket, '-f', this.confPath];
+  }
+
   private tmux(args: string[], opts: { allowFailure?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
-    return run('tmux', ['-L', this.socket, '-f', this.confPath, ...args], {
+    return run('tmux', [...this.serverArgs, ...args], {
       allowFailure: opts.allowFailure,
       timeoutMs: opts.timeoutMs ?? 10_000,
       env: opts.env,
     });
+  }
+
+  /**
+   * A command list (failures answered, not thrown) through the control client when one is up, else as one
+   * tmux CLI call. Only a start may start the control client (`spawnControl`): that can start the server.
+   */
+  private async call(commands: string[][], opts: { spawnControl?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+    const control = opts.spawnControl ? await this.ensureControl() : this.control && !this.control.closed ? this.control : null;
+    if (control) {
+      const r = await control.request(commands);
+      if (r.code !== -1) return r;
+      // The client went away with the request (the server died?): ask again the way that always works.
+    }
+    return this.tmux(commands.flatMap((c, i) => [...(i > 0 ? [';'] : []), ...c.map(tmuxArg)]), { allowFailure: true, env: opts.env });
+  }
+
+  private ensureControl(): Promise<TmuxControlClient | null> {
+    if (this.control && !this.control.closed) return Promise.resolve(this.control);
+    if (this.disposed) return Promise.resolve(null);
+    this.controlStarting ??= (async () => {
+      const c = new TmuxControlClient(this.serverArgs);
+      c.onDidClose(() => {
+        if (this.control === c) this.control = null;
+        if (!this.disposed) void this.onServerMaybeLost();
+      });
+      try {
+        await c.ready;
+        this.control = c;
+        return c;
+      } catch {
+        c.dispose();
+        return null;
+      } finally {
+        this.controlStarting = null;
+      }
+    })();
+    return this.controlStarting;
   }
 
   async availability(): Promise<Availability> {
@@ -107,21 +152,22 @@ export class TmuxBackend implements Backend {
     const deadId = this.deadIds.get(spec.name);
     this.deadIds.delete(spec.name);
     await this.killing.get(spec.name);
-    const env = Object.entries(spec.env).flatMap(([k, v]) => ['-e', tmuxArg(`${k}=${v}`)]);
-    const newSession = (killFirst: string | undefined) => this.tmux(
+    const env = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const newSession = (killFirst: string | undefined) => this.call(
       [
-        ...(killFirst ? ['kill-session', '-t', killFirst, ';'] : []),
-        'new-session', '-d', '-s', spec.name, '-x', '220', '-y', '50', '-c', tmuxArg(spec.cwd), ...env, '--',
-        ...spec.argv.map(tmuxArg),
-        ';', 'set-option', '-t', paneTarget(spec.name), '@hive_log', tmuxArg(spec.logPath),
-        ';', 'set-option', '-g', 'remain-on-exit', 'on',
-        ';', 'set-hook', '-g', 'pane-died', `wait-for -S ${DIED_CHANNEL}`,
-        ';', 'pipe-pane', '-o', '-t', paneTarget(spec.name), 'exec cat >> #{q:@hive_log}',
-        ';', 'display-message', '-p', '-t', paneTarget(spec.name), '#{pane_pid}\t#{session_id}',
+        ...(killFirst ? [['kill-session', '-t', killFirst]] : []),
+        ['new-session', '-d', '-s', spec.name, '-x', '220', '-y', '50', '-c', spec.cwd, ...env, '--', ...spec.argv],
+        ['set-option', '-t', paneTarget(spec.name), '@hive_log', spec.logPath],
+        ['set-option', '-g', 'remain-on-exit', 'on'],
+        ['set-hook', '-g', 'pane-died', `wait-for -S ${DIED_CHANNEL}`],
+        ['pipe-pane', '-o', '-t', paneTarget(spec.name), 'exec cat >> #{q:@hive_log}'],
+        // #{pid}: the server's, so a lost server is judged from /proc for exactly the sessions it held.
+        ['display-message', '-p', '-t', paneTarget(spec.name), '#{pane_pid}\t#{session_id}\t#{pid}'],
       ],
-      // tmux gives a new pane the PATH of the client that asked for it, over `-e PATH=…`: so the client
+      // A CLI client not attached to a session gives a new pane its own PATH over `-e PATH=…`: so that one
       // runs with the agent's PATH (else the `hive` shim prepended to it is not found inside the agent).
-      { allowFailure: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined },
+      // The control client is attached (to CONTROL_SESSION), and then `-e PATH=…` applies as given.
+      { spawnControl: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined },
     );
     let r;
     // A command that dies at once (exit 127: not found) can be reaped before it is tracked below: the
@@ -143,9 +189,9 @@ export class TmuxBackend implements Backend {
     } finally {
       this.starting.delete(spec.name);
     }
-    const [pidText, sessionId] = (r.stdout.trim().split('\n').pop() ?? '').split('\t');
+    const [pidText, sessionId, serverText] = (r.stdout.trim().split('\n').pop() ?? '').split('\t');
     const pid = Number(pidText);
-    this.tracked.set(spec.name, { id: sessionId || null, gen: ++this.gen, pid: Number.isFinite(pid) && pid > 0 ? pid : null });
+    this.tracked.set(spec.name, { id: sessionId || null, gen: ++this.gen, pid: Number.isFinite(pid) && pid > 0 ? pid : null, server: Number(serverText) || null });
     this.ensurePidWatch();
     this.stopping.delete(spec.name);
     this.ensureWaiter();
@@ -155,11 +201,15 @@ export class TmuxBackend implements Backend {
 
   async adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
     // The pipe may have closed with the previous host's server state intact; -o re-opens only if closed.
-    const r = await this.tmux(
-      ['pipe-pane', '-o', '-t', paneTarget(agent.name), 'exec cat >> #{q:@hive_log}', ';', 'display-message', '-p', '-t', paneTarget(agent.name), '#{session_id}'],
-      { allowFailure: true },
+    const r = await this.call(
+      [
+        ['pipe-pane', '-o', '-t', paneTarget(agent.name), 'exec cat >> #{q:@hive_log}'],
+        ['display-message', '-p', '-t', paneTarget(agent.name), '#{session_id}\t#{pid}'],
+      ],
+      { spawnControl: true },
     );
-    this.tracked.set(agent.name, { id: r.stdout.trim() || null, gen: ++this.gen, pid: agent.pid });
+    const [sessionId, serverText] = (r.stdout.trim().split('\n').pop() ?? '').split('\t');
+    this.tracked.set(agent.name, { id: sessionId || null, gen: ++this.gen, pid: agent.pid, server: Number(serverText) || null });
     this.ensurePidWatch();
     this.ensureWaiter();
   }
@@ -200,46 +250,58 @@ export class TmuxBackend implements Backend {
 
   private pidWatch: NodeJS.Timeout | null = null;
 
-  /** One waiting client per backend; re-armed after every signal; its death means the server is gone. */
+  /**
+   * One waiting control client per backend: each line it is sent waits on the channel the pane-died hook
+   * signals, then lists the panes inside the server, so an exit is known without starting a process, and
+   * re-arming is writing the next line. (A signal sent while no line waits is kept for the next one.)
+   */
   private ensureWaiter(): void {
     if (this.waiter || this.disposed) return;
-    // Once signalled, the same client lists the panes inside the server: the exit is known without
-    // starting another tmux process (a signal sent while no client waits is kept for the next one).
-    const child = spawn('tmux', ['-L', this.socket, '-f', this.confPath, 'wait-for', DIED_CHANNEL, ';', 'list-panes', '-a', '-F', PANES_FORMAT], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const w = new TmuxControlClient(this.serverArgs);
+    this.waiter = w;
+    w.onDidClose(() => {
+      if (this.waiter === w) this.waiter = null;
+      if (!this.disposed) void this.onServerMaybeLost();
     });
-    this.waiter = child;
-    const gen = this.gen;
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d) => (stdout += String(d)));
-    child.stderr?.on('data', (d) => (stderr += String(d)));
-    child.on('close', (code) => {
-      this.waiter = null;
-      if (this.disposed) return;
-      if (code === 0) {
-        // Report first; starting the next waiter blocks the event loop for a process start, so it waits
-        // until the restart this report triggers has started its own tmux call.
-        void this.reapDeadPanes({ stdout, gen });
-        setImmediate(() => this.ensureWaiter());
-      } else {
-        void this.onServerMaybeLost(stderr);
+    void (async () => {
+      while (!w.closed && !this.disposed) {
+        // Sessions tracked after this line was sent may be missing from its listing: not judged by it.
+        const gen = this.gen;
+        const r = await w.request([['wait-for', DIED_CHANNEL], ['list-panes', '-a', '-F', PANES_FORMAT]]);
+        if (r.code === 0) void this.reapDeadPanes({ stdout: r.stdout, gen });
+        else if (!w.closed) await sleep(100);
       }
-    });
+    })();
   }
 
-  private async onServerMaybeLost(_why: string): Promise<void> {
-    const alive = await this.serverAlive();
-    if (alive) {
+  /**
+   * A control client (commands or the waiter) went away: the server may be gone. Sessions record the pid
+   * of the server they run on, so a loss is judged per server from /proc. (Asking tmux instead raced with
+   * a first recovery that had started a new server meanwhile: the old server's sessions were never reported.)
+   */
+  private async onServerMaybeLost(): Promise<void> {
+    const servers = new Set([...this.tracked.values()].map((t) => t.server ?? 0));
+    for (const server of servers) {
+      let gone = false;
+      if (server > 0) {
+        // A server that closes its clients exits right after: give it a moment before calling it alive.
+        const deadline = Date.now() + 1000;
+        while (!(gone = pidGoneOrZombie(server)) && Date.now() < deadline) await sleep(10);
+      } else {
+        gone = !(await this.serverAlive());
+      }
+      if (!gone) continue;
+      const at = this.clock.now();
+      for (const [name, t] of [...this.tracked]) {
+        if ((t.server ?? 0) !== server) continue;
+        this.tracked.delete(name);
+        if (this.stopping.has(name)) continue;
+        this.onDidExitEmitter.fire({ name, pid: t.pid ?? null, code: null, signal: null, at, reason: 'server-lost' });
+      }
+    }
+    if (this.tracked.size > 0 && !this.disposed) {
       this.ensureWaiter();
       void this.reapDeadPanes();
-      return;
-    }
-    const at = this.clock.now();
-    for (const name of [...this.tracked.keys()]) {
-      this.tracked.delete(name);
-      if (this.stopping.has(name)) continue;
-      this.onDidExitEmitter.fire({ name, code: null, signal: null, at, reason: 'server-lost' });
     }
   }
 
@@ -256,7 +318,7 @@ export class TmuxBackend implements Backend {
     let stdout = listing?.stdout;
     const gen = listing?.gen ?? this.gen;
     if (stdout === undefined) {
-      const r = await this.tmux(['list-panes', '-a', '-F', PANES_FORMAT], { allowFailure: true });
+      const r = await this.call([['list-panes', '-a', '-F', PANES_FORMAT]]);
       if (r.code !== 0) return;
       stdout = r.stdout;
     }
@@ -266,7 +328,7 @@ export class TmuxBackend implements Backend {
       const [name, dead, ...rest] = line.split('\t');
       let [status, signal] = rest;
       const sessionId = rest[3] ?? '';
-      if (!name) continue;
+      if (!name || name === CONTROL_SESSION) continue;
       present.add(name);
       if (dead !== '1') continue;
       const t = this.tracked.get(name);
@@ -320,7 +382,7 @@ export class TmuxBackend implements Backend {
   private removeDeadSession(name: string, sessionId: string): void {
     const prev = this.killing.get(name) ?? Promise.resolve();
     const p = prev
-      .then(() => this.tmux(['kill-session', '-t', sessionId || sessionTarget(name)], { allowFailure: true }))
+      .then(() => this.call([['kill-session', '-t', sessionId || sessionTarget(name)]]))
       .then(() => undefined, () => undefined);
     this.killing.set(name, p);
     void p.then(() => {
@@ -339,10 +401,11 @@ export class TmuxBackend implements Backend {
       if (fromZombie !== null) {
         return (fromZombie & 0x7f) === 0 ? [String((fromZombie >> 8) & 0xff), ''] : ['', String(fromZombie & 0x7f)];
       }
-      const again = await this.tmux(['display-message', '-p', '-t', paneTarget(name), '#{pane_dead_status}\t#{pane_dead_signal}'], { allowFailure: true });
+      const again = await this.call([['display-message', '-p', '-t', paneTarget(name), '#{pane_dead_status}\t#{pane_dead_signal}']]);
       const [status = '', signal = ''] = again.stdout.trim().split('\t');
       if (again.code !== 0 || status || signal) return [status, signal];
-      await sleep(5);
+      // The pane's pty closed before the process became a zombie: usually a matter of a millisecond.
+      await sleep(i < 3 ? 1 : 5);
     }
     return ['', ''];
   }
@@ -361,7 +424,7 @@ export class TmuxBackend implements Backend {
         while (this.clock.now() < deadline && (groupAlive(pid) || (await this.isAlive(name)))) await sleep(25);
         if (groupAlive(pid) || (await this.isAlive(name))) signalGroup(pid, 'SIGKILL');
       }
-      await this.tmux(['kill-session', '-t', sessionTarget(name)], { allowFailure: true });
+      await this.call([['kill-session', '-t', sessionTarget(name)]]);
       this.tracked.delete(name);
     } finally {
       // Keep the mark briefly: the pane-died signal for this stop may still be in flight.
@@ -374,23 +437,23 @@ export class TmuxBackend implements Backend {
   }
 
   private async panePid(name: string): Promise<number | null> {
-    const r = await this.tmux(['display-message', '-p', '-t', paneTarget(name), '#{pane_pid}'], { allowFailure: true });
+    const r = await this.call([['display-message', '-p', '-t', paneTarget(name), '#{pane_pid}']]);
     const pid = Number(r.stdout.trim());
     return r.code === 0 && pid > 0 ? pid : null;
   }
 
   async isAlive(name: string): Promise<boolean> {
-    const r = await this.tmux(['display-message', '-p', '-t', paneTarget(name), '#{pane_dead}'], { allowFailure: true });
+    const r = await this.call([['display-message', '-p', '-t', paneTarget(name), '#{pane_dead}']]);
     return r.code === 0 && r.stdout.trim() === '0';
   }
 
   async listAlive(): Promise<RunningAgent[]> {
-    const r = await this.tmux(['list-panes', '-a', '-F', '#{session_name}\t#{pane_dead}\t#{pane_pid}'], { allowFailure: true });
+    const r = await this.call([['list-panes', '-a', '-F', '#{session_name}\t#{pane_dead}\t#{pane_pid}']]);
     if (r.code !== 0) return [];
     return r.stdout
       .split('\n')
       .map((l) => l.split('\t'))
-      .filter(([n, dead]) => n && dead === '0')
+      .filter(([n, dead]) => n && n !== CONTROL_SESSION && dead === '0')
       .map(([name, , pid]) => ({ name: name!, pid: Number(pid) || null }));
   }
 
@@ -408,7 +471,8 @@ export class TmuxBackend implements Backend {
       const last = i === lines.length - 1;
       if (line.length > 0) {
         attempts++;
-        await this.tmux(['send-keys', '-t', paneTarget(name), '-l', '--', tmuxArg(line)]);
+        const typed = await this.call([['send-keys', '-t', paneTarget(name), '-l', '--', line]]);
+        if (typed.code !== 0) throw new HiveError('ILLEGAL_TRANSITION', `Could not type into agent ${name}: ${typed.stderr.trim()}.`);
         const probe = line.slice(-24);
         await this.waitForScreen(name, (screen) => screen.includes(probe), 1000);
       }
@@ -416,7 +480,7 @@ export class TmuxBackend implements Backend {
         const before = await this.capture(name);
         for (let k = 0; k < 3; k++) {
           attempts++;
-          await this.tmux(['send-keys', '-t', paneTarget(name), 'Enter']);
+          await this.call([['send-keys', '-t', paneTarget(name), 'Enter']]);
           if (await this.waitForScreen(name, (s) => s !== before, 400)) break;
         }
       }
@@ -425,8 +489,8 @@ export class TmuxBackend implements Backend {
   }
 
   private async capture(name: string): Promise<string> {
-    const r = await this.tmux(['capture-pane', '-p', '-t', paneTarget(name), '-S', '-20', '-e'], { allowFailure: true });
-    const cursor = await this.tmux(['display-message', '-p', '-t', paneTarget(name), '#{cursor_x},#{cursor_y}'], { allowFailure: true });
+    const r = await this.call([['capture-pane', '-p', '-t', paneTarget(name), '-S', '-20', '-e']]);
+    const cursor = await this.call([['display-message', '-p', '-t', paneTarget(name), '#{cursor_x},#{cursor_y}']]);
     return `${r.stdout}\n@${cursor.stdout.trim()}`;
   }
 
@@ -452,26 +516,11 @@ export class TmuxBackend implements Backend {
   dispose(): void {
     this.disposed = true;
     if (this.pidWatch) clearInterval(this.pidWatch);
-    this.waiter?.kill();
+    this.waiter?.dispose();
     this.waiter = null;
+    this.control?.dispose();
+    this.control = null;
   }
-}
-
-/** The wait status a zombie left in /proc (Linux 3.5+), or null when the pid is not a zombie. */
-function zombieWaitStatus(pid: number): number | null {
-  if (!(pid > 0)) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' && fields[49] !== undefined ? Number(fields[49]) : null;
-  } catch {
-    return null;
-  }
-}
-
-function signalName(n: number): string {
-  const entry = Object.entries(os.constants.signals).find(([, v]) => v === n);
-  return entry ? entry[0] : `SIG${n}`;
 }
 
 function sleep(ms: number): Promise<void> {

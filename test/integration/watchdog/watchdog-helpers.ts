@@ -6,6 +6,7 @@ import type { HiveEvent } from '../../../shared/contract/events.js';
 import type { AgentStatus } from '../../../shared/lifecycle.js';
 import type { HiveCore } from '../../../electron/core/hive-core.js';
 import { tmuxSocketFor } from '../../../electron/core/supervisor/tmux-backend.js';
+import { CONTROL_SESSION } from '../../../electron/core/supervisor/tmux-control.js';
 import { waitFor } from '../../support/host-process.js';
 
 /**
@@ -131,7 +132,7 @@ export function tmuxSessions(dataDir: string): string[] {
   try {
     return execFileSync('tmux', ['-L', tmuxSocketFor(dataDir), 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .split('\n')
-      .filter(Boolean);
+      .filter((n) => n && n !== CONTROL_SESSION);
   } catch {
     return [];
   }
