@@ -50,11 +50,12 @@ export abstract class BusBase implements Bus {
 
   abstract state(): BusState;
 
-  /** Hands a stored message to the transport. Never throws: the message is durable in SQLite already. */
+  /**
+   * Hands a stored message to the transport. Never throws: the message is durable in SQLite already.
+   * Must issue its commands before its first await: send() wakes this process's long-polls right after.
+   */
   protected abstract pushTransport(message: BusMessage, recipients: string[]): Promise<void>;
-  /** Message ids in `name`'s transport backlog, oldest first; null when the transport cannot answer now. */
-  protected abstract readTransport(name: string, limit: number): Promise<string[] | null>;
-  /** Removes acknowledged (or duplicate) entries from `name`'s transport backlog. Best effort. */
+  /** Removes acknowledged entries from `name`'s transport backlog. Best effort. */
   protected abstract dropTransport(name: string, messageIds: string[]): Promise<void>;
 
   async send(input: SendInput): Promise<MessageView> {
@@ -80,8 +81,10 @@ export abstract class BusBase implements Bus {
       });
     });
     if (created && recipients.length > 0) {
-      await this.pushTransport(message, recipients);
+      // Long-polls here read the committed SQLite row, so they need not wait for the transport's reply.
+      const pushed = this.pushTransport(message, recipients);
       for (const r of recipients) this.wake(r);
+      await pushed;
     }
     if (!created) return this.store.list({ limit: 1, beforeSeq: message.seq + 1 })[0] ?? { ...message, recipients: [] };
     this.onDidSendEmitter.fire({ message, recipients });
@@ -97,7 +100,7 @@ export abstract class BusBase implements Bus {
     this.remember(name, this.clock.iso());
     if (!this.wakes.has(name)) this.wakes.set(name, 0);
     for (;;) {
-      // A wake that lands while take() waits on Redis would be lost without this: look again instead.
+      // A wake that lands while take() waits for its commit would be lost without this: look again instead.
       const seen = this.wakes.get(name) ?? 0;
       const got = await this.take(name, ack, limit);
       if (got.length > 0 || this.disposed) return got;
@@ -108,21 +111,18 @@ export abstract class BusBase implements Bus {
     }
   }
 
+  /**
+   * Claims from SQLite, the record every bus on this database shares and the one that decides what is
+   * delivered (an ack there is what makes a second delivery impossible): no transport round trip on the way
+   * to the recipient. The transport's copy of what was acknowledged is dropped afterwards.
+   */
   private async take(name: string, ack: boolean, limit: number): Promise<BusMessage[]> {
-    for (let round = 0; round < 10; round++) {
-      const ids = await this.readTransport(name, limit);
-      // Nothing waiting is the common case of a long-poll: answer it without a write transaction.
-      if (ids === null ? !this.store.hasUnacked(name) : ids.length === 0) return [];
-      const { messages, stale } = await this.write(() => this.store.claim(name, ids, { ack, limit, now: this.clock.iso() }));
-      if (ids === null) return messages;
-      // Entries that no longer wait (acknowledged now or earlier, or a duplicate of a re-push) leave the backlog.
-      const gone = ack ? [...stale, ...messages.map((m) => m.id)] : stale;
-      // Not awaited: commands on one connection run in order, so the next read already sees them gone, and
-      // an XDEL that fails only leaves entries the next read drops again.
-      if (gone.length > 0) void this.dropTransport(name, gone);
-      if (messages.length > 0 || stale.length === 0) return messages;
-    }
-    return [];
+    // Nothing waiting is the common case of a long-poll: answer it without a write transaction.
+    if (!this.store.hasUnacked(name)) return [];
+    const { messages } = await this.write(() => this.store.claim(name, null, { ack, limit, now: this.clock.iso() }));
+    // Not awaited: a transport entry left behind is never delivered again (SQLite says acknowledged).
+    if (ack && messages.length > 0) void this.dropTransport(name, messages.map((m) => m.id));
+    return messages;
   }
 
   async ack(name: string, ids: string[]): Promise<number> {

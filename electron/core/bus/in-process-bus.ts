@@ -25,9 +25,5 @@ export class InProcessBus extends BusBase {
     // The SQLite row written by send() is the backlog; nothing else to hand over.
   }
 
-  protected async readTransport(_name: string, _limit: number): Promise<string[] | null> {
-    return null;
-  }
-
   protected async dropTransport(_name: string, _ids: string[]): Promise<void> {}
 }

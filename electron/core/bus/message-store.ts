@@ -91,6 +91,7 @@ export class MessageStore {
         `UPDATE messages SET acked_at = ? WHERE id = ? AND acked_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM bus_deliveries WHERE message_id = ? AND acked_at IS NULL)`,
       ),
+      deliveryState: db.prepare('SELECT acked_at FROM bus_deliveries WHERE recipient = ? AND message_id = ?'),
       hasUnacked: db.prepare('SELECT 1 FROM bus_deliveries WHERE recipient = ? AND acked_at IS NULL LIMIT 1'),
       backlogRecipients: db.prepare(
         'SELECT DISTINCT recipient FROM bus_deliveries WHERE acked_at IS NULL ORDER BY recipient',
@@ -218,6 +219,16 @@ export class MessageStore {
       deliveredAt: r.d_delivered_at,
       ackedAt: null,
     }));
+  }
+
+  /** Of `ids`, those with nothing left to deliver to `name` (acknowledged, or never addressed to them). */
+  settled(name: string, ids: Iterable<string>): string[] {
+    const out: string[] = [];
+    for (const id of ids) {
+      const row = this.st.deliveryState.get(name, id) as { acked_at: string | null } | undefined;
+      if (!row || row.acked_at !== null) out.push(id);
+    }
+    return out;
   }
 
   hasUnacked(name: string): boolean {

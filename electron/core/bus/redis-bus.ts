@@ -25,8 +25,10 @@ export const presenceKey = (name: string): string => `hive:agent:${name}:presenc
 /**
  * The Redis bus. A send is first written to SQLite (the durable record), then XADDed to a stream per
  * recipient (`hive:agent:<name>:inbox`, the backlog that waits while the agent sleeps) with a PUBLISH that
- * wakes long-polls in every process. An inbox read takes the stream's entries, claims them in SQLite (which
- * is what makes a duplicate impossible after an ack) and XDELs them.
+ * wakes long-polls in every process. An inbox read claims the recipient's unacknowledged messages in SQLite
+ * (the record every bus on this database shares, and what makes a duplicate impossible after an ack) and
+ * then XDELs their stream entries. The delivery path has no Redis round trip in it: a long-poll in this
+ * process is woken as soon as the row is committed, one elsewhere by the PUBLISH.
  *
  * Redis unreachable: sends still succeed (SQLite), inbox reads fall back to SQLite, ioredis reconnects with
  * a capped exponential backoff, and on `ready` every unacknowledged message missing from its stream is
@@ -46,8 +48,17 @@ export class RedisBus extends BusBase {
   private reconciling: Promise<void> | null = null;
   private again = false;
   private tick: { cancel(): void } | null = null;
-  /** recipient → message id → stream entry ids, from the last read; lets an ack XDEL without a scan. */
+  /** recipient → message id → stream entry ids (from XADD replies and stream reads); lets an ack XDEL without a read. */
   private readonly entries = new Map<string, Map<string, string[]>>();
+  /** "recipient\nmessage id" → XADDs of it still waiting for their reply. */
+  private readonly inflight = new Map<string, number>();
+  /** Of those, the ones acknowledged before the reply came: their entries are XDELed when it does. */
+  private readonly dropOnReply = new Set<string>();
+  /** Streams being read to drop entries this bus has no id for (pushed by another bus, or before a restart). */
+  private readonly sweeps = new Map<string, Promise<void>>();
+  private readonly sweepAgain = new Set<string>();
+  /** Streams an XADD without a reply may have reached (a timeout still runs the command): swept at the next reconcile. */
+  private readonly unsure = new Set<string>();
 
   constructor(opts: RedisBusOptions) {
     super(opts);
@@ -129,7 +140,26 @@ export class RedisBus extends BusBase {
     this.downSince = null;
     if (!was) this.logState(this.state());
     void this.reconcile(0);
+    void this.sweepAll();
     this.schedule();
+  }
+
+  /** On connect: every inbox stream is read once, so entries an earlier run left for acknowledged messages go. */
+  private async sweepAll(): Promise<void> {
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', inboxKey('*'), 'COUNT', 1000);
+        cursor = next;
+        const [prefix = '', suffix = ''] = inboxKey('\0').split('\0');
+        for (const key of keys) {
+          const name = key.slice(prefix.length, key.length - suffix.length);
+          if (key === inboxKey(name)) this.sweep(name);
+        }
+      } while (cursor !== '0' && this.connected && !this.disposed);
+    } catch (err) {
+      this.lastError = (err as Error).message;
+    }
   }
 
   private onDown(): void {
@@ -157,7 +187,7 @@ export class RedisBus extends BusBase {
     // the same group commit leave in one socket write. They need not be atomic: the reconcile repairs a gap.
     try {
       await Promise.all([
-        ...recipients.map((r) => this.redis.xadd(inboxKey(r), '*', 'id', message.id, 'msg', payload)),
+        ...recipients.map((r) => this.xadd(r, message.id, payload)),
         ...recipients.map((r) => this.redis.publish(NOTIFY_CHANNEL, `${this.instance} ${r}`)),
       ]);
     } catch (err) {
@@ -165,15 +195,94 @@ export class RedisBus extends BusBase {
     }
   }
 
-  protected async readTransport(name: string, limit: number): Promise<string[] | null> {
-    if (!this.connected) return null;
-    let raw: [string, string[]][];
-    try {
-      raw = await this.redis.xrange(inboxKey(name), '-', '+', 'COUNT', limit);
-    } catch (err) {
-      this.lastError = (err as Error).message;
-      return null;
+  /** XADD that remembers the new entry's id, or deletes the entry if the message was acknowledged meanwhile. */
+  private xadd(name: string, messageId: string, payload: string): Promise<unknown> {
+    const key = `${name}\n${messageId}`;
+    this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
+    const landed = (entryId: string | null): void => {
+      const left = (this.inflight.get(key) ?? 1) - 1;
+      if (left > 0) this.inflight.set(key, left);
+      else this.inflight.delete(key);
+      const drop = this.dropOnReply.has(key);
+      if (left === 0) this.dropOnReply.delete(key);
+      if (entryId === null) {
+        this.unsure.add(name);
+        return;
+      }
+      if (drop) void this.xdel(name, [entryId]);
+      else this.rememberEntries(name, messageId, [entryId]);
+    };
+    return this.redis.xadd(inboxKey(name), '*', 'id', messageId, 'msg', payload).then(
+      (entryId) => landed(entryId),
+      (err: unknown) => {
+        landed(null);
+        throw err;
+      },
+    );
+  }
+
+  private rememberEntries(name: string, messageId: string, entryIds: string[]): void {
+    let known = this.entries.get(name);
+    if (!known) this.entries.set(name, (known = new Map()));
+    const have = known.get(messageId);
+    known.set(messageId, have ? [...new Set([...have, ...entryIds])] : entryIds);
+  }
+
+  protected async dropTransport(name: string, messageIds: string[]): Promise<void> {
+    const known = this.entries.get(name);
+    const entryIds: string[] = [];
+    let unknown = false;
+    for (const id of messageIds) {
+      const e = known?.get(id);
+      if (e) {
+        entryIds.push(...e);
+        known!.delete(id);
+        continue;
+      }
+      const key = `${name}\n${id}`;
+      if (this.inflight.has(key)) this.dropOnReply.add(key);
+      else unknown = true;
     }
+    if (known?.size === 0) this.entries.delete(name);
+    // Entries this bus never saw an id for (another bus pushed them, or a previous run): find them by reading.
+    if (unknown) this.sweep(name);
+    if (entryIds.length > 0) await this.xdel(name, entryIds);
+  }
+
+  private async xdel(name: string, entryIds: string[]): Promise<void> {
+    if (!this.connected) return;
+    try {
+      await this.redis.xdel(inboxKey(name), ...entryIds);
+    } catch {
+      // Left in the stream: never delivered again (SQLite says acknowledged); a later sweep or reconcile drops it.
+    }
+  }
+
+  /** Reads `name`'s stream: drops the entries of acknowledged messages and learns the ids of the others. */
+  private sweep(name: string): void {
+    if (!this.connected || this.disposed) return;
+    if (this.sweeps.has(name)) {
+      this.sweepAgain.add(name);
+      return;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.sweepAgain.delete(name);
+        await this.absorb(name, await this.redis.xrange(inboxKey(name), '-', '+'));
+      } while (this.sweepAgain.has(name) && this.connected && !this.disposed);
+    };
+    this.sweeps.set(
+      name,
+      run()
+        .catch((err: Error) => {
+          this.lastError = err.message;
+        })
+        .finally(() => this.sweeps.delete(name)),
+    );
+  }
+
+  /** Takes in what a read of `name`'s stream found; returns the message ids in it. */
+  private async absorb(name: string, raw: [string, string[]][]): Promise<Set<string>> {
     const byMessage = new Map<string, string[]>();
     for (const [entryId, fields] of raw) {
       const id = field(fields, 'id') ?? `invalid:${entryId}`;
@@ -181,24 +290,15 @@ export class RedisBus extends BusBase {
       if (list) list.push(entryId);
       else byMessage.set(id, [entryId]);
     }
-    this.entries.set(name, byMessage);
-    return [...byMessage.keys()];
-  }
-
-  protected async dropTransport(name: string, messageIds: string[]): Promise<void> {
-    const known = this.entries.get(name);
-    if (!known) return;
-    const entryIds: string[] = [];
-    for (const id of messageIds) {
-      entryIds.push(...(known.get(id) ?? []));
-      known.delete(id);
+    // Acknowledged is final, so an entry found settled here can go even while a send races this read.
+    const settled = new Set(safe(() => this.store.settled(name, byMessage.keys()), []));
+    const drop: string[] = [];
+    for (const [id, entryIds] of byMessage) {
+      if (settled.has(id)) drop.push(...entryIds);
+      else this.rememberEntries(name, id, entryIds);
     }
-    if (entryIds.length === 0 || !this.connected) return;
-    try {
-      await this.redis.xdel(inboxKey(name), ...entryIds);
-    } catch {
-      // Left in the stream: the next read sees them acknowledged in SQLite and drops them again.
-    }
+    if (drop.length > 0) await this.xdel(name, drop);
+    return new Set(byMessage.keys());
   }
 
   /**
@@ -224,25 +324,32 @@ export class RedisBus extends BusBase {
 
   private async reconcileOnce(minAgeMs: number): Promise<void> {
     const cutoff = new Date(this.clock.now() - minAgeMs).toISOString();
-    for (const name of safe(() => this.store.backlogRecipients(), [])) {
+    const backlog = safe(() => this.store.backlogRecipients(), []);
+    // Entry ids of recipients with nothing waiting are not needed any more (an ack of theirs would sweep).
+    const waiting = new Set(backlog);
+    for (const name of [...this.entries.keys()]) if (!waiting.has(name)) this.entries.delete(name);
+    for (const name of backlog) {
       if (!this.connected || this.disposed) return;
       const pending = this.store.unacked(name, 100_000).filter((m) => minAgeMs === 0 || m.createdAt <= cutoff);
       if (pending.length === 0) continue;
       try {
-        const raw = await this.redis.xrange(inboxKey(name), '-', '+');
-        const have = new Set(raw.map(([, f]) => field(f, 'id')));
+        const have = await this.absorb(name, await this.redis.xrange(inboxKey(name), '-', '+'));
         const missing = pending.filter((m) => !have.has(m.id));
         if (missing.length > 0) {
-          const m = this.redis.multi();
-          for (const msg of missing) m.xadd(inboxKey(name), '*', 'id', msg.id, 'msg', JSON.stringify(msg));
-          m.publish(NOTIFY_CHANNEL, `${this.instance} ${name}`);
-          await m.exec();
+          await Promise.all([
+            ...missing.map((msg) => this.xadd(name, msg.id, JSON.stringify(msg))),
+            this.redis.publish(NOTIFY_CHANNEL, `${this.instance} ${name}`),
+          ]);
         }
       } catch (err) {
         this.lastError = (err as Error).message;
         return;
       }
       this.wake(name);
+    }
+    for (const name of [...this.unsure]) {
+      this.unsure.delete(name);
+      this.sweep(name);
     }
   }
 
@@ -313,6 +420,8 @@ export class RedisBus extends BusBase {
 
   protected override async forgetTransport(name: string): Promise<void> {
     this.entries.delete(name);
+    this.sweepAgain.delete(name);
+    this.unsure.delete(name);
     if (!this.connected) return; // the keys stay until Redis is flushed; nothing reads them any more
     try {
       await this.redis.del(inboxKey(name), memoryKey(name), presenceKey(name));
@@ -327,6 +436,7 @@ export class RedisBus extends BusBase {
     this.tick?.cancel();
     await super.dispose();
     await this.reconciling?.catch(() => {});
+    await Promise.all(this.sweeps.values());
     await Promise.all([quit(this.redis), quit(this.sub)]);
   }
 }

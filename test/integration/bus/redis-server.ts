@@ -76,6 +76,15 @@ export class RedisServer {
     this.proc = null;
   }
 
+  /** SIGSTOP: Redis keeps its connections but answers nothing until resume(), as when it is swapped out. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** A plain client for assertions (FLUSHALL, XLEN, HGETALL). Caller disconnects it. */
   client(): Redis {
     return new Redis(this.url, { maxRetriesPerRequest: 1 });
