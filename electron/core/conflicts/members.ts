@@ -201,12 +201,11 @@ export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, numbe
 /** symbolsOf over the containers a query already found (document order, as descendantsOfType gives them). */
 function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[]): Map<string, number> {
   const out = new Map<string, number>();
-  // One native query for every container, then a short climb per container for its key path: visiting
-  // every node from JavaScript costs a wasm call per node and dominated the gate's time.
+  // One native query for every container, then each container's key path from its nearest enclosing
+  // container. Visiting every node from JavaScript costs a wasm call per node, and climbing with
+  // node.parent costs a walk down from the root per step (tree-sitter stores no parent links).
   const prefixes = new Map<number, string>();
-  const prefixOf = (container: SyntaxNode): string => {
-    const known = prefixes.get(container.id);
-    if (known !== undefined) return known;
+  const climb = (container: SyntaxNode): string => {
     const parts: string[] = [];
     let node = container;
     let parent = node.parent;
@@ -224,7 +223,33 @@ function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[])
       parent = node.parent;
     }
     const p = parts.filter(Boolean).join('/');
-    const prefix = p ? `${p}/` : '';
+    return p ? `${p}/` : '';
+  };
+  // Containers come in pre-order, so the open ones that still span a container are its container
+  // ancestors, nearest last (non-empty ranges of two nodes are nested or disjoint). Zero-width nodes
+  // break that rule: they take the climb.
+  const open: { node: SyntaxNode; end: number; children: SyntaxNode[] | null }[] = [];
+  const prefixOf = (container: SyntaxNode): string => {
+    const known = prefixes.get(container.id);
+    if (known !== undefined) return known;
+    const start = container.startIndex;
+    const end = container.endIndex;
+    let prefix: string | null = null;
+    if (end > start) {
+      while (open.length > 0 && open[open.length - 1]!.end < end) open.pop();
+      const parent = open[open.length - 1];
+      if (!parent) prefix = '';
+      else {
+        const child = childSpanning((parent.children ??= parent.node.children), start, end);
+        if (child) {
+          const keys = memberKeys(child);
+          const p = [prefixes.get(parent.node.id)!.replace(/\/$/, ''), keys.length > 0 ? keys[0]! : '[]'].filter(Boolean).join('/');
+          prefix = p ? `${p}/` : '';
+        }
+      }
+      open.push({ node: container, end, children: null });
+    }
+    prefix ??= climb(container);
     prefixes.set(container.id, prefix);
     return prefix;
   };
@@ -248,6 +273,26 @@ function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[])
     }
   }
   return out;
+}
+
+/** The non-empty child whose range holds [start, end), or null (children are in source order). */
+function childSpanning(children: SyntaxNode[], start: number, end: number): SyntaxNode | null {
+  let lo = 0;
+  let hi = children.length - 1;
+  let at = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (children[mid]!.startIndex <= start) {
+      at = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  for (let i = at; i >= 0; i--) {
+    const c = children[i]!;
+    const cEnd = c.endIndex;
+    if (cEnd > c.startIndex) return cEnd >= end ? c : null;
+  }
+  return null;
 }
 
 /** Names imported anywhere in the file. */
