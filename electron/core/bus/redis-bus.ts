@@ -15,6 +15,11 @@ export interface RedisBusOptions extends BusOptions {
   reconcileMs?: number;
   /** Upper bound of the reconnect backoff. */
   maxBackoffMs?: number;
+  /**
+   * XADDs, PUBLISHes and XDELs of this many ms go to Redis in one write (default 2). None of them is on the
+   * way to a long-poll in this process; one in another process is woken up to this much later.
+   */
+  batchMs?: number;
 }
 
 export const NOTIFY_CHANNEL = 'hive:bus:notify';
@@ -59,11 +64,16 @@ export class RedisBus extends BusBase {
   private readonly sweepAgain = new Set<string>();
   /** Streams an XADD without a reply may have reached (a timeout still runs the command): swept at the next reconcile. */
   private readonly unsure = new Set<string>();
+  private readonly batchMs: number;
+  private batch: (() => void)[] = [];
+  private readonly batchWake = new Set<string>();
+  private batchTimer: { cancel(): void } | null = null;
 
   constructor(opts: RedisBusOptions) {
     super(opts);
     this.safeUrl = redactUrl(opts.url);
     this.reconcileMs = opts.reconcileMs ?? 5000;
+    this.batchMs = Math.max(0, opts.batchMs ?? 2);
     this.downSince = this.clock.iso();
     const maxBackoff = opts.maxBackoffMs ?? 2000;
     const common: RedisOptions = {
@@ -89,10 +99,12 @@ export class RedisBus extends BusBase {
       this.lastError = err.message;
     });
     this.sub.on('error', () => {});
-    // "<instance> <recipient>": this bus already woke its own long-polls when it sent, so it skips its echo.
+    // "<instance> <recipient> [<recipient>...]" (names have no spaces): this bus already woke its own
+    // long-polls when it sent, so it skips its echo.
     this.sub.on('message', (_channel: string, payload: string) => {
-      const space = payload.indexOf(' ');
-      if (space > 0 && payload.slice(0, space) !== this.instance) this.wake(payload.slice(space + 1));
+      const [from, ...names] = payload.split(' ');
+      if (from === this.instance) return;
+      for (const name of names) if (name) this.wake(name);
     });
     this.sub.on('ready', () => {
       this.sub
@@ -183,15 +195,39 @@ export class RedisBus extends BusBase {
   protected async pushTransport(message: BusMessage, recipients: string[]): Promise<void> {
     if (!this.connected) return;
     const payload = JSON.stringify(message);
-    // Plain commands, not MULTI or a pipeline: with auto-pipelining, the XADDs of every send committed in
-    // the same group commit leave in one socket write. They need not be atomic: the reconcile repairs a gap.
+    // Plain commands, not MULTI: they need not be atomic (the reconcile repairs a gap), and with the batch
+    // window the XADDs of every send in it leave in one socket write with one PUBLISH naming all recipients.
     try {
-      await Promise.all([
-        ...recipients.map((r) => this.xadd(r, message.id, payload)),
-        ...recipients.map((r) => this.redis.publish(NOTIFY_CHANNEL, `${this.instance} ${r}`)),
-      ]);
+      await Promise.all(recipients.map((r) => this.xadd(r, message.id, payload)));
     } catch (err) {
       this.lastError = (err as Error).message;
+    }
+  }
+
+  /**
+   * Issues `fn`'s commands with everything else queued in this batch window: ioredis' auto-pipelining then
+   * sends them in one write. A write to a socket costs more than the commands in it (tens of µs on a VM).
+   */
+  private batched<T>(fn: () => Promise<T>, wake?: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.batch.push(() => void fn().then(resolve, reject));
+      if (wake !== undefined) this.batchWake.add(wake);
+      if (this.batchTimer === null) this.batchTimer = this.clock.setTimeout(() => this.flushBatch(), this.batchMs);
+    });
+  }
+
+  private flushBatch(): void {
+    this.batchTimer?.cancel();
+    this.batchTimer = null;
+    const run = this.batch;
+    const names = [...this.batchWake];
+    this.batch = [];
+    this.batchWake.clear();
+    for (const r of run) r();
+    if (names.length > 0) {
+      this.redis.publish(NOTIFY_CHANNEL, `${this.instance} ${names.join(' ')}`).catch((err: Error) => {
+        this.lastError = err.message;
+      });
     }
   }
 
@@ -212,7 +248,7 @@ export class RedisBus extends BusBase {
       if (drop) void this.xdel(name, [entryId]);
       else this.rememberEntries(name, messageId, [entryId]);
     };
-    return this.redis.xadd(inboxKey(name), '*', 'id', messageId, 'msg', payload).then(
+    return this.batched(() => this.redis.xadd(inboxKey(name), '*', 'id', messageId, 'msg', payload), name).then(
       (entryId) => landed(entryId),
       (err: unknown) => {
         landed(null);
@@ -252,7 +288,7 @@ export class RedisBus extends BusBase {
   private async xdel(name: string, entryIds: string[]): Promise<void> {
     if (!this.connected) return;
     try {
-      await this.redis.xdel(inboxKey(name), ...entryIds);
+      await this.batched(() => this.redis.xdel(inboxKey(name), ...entryIds));
     } catch {
       // Left in the stream: never delivered again (SQLite says acknowledged); a later sweep or reconcile drops it.
     }
@@ -336,10 +372,7 @@ export class RedisBus extends BusBase {
         const have = await this.absorb(name, await this.redis.xrange(inboxKey(name), '-', '+'));
         const missing = pending.filter((m) => !have.has(m.id));
         if (missing.length > 0) {
-          await Promise.all([
-            ...missing.map((msg) => this.xadd(name, msg.id, JSON.stringify(msg))),
-            this.redis.publish(NOTIFY_CHANNEL, `${this.instance} ${name}`),
-          ]);
+          await Promise.all(missing.map((msg) => this.xadd(name, msg.id, JSON.stringify(msg))));
         }
       } catch (err) {
         this.lastError = (err as Error).message;
@@ -434,6 +467,8 @@ export class RedisBus extends BusBase {
     if (this.disposed) return;
     this.connected = false;
     this.tick?.cancel();
+    // What waits for the batch window still goes out (XDELs of acknowledged entries, mostly).
+    this.flushBatch();
     await super.dispose();
     await this.reconciling?.catch(() => {});
     await Promise.all(this.sweeps.values());
