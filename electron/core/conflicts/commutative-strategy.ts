@@ -35,6 +35,10 @@ export class CommutativeStrategy implements Strategy {
     {
       const views: View[] = [];
       const [cp, cs] = commonEnds(texts as [string, string, string]);
+      // A side that only inserted holds every character of base (blocksOf demands exactly that). When
+      // one does not, no tree can change the answer (null), so the three full-file parses are skipped.
+      const middle = (t: string) => t.slice(cp, t.length - cs);
+      if (!onlyAdds(middle(texts[0]!), middle(texts[1]!)) || !onlyAdds(middle(texts[0]!), middle(texts[2]!))) return null;
       // Cached trees: the gate parses the same texts right after (no await between use and return).
       const trees: Tree[] = [];
       for (const text of texts) trees.push(await this.grammars.tree(h.lang, text));
@@ -94,6 +98,23 @@ export class CommutativeStrategy implements Strategy {
       };
     }
   }
+}
+
+/** Whether `side` has at least as many of every character as `base` (what deleting from side needs). */
+function onlyAdds(base: string, side: string): boolean {
+  if (base.length > side.length) return false;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < side.length; i++) {
+    const c = side.charCodeAt(i);
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  for (let i = 0; i < base.length; i++) {
+    const c = base.charCodeAt(i);
+    const n = counts.get(c) ?? 0;
+    if (n === 0) return false;
+    counts.set(c, n - 1);
+  }
+  return true;
 }
 
 function norm(s: string): string {
