@@ -25,7 +25,7 @@ const END = '--hive-end--\n';
  * One long-lived `git diff-tree --stdin -r -M -z`: the replay diffs two commit pairs per merge, and a
  * process per diff cost more than everything else the replay does (a fork of this process each time).
  * Each query is "SIDE BASE", i.e. SIDE diffed against BASE given as its only parent: the same raw output
- * as `git diff-tree -r -M -z BASE SIDE`. `--no-commit-id` drops the commit header.
+ * as `git diff-tree -r -M -l1000 -z BASE SIDE`. `--no-commit-id` drops the commit header.
  */
 export class DiffTreeBatch {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -36,7 +36,9 @@ export class DiffTreeBatch {
   private stderr = '';
 
   constructor(cwd: string, env: NodeJS.ProcessEnv, gitBin = 'git', extraArgs: string[] = []) {
-    this.child = spawn(gitBin, [...extraArgs, 'diff-tree', '--stdin', '-r', '-M', '-z', '--no-commit-id'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // -l1000 is git's default rename limit, spelled out so a diff.renameLimit in the user's or the
+    // repository's config cannot change which files count as renames (and so the replay's counts).
+    this.child = spawn(gitBin, [...extraArgs, 'diff-tree', '--stdin', '-r', '-M', '-l1000', '-z', '--no-commit-id'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => {
       this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
       this.drain();

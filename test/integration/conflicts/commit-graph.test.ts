@@ -97,7 +97,7 @@ describe.skipIf(!hasService('git'))('DiffTreeBatch equals git diff-tree -r -M -z
     repo.git('update-index', '--chmod=+x', 'run.sh');
     const side = repo.commit({ 'a.ts': 'a2\n', 'new name.ts': big + 'more\n', 'added.ts': 'x\n', 'dir/ü x.ts': 'u2\n', 'line\nbreak.ts': 'n2\n' }, 'side');
     const reference = (from: string, to: string) => {
-      const parts = execFileSync('git', ['diff-tree', '-r', '-M', '-z', from, to], { cwd: repo.dir, encoding: 'utf8' }).split('\0');
+      const parts = execFileSync('git', ['diff-tree', '-r', '-M', '-l1000', '-z', from, to], { cwd: repo.dir, encoding: 'utf8' }).split('\0');
       const out: { status: string; oldMode: string; newMode: string; old: string; new: string; paths: string[] }[] = [];
       for (let i = 0; i < parts.length - 1; ) {
         const [oldMode, newMode, oldOid, newOid, status] = parts[i]!.slice(1).split(' ') as [string, string, string, string, string];
