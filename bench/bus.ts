@@ -124,8 +124,8 @@ function summarize(sent: number, seconds: number, consumers: ReturnType<typeof s
  * so every run sends the same pattern). Each message is sent when it is due (to within the 1 ms timer),
  * without waiting for earlier sends, as independent agents would.
  */
-async function poissonRate(bus: Bus, names: string[], rate: number, secs: number): Promise<RunResult> {
-  const consumers = startConsumers(bus, names);
+async function poissonRate(bus: Bus, names: string[], rate: number, secs: number, readers: Bus = bus): Promise<RunResult> {
+  const consumers = startConsumers(readers, names);
   let x = 0x9e3779b9;
   const rnd = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 4294967296);
   const start = performance.now();
@@ -207,8 +207,10 @@ async function startRedis(dir: string): Promise<{ url: string; proc: ChildProces
   return { url: `redis://127.0.0.1:${port}`, proc, version };
 }
 
-type Mode = 'fixedRate' | 'bursts' | 'lightRate' | 'ceiling';
-const ALL_MODES: Mode[] = ['fixedRate', 'bursts', 'lightRate', 'ceiling'];
+// otherBus (Redis only): the Poisson run with the long-polls on a second RedisBus (own SQLite connection, own
+// Redis connections), woken by pub/sub as a second process would be, though it shares this process's CPU.
+type Mode = 'fixedRate' | 'bursts' | 'lightRate' | 'ceiling' | 'otherBus';
+const ALL_MODES: Mode[] = ['fixedRate', 'bursts', 'lightRate', 'ceiling', 'otherBus'];
 const MODES = (process.env.BENCH_MODES ?? ALL_MODES.join(',')).split(',').filter((m): m is Mode => (ALL_MODES as string[]).includes(m));
 
 /** CPU seconds (user + system) of this process and, when known, of the redis-server child, in µs. */
@@ -230,6 +232,7 @@ function cpuNow(redisPid: number | null): { node: number; redis: number | null }
 async function runKind(kind: 'redis' | 'in-process', url: string | null, redisPid: number | null): Promise<Record<Mode, RunResult>> {
   const out: Partial<Record<Mode, RunResult>> = {};
   for (const mode of MODES) {
+    if (mode === 'otherBus' && kind !== 'redis') continue;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hive-bench-bus-'));
     const db = openDatabase(path.join(dir, 'hive.db'));
     // As the host does (hive-core.ts): WAL checkpoints on a worker thread, not in a commit on the event loop.
@@ -238,10 +241,13 @@ async function runKind(kind: 'redis' | 'in-process', url: string | null, redisPi
     const bus: Bus =
       kind === 'redis' ? new RedisBus({ db, clock: systemClock, url: url! }) : new InProcessBus({ db, clock: systemClock });
     if (bus instanceof RedisBus) await bus.waitUntilConnected(15_000);
+    const db2 = mode === 'otherBus' ? openDatabase(path.join(dir, 'hive.db')) : null;
+    const readers = db2 ? new RedisBus({ db: db2, clock: systemClock, url: url! }) : bus;
+    if (readers !== bus) await (readers as RedisBus).waitUntilConnected(15_000);
     const names = Array.from({ length: AGENTS }, (_, k) => `agent-${String(k).padStart(3, '0')}`);
     const what =
-      mode === 'fixedRate'
-        ? `${RATE}/s for ${SECONDS}s, Poisson arrivals`
+      mode === 'fixedRate' || mode === 'otherBus'
+        ? `${RATE}/s for ${SECONDS}s, Poisson arrivals${mode === 'otherBus' ? ', read through a second bus' : ''}`
         : mode === 'bursts'
           ? `${RATE}/s for ${BURST_SECONDS}s in bursts every ${TICK_MS} ms`
           : mode === 'lightRate'
@@ -250,8 +256,8 @@ async function runKind(kind: 'redis' | 'in-process', url: string | null, redisPi
     process.stdout.write(`bus bench: ${kind} ${mode} (${what}, ${AGENTS} agents)… `);
     const before = cpuNow(kind === 'redis' ? redisPid : null);
     const r =
-      mode === 'fixedRate'
-        ? await poissonRate(bus, names, RATE, SECONDS)
+      mode === 'fixedRate' || mode === 'otherBus'
+        ? await poissonRate(bus, names, RATE, SECONDS, readers)
         : mode === 'bursts'
           ? await fixedRate(bus, names, RATE, BURST_SECONDS)
           : mode === 'lightRate'
@@ -268,6 +274,8 @@ async function runKind(kind: 'redis' | 'in-process', url: string | null, redisPi
       `p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.deliveredPerSec} msg/s, CPU/msg ${r.cpuUsPerMessage.node} µs node` +
         `${r.cpuUsPerMessage.redisServer !== null ? ` + ${r.cpuUsPerMessage.redisServer} µs redis` : ''}, load ${r.loadAverage[0]}\n`,
     );
+    if (readers !== bus) await readers.dispose();
+    db2?.close();
     await bus.dispose();
     await checkpointer?.dispose();
     db.close();

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync, writeFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Agent, BackendKind, GitState, RestartPolicy } from '../../../shared/contract/agents.js';
@@ -221,6 +221,9 @@ export class AgentService {
     if (snapshot) {
       const file = path.join(this.d.dataDir, 'run', `${agent.name}.resume.md`);
       mkdirSync(path.dirname(file), { recursive: true });
+      // A new file, not the old one truncated: on ext4 truncating a file that holds data makes its close
+      // wait for the data to be written out (auto_da_alloc), 0.2–2.5 ms measured here, on the restart path.
+      rmSync(file, { force: true });
       writeFileSync(file, planLaunchResume(snapshot));
       env.HIVE_RESUME_FILE = file;
     }

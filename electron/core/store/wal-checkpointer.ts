@@ -76,7 +76,7 @@ export class WalCheckpointer implements Disposable {
           module: createRequire(import.meta.url).resolve('better-sqlite3'),
           file: db.name,
           nativeBinding: process.env.HIVE_SQLITE_NATIVE_BINDING || undefined,
-          intervalMs: Math.max(10, Math.trunc(opts.intervalMs ?? 250)),
+          intervalMs: Math.max(10, Math.trunc(opts.intervalMs ?? 1000)),
           limitPages: Math.max(100, Math.trunc(opts.limitPages ?? 4 * SQLITE_DEFAULT_AUTOCHECKPOINT)),
         },
       });

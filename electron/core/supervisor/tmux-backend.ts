@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
@@ -10,6 +10,7 @@ import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from '.
 import { ProcessTreeSampler, pidAlive, pidGoneOrZombie, groupAlive, signalGroup, signalName, zombieWaitStatus } from './process-tree.js';
 import { paneTarget, sessionTarget, tmuxArg } from './tmux-args.js';
 import { CONTROL_SESSION, TmuxControlClient } from './tmux-control.js';
+import { TmuxEnvPlanner } from './tmux-env.js';
 
 const DIED_CHANNEL = 'hive-pane-died';
 /** One row per pane; the session id tells a dead old session from a new one of the same name. */
@@ -69,6 +70,10 @@ export class TmuxBackend implements Backend {
   private waiter: TmuxControlClient | null = null;
   private control: TmuxControlClient | null = null;
   private controlStarting: Promise<TmuxControlClient | null> | null = null;
+  /** What the server's environment gives a pane already (fewer `-e` per start). */
+  private readonly env = new TmuxEnvPlanner();
+  /** Inode of the log each agent's output pipe appends to: a respawn re-opens the pipe if it changed. */
+  private readonly logIno = new Map<string, number | null>();
   private disposed = false;
   private readonly sampler = new ProcessTreeSampler();
 
@@ -116,10 +121,13 @@ export class TmuxBackend implements Backend {
       const c = new TmuxControlClient(this.serverArgs);
       c.onDidClose(() => {
         if (this.control === c) this.control = null;
+        this.env.forget();
         if (!this.disposed) void this.onServerMaybeLost();
       });
       try {
         await c.ready;
+        const [g, u] = await Promise.all([c.request([['show-environment', '-g']]), c.request([['show-options', '-gv', 'update-environment']])]);
+        this.env.learn(g.code === 0 ? g.stdout : null, u.code === 0 ? u.stdout : null);
         this.control = c;
         return c;
       } catch {
@@ -149,43 +157,19 @@ export class TmuxBackend implements Backend {
       if (!avail.available) throw new HiveError('BACKEND_UNAVAILABLE', avail.reason!);
       this.availableCache = true;
     }
-    const deadId = this.deadIds.get(spec.name);
-    this.deadIds.delete(spec.name);
-    await this.killing.get(spec.name);
-    const env = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    const newSession = (killFirst: string | undefined) => this.call(
-      [
-        ...(killFirst ? [['kill-session', '-t', killFirst]] : []),
-        ['new-session', '-d', '-s', spec.name, '-x', '220', '-y', '50', '-c', spec.cwd, ...env, '--', ...spec.argv],
-        ['set-option', '-t', paneTarget(spec.name), '@hive_log', spec.logPath],
-        ['set-option', '-g', 'remain-on-exit', 'on'],
-        ['set-hook', '-g', 'pane-died', `wait-for -S ${DIED_CHANNEL}`],
-        ['pipe-pane', '-o', '-t', paneTarget(spec.name), 'exec cat >> #{q:@hive_log}'],
-        // #{pid}: the server's, so a lost server is judged from /proc for exactly the sessions it held.
-        ['display-message', '-p', '-t', paneTarget(spec.name), '#{pane_pid}\t#{session_id}\t#{pid}'],
-      ],
-      // A CLI client not attached to a session gives a new pane its own PATH over `-e PATH=…`: so that one
-      // runs with the agent's PATH (else the `hive` shim prepended to it is not found inside the agent).
-      // The control client is attached (to CONTROL_SESSION), and then `-e PATH=…` applies as given.
-      { spawnControl: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined },
-    );
-    let r;
-    // A command that dies at once (exit 127: not found) can be reaped before it is tracked below: the
-    // reaper then leaves it (and says so) instead of removing it unreported, which looked like a crash.
+    // From here until tracked: a dead pane of this name is not ours to report, nor to remove (a command
+    // that dies at once, exit 127, can be reaped before it is tracked; the dead session about to be reused).
     this.starting.add(spec.name);
+    let r: ExecResult;
     try {
-      r = await newSession(deadId);
-      // tmux stops at a failing command: if the dead session was already gone, create without removing it.
-      // On a server that has just started (the old one was killed) tmux says "no current target" instead.
-      if (r.code !== 0 && deadId && /can't find session|no current target|no server running/.test(r.stderr)) r = await newSession(undefined);
-      if (r.code !== 0 && /duplicate session/.test(r.stderr)) {
-        // A dead pane of a run we did not reap (e.g. a previous host's) holds the name: remove it, try again.
-        await this.tmux(['kill-session', '-t', sessionTarget(spec.name)], { allowFailure: true });
-        r = await newSession(undefined);
-      }
-      if (r.code !== 0) {
-        throw new HiveError('SPAWN_FAILED', `tmux could not start agent ${spec.name}: ${r.stderr.trim() || `exit ${r.code}`}.`);
-      }
+      const deadId = this.deadIds.get(spec.name);
+      this.deadIds.delete(spec.name);
+      await this.killing.get(spec.name);
+      // The log exists before the pipe appends to it: its inode tells a rotated log at the next respawn.
+      closeSync(openSync(spec.logPath, 'a'));
+      const control = await this.ensureControl();
+      r = (deadId && control ? await this.respawn(control, spec, deadId) : null) ?? (await this.createSession(spec, deadId));
+      this.logIno.set(spec.name, inodeOf(spec.logPath));
     } finally {
       this.starting.delete(spec.name);
     }
@@ -197,6 +181,77 @@ export class TmuxBackend implements Backend {
     this.ensureWaiter();
     if (this.diedWhileStarting.delete(spec.name)) void this.reapDeadPanes();
     return { pid: Number.isFinite(pid) && pid > 0 ? pid : null };
+  }
+
+  /**
+   * The restart of a crash (its dead session kept a moment for it): a new process in the same pane. No
+   * session to remove and create, and the pane's output pipe stays open (a new one was a second process
+   * start on the restart path). Null when it cannot be done: then a new session is created.
+   */
+  private async respawn(control: TmuxControlClient, spec: StartSpec, deadId: string): Promise<ExecResult | null> {
+    if (!this.env.knows(spec.name)) return null;
+    const target = `${deadId}:`;
+    const { args, unset } = this.env.plan(spec.name, spec.env, true);
+    const rotated = this.logIno.get(spec.name) !== inodeOf(spec.logPath);
+    const r = await control.request([
+      ...unset.map((k) => ['set-environment', '-u', '-t', deadId, k]),
+      // Without -k: a pane that is not dead is never killed here.
+      ['respawn-pane', '-t', target, '-c', spec.cwd, ...args, '--', ...spec.argv],
+      // A log moved aside (rotated) since the pipe opened it: a new pipe to the new file.
+      ...(rotated ? [['set-option', '-t', target, '@hive_log', spec.logPath], ['pipe-pane', '-t', target, 'exec cat >> #{q:@hive_log}']] : []),
+      ['display-message', '-p', '-t', target, '#{pane_pid}\t#{session_id}\t#{pid}'],
+    ]);
+    if (r.code !== 0) return null;
+    this.env.unsetIn(spec.name, unset);
+    return r;
+  }
+
+  private async createSession(spec: StartSpec, deadId: string | undefined): Promise<ExecResult> {
+    const commands = (killFirst: string | undefined, env: string[]) => [
+      ...(killFirst ? [['kill-session', '-t', killFirst]] : []),
+      ['new-session', '-d', '-s', spec.name, '-x', '220', '-y', '50', '-c', spec.cwd, ...env, '--', ...spec.argv],
+      ['set-option', '-t', paneTarget(spec.name), '@hive_log', spec.logPath],
+      ['set-option', '-g', 'remain-on-exit', 'on'],
+      ['set-hook', '-g', 'pane-died', `wait-for -S ${DIED_CHANNEL}`],
+      ['pipe-pane', '-o', '-t', paneTarget(spec.name), 'exec cat >> #{q:@hive_log}'],
+      // #{pid}: the server's, so a lost server is judged from /proc for exactly the sessions it held.
+      ['display-message', '-p', '-t', paneTarget(spec.name), '#{pane_pid}\t#{session_id}\t#{pid}'],
+    ];
+    const attempt = async (killFirst: string | undefined): Promise<ExecResult> => {
+      // A server being killed answers a client with "server exited unexpectedly" (or the control client goes
+      // away with the request): a moment later a new client starts a new server. At most three rounds.
+      for (let round = 0; ; round++) {
+        const control = round === 0 ? (this.control && !this.control.closed ? this.control : null) : await this.ensureControl();
+        if (control) {
+          const { args } = this.env.plan(spec.name, spec.env, false);
+          const r = await control.request(commands(killFirst, args));
+          if (r.code === 0) this.env.created(spec.name, args);
+          if (r.code !== -1) return r;
+        }
+        // The CLI: every variable, and a client not attached to a session gives a new pane its own PATH over
+        // `-e PATH=…`, so it runs with the agent's PATH (else the `hive` shim on it is not found in the agent).
+        // (The control client is attached, to CONTROL_SESSION, and there `-e PATH=…` applies as given.)
+        this.env.dropSession(spec.name);
+        const all = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+        const args = commands(killFirst, all).flatMap((c, i) => [...(i > 0 ? [';'] : []), ...c.map(tmuxArg)]);
+        const r = await this.tmux(args, { allowFailure: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined });
+        if (round >= 2 || !/server exited unexpectedly|lost server/.test(r.stderr)) return r;
+        await sleep(20 * (round + 1));
+      }
+    };
+    let r = await attempt(deadId);
+    // tmux stops at a failing command: if the dead session was already gone, create without removing it.
+    // On a server that has just started (the old one was killed) tmux says "no current target" instead.
+    if (r.code !== 0 && deadId && /can't find session|no current target|no server running/.test(r.stderr)) r = await attempt(undefined);
+    if (r.code !== 0 && /duplicate session/.test(r.stderr)) {
+      // A dead pane of a run we did not reap (e.g. a previous host's) holds the name: remove it, try again.
+      await this.call([['kill-session', '-t', sessionTarget(spec.name)]]);
+      r = await attempt(undefined);
+    }
+    if (r.code !== 0) {
+      throw new HiveError('SPAWN_FAILED', `tmux could not start agent ${spec.name}: ${r.stderr.trim() || `exit ${r.code}`}.`);
+    }
+    return r;
   }
 
   async adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
@@ -332,8 +387,10 @@ export class TmuxBackend implements Backend {
       present.add(name);
       if (dead !== '1') continue;
       const t = this.tracked.get(name);
-      // A row of an older session of this name (a stale listing) says nothing about the current one.
-      const ours = t !== undefined && (t.id === null || t.id === sessionId);
+      // A row of an older session of this name, or of an older process of this pane (respawned since: a
+      // stale listing), says nothing about the current one.
+      const rowPid = Number(rest[2]) || null;
+      const ours = t !== undefined && (t.id === null || t.id === sessionId) && (!t.pid || !rowPid || t.pid === rowPid);
       if (ours) this.tracked.delete(name);
       const expected = this.stopping.has(name);
       if (ours && !expected && !status && !signal) [status, signal] = await this.lateExitStatus(name, Number(rest[2]));
@@ -520,6 +577,14 @@ export class TmuxBackend implements Backend {
     this.waiter = null;
     this.control?.dispose();
     this.control = null;
+  }
+}
+
+function inodeOf(file: string): number | null {
+  try {
+    return statSync(file).ino;
+  } catch {
+    return null;
   }
 }
 

@@ -140,7 +140,7 @@ export class Watchdog implements Disposable {
       return;
     }
     if (verdict === 'not-found') {
-      const tail = tailLines(this.d.service.logPath(e.name), 5).trim();
+      const tail = await this.errorTail(e.name);
       const reason = `${what}: the command was not found or not executable${tail ? ` — ${tail.split('\n').pop()}` : ''}`;
       this.d.machine.transition({ name: e.name, to: 'errored', cause: reason, actor: 'watchdog', patch: { pid: null, lastExitCode: e.code, lastError: reason } });
       this.d.notify('error', `${e.name} could not start`, reason);
@@ -156,6 +156,22 @@ export class Watchdog implements Disposable {
     });
     this.d.notify('warning', `${e.name} crashed`, what);
     await this.scheduleRecovery(crash.agent, e, uptime);
+  }
+
+  /**
+   * The last lines of an agent's log, once its output has arrived: the shell's "not found" can reach the log
+   * after the exit is seen (tmux's output pipe is a process of its own). Waits at most ~0.5 s for a log that
+   * is still empty or still growing; a command that never printed costs that wait once.
+   */
+  private async errorTail(name: string): Promise<string> {
+    let last = tailLines(this.d.service.logPath(name), 5).trim();
+    for (let waited = 0; waited < 500; waited += 25) {
+      await new Promise((r) => setTimeout(r, 25));
+      const now = tailLines(this.d.service.logPath(name), 5).trim();
+      if (now && now === last) break;
+      last = now;
+    }
+    return last;
   }
 
   private async scheduleRecovery(agent: AgentRecord, e: ExitInfo, uptime: number): Promise<void> {

@@ -213,7 +213,7 @@ describe('hive CLI against a real `hive serve`', () => {
       }, 150_000);
 
       it('a command that is not found: errored, the exec error in list --json lastError and in events', async () => {
-        const n = `nocmd-${kind}`;
+        const n = `nocmd-${kind}-${Math.random().toString(36).slice(2, 6)}`; // unique: a retry spawns again
         const r = await hive(dataDir, ['agents', 'spawn', '--name', n, '--repo', repo, '--backend', kind, '--cmd', 'definitely-not-a-command-xyz']);
         expect(r.code).toBe(0);
         const errored = await waitFor(async () => {
