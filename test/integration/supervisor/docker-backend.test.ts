@@ -157,7 +157,10 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
         env: { HIVE_AGENT: 'a1', HIVE_URL: `http://127.0.0.1:${port}`, HIVE_WORKTREE: worktree, HIVE_DATA_DIR: dataDir, HIVE_RESUME_FILE: resume },
         argv: sh(
           'echo "url=$HIVE_URL wt=$HIVE_WORKTREE dd=${HIVE_DATA_DIR:-unset}"; cat "$HIVE_RESUME_FILE"; ' +
-            'hp=${HIVE_URL#http://}; printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 ${hp%:*} ${hp##*:}; sleep 60',
+            // Up to 5 tries, each said in the log: a refused first try was seen twice on a freshly started
+            // engine in a full run (never alone); the tries and the host's listeners below tell why next time.
+            'hp=${HIVE_URL#http://}; for i in 1 2 3 4 5; do echo "try $i"; ' +
+            'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 5 ${hp%:*} ${hp##*:} && break; sleep 1; done; sleep 60',
         ),
       });
       await backend.start(s);
@@ -167,6 +170,9 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
       expect(log).toContain('# Resume context for a1');
     } catch (err) {
       console.log('LOG:', readLog(path.join(dataDir, 'logs', 'a1.log')));
+      try {
+        console.log('LISTENING:', execFileSync('ss', ['-ltnH'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`:${port}`)).join('\n'));
+      } catch {}
       throw err;
     } finally {
       server.close();
