@@ -16,6 +16,16 @@ export interface BusOptions {
   events?: EventLog | null;
 }
 
+/** A long-poll waiting in this process. */
+interface Waiter {
+  readonly ack: boolean;
+  readonly limit: number;
+  /** Leaves the wait list and cancels the timeout (nothing else can answer it then). */
+  detach(): void;
+  /** Answers the poll: messages handed over, or null to make it look again. */
+  done(messages: BusMessage[] | null): void;
+}
+
 const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
 /**
@@ -29,7 +39,7 @@ export abstract class BusBase implements Bus {
   protected readonly clock: Clock;
   protected readonly eventLog: EventLog | null;
   protected disposed = false;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly presenceUntil = new Map<string, number>();
   private readonly known = new Set<string>();
   /** Wake-ups per recipient that has long-polled here (a counter, so a poll can tell it missed one). */
@@ -68,22 +78,43 @@ export abstract class BusBase implements Bus {
     if (input.to !== undefined) checkName(input.to, 'recipient');
     if (input.topic !== undefined) checkTopic(input.topic);
     const now = this.clock.iso();
-    const { message, recipients, created } = await this.write(() => {
-      this.remember(input.from, now);
-      return this.store.insert({
-        id: input.id ?? randomUUID(),
-        from: input.from,
-        to: input.to ?? null,
-        topic: input.topic ?? null,
-        type: input.type ?? 'text',
-        body: input.body,
-        createdAt: now,
+    // Long-polls of this process waiting for a recipient get the message from the send's own transaction
+    // (claimed there, so one commit instead of two and no second trip through the event loop).
+    const handed: { waiter: Waiter; name: string; messages: BusMessage[] }[] = [];
+    let result: { message: BusMessage; recipients: string[]; created: boolean };
+    try {
+      result = await this.write(() => {
+        this.remember(input.from, now);
+        const r = this.store.insert({
+          id: input.id ?? randomUUID(),
+          from: input.from,
+          to: input.to ?? null,
+          topic: input.topic ?? null,
+          type: input.type ?? 'text',
+          body: input.body,
+          createdAt: now,
+        });
+        if (r.created) for (const name of r.recipients) this.handOver(name, now, handed);
+        return r;
       });
-    });
+    } catch (err) {
+      for (const h of handed) h.waiter.done(null); // rolled back with the send: they look again
+      throw err;
+    }
+    const { message, recipients, created } = result;
     if (created && recipients.length > 0) {
-      // Long-polls here read the committed SQLite row, so they need not wait for the transport's reply.
-      const pushed = this.pushTransport(message, recipients);
-      for (const r of recipients) this.wake(r);
+      const got = new Set(handed.filter((h) => h.messages.some((m) => m.id === message.id)).map((h) => h.name));
+      for (const h of handed) {
+        h.waiter.done(h.messages);
+        // Older entries it claimed with this one may still sit in the transport (sent while it was away).
+        const older = h.messages.filter((m) => m.id !== message.id).map((m) => m.id);
+        if (older.length > 0) void this.dropTransport(h.name, older);
+      }
+      // The transport carries it to the recipients not served here (other processes, later reads); a recipient
+      // served already (acknowledged in SQLite) needs no copy. Long-polls here read the committed row.
+      const rest = got.size > 0 ? recipients.filter((r) => !got.has(r)) : recipients;
+      const pushed = rest.length > 0 ? this.pushTransport(message, rest) : Promise.resolve();
+      for (const r of rest) this.wake(r);
       await pushed;
     }
     if (!created) return this.store.list({ limit: 1, beforeSeq: message.seq + 1 })[0] ?? { ...message, recipients: [] };
@@ -107,7 +138,8 @@ export abstract class BusBase implements Bus {
       const left = deadline - this.clock.now();
       if (left <= 0) return [];
       if ((this.wakes.get(name) ?? 0) !== seen) continue;
-      await this.waitFor(name, left);
+      const handed = await this.waitFor(name, left, ack, limit);
+      if (handed && handed.length > 0) return handed;
     }
   }
 
@@ -225,17 +257,7 @@ export abstract class BusBase implements Bus {
     this.pendingWrites = [];
     const results: { ok: boolean; value: unknown }[] = [];
     try {
-      this.db
-        .transaction(() => {
-          for (const it of items) {
-            try {
-              results.push({ ok: true, value: this.db.transaction(it.fn)() });
-            } catch (err) {
-              results.push({ ok: false, value: err });
-            }
-          }
-        })
-        .immediate();
+      (this.groupCommit ??= this.makeGroupCommit())(items, results);
     } catch (err) {
       for (const it of items) it.reject(err);
       return;
@@ -245,6 +267,25 @@ export abstract class BusBase implements Bus {
       if (r.ok) it.resolve(r.value);
       else it.reject(r.value);
     });
+  }
+
+  /** One IMMEDIATE transaction for the batch; a savepoint per write only when there are others to keep. */
+  private groupCommit: ((items: { fn: () => unknown }[], results: { ok: boolean; value: unknown }[]) => void) | null = null;
+  private makeGroupCommit(): (items: { fn: () => unknown }[], results: { ok: boolean; value: unknown }[]) => void {
+    const savepoint = this.db.transaction((fn: () => unknown) => fn());
+    return this.db.transaction((items: { fn: () => unknown }[], results: { ok: boolean; value: unknown }[]) => {
+      if (items.length === 1) {
+        results.push({ ok: true, value: items[0]!.fn() }); // a failure rolls the whole (one-write) batch back
+        return;
+      }
+      for (const it of items) {
+        try {
+          results.push({ ok: true, value: savepoint(it.fn) });
+        } catch (err) {
+          results.push({ ok: false, value: err });
+        }
+      }
+    }).immediate;
   }
 
   /** Wakes every long-poll in this process (each re-reads its backlog). */
@@ -258,20 +299,48 @@ export abstract class BusBase implements Bus {
     const set = this.waiters.get(name);
     if (!set) return;
     this.waiters.delete(name);
-    for (const w of set) w();
+    for (const w of set) w.done(null);
   }
 
-  private waitFor(name: string, ms: number): Promise<void> {
+  /**
+   * Inside a send's transaction: claims `name`'s backlog for one of its acknowledging long-polls here, which
+   * leaves the wait list at once (its timer cancelled) and is answered after the commit, or woken to look
+   * again if the commit fails. Nothing is claimed for a poll that could still time out on its own.
+   */
+  private handOver(name: string, now: string, handed: { waiter: Waiter; name: string; messages: BusMessage[] }[]): void {
+    const set = this.waiters.get(name);
+    if (!set) return;
+    for (const w of set) {
+      if (!w.ack || w.limit <= 0) continue;
+      const { messages } = this.store.claim(name, null, { ack: true, limit: w.limit, now });
+      if (messages.length === 0) return;
+      w.detach();
+      handed.push({ waiter: w, name, messages });
+      return;
+    }
+  }
+
+  /** Resolves with messages handed over by a send, or null when woken or timed out (look again). */
+  private waitFor(name: string, ms: number, ack: boolean, limit: number): Promise<BusMessage[] | null> {
     return new Promise((resolve) => {
       let set = this.waiters.get(name);
       if (!set) this.waiters.set(name, (set = new Set()));
-      const done = (): void => {
-        timer.cancel();
-        set.delete(done);
-        resolve();
+      const waiters = set;
+      const w: Waiter = {
+        ack,
+        limit,
+        detach: () => {
+          timer.cancel();
+          waiters.delete(w);
+          if (waiters.size === 0 && this.waiters.get(name) === waiters) this.waiters.delete(name);
+        },
+        done: (messages) => {
+          w.detach();
+          resolve(messages);
+        },
       };
-      const timer = this.clock.setTimeout(done, ms);
-      set.add(done);
+      const timer = this.clock.setTimeout(() => w.done(null), ms);
+      waiters.add(w);
     });
   }
 

@@ -54,6 +54,14 @@ export class MessageStore {
   private readonly st;
   private readonly listStatements = new Map<string, Statement<unknown[]>>();
 
+  /**
+   * Runs `fn` in an IMMEDIATE transaction, or as part of the one already open (the bus's group commit, which
+   * gives each write its own savepoint): a nested savepoint here cost a SAVEPOINT and a RELEASE per call.
+   */
+  private tx<T>(fn: () => T): T {
+    return this.db.inTransaction ? fn() : this.db.transaction(fn).immediate();
+  }
+
   constructor(private readonly db: Db) {
     this.st = {
       nextSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM messages'),
@@ -92,7 +100,9 @@ export class MessageStore {
            AND NOT EXISTS (SELECT 1 FROM bus_deliveries WHERE message_id = ? AND acked_at IS NULL)`,
       ),
       deliveryState: db.prepare('SELECT acked_at FROM bus_deliveries WHERE recipient = ? AND message_id = ?'),
-      hasUnacked: db.prepare('SELECT 1 FROM bus_deliveries WHERE recipient = ? AND acked_at IS NULL LIMIT 1'),
+      // The partial index holds only what is unacknowledged: the primary key would walk every delivery the
+      // recipient ever had (the planner picks it without statistics).
+      hasUnacked: db.prepare('SELECT 1 FROM bus_deliveries INDEXED BY bus_deliveries_unacked WHERE recipient = ? AND acked_at IS NULL LIMIT 1'),
       backlogRecipients: db.prepare(
         'SELECT DISTINCT recipient FROM bus_deliveries WHERE acked_at IS NULL ORDER BY recipient',
       ),
@@ -126,27 +136,25 @@ export class MessageStore {
    * and `created: false` instead of a second copy.
    */
   insert(msg: NewMessage): { message: BusMessage; recipients: string[]; created: boolean } {
-    return this.db
-      .transaction(() => {
-        const seq = (this.st.nextSeq.get() as { seq: number }).seq;
-        if (this.st.insertMessage.run({ ...msg, seq }).changes === 0) {
-          // The id exists: a retried send. Hand back what was stored the first time.
-          const existing = this.st.getMessage.get(msg.id) as MessageRow;
-          const recipients = (this.st.recipientsOf.all(msg.id) as { name: string }[]).map((r) => r.name);
-          return { message: toMessage(existing), recipients, created: false };
-        }
-        const recipients = this.recipientsFor(msg);
-        for (const r of recipients) this.st.insertDelivery.run(msg.id, r, seq);
-        const message: BusMessage = {
-          ...msg,
-          seq,
-          broadcast: msg.to === null && msg.topic === null,
-          deliveredAt: null,
-          ackedAt: null,
-        };
-        return { message, recipients, created: true };
-      })
-      .immediate();
+    return this.tx(() => {
+      const seq = (this.st.nextSeq.get() as { seq: number }).seq;
+      if (this.st.insertMessage.run({ ...msg, seq }).changes === 0) {
+        // The id exists: a retried send. Hand back what was stored the first time.
+        const existing = this.st.getMessage.get(msg.id) as MessageRow;
+        const recipients = (this.st.recipientsOf.all(msg.id) as { name: string }[]).map((r) => r.name);
+        return { message: toMessage(existing), recipients, created: false };
+      }
+      const recipients = this.recipientsFor(msg);
+      for (const r of recipients) this.st.insertDelivery.run(msg.id, r, seq);
+      const message: BusMessage = {
+        ...msg,
+        seq,
+        broadcast: msg.to === null && msg.topic === null,
+        deliveredAt: null,
+        ackedAt: null,
+      };
+      return { message, recipients, created: true };
+    });
   }
 
   /** Direct → the addressee; topic → its subscribers; broadcast → every agent known; never the sender. */
@@ -165,51 +173,47 @@ export class MessageStore {
    * claim, a duplicate in the transport or a concurrent call never returns them again.
    */
   claim(name: string, ids: string[] | null, opts: { ack: boolean; limit: number; now: string }): ClaimResult {
-    return this.db
-      .transaction(() => {
-        const stale: string[] = [];
-        let rows: DeliveryRow[];
-        if (ids === null) rows = this.st.unacked.all(name, opts.limit) as DeliveryRow[];
-        else {
-          rows = [];
-          for (const id of new Set(ids)) {
-            const r = this.st.deliveryByIds.get(name, id) as DeliveryRow | undefined;
-            if (r && r.d_acked_at === null) rows.push(r);
-            else stale.push(id);
-          }
+    return this.tx(() => {
+      const stale: string[] = [];
+      let rows: DeliveryRow[];
+      if (ids === null) rows = this.st.unacked.all(name, opts.limit) as DeliveryRow[];
+      else {
+        rows = [];
+        for (const id of new Set(ids)) {
+          const r = this.st.deliveryByIds.get(name, id) as DeliveryRow | undefined;
+          if (r && r.d_acked_at === null) rows.push(r);
+          else stale.push(id);
         }
-        const messages: BusMessage[] = [];
-        for (const r of rows) {
-          if (messages.length >= opts.limit) break;
-          if (opts.ack) this.st.markAcked.run({ now: opts.now, name, id: r.id });
-          else this.st.markDelivered.run(opts.now, name, r.id);
-          if (r.delivered_at === null) this.st.messageDelivered.run(opts.now, r.id);
-          if (opts.ack) this.st.messageAcked.run(opts.now, r.id, r.id);
-          messages.push({
-            ...toMessage(r),
-            deliveredAt: r.d_delivered_at ?? opts.now,
-            ackedAt: opts.ack ? opts.now : null,
-          });
-        }
-        return { messages: messages.sort((a, b) => a.seq - b.seq), stale };
-      })
-      .immediate();
+      }
+      const messages: BusMessage[] = [];
+      for (const r of rows) {
+        if (messages.length >= opts.limit) break;
+        if (opts.ack) this.st.markAcked.run({ now: opts.now, name, id: r.id });
+        else this.st.markDelivered.run(opts.now, name, r.id);
+        if (r.delivered_at === null) this.st.messageDelivered.run(opts.now, r.id);
+        if (opts.ack) this.st.messageAcked.run(opts.now, r.id, r.id);
+        messages.push({
+          ...toMessage(r),
+          deliveredAt: r.d_delivered_at ?? opts.now,
+          ackedAt: opts.ack ? opts.now : null,
+        });
+      }
+      return { messages: messages.sort((a, b) => a.seq - b.seq), stale };
+    });
   }
 
   ack(name: string, ids: string[], now: string): number {
-    return this.db
-      .transaction(() => {
-        let n = 0;
-        for (const id of new Set(ids)) {
-          if (this.st.markAcked.run({ now, name, id }).changes === 1) {
-            n++;
-            this.st.messageDelivered.run(now, id);
-            this.st.messageAcked.run(now, id, id);
-          }
+    return this.tx(() => {
+      let n = 0;
+      for (const id of new Set(ids)) {
+        if (this.st.markAcked.run({ now, name, id }).changes === 1) {
+          n++;
+          this.st.messageDelivered.run(now, id);
+          this.st.messageAcked.run(now, id, id);
         }
-        return n;
-      })
-      .immediate();
+      }
+      return n;
+    });
   }
 
   /** Unacknowledged messages for `name`, oldest first, without marking them (the resume context). */

@@ -98,6 +98,31 @@ export function busBehaviour(label: string, makeEnv: () => Promise<BusEnv>): voi
       expect(Date.now() - started).toBeLessThan(2000);
     });
 
+    it('long-polls: a send hands the message to exactly one of two waiting polls; the other times out empty', async () => {
+      const a = bus.inbox('bob', { waitMs: 1500 });
+      const b = bus.inbox('bob', { waitMs: 1500 });
+      await new Promise((r) => setTimeout(r, 50));
+      const sent = await bus.send({ from: 'alice', to: 'bob', body: 'only once' });
+      const [ra, rb] = await Promise.all([a, b]);
+      expect([...ra, ...rb].map((m) => m.id)).toEqual([sent.id]);
+      expect([...ra, ...rb][0]?.ackedAt).not.toBeNull();
+      expect(await bus.inbox('bob')).toEqual([]);
+      const row = env.db.prepare('SELECT delivered_at, acked_at FROM messages WHERE id = ?').get(sent.id) as Record<string, unknown>;
+      expect(row.delivered_at).toBeTruthy();
+      expect(row.acked_at).toBeTruthy();
+    });
+
+    it('long-polls: a waiting poll without ack is woken with the message and leaves it unacknowledged', async () => {
+      const waiting = bus.inbox('dave', { waitMs: 1500, ack: false });
+      await new Promise((r) => setTimeout(r, 50));
+      const m = await bus.send({ from: 'alice', to: 'dave', body: 'peeked' });
+      const got = await waiting;
+      expect(got.map((x) => x.id)).toEqual([m.id]);
+      expect(got[0]?.ackedAt).toBeNull();
+      expect((await bus.inbox('dave')).map((x) => x.id)).toEqual([m.id]); // still there until acknowledged
+      expect(await bus.inbox('dave')).toEqual([]);
+    });
+
     it('long-polls: an empty inbox returns [] after the wait', async () => {
       const started = Date.now();
       expect(await bus.inbox('bob', { waitMs: 150 })).toEqual([]);

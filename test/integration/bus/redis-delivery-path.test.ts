@@ -67,11 +67,31 @@ describe.skipIf(!hasService('redis-server'))('RedisBus delivery path and stream 
     // Well inside the 2 s command timeout: nothing on the way waited for Redis.
     expect(Date.now() - started).toBeLessThan(1000);
     redis.resume();
-    await sending; // resolves once the XADD is answered (or timed out): the message was durable before
+    await sending;
     expect(bus.pendingFor('bob')).toEqual([]);
-    // The XADD ran when Redis woke up; its entry belongs to an acknowledged message and goes.
+    // Handed over in the send's own transaction: no stream entry was needed (or one left behind).
     await until('the stream emptied', async () => (await xlen('bob')) === 0);
     expect(await bus.inbox('bob')).toEqual([]);
+  });
+
+  it('pushes to the stream only for recipients not waiting here; a long-poll on another bus gets its copy through Redis', async () => {
+    const bus = await make();
+    const db2 = openDatabase(path.join(dir, 'hive.db'));
+    extraDbs.push(db2);
+    const other = await make({ db: db2 });
+    const here = bus.inbox('bob', { waitMs: 5000 });
+    const there = other.inbox('carol', { waitMs: 5000 });
+    await new Promise((r) => setTimeout(r, 50));
+    await bus.send({ from: 'alice', to: 'bob', body: 'for bob, waiting here' });
+    expect((await here).map((m) => m.body)).toEqual(['for bob, waiting here']);
+    expect(await xlen('bob')).toBe(0); // never pushed
+    await bus.send({ from: 'alice', to: 'carol', body: 'for carol, waiting on the other bus' });
+    expect((await there).map((m) => m.body)).toEqual(['for carol, waiting on the other bus']);
+    await bus.send({ from: 'alice', to: 'dave', body: 'for dave, asleep' });
+    expect(await xlen('dave')).toBe(1); // the backlog of a recipient nobody waits for
+    expect((await other.inbox('dave')).map((m) => m.body)).toEqual(['for dave, asleep']);
+    await until('dave\'s stream emptied', async () => (await xlen('dave')) === 0);
+    await until('carol\'s stream emptied', async () => (await xlen('carol')) === 0);
   });
 
   it('keeps the stream empty under a fast stream of sends and long-polls (acks that beat the XADD reply)', async () => {
