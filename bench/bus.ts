@@ -293,6 +293,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       setup: {
         arrivals: `fixedRate: ${RATE} msg/s as a seeded Poisson stream (100 agents sending independently), each sent when due; bursts: every ${TICK_MS} ms all messages owed so far at once; latency from the send() call to the recipient's long-poll returning it`,
+        readers: `the long-polls run on the sending bus, as in the host (agents long-poll through its API): a poll that waits is handed the message in the send's transaction; otherBus: the same stream read through a second RedisBus on the same database (own SQLite and Redis connections), woken through Redis pub/sub, in the same process (shares its CPU)`,
         burstSeconds: BURST_SECONDS,
         agents: AGENTS, ratePerSec: RATE, seconds: SECONDS, lightRatePerSec: LIGHT_RATE, lightSeconds: LIGHT_SECONDS, ceilingSeconds: CEILING_SECONDS, ceilingInFlight: 64 },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, platform: `${os.platform()} ${os.release()}`, redis: redis.version, loadAverageAtStart: os.loadavg().map(round) },
