@@ -382,7 +382,7 @@ async function benchSnapshots() {
       const t0 = performance.now();
       const meta = await store.saveAsync(contents, 'bench');
       const t1 = performance.now();
-      const { contents: back } = store.read(meta.id);
+      const { contents: back } = await store.readAsync(meta.id); // as wake reads it
       // Restore = read + verify, then the memory files decoded and checked as wake does before writing them.
       for (const f of back.memoryFiles) {
         const bytes = Buffer.from(f.contentBase64, 'base64');
@@ -409,7 +409,7 @@ async function benchSnapshots() {
       breakdownCpuMs,
       target: { totalMs: 200 },
       met: med('totalMs') <= 200,
-      how: 'save (SnapshotStore.saveAsync, as the agent service calls it) = sectioned encode (small JSON header, output tail and memory files raw) + sha256 + gzip(level 1, 1 MiB members compressed in parallel on the threadpool) + write + fsync + rename + row insert; restore = read blob + gunzip + sha256 verify + decode sections + zod parse + decode and sha256 each memory file. Median of the runs after one warm-up.',
+      how: 'save (SnapshotStore.saveAsync, as the agent service calls it) = sectioned encode (small JSON header, output tail and memory files raw) + sha256 + gzip(level 1, 1 MiB members compressed in parallel on the threadpool) + write + fsync + rename + row insert; restore (SnapshotStore.readAsync, as wake calls it) = read blob + gunzip (members in parallel on the threadpool) + sha256 verify + decode sections + zod parse + decode and sha256 each memory file. Median of the runs after one warm-up.',
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -235,8 +235,7 @@ export class HiveCore {
 
   private async sampleUsage(): Promise<void> {
     const usage: PushPayload<'agents:usage'> = [];
-    for (const a of this.repo.list()) {
-      if (a.status !== 'running') continue;
+    for (const a of this.repo.listByStatus(['running'])) {
       const s = await this.backends[a.backend]?.stats?.(a.name).catch(() => null);
       if (!s) continue;
       this.repo.setUsage(a.name, s);

@@ -78,6 +78,7 @@ const COLUMNS: Record<keyof AgentPatch, string> = {
 export class AgentRepo {
   private readonly getStmt;
   private readonly listStmt;
+  private readonly byStatusStmt;
   private readonly cpuMem = new Map<string, { cpuPercent: number | null; memoryBytes: number | null }>();
   private writes = 0;
 
@@ -92,6 +93,7 @@ export class AgentRepo {
   ) {
     this.getStmt = db.prepare('SELECT * FROM agents WHERE name = ?');
     this.listStmt = db.prepare('SELECT * FROM agents ORDER BY created_at, name');
+    this.byStatusStmt = db.prepare('SELECT * FROM agents WHERE status IN (SELECT value FROM json_each(?)) ORDER BY created_at, name');
   }
 
   find(name: string): AgentRecord | null {
@@ -107,6 +109,15 @@ export class AgentRepo {
 
   list(): AgentRecord[] {
     return (this.listStmt.all() as AgentRow[]).map((r) => this.toAgent(r));
+  }
+
+  /**
+   * The agents in one of `statuses`, in list order. For the periodic checks (every second): building all
+   * 1,000 records of a fleet that is mostly stopped took ~8 ms of the event loop each time, which showed up
+   * as the tail of every API request that arrived meanwhile.
+   */
+  listByStatus(statuses: readonly AgentStatus[]): AgentRecord[] {
+    return (this.byStatusStmt.all(JSON.stringify(statuses)) as AgentRow[]).map((r) => this.toAgent(r));
   }
 
   insert(a: {

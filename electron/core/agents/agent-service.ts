@@ -314,7 +314,7 @@ export class AgentService {
         await backend.resume(name);
         return publicAgent(this.d.machine.transition({ name, to: 'running', from: ['sleeping'], cause: `woken by ${actor} (unpaused)`, actor }).agent);
       }
-      const snapshot = this.latestForWake(name);
+      const snapshot = await this.latestForWake(name);
       await this.restoreContext(agent, snapshot);
       return this.launch(name, { cause: `woken by ${actor}`, actor, snapshot, via: 'starting' });
     });
@@ -324,10 +324,10 @@ export class AgentService {
    * The newest snapshot, verified. If the newest is corrupt, wake refuses (SNAPSHOT_CORRUPT names the
    * previous good one) rather than silently resuming from older context.
    */
-  private latestForWake(name: string): SnapshotContents | null {
+  private async latestForWake(name: string): Promise<SnapshotContents | null> {
     const newest = this.d.snapshots.list(name)[0];
     if (!newest) return null;
-    return this.d.snapshots.read(newest.id).contents;
+    return (await this.d.snapshots.readAsync(newest.id)).contents;
   }
 
   private async restoreContext(agent: AgentRecord, snapshot: SnapshotContents | null): Promise<number> {
@@ -354,7 +354,7 @@ export class AgentService {
         await this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
         this.prune(name);
       } else {
-        snapshot = this.latestForWake(name);
+        snapshot = await this.latestForWake(name);
       }
       await this.restoreContext(agent, snapshot);
       return this.launch(name, { cause: `restarted by ${actor}`, actor, snapshot, via: 'starting' });

@@ -3,7 +3,7 @@ import { decodeSnapshot, encodeSnapshot, sha256Hex } from './snapshot-codec.js';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gunzipSync, gzip, gzipSync, constants as zc, type ZlibOptions } from 'node:zlib';
+import { gunzip, gunzipSync, gzip, gzipSync, constants as zc, type ZlibOptions } from 'node:zlib';
 import {
   type SnapshotContents,
   type SnapshotMeta,
@@ -12,8 +12,10 @@ import {
 import { HiveError } from '../../../shared/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { Db } from '../store/database.js';
+import { splitMembers, tagMember } from './gzip-members.js';
 
 const gzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gzip);
+const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
 const GZIP_OPTIONS: ZlibOptions = { level: 1, strategy: zc.Z_DEFAULT_STRATEGY };
 /**
  * Blobs above this size are compressed as several gzip members in parallel on libuv's threadpool (a
@@ -21,6 +23,12 @@ const GZIP_OPTIONS: ZlibOptions = { level: 1, strategy: zc.Z_DEFAULT_STRATEGY };
  * 1 MiB members the ratio is within a fraction of a percent of one stream (deflate's window is 32 KiB).
  */
 const GZIP_MEMBER_BYTES = 1 << 20;
+/**
+ * Output buffer of the threadpool (de)compressors: zlib's 16 KiB default makes a 1 MiB member ~64 hops
+ * between the threadpool and the event loop, which cost more than the parallelism won (measured: async
+ * gunzip of 10 MB 77–109 ms vs 45–65 ms sync; with 2 MiB chunks, members in parallel 27–37 ms).
+ */
+const ZLIB_CHUNK = 2 << 20;
 
 interface SnapshotRow {
   id: string;
@@ -68,12 +76,18 @@ export class SnapshotStore {
   /** As `writeBlob`, compressing large blobs in parallel members off the event loop. */
   async writeBlobAsync(contents: SnapshotContents): Promise<BlobRef> {
     const raw = encodeSnapshot(contents);
+    // The members compress on the threadpool while this thread hashes (the hash names the file; content
+    // seen before is not written again, and then the compression was for nothing: rare for large blobs).
+    const members: Promise<Buffer>[] = [];
+    for (let at = 0; at < raw.length; at += GZIP_MEMBER_BYTES) members.push(gzipAsync(raw.subarray(at, at + GZIP_MEMBER_BYTES), { ...GZIP_OPTIONS, chunkSize: ZLIB_CHUNK }));
     const sha256 = sha256Hex(raw);
     const file = this.blobPath(sha256);
-    if (existsSync(file)) return { sha256, bytes: raw.length, storedBytes: 0 };
-    const members: Promise<Buffer>[] = [];
-    for (let at = 0; at < raw.length; at += GZIP_MEMBER_BYTES) members.push(gzipAsync(raw.subarray(at, at + GZIP_MEMBER_BYTES), GZIP_OPTIONS));
-    const gz = members.length === 1 ? await members[0]! : Buffer.concat(await Promise.all(members));
+    if (existsSync(file)) {
+      await Promise.allSettled(members);
+      return { sha256, bytes: raw.length, storedBytes: 0 };
+    }
+    // Each member of a multi-member blob says its size (gzip-members.ts): a reader inflates them in parallel.
+    const gz = members.length === 1 ? await members[0]! : Buffer.concat((await Promise.all(members)).map(tagMember));
     // Another save of the same content may have landed while we compressed; the rename below is atomic
     // either way, and both wrote identical bytes.
     this.writeAtomically(file, gz);
@@ -126,20 +140,32 @@ export class SnapshotStore {
   /** Reads and verifies a snapshot. A checksum mismatch is SNAPSHOT_CORRUPT, naming the previous good one. */
   read(id: string): { meta: SnapshotMeta; contents: SnapshotContents } {
     const meta = this.get(id);
-    const checked = this.load(meta);
+    return this.decoded(meta, this.load(meta));
+  }
+
+  private decoded(meta: SnapshotMeta, checked: Buffer | string): { meta: SnapshotMeta; contents: SnapshotContents } {
     if (typeof checked === 'string') {
       const previous = this.previousGood(meta);
       throw new HiveError(
         'SNAPSHOT_CORRUPT',
-        `Snapshot ${id} is corrupt (${checked}) and will not be restored. ` +
+        `Snapshot ${meta.id} is corrupt (${checked}) and will not be restored. ` +
           (previous ? `The previous good snapshot is ${previous.id} (${previous.createdAt}); restore it with \`hive snapshots restore ${previous.id}\`.` : 'There is no earlier good snapshot for this agent.'),
       );
     }
     try {
       return { meta, contents: decodeSnapshot(checked) };
     } catch (err) {
-      throw new HiveError('SNAPSHOT_CORRUPT', `Snapshot ${id} matches its checksum but cannot be read (${(err as Error).message}); it was written by an incompatible version.`);
+      throw new HiveError('SNAPSHOT_CORRUPT', `Snapshot ${meta.id} matches its checksum but cannot be read (${(err as Error).message}); it was written by an incompatible version.`);
     }
+  }
+
+  /**
+   * As `read`, inflating the members of a large blob in parallel on the threadpool (what wake uses: the
+   * event loop stays free and a 10 MB context restores in about half the time on two cores).
+   */
+  async readAsync(id: string): Promise<{ meta: SnapshotMeta; contents: SnapshotContents }> {
+    const meta = this.get(id);
+    return this.decoded(meta, await this.loadAsync(meta));
   }
 
   /** Null when the blob is present and its sha256 matches; otherwise what is wrong. */
@@ -150,18 +176,39 @@ export class SnapshotStore {
 
   /** The verified, decompressed blob, or what is wrong with it. One read, one gunzip, one hash. */
   private load(meta: SnapshotMeta): Buffer | string {
-    let raw: Buffer;
-    try {
-      raw = readFileSync(this.blobPath(meta.sha256));
-    } catch {
-      return 'its content file is missing';
-    }
+    const raw = this.readRaw(meta);
+    if (typeof raw === 'string') return raw;
     let data: Buffer;
     try {
       data = gunzipSync(raw);
     } catch {
       return 'its content file does not decompress';
     }
+    return this.checked(meta, data);
+  }
+
+  private async loadAsync(meta: SnapshotMeta): Promise<Buffer | string> {
+    const raw = this.readRaw(meta);
+    if (typeof raw === 'string') return raw;
+    let data: Buffer;
+    try {
+      const members = splitMembers(raw);
+      data = members && members.length > 1 ? Buffer.concat(await Promise.all(members.map((m) => gunzipAsync(m, { chunkSize: ZLIB_CHUNK })))) : gunzipSync(raw);
+    } catch {
+      return 'its content file does not decompress';
+    }
+    return this.checked(meta, data);
+  }
+
+  private readRaw(meta: SnapshotMeta): Buffer | string {
+    try {
+      return readFileSync(this.blobPath(meta.sha256));
+    } catch {
+      return 'its content file is missing';
+    }
+  }
+
+  private checked(meta: SnapshotMeta, data: Buffer): Buffer | string {
     const actual = sha256Hex(data);
     return actual === meta.sha256 ? data : `checksum ${actual.slice(0, 12)}… does not match ${meta.sha256.slice(0, 12)}…`;
   }

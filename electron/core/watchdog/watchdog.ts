@@ -245,7 +245,7 @@ export class Watchdog implements Disposable {
     this.checking = true;
     try {
       const tmux = this.d.backends.tmux as (Backend & { reapDeadPanes?: () => Promise<void> }) | undefined;
-      const agents = this.d.repo.list().filter((a) => a.status === 'running');
+      const agents = this.d.repo.listByStatus(['running']);
       if (tmux?.reapDeadPanes && agents.some((a) => a.backend === 'tmux')) await tmux.reapDeadPanes();
       await this.recoverVanished(agents);
       const now = this.d.clock.now();

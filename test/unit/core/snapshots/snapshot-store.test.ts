@@ -3,12 +3,13 @@ import { createHash } from 'node:crypto';
 import { encodeSnapshot } from '../../../../electron/core/snapshots/snapshot-codec.js';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SnapshotContents } from '../../../../shared/contract/snapshots.js';
 import { HiveError } from '../../../../shared/errors.js';
 import type { Clock } from '../../../../electron/core/ports/clock.js';
 import { SnapshotStore } from '../../../../electron/core/snapshots/snapshot-store.js';
+import { splitMembers, tagMember } from '../../../../electron/core/snapshots/gzip-members.js';
 import { openDatabase, type Db } from '../../../../electron/core/store/database.js';
 import { tempDir } from '../../../support/git-repo.js';
 
@@ -180,10 +181,40 @@ describe('SnapshotStore (real SQLite + blob files)', () => {
     const { contents: back } = store.read(meta.id);
     expect(back.outputTail).toBe(big);
     expect(back.memoryFiles).toEqual(contents('big').memoryFiles);
+    // Every member says its size (the HV extra field), so wake inflates them in parallel; same result.
+    const parts = splitMembers(gz);
+    expect(parts?.length).toBe(members);
+    expect(Buffer.concat(parts!.map((m) => gunzipSync(m))).equals(gunzipSync(gz))).toBe(true);
+    expect((await store.readAsync(meta.id)).contents).toEqual(back);
     // The same content again is deduplicated: one blob file.
     const again = await store.saveAsync(contents('big', { outputTail: big }));
     expect(again.sha256).toBe(meta.sha256);
     expect(blobFiles(dir).filter((f) => f.startsWith(meta.sha256))).toHaveLength(1);
     expect(blobFiles(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
+  });
+  it('readAsync reads blobs whose members do not say their size (earlier versions, one stream) and finds corrupt ones', async () => {
+    const big = Array.from({ length: 60_000 }, (_, i) => `row ${i} ${createHash('sha1').update(String(i)).digest('hex')}\n`).join('');
+    const meta = await store.saveAsync(contents('old', { outputTail: big }));
+    const file = store.blobPath(meta.sha256);
+    const raw = encodeSnapshot(contents('old', { outputTail: big }));
+    // As an earlier version wrote it: untagged 1 MiB members.
+    const untagged = [] as Buffer[];
+    for (let at = 0; at < raw.length; at += 1 << 20) untagged.push(gzipSync(raw.subarray(at, at + (1 << 20)), { level: 1 }));
+    writeFileSync(file, Buffer.concat(untagged));
+    expect(splitMembers(readFileSync(file))).toBeNull();
+    expect((await store.readAsync(meta.id)).contents.outputTail).toBe(big);
+    // One stream.
+    writeFileSync(file, gzipSync(raw));
+    expect((await store.readAsync(meta.id)).contents.outputTail).toBe(big);
+    // A tagged file with a damaged member: SNAPSHOT_CORRUPT, as read() says.
+    const tagged = Buffer.concat(untagged.map(tagMember));
+    tagged[tagged.length - 20] ^= 0xff;
+    writeFileSync(file, tagged);
+    await expect(store.readAsync(meta.id)).rejects.toMatchObject({ code: 'SNAPSHOT_CORRUPT' });
+    expect(() => store.read(meta.id)).toThrow(HiveError);
+    // A size field that points past the end is not trusted: the file is inflated in one go (and fails here).
+    const lying = Buffer.concat(untagged.map(tagMember));
+    lying.writeUInt32LE(lying.length * 2, 16);
+    expect(splitMembers(lying)).toBeNull();
   });
 });
