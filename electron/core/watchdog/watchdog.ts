@@ -73,14 +73,17 @@ export class Watchdog implements Disposable {
     const adopted: string[] = [];
     const crashed: string[] = [];
     const alive = new Map<BackendKind, Map<string, number | null>>();
+    const agents = this.d.repo.list();
+    const needed = new Set(agents.filter((a) => needsReconcile(a)).map((a) => a.backend));
     for (const [kind, b] of Object.entries(this.d.backends) as [BackendKind, Backend][]) {
+      // A backend none of whose agents can be alive is not asked (Docker's client is not even loaded).
+      if (!needed.has(kind)) continue;
       const avail = await b.availability().catch(() => ({ available: false, reason: 'unreachable' }));
       if (!avail.available) continue;
       alive.set(kind, new Map((await b.listAlive().catch(() => [])).map((a) => [a.name, a.pid])));
     }
-    for (const agent of this.d.repo.list()) {
-      // `crashed`: a host died between noticing a crash and restarting it (e.g. during the backoff).
-      if (!LIVE.has(agent.status) && agent.status !== 'stopping' && agent.status !== 'crashed' && !(agent.status === 'sleeping' && agent.sleepMode === 'pause')) continue;
+    for (const agent of agents) {
+      if (!needsReconcile(agent)) continue;
       const backend = this.d.backends[agent.backend];
       const names = alive.get(agent.backend);
       if (!backend || !names) continue; // backend unavailable: leave as is (docker shows unknown)
@@ -350,4 +353,12 @@ function describeExit(e: ExitInfo): string {
     case 'removed':
       return 'its session or container was removed from outside';
   }
+}
+
+/**
+ * Agents a starting host must look for: live ones, one left `stopping`, a paused sleeper, and `crashed` (a
+ * host died between noticing a crash and restarting it, e.g. during the backoff).
+ */
+function needsReconcile(agent: AgentRecord): boolean {
+  return LIVE.has(agent.status) || agent.status === 'stopping' || agent.status === 'crashed' || (agent.status === 'sleeping' && agent.sleepMode === 'pause');
 }
