@@ -220,7 +220,7 @@ export class HiveCore {
   /** Reconciles with what is really running, then starts watching. Call once, after the host listens. */
   async start(): Promise<{ adopted: string[]; crashed: string[] }> {
     this.tailer.start();
-    for (const a of this.repo.list()) if (a.status === 'running') this.tailer.follow(a.name);
+    for (const a of this.repo.listByStatus(['running'])) this.tailer.follow(a.name);
     this.watchdog.start();
     // Pre-flight whenever an agent branch moves (polls refs; notifies about new pairs at risk).
     this.conflicts.startWatching();

@@ -13,6 +13,10 @@ import { CONTROL_SESSION, TmuxControlClient } from './tmux-control.js';
 import { TmuxEnvPlanner } from './tmux-env.js';
 
 const DIED_CHANNEL = 'hive-pane-died';
+/** The pane's output pipe: appends to the log named by the pane option @hive_log (never a user string). */
+const PIPE_TO_LOG = 'exec cat >> #{q:@hive_log}';
+/** What a start reads back. #{pid}: the server's, so a lost server is judged from /proc for exactly the sessions it held. */
+const STARTED_FORMAT = '#{pane_pid}\t#{session_id}\t#{pid}';
 /** One row per pane; the session id tells a dead old session from a new one of the same name. */
 const PANES_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_pid}\t#{session_id}';
 
@@ -111,7 +115,7 @@ export class TmuxBackend implements Backend {
       if (r.code !== -1) return r;
       // The client went away with the request (the server died?): ask again the way that always works.
     }
-    return this.tmux(commands.flatMap((c, i) => [...(i > 0 ? [';'] : []), ...c.map(tmuxArg)]), { allowFailure: true, env: opts.env });
+    return this.tmux(cliArgs(commands), { allowFailure: true, env: opts.env });
   }
 
   private ensureControl(): Promise<TmuxControlClient | null> {
@@ -167,9 +171,10 @@ export class TmuxBackend implements Backend {
       await this.killing.get(spec.name);
       // The log exists before the pipe appends to it: its inode tells a rotated log at the next respawn.
       closeSync(openSync(spec.logPath, 'a'));
+      const ino = inodeOf(spec.logPath);
       const control = await this.ensureControl();
-      r = (deadId && control ? await this.respawn(control, spec, deadId) : null) ?? (await this.createSession(spec, deadId));
-      this.logIno.set(spec.name, inodeOf(spec.logPath));
+      r = (deadId && control ? await this.respawn(control, spec, deadId, ino) : null) ?? (await this.createSession(spec, deadId));
+      this.logIno.set(spec.name, ino);
     } finally {
       this.starting.delete(spec.name);
     }
@@ -188,18 +193,18 @@ export class TmuxBackend implements Backend {
    * session to remove and create, and the pane's output pipe stays open (a new one was a second process
    * start on the restart path). Null when it cannot be done: then a new session is created.
    */
-  private async respawn(control: TmuxControlClient, spec: StartSpec, deadId: string): Promise<ExecResult | null> {
+  private async respawn(control: TmuxControlClient, spec: StartSpec, deadId: string, logIno: number | null): Promise<ExecResult | null> {
     if (!this.env.knows(spec.name)) return null;
     const target = `${deadId}:`;
     const { args, unset } = this.env.plan(spec.name, spec.env, true);
-    const rotated = this.logIno.get(spec.name) !== inodeOf(spec.logPath);
+    const rotated = this.logIno.get(spec.name) !== logIno;
     const r = await control.request([
       ...unset.map((k) => ['set-environment', '-u', '-t', deadId, k]),
       // Without -k: a pane that is not dead is never killed here.
       ['respawn-pane', '-t', target, '-c', spec.cwd, ...args, '--', ...spec.argv],
       // A log moved aside (rotated) since the pipe opened it: a new pipe to the new file.
-      ...(rotated ? [['set-option', '-t', target, '@hive_log', spec.logPath], ['pipe-pane', '-t', target, 'exec cat >> #{q:@hive_log}']] : []),
-      ['display-message', '-p', '-t', target, '#{pane_pid}\t#{session_id}\t#{pid}'],
+      ...(rotated ? [['set-option', '-t', target, '@hive_log', spec.logPath], ['pipe-pane', '-t', target, PIPE_TO_LOG]] : []),
+      ['display-message', '-p', '-t', target, STARTED_FORMAT],
     ]);
     if (r.code !== 0) return null;
     this.env.unsetIn(spec.name, unset);
@@ -213,9 +218,8 @@ export class TmuxBackend implements Backend {
       ['set-option', '-t', paneTarget(spec.name), '@hive_log', spec.logPath],
       ['set-option', '-g', 'remain-on-exit', 'on'],
       ['set-hook', '-g', 'pane-died', `wait-for -S ${DIED_CHANNEL}`],
-      ['pipe-pane', '-o', '-t', paneTarget(spec.name), 'exec cat >> #{q:@hive_log}'],
-      // #{pid}: the server's, so a lost server is judged from /proc for exactly the sessions it held.
-      ['display-message', '-p', '-t', paneTarget(spec.name), '#{pane_pid}\t#{session_id}\t#{pid}'],
+      ['pipe-pane', '-o', '-t', paneTarget(spec.name), PIPE_TO_LOG],
+      ['display-message', '-p', '-t', paneTarget(spec.name), STARTED_FORMAT],
     ];
     const attempt = async (killFirst: string | undefined): Promise<ExecResult> => {
       // A server being killed answers a client with "server exited unexpectedly" (or the control client goes
@@ -233,8 +237,7 @@ export class TmuxBackend implements Backend {
         // (The control client is attached, to CONTROL_SESSION, and there `-e PATH=…` applies as given.)
         this.env.dropSession(spec.name);
         const all = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-        const args = commands(killFirst, all).flatMap((c, i) => [...(i > 0 ? [';'] : []), ...c.map(tmuxArg)]);
-        const r = await this.tmux(args, { allowFailure: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined });
+        const r = await this.tmux(cliArgs(commands(killFirst, all)), { allowFailure: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined });
         if (round >= 2 || !/server exited unexpectedly|lost server/.test(r.stderr)) return r;
         await sleep(20 * (round + 1));
       }
@@ -258,7 +261,7 @@ export class TmuxBackend implements Backend {
     // The pipe may have closed with the previous host's server state intact; -o re-opens only if closed.
     const r = await this.call(
       [
-        ['pipe-pane', '-o', '-t', paneTarget(agent.name), 'exec cat >> #{q:@hive_log}'],
+        ['pipe-pane', '-o', '-t', paneTarget(agent.name), PIPE_TO_LOG],
         ['display-message', '-p', '-t', paneTarget(agent.name), '#{session_id}\t#{pid}'],
       ],
       { spawnControl: true },
@@ -578,6 +581,11 @@ export class TmuxBackend implements Backend {
     this.control?.dispose();
     this.control = null;
   }
+}
+
+/** A command list as one tmux CLI argument list: `;` between commands, each argument escaped (tmuxArg). */
+function cliArgs(commands: readonly (readonly string[])[]): string[] {
+  return commands.flatMap((c, i) => [...(i > 0 ? [';'] : []), ...c.map(tmuxArg)]);
 }
 
 function inodeOf(file: string): number | null {
