@@ -19,7 +19,7 @@
  * counted with the Long Tasks API.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -101,6 +101,27 @@ function frameWork(trace: { traceEvents: TraceEvent[] }, fromUs: number, toUs: n
     }
   }
   return slots.map((us) => us / 1000);
+}
+
+/**
+ * CPU time the hypervisor gave to other guests (`steal` in /proc/stat), as a share of all CPU time between two
+ * readings. On a shared VM this is the noise in a frame-time number: at 15 % steal the same run is 30-50 %
+ * busier than on a quiet host. Null where /proc/stat does not exist.
+ */
+function cpuTimes(): { steal: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal [guest guest_nice, already counted in user/nice]
+    return { steal: v[7] ?? 0, total: v.slice(0, 8).reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+function stealPercent(from: ReturnType<typeof cpuTimes>, to: ReturnType<typeof cpuTimes>): number | null {
+  if (!from || !to || to.total <= from.total) return null;
+  return Math.round(((to.steal - from.steal) / (to.total - from.total)) * 1000) / 10;
 }
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
@@ -320,6 +341,7 @@ async function benchLoad(): Promise<Record<string, unknown>> {
     await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel'] });
     const traceFrom = (await page.evaluate(() => (performance as unknown as BrowserPerformance).now() + (performance as unknown as { timeOrigin: number }).timeOrigin)) * 1000;
     const heapSamples: number[] = [];
+    const cpuFrom = cpuTimes();
     const deadline = Date.now() + MEASURE_MS;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -327,6 +349,7 @@ async function benchLoad(): Promise<Record<string, unknown>> {
       heapSamples.push(metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN);
     }
     const traceTo = (await page.evaluate(() => (performance as unknown as BrowserPerformance).now() + (performance as unknown as { timeOrigin: number }).timeOrigin)) * 1000;
+    const cpuSteal = stealPercent(cpuFrom, cpuTimes());
     const traceBuf = await browser.stopTracing();
     if (timer) clearInterval(timer);
     timer = null;
@@ -353,6 +376,7 @@ async function benchLoad(): Promise<Record<string, unknown>> {
       measuredSeconds: r1(elapsedS),
       frameSlots: work.length,
       frameTimeMs: { p50: r1(percentile(work, 50)), p95: r1(p95), p99: r1(percentile(work, 99)), max: r1(work[work.length - 1] ?? NaN) },
+      cpuStealPercent: cpuSteal,
       mainThreadBusyPercent: r1((work.reduce((a, b) => a + b, 0) / (work.length * FRAME_MS)) * 100),
       frameIntervalMs: { frames: frames.length, p50: r1(percentile(frames, 50)), p95: r1(percentile(frames, 95)), overOneFramePercent: r1((frames.filter((f) => f > FRAME_MS * 1.5).length / Math.max(1, frames.length)) * 100) },
       longTasks: { count: data.longTasks.length, maxMs: r1(Math.max(0, ...data.longTasks)) },

@@ -1,34 +1,26 @@
 import { memo } from 'react';
-import type { Agent } from '../../../../shared/contract/index';
-import type { AgentAction } from '../../../../shared/lifecycle';
 import { AgentActionsView } from '../../components/agent-actions';
 import { StatusBadge } from '../../components/status-badge';
 import { formatAge, formatBytes, formatDurationCoarse, formatPercent } from '../../lib/format-duration';
-import { useClock } from '../../lib/use-now';
+import { ClockText } from '../../lib/use-now';
 import { navigate, setFocused, toggleSelected } from '../../store/actions';
-import { useHiveArray } from '../../store/use-hive-array';
+import { useAgentRow } from '../../store/use-agent-row';
 
 const LIVE = new Set(['running', 'starting', 'recovering', 'unknown']);
 
 function Uptime({ startedAt, live }: { startedAt: string | null; live: boolean }) {
-  const text = useClock((now) => (!startedAt || !live ? '—' : formatDurationCoarse(now - Date.parse(startedAt))));
-  return <>{text}</>;
+  const started = startedAt ? Date.parse(startedAt) : NaN;
+  return <ClockText derive={(now) => (!startedAt || !live ? '—' : formatDurationCoarse(now - started))} />;
 }
 
 function HeartbeatAge({ at }: { at: string | null }) {
-  const text = useClock((now) => formatAge(at, now, true));
-  return <>{text}</>;
+  return <ClockText derive={(now) => formatAge(at, now, true)} />;
 }
 
 /** One agent: subscribes to its own record only, so a status event re-renders one row, not the fleet. */
 export const AgentRow = memo(function AgentRow({ name }: { name: string }) {
-  // One subscription per row (not one per field): every store update runs each row's selector once.
-  const [agent, selected, focused, pending] = useHiveArray((s) => [
-    s.agents.byName[name],
-    s.ui.selected.includes(name),
-    s.ui.focused === name,
-    s.ui.pending[name],
-  ]) as readonly [Agent | undefined, boolean, boolean, AgentAction | undefined];
+  // Woken only when this agent, its selection, focus or pending action changes (not by every store update).
+  const { agent, selected, focused, pending } = useAgentRow(name);
   if (!agent) return null;
   return (
     <div
