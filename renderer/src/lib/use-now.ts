@@ -30,14 +30,6 @@ export function useNow(): number {
   return useSyncExternalStore(subscribe, () => now, () => now);
 }
 
-/**
- * A value derived from the clock (e.g. "4m 05s"); the component re-renders only when that value changes, so
- * a fleet of "—" heartbeat cells and hour-long uptimes does not re-render every second.
- */
-export function useClock<T extends string | number | null>(derive: (now: number) => T): T {
-  return useSyncExternalStore(subscribe, () => derive(now), () => derive(now));
-}
-
 interface ClockCell {
   el: HTMLElement;
   derive: (now: number) => string;
