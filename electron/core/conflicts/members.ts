@@ -199,8 +199,7 @@ export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, numbe
 }
 
 /** symbolsOf over the containers a query already found (document order, as descendantsOfType gives them). */
-function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[]): Map<string, number> {
-  const out = new Map<string, number>();
+function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[], out = new Map<string, number>(), outer: SyntaxNode | null = null): Map<string, number> {
   // One native query for every container, then each container's key path from its nearest enclosing
   // container. Visiting every node from JavaScript costs a wasm call per node, and climbing with
   // node.parent costs a walk down from the root per step (tree-sitter stores no parent links).
@@ -229,6 +228,12 @@ function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[])
   // ancestors, nearest last (non-empty ranges of two nodes are nested or disjoint). Zero-width nodes
   // break that rule: they take the climb.
   const open: { node: SyntaxNode; end: number; children: SyntaxNode[] | null }[] = [];
+  // `outer`: the containers are all inside this one (a top-level statement's, with the file's root here),
+  // whose own members the caller counts; it anchors their key paths as in a walk of the whole file.
+  if (outer) {
+    prefixes.set(outer.id, '');
+    open.push({ node: outer, end: outer.endIndex, children: null });
+  }
   const prefixOf = (container: SyntaxNode): string => {
     const known = prefixes.get(container.id);
     if (known !== undefined) return known;
@@ -253,7 +258,7 @@ function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[])
     prefixes.set(container.id, prefix);
     return prefix;
   };
-  if (isContainer(lang, root) && !containers.some((c) => c.id === root.id)) containers.unshift(root);
+  if (!outer && isContainer(lang, root) && !containers.some((c) => c.id === root.id)) containers.unshift(root);
   for (const node of containers) {
     if (!isContainer(lang, node)) continue;
     const prefix = prefixOf(node);
@@ -378,15 +383,54 @@ const FACT_TYPES = Object.fromEntries(
  * in document order, so each filtered list is exactly what its own query would have returned.
  */
 export function fileFacts(lang: LanguageId, root: SyntaxNode): FileFacts {
+  return factsOf(lang, root, root.descendantsOfType(FACT_TYPES[lang]));
+}
+
+function factsOf(lang: LanguageId, root: SyntaxNode, nodes: SyntaxNode[], outer: SyntaxNode | null = null): FileFacts {
   const containers: SyntaxNode[] = [];
   const imports: SyntaxNode[] = [];
   const declarations: SyntaxNode[] = [];
-  for (const n of root.descendantsOfType(FACT_TYPES[lang])) {
+  for (const n of nodes) {
     const type = n.type;
     if (CONTAINERS[lang].has(type)) containers.push(n);
     if (IMPORT_SET.has(type)) imports.push(n);
     if (DECLARATION_SET.has(type)) declarations.push(n);
   }
   const imported = importsIn(imports);
-  return { symbols: symbolsIn(lang, root, containers), imports: imported, declared: declaredIn(imported, declarations) };
+  return { symbols: symbolsIn(lang, root, containers, new Map(), outer), imports: imported, declared: declaredIn(imported, declarations) };
+}
+
+/**
+ * fileFacts of several versions of one file (the gate's base, ours, theirs and result). They differ in a
+ * few places, so most top-level statements are the same text in all of them: each distinct statement is
+ * read once and its facts added to every version that has it. A statement's facts depend only on its own
+ * subtree (its key paths start at the file's root), so the sums equal fileFacts of each whole tree — for
+ * trees without syntax errors; a tree with one, or a root that is not a list of statements (JSON), is read
+ * whole.
+ */
+export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): FileFacts[] {
+  const memo = new Map<string, { keys: string[]; facts: FileFacts }>();
+  return roots.map((root) => {
+    if (root.hasError || !STATEMENT_CONTAINERS.has(root.type) || !isContainer(lang, root)) return fileFacts(lang, root);
+    const symbols = new Map<string, number>();
+    const imports = new Set<string>();
+    const declared = new Set<string>();
+    for (const statement of root.namedChildren) {
+      const key = `${statement.type}\u0000${statement.text}`;
+      let entry = memo.get(key);
+      if (!entry) {
+        entry = {
+          // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
+          keys: statement.type === 'comment' ? [] : memberKeys(statement),
+          facts: factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), root),
+        };
+        memo.set(key, entry);
+      }
+      for (const k of entry.keys) symbols.set(k, (symbols.get(k) ?? 0) + 1);
+      for (const [sym, n] of entry.facts.symbols) symbols.set(sym, (symbols.get(sym) ?? 0) + n);
+      for (const n of entry.facts.imports) imports.add(n);
+      for (const n of entry.facts.declared) declared.add(n);
+    }
+    return { symbols, imports, declared };
+  });
 }

@@ -1,5 +1,5 @@
 import type { Grammars, LanguageId, Tree } from './grammars.js';
-import { fileFacts, usedIdentifiers } from './members.js';
+import { fileFactsOfVersions, usedIdentifiers } from './members.js';
 import { CONFLICT_MARKER } from './text-lines.js';
 
 export interface GateInput {
@@ -40,7 +40,7 @@ export class VerificationGate {
     for (const t of [g.base, g.ours, g.theirs, g.merged]) trees.push(await this.grammars.tree(g.lang, t));
     // Names a side stopped declaring (a removed import, a renamed variable): if the result still uses one
     // that it no longer declares, the other side's new code refers to something that is gone.
-    const all = trees.map((t) => fileFacts(g.lang!, t.rootNode));
+    const all = fileFactsOfVersions(g.lang, trees.map((t) => t.rootNode));
     const [bd, od, td, md] = all.map((f) => f.declared);
     const removed = [...bd!].some((n) => !od!.has(n) || !td!.has(n));
     const [base, ours, theirs, merged] = trees.map((t, i): Facts => ({

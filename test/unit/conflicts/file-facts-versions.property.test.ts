@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Grammars, languageForPath, type LanguageId } from '../../../electron/core/conflicts/grammars.js';
+import { fileFacts, fileFactsOfVersions, type FileFacts } from '../../../electron/core/conflicts/members.js';
+
+// Oracle: fileFacts of each whole tree, each version parsed on its own (no shared statements, no cache).
+const grammars = new Grammars();
+const plain = new Grammars();
+afterAll(() => {
+  grammars.dispose();
+  plain.dispose();
+});
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const fixtures = path.join(repoRoot, 'test', 'fixtures', 'conflicts');
+
+/** Every hand-written conflict case with a grammar (TS, TSX, JS, Python, JSON): base, ours, theirs, expected. */
+const CASES: Array<{ name: string; lang: LanguageId; versions: string[] }> = readdirSync(fixtures).flatMap((name) => {
+  const dir = path.join(fixtures, name);
+  const lang = languageForPath((JSON.parse(readFileSync(path.join(dir, 'case.json'), 'utf8')) as { path: string }).path);
+  if (!lang) return [];
+  const read = (f: string) => {
+    try {
+      return readFileSync(path.join(dir, f), 'utf8');
+    } catch {
+      return null;
+    }
+  };
+  const versions = ['base', 'ours', 'theirs', 'expected'].map(read).filter((t): t is string => t !== null);
+  return [{ name, lang, versions }];
+});
+
+const SOURCES: Array<[LanguageId, string]> = [
+  ['typescript', readFileSync(path.join(repoRoot, 'electron/core/conflicts/members.ts'), 'utf8')],
+  ['tsx', readFileSync(path.join(repoRoot, 'renderer/src/pages/fleet/fleet-page.tsx'), 'utf8')],
+  ...CASES.filter((c) => c.lang === 'python').map((c): [LanguageId, string] => [c.lang, c.versions[0]!]),
+];
+
+async function whole(lang: LanguageId, text: string): Promise<FileFacts> {
+  const tree = (await plain.parser(lang)).parse(text);
+  try {
+    return fileFacts(lang, tree.rootNode);
+  } finally {
+    tree.delete();
+  }
+}
+
+const plainFacts = (f: FileFacts) => ({ symbols: [...f.symbols].sort(), imports: [...f.imports].sort(), declared: [...f.declared].sort() });
+
+async function expectSameFacts(lang: LanguageId, versions: string[]): Promise<void> {
+  const roots = [];
+  for (const v of versions) roots.push((await grammars.tree(lang, v)).rootNode);
+  const together = fileFactsOfVersions(lang, roots).map(plainFacts);
+  const alone = [];
+  for (const v of versions) alone.push(plainFacts(await whole(lang, v)));
+  expect(together).toEqual(alone);
+}
+
+const LINES = [
+  'import { extra } from "./extra.js";',
+  'export const added = { a: 1, b: [1, 2], c: { d: 2 } };',
+  'function more(x: number): number { return x; }',
+  'class K { m() {} n = 1; }',
+  'def more(x):\n    return {"k": x}',
+  'from os import path, sep',
+  '}',
+  '// comment',
+  'export const added = { a: 1 };',
+];
+
+describe('fileFactsOfVersions: facts read once per distinct top-level statement', () => {
+  it('equals fileFacts of each whole tree on every hand-written conflict case', async () => {
+    expect(CASES.length).toBeGreaterThan(30);
+    for (const c of CASES) await expectSameFacts(c.lang, c.versions);
+  });
+
+  it('equals fileFacts of each whole tree for versions made by line edits of real files (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: SOURCES.length - 1 }),
+        fc.array(fc.array(fc.tuple(fc.nat(), fc.nat({ max: 3 }), fc.constantFrom(...LINES)), { maxLength: 3 }), { minLength: 2, maxLength: 4 }),
+        async (src, editsPerVersion) => {
+          const [lang, source] = SOURCES[src]!;
+          const versions = editsPerVersion.map((edits) => {
+            const lines = source.split('\n');
+            for (const [at, del, ins] of edits) lines.splice(at % (lines.length + 1), del, ...ins.split('\n'));
+            return lines.join('\n');
+          });
+          await expectSameFacts(lang, versions);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
