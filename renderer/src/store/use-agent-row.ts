@@ -32,7 +32,7 @@ function touched(s: HiveState, prev: HiveState): Set<string> {
   const a = s.agents.byName;
   const b = prev.agents.byName;
   if (a !== b) {
-    // Only rows on screen are asked about; a push replaces one record, a reload all of them.
+    // Only names with a mounted row are checked; a push replaces one record, a reload all of them.
     for (const name of rows.keys()) if (a[name] !== b[name]) names.add(name);
   }
   if (s.ui.selected !== prev.ui.selected) {
