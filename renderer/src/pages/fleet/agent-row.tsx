@@ -1,4 +1,6 @@
 import { memo } from 'react';
+import type { Agent } from '../../../../shared/contract/index';
+import type { AgentAction, AgentStatus } from '../../../../shared/lifecycle';
 import { AgentActionsView } from '../../components/agent-actions';
 import { StatusBadge } from '../../components/status-badge';
 import { formatAge, formatBytes, formatDurationCoarse, formatPercent } from '../../lib/format-duration';
@@ -17,22 +19,22 @@ function HeartbeatAge({ at }: { at: string | null }) {
   return <ClockText derive={(now) => formatAge(at, now, true)} />;
 }
 
-/** One agent: subscribes to its own record only, so a status event re-renders one row, not the fleet. */
-export const AgentRow = memo(function AgentRow({ name }: { name: string }) {
-  // Woken only when this agent, its selection, focus or pending action changes (not by every store update).
-  const { agent, selected, focused, pending } = useAgentRow(name);
-  if (!agent) return null;
+interface IdentityProps {
+  name: string;
+  selected: boolean;
+  task: string;
+  role: string;
+  backend: Agent['backend'];
+  status: AgentStatus;
+  lastError: string | null;
+  startedAt: string | null;
+  restarts: number;
+}
+
+/** Select box to restarts: what a status event changes. */
+const IdentityCells = memo(function IdentityCells({ name, selected, task, role, backend, status, lastError, startedAt, restarts }: IdentityProps) {
   return (
-    <div
-      role="row"
-      aria-label={name}
-      data-agent={name}
-      data-status={agent.status}
-      aria-selected={selected}
-      className={`fleet-row agent-row${selected ? ' is-selected' : ''}${focused ? ' is-focused' : ''}`}
-      onClick={() => setFocused(name)}
-      onDoubleClick={() => navigate({ page: 'agent', name })}
-    >
+    <>
       <div role="cell" className="col-select">
         <input type="checkbox" aria-label={`Select ${name}`} checked={selected} onChange={() => toggleSelected(name)} onClick={(e) => e.stopPropagation()} />
       </div>
@@ -47,22 +49,73 @@ export const AgentRow = memo(function AgentRow({ name }: { name: string }) {
         >
           {name}
         </a>
-        {agent.task && <div className="agent-task" title={agent.task}>{agent.task}</div>}
+        {task && <div className="agent-task" title={task}>{task}</div>}
       </div>
-      <div role="cell" className="col-role">{agent.role || <span className="muted">—</span>}</div>
-      <div role="cell" className="col-backend"><span className={`backend-tag backend-${agent.backend}`}>{agent.backend}</span></div>
+      <div role="cell" className="col-role">{role || <span className="muted">—</span>}</div>
+      <div role="cell" className="col-backend"><span className={`backend-tag backend-${backend}`}>{backend}</span></div>
       <div role="cell" className="col-status">
-        <StatusBadge status={agent.status} title={agent.lastError ?? undefined} />
+        <StatusBadge status={status} title={lastError ?? undefined} />
       </div>
-      <div role="cell" className="col-num"><Uptime startedAt={agent.startedAt} live={LIVE.has(agent.status)} /></div>
-      <div role="cell" className="col-num">{agent.restarts}</div>
-      <div role="cell" className="col-num"><HeartbeatAge at={agent.lastHeartbeatAt} /></div>
-      <div role="cell" className="col-num">{formatPercent(agent.cpuPercent)}</div>
-      <div role="cell" className="col-num">{formatBytes(agent.memoryBytes)}</div>
-      <div role="cell" className="col-branch" title={agent.branch}><code>{agent.branch || '—'}</code></div>
+      <div role="cell" className="col-num"><Uptime startedAt={startedAt} live={LIVE.has(status)} /></div>
+      <div role="cell" className="col-num">{restarts}</div>
+    </>
+  );
+});
+
+/** Heartbeat, CPU and memory: what the 2 s usage push changes (for every running agent at once). */
+const UsageCells = memo(function UsageCells({ at, cpu, memory }: { at: string | null; cpu: number | null; memory: number | null }) {
+  return (
+    <>
+      <div role="cell" className="col-num"><HeartbeatAge at={at} /></div>
+      <div role="cell" className="col-num">{formatPercent(cpu)}</div>
+      <div role="cell" className="col-num">{formatBytes(memory)}</div>
+    </>
+  );
+});
+
+const TailCells = memo(function TailCells({ name, branch, status, pending }: { name: string; branch: string; status: AgentStatus; pending: AgentAction | undefined }) {
+  return (
+    <>
+      <div role="cell" className="col-branch" title={branch}><code>{branch || '—'}</code></div>
       <div role="cell" className="col-actions">
-        <AgentActionsView name={name} status={agent.status} pending={pending} />
+        <AgentActionsView name={name} status={status} pending={pending} />
       </div>
+    </>
+  );
+});
+
+/**
+ * One agent: woken only when its own record, selection, focus or pending action changes (useAgentRow). The
+ * cells are three memoized groups, so a usage sample (every 2 s for every running agent) renders the three
+ * usage cells, not the row.
+ */
+export const AgentRow = memo(function AgentRow({ name }: { name: string }) {
+  const { agent, selected, focused, pending } = useAgentRow(name);
+  if (!agent) return null;
+  return (
+    <div
+      role="row"
+      aria-label={name}
+      data-agent={name}
+      data-status={agent.status}
+      aria-selected={selected}
+      className={`fleet-row agent-row${selected ? ' is-selected' : ''}${focused ? ' is-focused' : ''}`}
+      onClick={() => setFocused(name)}
+      onDoubleClick={() => navigate({ page: 'agent', name })}
+    >
+      <IdentityCells
+        name={name}
+        selected={selected}
+        task={agent.task}
+        role={agent.role}
+        backend={agent.backend}
+        status={agent.status}
+        lastError={agent.lastError}
+        startedAt={agent.startedAt}
+        restarts={agent.restarts}
+      />
+      <UsageCells at={agent.lastHeartbeatAt} cpu={agent.cpuPercent} memory={agent.memoryBytes} />
+      <TailCells name={name} branch={agent.branch} status={agent.status} pending={pending} />
     </div>
   );
 });
