@@ -11,6 +11,9 @@
  *      on a timer — the core cannot produce 50 real state changes a second without 500 real agents. The
  *      WebSocket, the built renderer and Chromium are the real ones.
  *
+ *  (d) `loadWithUsage`: (b) with the host's 2 s usage push for all 500 agents on top (CPU, memory, heartbeat):
+ *      not what the target names, but what a real fleet sends; reported beside it.
+ *
  * Frame time: headless Chromium paces frames at 60 Hz whatever the flags, so the interval between
  * requestAnimationFrame callbacks is 16.7 ms when nothing is dropped and says only whether frames were missed
  * (reported as `frameIntervalMs`). The frame time proper is the renderer main thread's work in each 16.7 ms
@@ -50,6 +53,7 @@ const staticDir = path.join(repoRoot, 'dist', 'renderer');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AGENTS = 500;
 const EVENTS_PER_S = 50;
+const USAGE_INTERVAL_MS = 2000;
 const MEASURE_MS = Number(process.env.BENCH_UI_SECONDS ?? 20) * 1000;
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -272,7 +276,7 @@ function syntheticAgent(i: number, status: Status, at: string): Agent {
 
 const CYCLE: Status[] = ['running', 'sleeping', 'starting', 'running', 'crashed', 'recovering', 'running', 'stopping', 'stopped'];
 
-async function benchLoad(): Promise<Record<string, unknown>> {
+async function benchLoad({ usage }: { usage: boolean }): Promise<Record<string, unknown>> {
   const at = new Date().toISOString();
   const agents = Array.from({ length: AGENTS }, (_, i) => syntheticAgent(i, CYCLE[i % CYCLE.length]!, at));
   const pushes = new Emitter<{ event: PushEventName; payload: unknown }>();
@@ -317,9 +321,19 @@ async function benchLoad(): Promise<Record<string, unknown>> {
       pushes.fire({ event: 'agent:status', payload: { agent, event } });
       sent++;
     };
+    // With `usage`: the host's usage sample as well, every 2 s for the whole fleet (new CPU, memory and
+    // heartbeat for each agent; the renderer applies them to running agents), as the usage sampler sends it.
+    let usagePushes = 0;
+    const sendUsage = (): void => {
+      const now = new Date().toISOString();
+      usagePushes++;
+      const samples = agents.map((a, k) => ({ name: a.name, cpuPercent: (k * 7 + usagePushes * 13) % 100, memoryBytes: (50 + ((k + usagePushes) % 200)) * 1024 * 1024, lastHeartbeatAt: now, lastOutputAt: now }));
+      pushes.fire({ event: 'agents:usage', payload: samples });
+    };
     timer = setInterval(() => {
       const due = Math.floor(((Date.now() - startedAt) / 1000) * EVENTS_PER_S);
       while (sent < due) sendOne();
+      if (usage && Math.floor((Date.now() - startedAt) / USAGE_INTERVAL_MS) > usagePushes) sendUsage();
     }, 1000 / EVENTS_PER_S);
 
     await page.evaluate(() => {
@@ -373,6 +387,8 @@ async function benchLoad(): Promise<Record<string, unknown>> {
       rowsRendered: shownStatuses,
       eventsSent: sent,
       eventsPerSecond: r1(sent / elapsedS),
+      usagePushes,
+      usageSamplesPerPush: usage ? AGENTS : 0,
       measuredSeconds: r1(elapsedS),
       frameSlots: work.length,
       frameTimeMs: { p50: r1(percentile(work, 50)), p95: r1(p95), p99: r1(percentile(work, 99)), max: r1(work[work.length - 1] ?? NaN) },
@@ -412,8 +428,10 @@ async function main(): Promise<void> {
   }
   const startup = process.env.BENCH_UI_SKIP_STARTUP ? null : await benchStartup();
   console.log('startup', startup);
-  const load = await benchLoad();
+  const load = await benchLoad({ usage: false });
   console.log('load', load);
+  const loadWithUsage = process.env.BENCH_UI_SKIP_USAGE ? null : await benchLoad({ usage: true });
+  console.log('loadWithUsage', loadWithUsage);
   const cpus = os.cpus();
   const result = {
     bench: 'ui',
@@ -422,9 +440,10 @@ async function main(): Promise<void> {
     chromium: chromiumPath,
     startup,
     load,
+    loadWithUsage,
     loadAverage: os.loadavg().map(r1),
     method:
-      'startup: real `hive serve` child process on a data dir with 500 stopped agents, clock from spawn to 500 rows in the DOM (Chromium launched, warmed on about:blank and left 2 s to settle first). load: startApiServer (real HTTP+WebSocket, built renderer) in front of a synthetic core pushing 50 agent:status events/s; frame time = renderer main-thread work (trace RunTask) per 16.7 ms slot; frameIntervalMs = rAF intervals (60 Hz paced in headless); heap from CDP Performance.getMetrics JSHeapUsedSize sampled each second (peak) and after a forced GC.',
+      'startup: real `hive serve` child process on a data dir with 500 stopped agents, clock from spawn to 500 rows in the DOM (Chromium launched, warmed on about:blank and left 2 s to settle first). load: startApiServer (real HTTP+WebSocket, built renderer) in front of a synthetic core pushing 50 agent:status events/s; frame time = renderer main-thread work (trace RunTask) per 16.7 ms slot; loadWithUsage: the same plus an agents:usage push of all 500 agents every 2 s (as the host usage sampler sends it; not part of the target, the realistic case); frameIntervalMs = rAF intervals (60 Hz paced in headless); heap from CDP Performance.getMetrics JSHeapUsedSize sampled each second (peak) and after a forced GC.',
   };
   const out = path.join(repoRoot, 'bench', 'results', 'ui.json');
   mkdirSync(path.dirname(out), { recursive: true });
