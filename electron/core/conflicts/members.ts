@@ -199,7 +199,8 @@ export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, numbe
 }
 
 /** symbolsOf over the containers a query already found (document order, as descendantsOfType gives them). */
-function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[], out = new Map<string, number>(), outer: SyntaxNode | null = null): Map<string, number> {
+function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[], outer: Outer | null = null): Map<string, number> {
+  const out = new Map<string, number>();
   // One native query for every container, then each container's key path from its nearest enclosing
   // container. Visiting every node from JavaScript costs a wasm call per node, and climbing with
   // node.parent costs a walk down from the root per step (tree-sitter stores no parent links).
@@ -231,8 +232,8 @@ function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[],
   // `outer`: the containers are all inside this one (a top-level statement's, with the file's root here),
   // whose own members the caller counts; it anchors their key paths as in a walk of the whole file.
   if (outer) {
-    prefixes.set(outer.id, '');
-    open.push({ node: outer, end: outer.endIndex, children: null });
+    prefixes.set(outer.node.id, '');
+    open.push({ node: outer.node, end: outer.node.endIndex, children: outer.children });
   }
   const prefixOf = (container: SyntaxNode): string => {
     const known = prefixes.get(container.id);
@@ -386,7 +387,13 @@ export function fileFacts(lang: LanguageId, root: SyntaxNode): FileFacts {
   return factsOf(lang, root, root.descendantsOfType(FACT_TYPES[lang]));
 }
 
-function factsOf(lang: LanguageId, root: SyntaxNode, nodes: SyntaxNode[], outer: SyntaxNode | null = null): FileFacts {
+/** The file's root around a top-level statement, with its children read once for all its statements. */
+interface Outer {
+  node: SyntaxNode;
+  children: SyntaxNode[];
+}
+
+function factsOf(lang: LanguageId, root: SyntaxNode, nodes: SyntaxNode[], outer: Outer | null = null): FileFacts {
   const containers: SyntaxNode[] = [];
   const imports: SyntaxNode[] = [];
   const declarations: SyntaxNode[] = [];
@@ -397,7 +404,7 @@ function factsOf(lang: LanguageId, root: SyntaxNode, nodes: SyntaxNode[], outer:
     if (DECLARATION_SET.has(type)) declarations.push(n);
   }
   const imported = importsIn(imports);
-  return { symbols: symbolsIn(lang, root, containers, new Map(), outer), imports: imported, declared: declaredIn(imported, declarations) };
+  return { symbols: symbolsIn(lang, root, containers, outer), imports: imported, declared: declaredIn(imported, declarations) };
 }
 
 /**
@@ -415,6 +422,7 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
     const symbols = new Map<string, number>();
     const imports = new Set<string>();
     const declared = new Set<string>();
+    const outer: Outer = { node: root, children: root.children };
     for (const statement of root.namedChildren) {
       const key = `${statement.type}\u0000${statement.text}`;
       let entry = memo.get(key);
@@ -422,7 +430,7 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
         entry = {
           // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
           keys: statement.type === 'comment' ? [] : memberKeys(statement),
-          facts: factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), root),
+          facts: factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer),
         };
         memo.set(key, entry);
       }
