@@ -103,10 +103,12 @@ export class Grammars {
   /** The cached tree of `lang` whose text differs least from `text` (common prefix + suffix), as an edit. */
   private nearest(lang: LanguageId, text: string): { entry: { text: string; tree: Tree }; edit: Parser.Edit } | null {
     let best: { entry: { text: string; tree: Tree }; prefix: number; suffix: number } | null = null;
-    for (const entry of this.cache.values()) {
+    // Newest first: the texts of one hunk arrive together, so the first candidate is usually the one.
+    for (const entry of [...this.cache.values()].reverse()) {
       if (entry.lang !== lang) continue;
       const [prefix, suffix] = commonEnds(entry.text, text);
       if (!best || prefix + suffix > best.prefix + best.suffix) best = { entry, prefix, suffix };
+      if (prefix + suffix >= text.length * 0.9) break;
     }
     // Worth it only when most of the text is shared; otherwise a fresh parse is as fast and simpler.
     if (!best || best.prefix + best.suffix < text.length / 2) return null;
@@ -140,9 +142,13 @@ export class Grammars {
 /** Lengths of the common prefix and the common suffix of two texts (not overlapping in either). */
 export function commonEnds(a: string, b: string): [number, number] {
   const max = Math.min(a.length, b.length);
+  // Whole blocks first (string equality is a memory compare), then the characters of the block that differs.
+  const BLOCK = 256;
   let prefix = 0;
+  while (prefix + BLOCK <= max && a.slice(prefix, prefix + BLOCK) === b.slice(prefix, prefix + BLOCK)) prefix += BLOCK;
   while (prefix < max && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
   let suffix = 0;
+  while (suffix + BLOCK <= max - prefix && a.slice(a.length - suffix - BLOCK, a.length - suffix) === b.slice(b.length - suffix - BLOCK, b.length - suffix)) suffix += BLOCK;
   while (suffix < max - prefix && a.charCodeAt(a.length - 1 - suffix) === b.charCodeAt(b.length - 1 - suffix)) suffix++;
   return [prefix, suffix];
 }

@@ -423,21 +423,35 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
     const imports = new Set<string>();
     const declared = new Set<string>();
     const outer: Outer = { node: root, children: root.children };
-    for (const statement of root.namedChildren) {
-      const key = `${statement.type}\u0000${statement.text}`;
-      let entry = memo.get(key);
-      if (!entry) {
-        entry = {
-          // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
-          keys: statement.type === 'comment' ? [] : memberKeys(statement),
-          facts: factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer),
-        };
-        memo.set(key, entry);
+    // A cursor over the root's children: a statement's type and range without building a node object (a
+    // wasm call each), and the node only for a statement not seen yet.
+    const full = root.text;
+    const origin = root.startIndex;
+    const cursor = root.walk();
+    try {
+      if (cursor.gotoFirstChild()) {
+        do {
+          if (!cursor.nodeIsNamed) continue;
+          const type = cursor.nodeType;
+          const key = `${type}\u0000${full.slice(cursor.startIndex - origin, cursor.endIndex - origin)}`;
+          let entry = memo.get(key);
+          if (!entry) {
+            const statement = cursor.currentNode;
+            entry = {
+              // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
+              keys: type === 'comment' ? [] : memberKeys(statement),
+              facts: factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer),
+            };
+            memo.set(key, entry);
+          }
+          for (const k of entry.keys) symbols.set(k, (symbols.get(k) ?? 0) + 1);
+          for (const [sym, n] of entry.facts.symbols) symbols.set(sym, (symbols.get(sym) ?? 0) + n);
+          for (const n of entry.facts.imports) imports.add(n);
+          for (const n of entry.facts.declared) declared.add(n);
+        } while (cursor.gotoNextSibling());
       }
-      for (const k of entry.keys) symbols.set(k, (symbols.get(k) ?? 0) + 1);
-      for (const [sym, n] of entry.facts.symbols) symbols.set(sym, (symbols.get(sym) ?? 0) + n);
-      for (const n of entry.facts.imports) imports.add(n);
-      for (const n of entry.facts.declared) declared.add(n);
+    } finally {
+      cursor.delete();
     }
     return { symbols, imports, declared };
   });

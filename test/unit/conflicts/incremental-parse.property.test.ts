@@ -56,6 +56,25 @@ describe('incremental parsing of related texts (Grammars.tree)', () => {
     expect(commonEnds('abXcd', 'abYYcd')).toEqual([2, 2]);
   });
 
+  it('commonEnds equals a character-by-character scan, across its 256-character blocks (property)', () => {
+    const naive = (a: string, b: string): [number, number] => {
+      const max = Math.min(a.length, b.length);
+      let p = 0;
+      while (p < max && a[p] === b[p]) p++;
+      let q = 0;
+      while (q < max - p && a[a.length - 1 - q] === b[b.length - 1 - q]) q++;
+      return [p, q];
+    };
+    const chunk = fc.string({ unit: fc.constantFrom('a', 'b', '\n'), maxLength: 700 });
+    fc.assert(
+      fc.property(chunk, chunk, chunk, chunk, (head, x, y, tail) => {
+        expect(commonEnds(head + x + tail, head + y + tail)).toEqual(naive(head + x + tail, head + y + tail));
+        expect(commonEnds(head, head + x)).toEqual(naive(head, head + x));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a tree parsed from a cached relative equals a fresh parse of the same text (property, real source files)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(edited, { minLength: 2, maxLength: 5 }), async (variants) => {
