@@ -66,8 +66,8 @@ export class Grammars {
    * The texts of one hunk are the same file with a few lines changed (base, ours, theirs, the merge), so a
    * new text is parsed incrementally from the cached tree of the same language that shares the most of it:
    * that tree is copied, told what changed (one edit spanning the texts' common prefix and suffix) and
-   * handed to tree-sitter, which reuses every subtree outside the edit. A whole 300-line file costs a few
-   * ms to parse; the incremental parse a tenth of that. The result is the tree a full parse gives.
+   * handed to tree-sitter, which reuses every subtree outside the edit. A whole 440-line TypeScript file
+   * takes ~10 ms to parse here (wasm), the incremental parse ~1 ms. The result is the tree a full parse gives.
    */
   async tree(lang: LanguageId, text: string): Promise<Tree> {
     const key = `${lang}\u0000${text}`;
