@@ -56,7 +56,7 @@ function tickCells(): void {
  * be 500 component renders every second, a 10 ms task on two cores. React renders an empty span and never
  * owns its text; the cell is written again whenever the row renders (new props) and on every tick.
  */
-export function ClockText({ derive, className }: { derive: (now: number) => string; className?: string }): ReactElement {
+export function ClockText({ derive }: { derive: (now: number) => string }): ReactElement {
   const ref = useRef<HTMLSpanElement>(null);
   const cell = useRef<ClockCell | null>(null);
   useLayoutEffect(() => {
@@ -80,5 +80,5 @@ export function ClockText({ derive, className }: { derive: (now: number) => stri
     c.derive = derive;
     writeCell(c);
   });
-  return createElement('span', { ref, className });
+  return createElement('span', { ref });
 }

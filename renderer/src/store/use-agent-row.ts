@@ -90,7 +90,7 @@ function isSelected(s: HiveState, name: string): boolean {
 }
 
 /** The row's slice of the store; the same object until one of its four values changes. */
-export function rowSlice(s: HiveState, name: string): RowSlice {
+function rowSlice(s: HiveState, name: string): RowSlice {
   const agent = s.agents.byName[name];
   const selected = isSelected(s, name);
   const focused = s.ui.focused === name;
