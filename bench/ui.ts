@@ -271,6 +271,7 @@ function syntheticAgent(i: number, status: Status, at: string): Agent {
     policy: DEFAULT_POLICY,
     cpuPercent: (i * 37) % 100,
     memoryBytes: (50 + (i % 200)) * 1024 * 1024,
+    activity: null,
   };
 }
 

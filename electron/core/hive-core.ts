@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendKind } from '../../shared/contract/agents.js';
 import type { SystemInfo } from '../../shared/contract/events.js';
 import { AgentRepo, publicAgent } from './agents/agent-repo.js';
+import { ActivityTracker } from './agents/activity-tracker.js';
 import { AgentService } from './agents/agent-service.js';
 import { agentsHandlers, snapshotsHandlers } from './agents/handlers.js';
 import { StateMachine } from './agents/state-machine.js';
@@ -77,6 +78,7 @@ export class HiveCore {
   readonly worktrees: WorktreeManager;
   readonly backends: Partial<Record<BackendKind, Backend>>;
   readonly agents: AgentService;
+  readonly activity: ActivityTracker;
   readonly watchdog: Watchdog;
   readonly tailer: OutputTailer;
   readonly conflicts: ConflictService;
@@ -102,7 +104,7 @@ export class HiveCore {
     this.disposables.add(this.bus.onDidChangeState((s) => this.push('bus:state', s)));
 
     this.startedAt = this.clock.iso();
-    this.settings = new SettingsStore(this.db);
+    this.settings = new SettingsStore(this.db, path.join(this.dataDir, 'secrets.json'));
     this.repo = new AgentRepo(this.db, () => this.settings.policyDefaults());
     this.machine = new StateMachine(this.db, this.repo, this.events, this.clock);
     this.snapshots = new SnapshotStore(this.db, this.dataDir, this.clock);
@@ -125,6 +127,8 @@ export class HiveCore {
       apiEnv: () => ({ url: options.apiUrl?.() ?? null, token: options.apiToken?.() ?? null }),
       retention: () => options.retention ?? this.settings.get().snapshotRetention,
       binDir: writeHiveShim(this.dataDir, PACKAGE_ROOT) ?? undefined,
+      toolEnv: (preset) => this.settings.envFor(preset),
+      onLaunched: (name) => this.activity.forget(name),
       hooks: {
         exportWorkingMemory: (name) => this.bus.exportMemory(name),
         importWorkingMemory: (name, mem) => this.bus.importMemory(name, mem),
@@ -132,6 +136,16 @@ export class HiveCore {
         onHeartbeat: (name) => void this.bus.touchPresence(name).catch(() => {}),
       },
     });
+    this.activity = this.disposables.add(
+      new ActivityTracker({
+        repo: this.repo,
+        clock: this.clock,
+        backends: this.backends,
+        record: (name, kind, cause, actor, data) => this.machine.record(name, kind, cause, actor, data),
+        notify: (level, title, body) => this.notify(level, title, body),
+      }),
+    );
+    this.disposables.add(this.activity.onDidChange((agent) => this.push('agent:status', { agent, event: null })));
     this.watchdog = this.disposables.add(
       new Watchdog({
         repo: this.repo,
@@ -152,6 +166,7 @@ export class HiveCore {
     this.disposables.add(
       this.machine.onDidChange(({ agent, event }) => {
         if (agent.status === 'running') this.tailer.follow(agent.name);
+        else if (this.repo.activityOf(agent.name)) this.activity.forget(agent.name);
         this.push('agent:status', { agent: publicAgent(agent), event });
       }),
     );
@@ -186,7 +201,7 @@ export class HiveCore {
     // Opt-in per agent (`hive msg pane NAME on`): messages typed into its pane, verified, for agents that
     // only read their terminal. A message is acknowledged only once typing it succeeded.
     this.disposables.add(
-      new PaneDelivery({ bus: this.bus, clock: this.clock, sendInput: (name, text) => this.agents.input(name, text, true, 'bus') }),
+      new PaneDelivery({ bus: this.bus, clock: this.clock, sendInput: async (name, text) => (await this.agents.input(name, text, true, 'bus')).attempts }),
     );
     this.handlers = {
       ...agentsHandlers(this),
@@ -196,7 +211,12 @@ export class HiveCore {
       'settings:set': (req, ctx) => {
         const next = this.settings.set(req);
         // The event log is shown to everyone who looks: never a Redis password in it.
-        const data = req.redisUrl ? { ...req, redisUrl: req.redisUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') } : req;
+        let data: Record<string, unknown> = req.redisUrl ? { ...req, redisUrl: req.redisUrl.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') } : { ...req };
+        // Nor a tool's API key: only its name, and whether it was set or removed.
+        if (req.toolEnv) {
+          const secret = next.toolEnv[req.toolEnv.preset]?.[req.toolEnv.name]?.secret ?? false;
+          data = { ...data, toolEnv: { ...req.toolEnv, value: req.toolEnv.value === null ? null : secret ? '***' : req.toolEnv.value } };
+        }
         this.events.append({ agent: null, kind: 'settings', cause: `settings changed by ${ctx.actor}`, actor: ctx.actor, data });
         return next;
       },
@@ -209,6 +229,7 @@ export class HiveCore {
 
   private onOutput(name: string, data: string, at: number, end: number): void {
     this.push('agent:output', { name, data, end });
+    this.activity.sawOutput(name);
     // Output counts as a sign of life; written at most once a second per agent.
     const last = this.lastOutputWrite.get(name) ?? 0;
     if (at - last >= 1000 && this.repo.find(name)) {
@@ -222,6 +243,7 @@ export class HiveCore {
     this.tailer.start();
     for (const a of this.repo.listByStatus(['running'])) this.tailer.follow(a.name);
     this.watchdog.start();
+    this.activity.start();
     // Pre-flight whenever an agent branch moves (polls refs; notifies about new pairs at risk).
     this.conflicts.startWatching();
     const result = await this.watchdog.reconcile();

@@ -3,7 +3,7 @@ import { AGENT_STATUSES } from '../lifecycle.js';
 
 export const BackendKind = z.enum(['tmux', 'process', 'docker']);
 export type BackendKind = z.infer<typeof BackendKind>;
-export const Preset = z.enum(['claude', 'aider', 'codex', 'custom']);
+export const Preset = z.enum(['claude', 'codex', 'gemini', 'aider', 'custom']);
 export type Preset = z.infer<typeof Preset>;
 export const AgentStatusSchema = z.enum(AGENT_STATUSES);
 export const SleepMode = z.enum(['snapshot', 'pause']);
@@ -21,6 +21,22 @@ export const RestartPolicy = z.object({
   killTimeoutMs: z.number().int().min(0).max(600_000),
 });
 export type RestartPolicy = z.infer<typeof RestartPolicy>;
+
+/**
+ * What a running agent is doing, from its tool's own hooks where it has them (`source: 'hooks'`), else
+ * read off its screen (`source: 'screen'`, a heuristic, labelled so). `waiting` means it waits for a person:
+ * `detail` says for what, `choices` are the answers one click can send.
+ */
+export const ActivityState = z.enum(['working', 'idle', 'waiting']);
+export type ActivityState = z.infer<typeof ActivityState>;
+export const AgentActivity = z.object({
+  state: ActivityState,
+  since: z.string(),
+  source: z.enum(['hooks', 'screen']),
+  detail: z.string().nullable(),
+  choices: z.array(z.object({ key: z.string(), label: z.string() })),
+});
+export type AgentActivity = z.infer<typeof AgentActivity>;
 
 export const Agent = z.object({
   name: z.string(),
@@ -49,6 +65,8 @@ export const Agent = z.object({
   policy: RestartPolicy,
   cpuPercent: z.number().nullable(),
   memoryBytes: z.number().nullable(),
+  /** Null while not running, and for tools that report nothing before their first event. */
+  activity: AgentActivity.nullable(),
 });
 export type Agent = z.infer<typeof Agent>;
 
@@ -97,7 +115,8 @@ export const agentsChannels = {
   },
   'agents:input': {
     req: z.object({ name, text: z.string().max(100_000), enter: z.boolean().default(true) }),
-    res: z.object({ ok: z.literal(true), attempts: z.number().int() }),
+    /** confirmedBy: where delivery was seen — the tool's own transcript, or only its screen. */
+    res: z.object({ ok: z.literal(true), attempts: z.number().int(), confirmedBy: z.enum(['transcript', 'screen']).nullable() }),
   },
   'agents:output': {
     req: z.object({ name, maxBytes: z.number().int().positive().max(16_777_216).default(262_144) }),
@@ -105,6 +124,18 @@ export const agentsChannels = {
     res: z.object({ text: z.string(), bytes: z.number().int() }),
   },
   'agents:heartbeat': { req: NameRequest, res: z.object({ at: z.string() }) },
+  /** A tool's own hook (Claude Code hooks, Codex notify, Gemini hooks) reporting an event, via `hive hook`. */
+  'agents:hook': {
+    req: z.object({
+      name,
+      tool: z.enum(['claude', 'codex', 'gemini', 'aider']),
+      event: z.string().min(1).max(100),
+      payload: z.record(z.string(), z.unknown()).default({}),
+    }),
+    res: z.object({ ok: z.literal(true) }),
+  },
+  /** One click on a waiting agent's question: sends the answer's keys (a choice from `activity.choices`). */
+  'agents:answer': { req: z.object({ name, key: z.string().min(1).max(20) }), res: z.object({ ok: z.literal(true) }) },
   'agents:git': { req: NameRequest, res: GitState },
   'agents:setPolicy': { req: z.object({ name, policy: RestartPolicy.partial() }), res: Agent },
   /** Containers with this data dir's label whose agent the database does not know (never deleted by us). */

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { RestartPolicy } from './agents.js';
+import { Preset, RestartPolicy } from './agents.js';
+
+/** One environment variable a preset's tool is started with (model endpoint, API key, proxy). */
+export const ToolEnvVar = z.object({
+  /** Null for a secret: its value is kept out of the database, logs and snapshots (a 0600 file in the data dir). */
+  value: z.string().nullable(),
+  secret: z.boolean(),
+  /** For a secret: its last four characters, so people can tell keys apart. */
+  hint: z.string().nullable(),
+});
+export type ToolEnvVar = z.infer<typeof ToolEnvVar>;
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 export const Settings = z.object({
   /** Restart policy every agent starts from; each agent may override any field. */
@@ -11,6 +22,8 @@ export const Settings = z.object({
    * in-process bus. A change takes effect at the next host start: the running bus is not switched live.
    */
   redisUrl: z.string().nullable(),
+  /** Per preset: variables its tool gets (e.g. claude: ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY). */
+  toolEnv: z.partialRecord(Preset, z.record(z.string(), ToolEnvVar)),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -24,6 +37,16 @@ export const settingsChannels = {
       redisUrl: z
         .union([z.literal(''), z.string().trim().regex(/^rediss?:\/\/\S+$/, 'Give redis://[user:password@]host:port[/db] or rediss:// for TLS, or an empty value for the in-process bus.')])
         .nullable()
+        .optional(),
+      /** Sets (value) or removes (null) one variable of a preset's environment. */
+      toolEnv: z
+        .object({
+          preset: Preset,
+          name: z.string().regex(ENV_NAME, 'Give an environment variable name: letters, digits and _, not starting with a digit.'),
+          value: z.string().max(65_536).nullable(),
+          /** Default: names with KEY, TOKEN, SECRET or PASSWORD in them are secrets. */
+          secret: z.boolean().optional(),
+        })
         .optional(),
     }),
     res: Settings,

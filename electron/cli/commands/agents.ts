@@ -8,6 +8,22 @@ import { formatTable, ago } from '../format.js';
 
 const ACTIONS = ['sleep', 'wake', 'restart', 'stop'] as const;
 
+function readStdin(timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    const done = () => {
+      clearTimeout(timer);
+      process.stdin.pause();
+      resolve(data);
+    };
+    const timer = setTimeout(done, timeoutMs);
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (c: string) => (data += c));
+    process.stdin.on('end', done);
+    process.stdin.on('error', done);
+  });
+}
+
 /** `hive agents …`, `hive snapshots …`, `hive events`, `hive heartbeat`, `hive memory save`. */
 export function registerAgentCommands(program: Command, ctx: CliContext): void {
   const agents = program.command('agents').description('spawn, list and control agents');
@@ -18,7 +34,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--name <name>', 'unique name: letters, digits, "-" and "_"')
     .requiredOption('--repo <path>', 'the git repository the agent works on')
     .option('--backend <backend>', 'tmux | process | docker', 'tmux')
-    .option('--preset <preset>', 'claude | aider | codex | custom', 'custom')
+    .option('--preset <preset>', 'claude | codex | gemini | aider | custom', 'custom')
     .option('--cmd <command line>', 'the command line for the custom preset (run by /bin/sh -c)')
     .option('--role <role>', 'role, shown in the fleet view', '')
     .option('--task <task>', 'the task prompt', '')
@@ -68,13 +84,24 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
         lastRecoveryMs: a.lastRecoveryMs,
         lastError: a.lastError,
         uptimeSince: a.startedAt,
+        activity: a.activity,
       }));
       ctx.print(rows, o, () =>
         list.length === 0
           ? 'No agents yet. Spawn one: hive agents spawn --name NAME --repo PATH --cmd "COMMAND"'
           : formatTable(
-              ['NAME', 'STATUS', 'BACKEND', 'PID', 'RESTARTS', 'HEARTBEAT', 'BRANCH', 'ERROR'],
-              list.map((a) => [a.name, a.status, a.backend, a.pid ?? '-', a.restarts, a.lastHeartbeatAt ? ago(a.lastHeartbeatAt) : '-', a.branch, a.lastError ?? '']),
+              ['NAME', 'STATUS', 'ACTIVITY', 'BACKEND', 'PID', 'RESTARTS', 'HEARTBEAT', 'BRANCH', 'ERROR'],
+              list.map((a) => [
+                a.name,
+                a.status,
+                a.activity ? `${a.activity.state === 'waiting' ? 'WAITING FOR YOU' : a.activity.state} ${ago(a.activity.since)}${a.activity.source === 'screen' ? ' (screen)' : ''}` : '-',
+                a.backend,
+                a.pid ?? '-',
+                a.restarts,
+                a.lastHeartbeatAt ? ago(a.lastHeartbeatAt) : '-',
+                a.branch,
+                a.activity?.state === 'waiting' ? (a.activity.detail ?? '') : (a.lastError ?? ''),
+              ]),
             ),
       );
     });
@@ -114,13 +141,28 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
 
   agents
     .command('send')
-    .description('type text into an agent (and press Enter)')
+    .description('type text into an agent (and press Enter); multi-line text arrives as one message (bracketed paste) in claude, codex and gemini')
     .argument('<name>')
-    .argument('<text...>')
+    .argument('[text...]')
+    .option('--file <path>', 'send the contents of a file ("-" for standard input) instead of the words')
     .option('--no-enter', 'do not press Enter')
-    .action(async (name: string, words: string[], o: { enter: boolean }) => {
-      const r = await ctx.api().invoke('agents:input', { name, text: words.join(' '), enter: o.enter });
-      process.stdout.write(`sent (${r.attempts} attempt(s))\n`);
+    .option('--json', 'print JSON')
+    .action(async (name: string, words: string[], o: { enter: boolean; file?: string; json?: boolean }) => {
+      if (o.file !== undefined && words.length > 0) throw new HiveError('INVALID_INPUT', 'Give the text as words or with --file, not both.');
+      const text = o.file !== undefined ? readFileSync(o.file === '-' ? 0 : o.file, 'utf8').replace(/\n$/, '') : words.join(' ');
+      if (!text) throw new HiveError('INVALID_INPUT', 'Nothing to send: give the text as words, or --file PATH (- for standard input).');
+      const r = await ctx.api().invoke('agents:input', { name, text, enter: o.enter });
+      ctx.print(r, o, () => `sent (${r.attempts} attempt(s))${r.confirmedBy === 'transcript' ? '; it is in the agent\'s transcript' : ''}`);
+    });
+
+  agents
+    .command('answer')
+    .description('answer the question a waiting agent shows (see `hive agents show NAME`): KEY is one of its choices')
+    .argument('<name>')
+    .argument('<key>')
+    .action(async (name: string, key: string) => {
+      await ctx.api().invoke('agents:answer', { name, key });
+      process.stdout.write(`answered ${name} with ${key}\n`);
     });
 
   agents
@@ -233,6 +275,39 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
         o,
         () => formatTable(['AT', 'AGENT', 'KIND', 'FROM', 'TO', 'CAUSE'], list.map((e: HiveEvent) => [e.at, e.agent ?? '-', e.kind, e.from ?? '', e.to ?? '', e.cause])),
       );
+    });
+
+  program
+    .command('hook')
+    .description('inside an agent: called by its tool\'s own hooks (Claude Code hooks, Codex notify); reports the event to the host')
+    .argument('<tool>', 'claude | codex | gemini')
+    .argument('[event]', 'the event name (Claude Code: passed by the hook command; Codex: the JSON argument)')
+    .argument('[json]', 'Codex notify passes its JSON as the last argument')
+    .action(async (tool: string, event: string | undefined, json: string | undefined) => {
+      // A hook must never disturb the tool: no output on stdout (Claude Code adds it to the model's context
+      // for some events), exit 0 whatever happens, and give up quickly when no host answers.
+      try {
+        const name = process.env.HIVE_AGENT;
+        if (!name || !['claude', 'codex', 'gemini', 'aider'].includes(tool)) return;
+        let payload: Record<string, unknown> = {};
+        const raw = json ?? (event && event.startsWith('{') ? event : null) ?? (process.stdin.isTTY ? '' : await readStdin(2000));
+        if (raw.trim()) {
+          const parsed = JSON.parse(raw) as unknown;
+          if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) payload = parsed as Record<string, unknown>;
+        }
+        const name2 = event && !event.startsWith('{') && event !== 'notify' ? event : typeof payload.hook_event_name === 'string' ? payload.hook_event_name : typeof payload.type === 'string' ? payload.type : 'unknown';
+        // Only what the host uses: ids, paths, names and short texts (no file contents, no whole prompts).
+        const keep: Record<string, unknown> = {};
+        for (const k of ['session_id', 'transcript_path', 'cwd', 'hook_event_name', 'notification_type', 'message', 'tool_name', 'source', 'reason', 'type', 'thread-id', 'turn-id']) {
+          const v = payload[k];
+          if (typeof v === 'string') keep[k] = v.slice(0, 500);
+        }
+        const input = payload.tool_input as Record<string, unknown> | undefined;
+        if (input && typeof input === 'object') keep.tool_input = { command: typeof input.command === 'string' ? input.command.slice(0, 300) : undefined, file_path: input.file_path };
+        await ctx.api().invoke('agents:hook', { name, tool: tool as 'claude', event: name2.slice(0, 100), payload: keep }, { timeoutMs: 3000 });
+      } catch (err) {
+        process.stderr.write(`hive hook: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
     });
 
   program

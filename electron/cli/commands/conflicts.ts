@@ -129,16 +129,30 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
     .option('--limit <n>', 'only the last N merge commits', (v: string) => Number.parseInt(v, 10))
     .option('--rev <rev>', 'history to walk', 'HEAD')
     .option('--llm', 'also use a language model: $HIVE_LLM_COMMAND, or ANTHROPIC_API_KEY (+ $HIVE_LLM_MODEL)')
+    .option('--details <dir>', 'write base/ours/theirs/committed/result/meta.json of every applied or proposed file to DIR/<n>/')
+    .option('--details-escalated', 'with --details, also the escalated files (result = git\'s output with markers)')
     .option('--json', 'print JSON')
-    .action(async (o: { repo: string; limit?: number; rev: string; llm?: boolean; json?: boolean }) => {
+    .action(async (o: { repo: string; limit?: number; rev: string; llm?: boolean; details?: string; detailsEscalated?: boolean; json?: boolean }) => {
       // Loaded on use: the rest of the CLI stays quick to start.
       const { replayRepo } = await import('../../core/conflicts/replay.js');
+      const started = Date.now();
+      let last = 0;
       const report = await replayRepo({
         repo: o.repo,
         limit: o.limit,
         rev: o.rev,
         llm: o.llm ? replayLlm() : null,
-        onMerge: o.json ? undefined : (i, n) => process.stderr.write(`\rmerge ${i + 1}/${n}`),
+        detailsDir: o.details,
+        detailsEscalated: o.detailsEscalated,
+        onMerge: o.json
+          ? undefined
+          : (i, n) => {
+              const now = Date.now();
+              if (now - last < 250 && i + 1 < n) return;
+              last = now;
+              const eta = i > 0 ? Math.round(((now - started) / i) * (n - i) / 1000) : null;
+              process.stderr.write(`\rmerge ${i + 1}/${n}${eta === null ? '' : `, about ${eta >= 60 ? `${Math.floor(eta / 60)} min ${eta % 60}` : eta} s left`}   `);
+            },
       });
       if (!o.json) process.stderr.write('\n');
       ctx.print(report, o, renderReplay);
@@ -214,6 +228,10 @@ function renderItem(c: ConflictItem): string {
   ].join('\n');
 }
 
+function classLine(c: { exact: number; formatEquivalent: number; orderEquivalent: number; humanEdited: number; wrong: number }): string {
+  return `exact ${c.exact}, format-equivalent ${c.formatEquivalent}, order-equivalent ${c.orderEquivalent}, human-edited ${c.humanEdited}, wrong ${c.wrong}`;
+}
+
 function renderReplay(r: ReplayReport): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   return [
@@ -221,7 +239,11 @@ function renderReplay(r: ReplayReport): string {
     `auto-resolved: ${pct(r.rates.autoResolvedShare)} of files — exact ${r.outcomes.exact}, normalized ${r.outcomes.normalized}, differ ${r.outcomes.differ}, escalated ${r.outcomes.escalated}`,
     `differ share of resolved: ${pct(r.rates.differShareOfResolved)}; noise floor: ${pct(r.noiseFloor)} (${r.rates.cleanFilesEditedInMerge}/${r.rates.cleanFilesBothSides})`,
     `baseline (git merge-file): exact ${r.baseline.exact}, normalized ${r.baseline.normalized}, differ ${r.baseline.differ}, escalated ${r.baseline.escalated}`,
-    ...Object.entries(r.byStrategy).map(([k, v]) => `  ${k}: resolved ${v.resolved} (exact ${v.exact}, normalized ${v.normalized}, differ ${v.differ})`),
+    `applied ${r.classes.applied.files} (${classLine(r.classes.applied)}); wrong ${pct(r.rates.appliedWrongShare)}`,
+    `proposed ${r.classes.proposed.files} (${classLine(r.classes.proposed)}); wrong ${pct(r.rates.proposedWrongShare)}`,
+    `escalated ${r.classes.escalated}; applied + proposed ${pct(r.rates.appliedOrProposedShare)} of conflicting files; noise floor wrong ${pct(r.rates.noiseFloorWrongShare)} of ${r.noiseFloorClasses.files} clean files`,
+    'per strategy (hunk answers, whatever their tier):',
+    ...Object.entries(r.strategyClasses).map(([k, v]) => `  ${k} [${v.tier}]: ${v.answers} (${classLine(v)})`),
     `skipped: ${Object.entries(r.skipped).map(([k, v]) => `${v} ${k}`).join('; ') || 'none'}`,
     `speed: ${r.speed.hunksPerSecondResolver} hunks/s in the resolver, ${r.speed.hunksPerSecondEndToEnd} hunks/s end to end (${r.speed.wallSeconds} s)`,
   ].join('\n');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Agent, RestartPolicy, Settings } from '../../../shared/contract/index.js';
 import { HiveError } from '../../../shared/errors.js';
@@ -96,6 +97,42 @@ export function registerSettingsCommands(program: Command, ctx: CliContext): voi
           ? showSettings(v)
           : `${showSettings(v)}\nThe messaging bus changes when the host restarts (the running one keeps its bus: \`hive msg state\`); --redis or HIVE_REDIS_URL on \`hive serve\` win over this setting.`,
       );
+    });
+
+  settings
+    .command('env')
+    .description('the environment a preset\'s tool starts with (model endpoint, API key): list, set NAME=VALUE, or --unset NAME. Secrets (names with KEY, TOKEN, SECRET, PASSWORD) are kept in a 0600 file, never in the database, logs or snapshots')
+    .argument('[preset]', 'claude | codex | gemini | aider')
+    .argument('[assignment]', 'NAME=VALUE (VALUE "-" reads it from standard input, so a key stays out of your shell history)')
+    .option('--unset <name>', 'remove a variable')
+    .option('--secret', 'keep the value as a secret even if its name does not look like one')
+    .option('--no-secret', 'store the value in the settings (shown back), even if its name looks secret')
+    .option('--json', 'print JSON')
+    .action(async (preset: string | undefined, assignment: string | undefined, o: { unset?: string; secret?: boolean; json?: boolean }) => {
+      const presets = ['claude', 'codex', 'gemini', 'aider'];
+      if (preset !== undefined && !presets.includes(preset)) throw new HiveError('INVALID_INPUT', `The preset must be one of ${presets.join(', ')}, not ${JSON.stringify(preset)}.`);
+      let s: Settings;
+      if (o.unset || assignment) {
+        if (!preset) throw new HiveError('INVALID_INPUT', 'Name the preset first: hive settings env claude ANTHROPIC_BASE_URL=http://…');
+        let name = o.unset;
+        let value: string | null = null;
+        if (assignment) {
+          const eq = assignment.indexOf('=');
+          if (eq <= 0) throw new HiveError('INVALID_INPUT', `Give NAME=VALUE, not ${JSON.stringify(assignment)}.`);
+          name = assignment.slice(0, eq);
+          value = assignment.slice(eq + 1);
+          if (value === '-') value = readFileSync(0, 'utf8').trim();
+        }
+        const secret = process.argv.includes('--secret') ? true : process.argv.includes('--no-secret') ? false : undefined;
+        s = await ctx.api().invoke('settings:set', { toolEnv: { preset: preset as 'claude', name: name!, value, secret } });
+      } else {
+        s = await ctx.api().invoke('settings:get', {});
+      }
+      const shown = preset ? { [preset]: s.toolEnv[preset as 'claude'] ?? {} } : s.toolEnv;
+      ctx.print(shown, o, () => {
+        const rows = Object.entries(shown).flatMap(([p, vars]) => Object.entries(vars ?? {}).map(([n, v]) => `${p.padEnd(7)} ${n}=${v.secret ? `(secret${v.hint ? `, ends …${v.hint}` : ''})` : v.value}`));
+        return rows.length ? rows.join('\n') : 'No environment set for the presets. Example: hive settings env claude ANTHROPIC_BASE_URL=http://127.0.0.1:8080';
+      });
     });
 
   const agents = program.commands.find((c) => c.name() === 'agents') ?? program.command('agents');

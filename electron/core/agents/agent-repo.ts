@@ -1,4 +1,4 @@
-import type { Agent, BackendKind, Preset, RestartPolicy } from '../../../shared/contract/agents.js';
+import type { Agent, AgentActivity, BackendKind, Preset, RestartPolicy } from '../../../shared/contract/agents.js';
 import { HiveError } from '../../../shared/errors.js';
 import type { AgentStatus } from '../../../shared/lifecycle.js';
 import type { Db } from '../store/database.js';
@@ -80,6 +80,7 @@ export class AgentRepo {
   private readonly listStmt;
   private readonly byStatusStmt;
   private readonly cpuMem = new Map<string, { cpuPercent: number | null; memoryBytes: number | null }>();
+  private readonly activity = new Map<string, AgentActivity>();
   private writes = 0;
 
   /** Changes on every write through this repo: lets a host cache what it built from the rows. */
@@ -175,12 +176,24 @@ export class AgentRepo {
     this.writes++;
     this.db.prepare('DELETE FROM agents WHERE name = ?').run(name);
     this.cpuMem.delete(name);
+    this.activity.delete(name);
   }
 
   /** CPU and memory are sampled, not stored: kept in memory and merged into the rows we hand out. */
   setUsage(name: string, usage: { cpuPercent: number | null; memoryBytes: number | null }): void {
     this.writes++;
     this.cpuMem.set(name, usage);
+  }
+
+  /** What the running agent is doing (from its hooks or screen): live state, kept in memory like usage. */
+  setActivity(name: string, activity: AgentActivity | null): void {
+    this.writes++;
+    if (activity) this.activity.set(name, activity);
+    else this.activity.delete(name);
+  }
+
+  activityOf(name: string): AgentActivity | null {
+    return this.activity.get(name) ?? null;
   }
 
   private toAgent(r: AgentRow): AgentRecord {
@@ -214,6 +227,7 @@ export class AgentRepo {
       policyOverrides: JSON.parse(r.policy) as Partial<RestartPolicy>,
       cpuPercent: usage?.cpuPercent ?? null,
       memoryBytes: usage?.memoryBytes ?? null,
+      activity: r.status === 'running' ? (this.activity.get(r.name) ?? null) : null,
       options: JSON.parse(r.options) as AgentOptions,
       generation: r.generation,
     };

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { Agent, BackendKind, GitState, RestartPolicy } from '../../../shared/contract/agents.js';
+import type { Agent, BackendKind, GitState, Preset, RestartPolicy } from '../../../shared/contract/agents.js';
 import type { SpawnRequest } from '../../../shared/contract/agents.js';
 import type { SnapshotContents, SnapshotMeta, SnapshotType } from '../../../shared/contract/snapshots.js';
 import { HiveError } from '../../../shared/errors.js';
@@ -16,6 +17,8 @@ import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { publicAgent, type AgentRecord, type AgentRepo } from './agent-repo.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { learnClaudeSessionId, onPath, planLaunch, PRESET_PROGRAMS } from './presets.js';
+import { claudeTranscript, claudeUserTurns } from './tools/claude.js';
+import { prepareTool, type ToolPrep } from './tools/prepare-tool.js';
 import type { StateMachine } from './state-machine.js';
 
 type ParsedSpawn = z.output<typeof import('../../../shared/contract/agents.js').SpawnRequest>;
@@ -43,6 +46,10 @@ export interface AgentServiceDeps {
   retention?: () => number;
   /** Prepended to PATH so `hive` works inside agents. */
   binDir?: string;
+  /** The environment the user configured for a preset's tool (model endpoint, API key). */
+  toolEnv?: (preset: Preset) => Record<string, string>;
+  /** Told when an agent is (re)started: its activity starts over. */
+  onLaunched?: (name: string, hooks: boolean) => void;
 }
 
 const OUTPUT_TAIL_LINES = 5000;
@@ -155,12 +162,29 @@ export class AgentService {
         );
       }
       const env = this.envFor(agent, opts.snapshot);
+      const configured = agent.preset === 'custom' ? {} : (this.d.toolEnv?.(agent.preset) ?? {});
+      Object.assign(env, configured);
+      const knownSession = agent.sessionId ?? opts.snapshot?.sessionId ?? null;
+      let prep: ToolPrep | null = null;
+      if (agent.backend !== 'docker' && agent.preset !== 'custom') {
+        try {
+          prep = prepareTool({ preset: agent.preset, worktree: agent.worktree, sessionId: knownSession, env, home: env.HOME || os.homedir(), configured });
+          Object.assign(env, prep.env);
+          if (prep.notes.length > 0) this.d.machine.record(name, 'tool-setup', `${PRESET_PROGRAMS[agent.preset]}: ${prep.notes.join('; ')}`, 'system');
+        } catch (err) {
+          // The tool will ask its question on screen instead; the activity tracker shows it as waiting.
+          const why = err instanceof Error ? err.message : String(err);
+          this.d.machine.record(name, 'tool-setup', `could not prepare ${PRESET_PROGRAMS[agent.preset]}'s first run: ${why}`, 'system');
+        }
+      }
       const plan = planLaunch({
         preset: agent.preset,
         command: agent.command,
         task: agent.task,
         snapshot: opts.snapshot,
-        sessionId: opts.snapshot?.sessionId ?? null,
+        sessionId: prep ? prep.resumable : agent.backend === 'docker' && agent.preset !== 'custom' ? knownSession : null,
+        newSessionId: prep?.newSessionId,
+        toolArgs: prep?.toolArgs,
         envPath: agent.backend === 'docker' ? undefined : env.PATH ?? '',
       });
       this.rotateLog(name);
@@ -174,17 +198,21 @@ export class AgentService {
         limits: { cpus: agent.options.cpus, memoryMb: agent.options.memoryMb, network: agent.options.network },
       });
       const at = this.d.clock.iso();
-      return publicAgent(
+      this.d.onLaunched?.(name, prep?.hooks ?? false);
+      const resumedSession = plan.resumedWith === 'session' && plan.sessionId ? ` (session ${plan.sessionId})` : '';
+      const started = publicAgent(
         this.d.machine.transition({
           name,
           to: 'running',
           from: [opts.via],
-          cause: opts.snapshot ? `${opts.cause}; context resumed with ${plan.resumedWith}` : opts.cause,
+          cause: opts.snapshot || plan.resumedWith === 'session' ? `${opts.cause}; context resumed with ${plan.resumedWith}${resumedSession}` : opts.cause,
           actor: opts.actor,
-          patch: { pid, startedAt: at, lastError: null, lastExitCode: null, generation: agent.generation + 1 },
-          data: { resumedWith: plan.resumedWith },
+          patch: { pid, startedAt: at, lastError: null, lastExitCode: null, generation: agent.generation + 1, ...(plan.sessionId ? { sessionId: plan.sessionId } : {}) },
+          data: { resumedWith: plan.resumedWith, ...(plan.sessionId ? { sessionId: plan.sessionId } : {}) },
         }).agent,
       );
+      if (plan.initialInput) void this.typeWhenReady(name, plan.initialInput, agent.generation + 1);
+      return started;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const current = this.d.repo.get(name);
@@ -193,6 +221,28 @@ export class AgentService {
       }
       throw err instanceof HiveError ? err : new HiveError('SPAWN_FAILED', `Agent ${name} could not start: ${message}`);
     }
+  }
+
+  /**
+   * Types a task into a tool that cannot take one on its command line and stay interactive (aider): once
+   * its screen has settled (no change for 1.5 s, at most 60 s), and only into the same run it was meant for.
+   */
+  private async typeWhenReady(name: string, text: string, generation: number): Promise<void> {
+    const backend = this.backendFor(this.d.repo.get(name).backend);
+    let last: string | null = null;
+    let stableSince = Date.now();
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      const a = this.d.repo.find(name);
+      if (!a || a.status !== 'running' || a.generation !== generation) return;
+      const screen = (await backend.screen?.(name).catch(() => null)) ?? null;
+      if (screen !== last) {
+        last = screen;
+        stableSince = Date.now();
+      } else if (screen && screen.trim() && Date.now() - stableSince >= 1500) break;
+    }
+    await this.input(name, text, true, 'hive (task)').catch((err: Error) => this.d.machine.record(name, 'input', `could not type the task: ${err.message}`, 'system'));
   }
 
   /** Logs are append-only; one that passed LOG_ROTATE_BYTES is moved to `<name>.log.1` at the next start. */
@@ -234,7 +284,7 @@ export class AgentService {
   /** Everything that can be read about the agent's context right now. `git: false` skips the slow part. */
   async captureContext(agent: AgentRecord, type: SnapshotType, opts: { git?: boolean; notes?: string } = {}): Promise<SnapshotContents> {
     const memoryFiles = existsSync(agent.worktree) ? collectMemoryFiles(agent.worktree) : [];
-    const sessionId = agent.preset === 'claude' ? learnClaudeSessionId(agent.worktree) ?? agent.sessionId : agent.sessionId;
+    const sessionId = agent.preset === 'claude' ? agent.sessionId ?? learnClaudeSessionId(agent.worktree) : agent.sessionId;
     const [git, workingMemory, pendingMessages] = await Promise.all([
       opts.git === false || !existsSync(agent.worktree) ? Promise.resolve(null) : this.d.worktrees.state(agent.worktree).catch(() => null),
       this.hooks.exportWorkingMemory?.(agent.name).catch(() => ({})) ?? Promise.resolve({}),
@@ -414,12 +464,42 @@ export class AgentService {
     });
   }
 
-  async input(name: string, text: string, enter: boolean, actor: string): Promise<number> {
+  /**
+   * Types into the agent. Tools with a TUI that takes bracketed paste (claude, codex, gemini) get the text
+   * as one paste, so a multi-line message stays one message; others get it typed line by line. Where the
+   * tool keeps a transcript (Claude Code), delivery is confirmed from it: the text must appear there as a
+   * user turn (`confirmedBy: 'transcript'`); a tool busy with a turn queues it, and then it is confirmed by
+   * the screen only.
+   */
+  async input(name: string, text: string, enter: boolean, actor: string): Promise<{ attempts: number; confirmedBy: 'transcript' | 'screen' | null }> {
     const agent = this.d.repo.get(name);
     if (agent.status !== 'running') throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} is ${agent.status}; it takes input only while running.`);
-    const attempts = await this.backendFor(agent.backend).sendInput(name, text, { enter });
-    this.d.machine.record(name, 'input', `input sent by ${actor}`, actor, { bytes: Buffer.byteLength(text), attempts });
-    return attempts;
+    const backend = this.backendFor(agent.backend);
+    const tui = agent.preset === 'claude' || agent.preset === 'codex' || agent.preset === 'gemini';
+    const transcript = agent.preset === 'claude' && agent.sessionId && agent.backend !== 'docker' ? this.claudeTranscript(agent) : null;
+    const turnsBefore = transcript ? claudeUserTurns(transcript).length : 0;
+    const attempts = tui && backend.paste ? await backend.paste(name, text, { enter }) : await backend.sendInput(name, text, { enter });
+    let confirmedBy: 'transcript' | 'screen' | null = 'screen';
+    if (transcript && enter) {
+      const want = text.trim();
+      const deadline = Date.now() + 5000;
+      confirmedBy = null;
+      while (Date.now() < deadline) {
+        if (claudeUserTurns(transcript).slice(turnsBefore).some((t) => t.trim() === want || t.includes(want))) {
+          confirmedBy = 'transcript';
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (!confirmedBy) confirmedBy = 'screen';
+    }
+    this.d.machine.record(name, 'input', `input sent by ${actor}${confirmedBy === 'transcript' ? ' (in its transcript)' : ''}`, actor, { bytes: Buffer.byteLength(text), attempts, confirmedBy });
+    return { attempts, confirmedBy };
+  }
+
+  private claudeTranscript(agent: AgentRecord): string {
+    const home = process.env.HOME || os.homedir();
+    return claudeTranscript(process.env, home, agent.worktree, agent.sessionId!);
   }
 
   output(name: string, maxBytes: number): { text: string; bytes: number } {

@@ -1,11 +1,12 @@
 import type { agentsChannels } from '../../../shared/contract/agents.js';
 import type { snapshotsChannels } from '../../../shared/contract/snapshots.js';
 import type { HandlerMap } from '../handlers.js';
+import type { ActivityTracker } from './activity-tracker.js';
 import type { AgentService } from './agent-service.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import { diffSnapshots } from '../snapshots/snapshot-diff.js';
 
-export function agentsHandlers(core: { agents: AgentService }): HandlerMap<keyof typeof agentsChannels> {
+export function agentsHandlers(core: { agents: AgentService; activity: ActivityTracker }): HandlerMap<keyof typeof agentsChannels> {
   const s = core.agents;
   return {
     'agents:list': () => s.list(),
@@ -16,7 +17,15 @@ export function agentsHandlers(core: { agents: AgentService }): HandlerMap<keyof
     'agents:restart': (req, ctx) => s.restart(req.name, ctx.actor),
     'agents:stop': (req, ctx) => s.stop(req.name, ctx.actor),
     'agents:remove': (req, ctx) => s.remove(req.name, req.force, ctx.actor),
-    'agents:input': async (req, ctx) => ({ ok: true as const, attempts: await s.input(req.name, req.text, req.enter, ctx.actor) }),
+    'agents:input': async (req, ctx) => ({ ok: true as const, ...(await s.input(req.name, req.text, req.enter, ctx.actor)) }),
+    'agents:hook': (req) => {
+      core.activity.hook(req.name, req.tool, req.event, req.payload);
+      return { ok: true as const };
+    },
+    'agents:answer': async (req, ctx) => {
+      await core.activity.answer(req.name, req.key, ctx.actor);
+      return { ok: true as const };
+    },
     'agents:output': (req) => s.output(req.name, req.maxBytes),
     'agents:heartbeat': (req) => s.heartbeat(req.name),
     'agents:git': (req) => s.gitState(req.name),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Preset } from '../../../shared/contract/agents.js';
 import type { SnapshotContents } from '../../../shared/contract/snapshots.js';
 import { HiveError } from '../../../shared/errors.js';
+import { claudeProjectKey } from './tools/claude.js';
 
 /**
  * What each preset runs. Presets are argument arrays: the task prompt is one argv element, never part of a
@@ -13,28 +14,50 @@ export interface LaunchPlan {
   argv: string[];
   /** How the agent gets its context back: its tool's own session, a resume prompt, or nothing. */
   resumedWith: 'session' | 'prompt' | 'none';
+  /** Text to type once the tool shows its input (for tools that cannot take a task and stay interactive). */
+  initialInput?: string;
+  /** The session id the tool was told to use (Claude Code `--session-id`), to record before it starts. */
+  sessionId?: string;
 }
 
 export const PRESET_PROGRAMS: Record<Exclude<Preset, 'custom'>, string> = {
   claude: 'claude',
-  aider: 'aider',
   codex: 'codex',
+  gemini: 'gemini',
+  aider: 'aider',
 };
 
+/**
+ * The command line of each preset, checked against the tools' current CLIs (see docs/PRESETS.md):
+ * - claude: `claude --session-id <new uuid> TASK`, then `claude --resume <id>` (its own conversation);
+ * - codex: `codex TASK`, then `codex resume <id>` (the id from its session file);
+ * - gemini: `gemini --prompt-interactive TASK` (runs the task, stays interactive), then `gemini --resume <id>`;
+ * - aider: `aider` with auto-commits on (so its work lands on hive/NAME) and `--restore-chat-history`; the
+ *   task is typed once it shows its prompt (`--message` would answer once and exit).
+ * Without a session to resume, each gets the resume prompt (the task and what it was doing) instead.
+ */
 export function planLaunch(opts: {
   preset: Preset;
   command: string;
   task: string;
   snapshot: SnapshotContents | null;
+  /** A session the tool can resume (its files exist); null starts a new one. */
   sessionId: string | null;
+  /** For claude: the id a new session gets (chosen by us, so it is known before the tool writes it). */
+  newSessionId?: string;
   /**
    * PATH the agent runs with, where the host can see the agent's filesystem (not Docker): a plain custom
    * command line found on it skips the shell. Without it custom commands always run through `/bin/sh -c`.
    */
   envPath?: string;
+  /** Extra arguments for the tool (codex: `-c` config overrides that answer its trust question). */
+  toolArgs?: string[];
 }): LaunchPlan {
   const { preset, task, snapshot, sessionId } = opts;
   const resume = snapshot ? resumePrompt(snapshot) : null;
+  const prompt = resume ?? task;
+  const resumedWith = resume ? ('prompt' as const) : ('none' as const);
+  const extra = opts.toolArgs ?? [];
   switch (preset) {
     case 'custom': {
       if (!opts.command.trim()) {
@@ -45,17 +68,26 @@ export function planLaunch(opts: {
       return { argv: direct ?? ['/bin/sh', '-c', opts.command], resumedWith: resume ? 'prompt' : 'none' };
     }
     case 'claude': {
-      if (sessionId) return { argv: ['claude', '--resume', sessionId], resumedWith: 'session' };
-      const prompt = resume ?? task;
-      return { argv: prompt ? ['claude', prompt] : ['claude'], resumedWith: resume ? 'prompt' : 'none' };
-    }
-    case 'aider': {
-      const prompt = resume ?? task;
-      return { argv: prompt ? ['aider', '--message', prompt, '--no-auto-commits'] : ['aider'], resumedWith: resume ? 'prompt' : 'none' };
+      if (sessionId) return { argv: ['claude', ...extra, '--resume', sessionId], resumedWith: 'session', sessionId };
+      const id = opts.newSessionId;
+      return { argv: ['claude', ...extra, ...(id ? ['--session-id', id] : []), ...(prompt ? [prompt] : [])], resumedWith, ...(id ? { sessionId: id } : {}) };
     }
     case 'codex': {
-      const prompt = resume ?? task;
-      return { argv: prompt ? ['codex', prompt] : ['codex'], resumedWith: resume ? 'prompt' : 'none' };
+      if (sessionId) return { argv: ['codex', ...extra, 'resume', sessionId], resumedWith: 'session', sessionId };
+      return { argv: ['codex', ...extra, ...(prompt ? [prompt] : [])], resumedWith };
+    }
+    case 'gemini': {
+      if (sessionId) return { argv: ['gemini', ...extra, '--resume', sessionId], resumedWith: 'session', sessionId };
+      return { argv: ['gemini', ...extra, ...(prompt ? ['--prompt-interactive', prompt] : [])], resumedWith };
+    }
+    case 'aider': {
+      // Aider keeps its chat in .aider.chat.history.md in the worktree: restoring it is its own resume.
+      const restoring = snapshot !== null;
+      return {
+        argv: ['aider', ...extra, ...(restoring ? ['--restore-chat-history'] : [])],
+        resumedWith: restoring ? 'session' : 'none',
+        ...(!restoring && prompt ? { initialInput: prompt } : {}),
+      };
     }
   }
 }
@@ -129,7 +161,7 @@ export function onPath(program: string, envPath = process.env.PATH ?? ''): boole
  * The newest one for the worktree is the session to resume.
  */
 export function learnClaudeSessionId(worktree: string, home = os.homedir()): string | null {
-  const dir = path.join(home, '.claude', 'projects', worktree.replace(/[/.]/g, '-'));
+  const dir = path.join(home, '.claude', 'projects', claudeProjectKey(worktree));
   if (!existsSync(dir)) return null;
   const newest = readdirSync(dir)
     .filter((f) => f.endsWith('.jsonl'))

@@ -1,4 +1,16 @@
+import { OUTCOME_CLASSES, type OutcomeClass } from './outcome-classes.js';
+import type { Tier } from './strategy-tiers.js';
+
 export type Outcome = 'exact' | 'normalized' | 'differ' | 'escalated';
+
+export type ClassCounts = { files: number } & Record<OutcomeClass, number>;
+const zeroClasses = (): ClassCounts => ({ files: 0, exact: 0, formatEquivalent: 0, orderEquivalent: 0, humanEdited: 0, wrong: 0 });
+
+export interface StrategyClassCounts extends Record<OutcomeClass, number> {
+  /** Hunk answers of this strategy (in this situation), whatever their tier. */
+  answers: number;
+  tier: Tier;
+}
 
 /** exact = byte-identical; normalized = identical after whitespace and line-ending normalization. */
 export function outcomeOf(result: string, committed: string): Outcome {
@@ -29,11 +41,46 @@ export class ReplayTally {
   resolverCpuMs = 0;
   /** Time spent measuring the git merge-file baseline; not part of the product's speed. */
   baselineMs = 0;
+  /** Time spent classing answers against the commits (tree parses); not part of the product's speed. */
+  classifyMs = 0;
   wallMs = 0;
   private readonly outcomes = zero();
   private readonly baseline = zero();
   private readonly byStrategy = new Map<string, { resolved: number; exact: number; normalized: number; differ: number }>();
   private readonly skipped = new Map<string, number>();
+  private readonly classes = { applied: zeroClasses(), proposed: zeroClasses(), escalated: 0 };
+  private readonly strategyClasses = new Map<string, StrategyClassCounts>();
+  private readonly noiseClasses = zeroClasses();
+  private readonly baselineClasses = zeroClasses();
+
+  fileClass(tier: Tier | null, c: OutcomeClass | null): void {
+    if (!tier || !c) {
+      this.classes.escalated++;
+      return;
+    }
+    this.classes[tier].files++;
+    this.classes[tier][c]++;
+  }
+
+  /** One hunk answer of `key` (strategy or strategy/situation). */
+  strategyClass(key: string, tier: Tier, c: OutcomeClass): void {
+    const s = this.strategyClasses.get(key) ?? { answers: 0, tier, exact: 0, formatEquivalent: 0, orderEquivalent: 0, humanEdited: 0, wrong: 0 };
+    s.answers++;
+    s[c]++;
+    this.strategyClasses.set(key, s);
+  }
+
+  /** A file git merged cleanly, classed against the commit: how often people edit even those. */
+  noiseClass(c: OutcomeClass): void {
+    this.noiseClasses.files++;
+    this.noiseClasses[c]++;
+  }
+
+  baselineClass(c: OutcomeClass | null): void {
+    if (!c) return;
+    this.baselineClasses.files++;
+    this.baselineClasses[c]++;
+  }
 
   skip(reason: string, n: number): void {
     this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + n);
@@ -65,11 +112,19 @@ export class ReplayTally {
       outcomes: { ...this.outcomes },
       byStrategy: Object.fromEntries([...this.byStrategy].sort()),
       baseline: { ...this.baseline },
+      classes: { applied: { ...this.classes.applied }, proposed: { ...this.classes.proposed }, escalated: this.classes.escalated },
+      strategyClasses: Object.fromEntries([...this.strategyClasses].sort()),
+      noiseFloorClasses: { ...this.noiseClasses },
+      baselineClasses: { ...this.baselineClasses },
       noiseFloor: this.cleanBothSides === 0 ? 0 : round(this.cleanButEdited / this.cleanBothSides),
       skipped: Object.fromEntries([...this.skipped].sort()),
       rates: {
         autoResolvedShare: this.files === 0 ? 0 : round(resolvedFiles / this.files),
         differShareOfResolved: resolvedFiles === 0 ? 0 : round(this.outcomes.differ / resolvedFiles),
+        appliedWrongShare: this.classes.applied.files === 0 ? 0 : round(this.classes.applied.wrong / this.classes.applied.files),
+        proposedWrongShare: this.classes.proposed.files === 0 ? 0 : round(this.classes.proposed.wrong / this.classes.proposed.files),
+        appliedOrProposedShare: this.files === 0 ? 0 : round((this.classes.applied.files + this.classes.proposed.files) / this.files),
+        noiseFloorWrongShare: this.noiseClasses.files === 0 ? 0 : round(this.noiseClasses.wrong / this.noiseClasses.files),
         cleanFilesBothSides: this.cleanBothSides,
         cleanFilesEditedInMerge: this.cleanButEdited,
       },
@@ -77,15 +132,18 @@ export class ReplayTally {
         merges,
         wallSeconds: round(this.wallMs / 1000),
         baselineSeconds: round(this.baselineMs / 1000),
+        classifySeconds: round(this.classifyMs / 1000),
         resolverSeconds: round(this.resolverMs / 1000),
         hunksPerSecondResolver: this.resolverMs === 0 ? 0 : Math.round(this.hunks / (this.resolverMs / 1000)),
         resolverCpuSeconds: round(this.resolverCpuMs / 1000),
         hunksPerCpuSecondResolver: this.resolverCpuMs === 0 ? 0 : Math.round(this.hunks / (this.resolverCpuMs / 1000)),
-        hunksPerSecondEndToEnd: this.wallMs === 0 ? 0 : Math.round((this.hunks / ((this.wallMs - this.baselineMs) / 1000)) * 10) / 10,
+        hunksPerSecondEndToEnd: this.wallMs === 0 ? 0 : Math.round((this.hunks / ((this.wallMs - this.baselineMs - this.classifyMs) / 1000)) * 10) / 10,
       },
     };
   }
 }
+
+export { OUTCOME_CLASSES };
 
 function round(x: number): number {
   return Math.round(x * 10_000) / 10_000;

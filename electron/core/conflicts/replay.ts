@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
@@ -11,8 +11,11 @@ import { hunkResolutions } from './hunk-alignment.js';
 import { LearnedResolutions } from './learned-resolutions.js';
 import type { LlmProvider } from './llm-provider.js';
 import { conflictMigrations } from './migrations.js';
-import { Resolver } from './resolver.js';
+import { Resolver, type FileResolution } from './resolver.js';
+import { lexTokens } from './lex-tokens.js';
+import { classifyOutcome, humanEdited, type OutcomeClass } from './outcome-classes.js';
 import { outcomeOf, ReplayTally, type Outcome, type ReplayReport } from './replay-tally.js';
+import { tierOf } from './strategy-tiers.js';
 
 export interface ReplayOptions {
   repo: string;
@@ -22,6 +25,13 @@ export interface ReplayOptions {
   llm?: LlmProvider | null;
   git?: Git;
   onMerge?: (done: number, total: number) => void;
+  /**
+   * Audit trail: for every file the resolver applied or proposed, `DIR/<n>/` gets base, ours, theirs,
+   * committed, result and meta.json ({merge, path, tier, strategies, reasons, class}).
+   */
+  detailsDir?: string;
+  /** Also write escalated files (result = git's output with markers): for studying what is left. */
+  detailsEscalated?: boolean;
 }
 
 /**
@@ -57,6 +67,8 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
     // Git processes per merge used to dominate the run (a fork each): merge bases come from the commit
     // graph read once, and both sides' diffs from one long-lived diff-tree. Same answers as before.
     diffs = new DiffTreeBatch(repo, env, 'git', readOnly);
+    let detailN = 0;
+    if (opts.detailsDir) mkdirSync(opts.detailsDir, { recursive: true });
     const graph = merges.length > 0 ? await commitGraph(g, opts.rev ?? 'HEAD') : null;
     for (const [i, [merge, ...parents]] of merges.entries()) {
       opts.onMerge?.(i, merges.length);
@@ -71,7 +83,18 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
         tally.skip(bases.length === 0 ? 'merges without a merge base' : 'criss-cross merges (more than one merge base)', 1);
         continue;
       }
-      const [ours, theirs] = await Promise.all([changes(diffs, bases[0]!, p1), changes(diffs, bases[0]!, p2)]);
+      let ours: Map<string, Change>;
+      let theirs: Map<string, Change>;
+      try {
+        [ours, theirs] = await Promise.all([changes(diffs, bases[0]!, p1), changes(diffs, bases[0]!, p2)]);
+      } catch {
+        // A partial clone (or a shallow one) lacks objects: git diff-tree dies on them. Skip the merge and
+        // go on with a fresh diff-tree.
+        diffs.dispose();
+        diffs = new DiffTreeBatch(repo, env, 'git', readOnly);
+        tally.skip('merges with objects missing from the clone', 1);
+        continue;
+      }
       const files: { path: string; base: string; ours: string; theirs: string }[] = [];
       for (const [file, o] of ours) {
         const t = theirs.get(file);
@@ -87,6 +110,10 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
         const blobs = await Promise.all([f.base, f.ours, f.theirs, `${merge}:${f.path}`].map((s) => cat!.read(s)));
         const [b, o, t] = blobs;
         const committed = blobs[3] ?? null;
+        if (!b || !o || !t) {
+          tally.skip('files with objects missing from the clone', 1);
+          return;
+        }
         if (blobs.some((x) => x && x.includes(0))) {
           tally.skip('binary files', 1);
           return;
@@ -101,6 +128,10 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
           // Merged cleanly: the noise floor counts how often people still edit such files in the merge.
           tally.cleanBothSides++;
           if (committed === null || r.merged !== committed.toString('utf8')) tally.cleanButEdited++;
+          if (committed !== null && r.merged !== null) {
+            const ct = committed.toString('utf8');
+            tally.noiseClass(r.merged === ct ? 'exact' : await classifyOutcome(resolver.grammars, { ...input, result: r.merged, committed: ct }));
+          }
           return;
         }
         conflicting = true;
@@ -121,8 +152,31 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
           const truth = perHunk?.[h.index];
           tally.strategyOutcome(h.strategy, truth === undefined ? fileOutcome : outcomeOf(h.resolution!, truth));
         }
+        // Classes: the applied text or the proposal, against the commit; each hunk answer is classed too
+        // (by its own committed region where that can be aligned), so every strategy and situation gets
+        // its measured precision whatever its current tier.
+        const tc = performance.now();
+        const answer = r.status === 'resolved' ? r.merged : r.tier === 'proposed' ? r.proposal : null;
+        let cls: OutcomeClass | null = null;
+        if (answer !== null) cls = await classifyOutcome(resolver.grammars, { ...input, result: answer, committed: committedText, committedRegions: perHunk ? r.hunks.map((h) => perHunk[h.index]!) : null });
+        tally.fileClass(answer === null ? null : r.tier, cls);
+        if (answer !== null) {
+          for (const h of r.hunks) {
+            if (h.status !== 'resolved' || !h.strategy) continue;
+            const truth = perHunk?.[h.index];
+            const hc: OutcomeClass =
+              truth === undefined ? cls! : h.resolution === truth ? 'exact' : sameLexTokens(h.resolution!, truth) ? 'formatEquivalent' : cls === 'orderEquivalent' ? cls : humanRegion(input, truth) ? 'humanEdited' : 'wrong';
+            tally.strategyClass(h.situation ? `${h.strategy}/${h.situation}` : h.strategy, h.tier ?? 'proposed', hc);
+          }
+          if (opts.detailsDir) writeDetails(opts.detailsDir, ++detailN, { merge: merge!, path: f.path, input, committedText, answer, r, cls });
+        } else if (opts.detailsDir && opts.detailsEscalated) {
+          writeDetails(opts.detailsDir, ++detailN, { merge: merge!, path: f.path, input, committedText, answer: r.withMarkers, r, cls: null });
+        }
+        tally.classifyMs += performance.now() - tc;
         const tb = performance.now();
-        tally.baselineOutcome(await baseline(git, tmp, input, committedText));
+        const base = await baseline(git, tmp, input, committedText);
+        tally.baselineOutcome(base.outcome);
+        if (base.text !== null) tally.baselineClass(base.text === committedText ? 'exact' : await classifyOutcome(resolver.grammars, { ...input, result: base.text, committed: committedText }));
         tally.baselineMs += performance.now() - tb;
         // What the person committed becomes a learned answer for later merges (never for this one).
         if (perHunk) {
@@ -190,11 +244,43 @@ async function inParallel<T>(items: T[], n: number, fn: (item: T) => Promise<voi
 }
 
 /** Plain `git merge-file` on the same three texts: resolves a file only when it reports no conflict. */
-async function baseline(git: Git, tmp: string, input: { base: string; ours: string; theirs: string }, committed: string): Promise<Outcome> {
+async function baseline(git: Git, tmp: string, input: { base: string; ours: string; theirs: string }, committed: string): Promise<{ outcome: Outcome; text: string | null }> {
   const files = ['o', 'b', 't'].map((s) => path.join(tmp, `baseline.${s}`));
   writeFileSync(files[0]!, input.ours);
   writeFileSync(files[1]!, input.base);
   writeFileSync(files[2]!, input.theirs);
   const r = await git.run(tmp, ['merge-file', '-p', ...files], { allowFailure: true });
-  return r.code === 0 ? outcomeOf(r.stdout, committed) : 'escalated';
+  return r.code === 0 ? { outcome: outcomeOf(r.stdout, committed), text: r.stdout } : { outcome: 'escalated', text: null };
+}
+
+function writeDetails(
+  root: string,
+  n: number,
+  d: { merge: string; path: string; input: { base: string; ours: string; theirs: string }; committedText: string; answer: string; r: FileResolution; cls: OutcomeClass | null },
+): void {
+  const dir = path.join(root, String(n));
+  mkdirSync(dir, { recursive: true });
+  const files = [['base', d.input.base], ['ours', d.input.ours], ['theirs', d.input.theirs], ['committed', d.committedText], ['result', d.answer]] as const;
+  for (const [name, text] of files) writeFileSync(path.join(dir, name), text);
+  const used = d.r.hunks.filter((h) => h.strategy);
+  const meta = {
+    merge: d.merge,
+    path: d.path,
+    tier: d.r.tier ?? 'escalated',
+    strategies: used.map((h) => (h.situation ? `${h.strategy}/${h.situation}` : h.strategy!)),
+    reasons: d.r.tier ? used.map((h) => h.reason) : d.r.hunks.map((h) => h.reason),
+    class: d.cls,
+  };
+  writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+}
+
+/** The committed region holds a line none of the three inputs has. */
+function humanRegion(input: { base: string; ours: string; theirs: string }, region: string): boolean {
+  return humanEdited({ ...input, committed: region, committedRegions: [region] });
+}
+
+function sameLexTokens(a: string, b: string): boolean {
+  const x = lexTokens(a);
+  const y = lexTokens(b);
+  return x.length === y.length && x.every((t, i) => t === y[i]);
 }

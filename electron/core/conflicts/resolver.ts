@@ -3,9 +3,11 @@ import { Grammars, languageForPath } from './grammars.js';
 import { fingerprintHunk, LearnedStrategy, type LearnedResolutions } from './learned-resolutions.js';
 import { LlmStrategy, type LlmProvider } from './llm-provider.js';
 import { MergeFile, parseDiff3, type Segment } from './merge-file.js';
-import { adjacentStrategy, identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
+import { AdjacentStrategy } from './adjacent-strategy.js';
+import { identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
 import type { HunkInput, Strategy } from './strategy.js';
 import { joinLines } from './text-lines.js';
+import { describeTier, tierOf, type Tier } from './strategy-tiers.js';
 import { VerificationGate } from './verification-gate.js';
 
 export interface Attempt {
@@ -22,6 +24,10 @@ export interface HunkResult {
   fingerprint: string;
   status: 'resolved' | 'escalated';
   strategy: string | null;
+  /** The case within the strategy that decides its tier (e.g. reformat-one-side/converted). */
+  situation: string | null;
+  /** applied: safe by the measured table; proposed: offered to a person with its precision. */
+  tier: Tier | null;
   reason: string;
   resolution: string | null;
   attempts: Attempt[];
@@ -39,8 +45,13 @@ export interface FileResolution {
   reason: string;
   hunks: HunkResult[];
   gate: string[];
-  /** The model's full-file proposal when one exists but was not applied. */
+  /** A full-file answer offered to a person instead of applied: a proposal-tier strategy's, or the model's. */
   proposal: string | null;
+  /**
+   * 'applied' when status is resolved; 'proposed' when every hunk has an answer and the gate accepts the
+   * result but some answer's strategy is in the proposal tier (status is then escalated, text in proposal).
+   */
+  tier: Tier | null;
 }
 
 export interface FileInput {
@@ -78,7 +89,7 @@ export class Resolver {
     this.grammars = opts.grammars ?? new Grammars();
     this.mergeFile = opts.mergeFile ?? new MergeFile();
     this.gate = new VerificationGate(this.grammars);
-    const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, adjacentStrategy, new CommutativeStrategy(this.grammars)];
+    const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, new AdjacentStrategy(this.grammars), new CommutativeStrategy(this.grammars)];
     if (opts.learned) all.push(new LearnedStrategy(opts.learned));
     this.strategies = all.filter((s) => !opts.disable?.includes(s.name));
     this.llm = opts.llm ? new LlmStrategy(opts.llm) : null;
@@ -94,10 +105,10 @@ export class Resolver {
       const [gone, kept] = input.ours === null ? ['ours', 'theirs'] : ['theirs', 'ours'];
       const changed = (input.ours ?? input.theirs) !== input.base;
       if (changed) return escalatedWhole(input, `${gone} deleted the file while ${kept} modified it`);
-      return { path, segments: [], status: 'clean', merged: null, withMarkers: '', reason: `${gone} deleted the file; ${kept} left it unchanged`, hunks: [], gate: [], proposal: null };
+      return { path, segments: [], status: 'clean', merged: null, withMarkers: '', reason: `${gone} deleted the file; ${kept} left it unchanged`, hunks: [], gate: [], proposal: null, tier: null };
     }
     if (input.ours === null && input.theirs === null) {
-      return { path, segments: [], status: 'clean', merged: null, withMarkers: '', reason: 'both sides deleted the file', hunks: [], gate: [], proposal: null };
+      return { path, segments: [], status: 'clean', merged: null, withMarkers: '', reason: 'both sides deleted the file', hunks: [], gate: [], proposal: null, tier: null };
     }
     const base = input.base ?? '';
     const ours = input.ours ?? '';
@@ -131,11 +142,11 @@ export class Resolver {
     }
     const assemble = () => finish(joinLines(segs.flatMap((s, j) => (s.kind === 'stable' ? s.lines : (resolutions[j] ?? [])))), merged.trailingNewline);
     if (hunks.length === 0) {
-      return { path, segments: segs, status: 'clean', merged: assemble(), withMarkers, reason: 'git merges this file cleanly', hunks, gate: [], proposal: null };
+      return { path, segments: segs, status: 'clean', merged: assemble(), withMarkers, reason: 'git merges this file cleanly', hunks, gate: [], proposal: null, tier: null };
     }
     const open = hunks.filter((h) => h.status === 'escalated');
     if (open.length > 0) {
-      return { path, segments: segs, status: 'escalated', merged: null, withMarkers, reason: open.map((h) => `hunk ${h.index + 1}: ${h.reason}`).join('; '), hunks, gate: [], proposal: null };
+      return { path, segments: segs, status: 'escalated', merged: null, withMarkers, reason: open.map((h) => `hunk ${h.index + 1}: ${h.reason}`).join('; '), hunks, gate: [], proposal: null, tier: null };
     }
     const text = assemble();
     const verdict = await this.gate.check({ path, lang, base, ours, theirs, merged: text });
@@ -151,10 +162,27 @@ export class Resolver {
         hunks: hunks.map((h) => ({ ...h, status: 'escalated' })),
         gate: [],
         proposal: usedLlm ? text : null,
+        tier: null,
       };
     }
     const names = [...new Set(hunks.map((h) => h.strategy))].join(', ');
-    return { path, segments: segs, status: 'resolved', merged: text, withMarkers, reason: `all ${hunks.length} hunk(s) resolved (${names})`, hunks, gate: verdict.checks, proposal: null };
+    const proposed = hunks.filter((h) => h.tier === 'proposed');
+    if (proposed.length > 0) {
+      const why = [...new Set(proposed.map((h) => describeTier(tierOf(h.strategy!, h.situation))))].join('; ');
+      return {
+        path,
+        segments: segs,
+        status: 'escalated',
+        merged: null,
+        withMarkers,
+        reason: `proposal (${names}), not applied: ${why}`,
+        hunks,
+        gate: verdict.checks,
+        proposal: text,
+        tier: 'proposed',
+      };
+    }
+    return { path, segments: segs, status: 'resolved', merged: text, withMarkers, reason: `all ${hunks.length} hunk(s) resolved (${names})`, hunks, gate: verdict.checks, proposal: null, tier: 'applied' };
   }
 
   private async resolveHunk(h: HunkInput, index: number): Promise<HunkResult> {
@@ -167,6 +195,8 @@ export class Resolver {
       fingerprint: fingerprintHunk(h.base, h.ours, h.theirs),
       status: 'escalated',
       strategy: null,
+      situation: null,
+      tier: null,
       reason: '',
       resolution: null,
       attempts,
@@ -186,7 +216,8 @@ export class Resolver {
         hardStop ??= r.reason;
         continue;
       }
-      return { ...out, status: 'resolved', strategy: s.name, reason: r.reason, resolution: joinLines(r.lines) };
+      const situation = r.situation ?? null;
+      return { ...out, status: 'resolved', strategy: s.name, situation, tier: tierOf(s.name, situation).tier, reason: r.reason, resolution: joinLines(r.lines) };
     }
     out.reason = hardStop ?? 'no strategy could prove a safe resolution';
     return out;
@@ -224,9 +255,11 @@ function escalatedWhole(input: FileInput, reason: string): FileResolution {
     fingerprint: fingerprintHunk([input.base ?? ''], [input.ours ?? ''], [input.theirs ?? '']),
     status: 'escalated',
     strategy: null,
+    situation: null,
+    tier: null,
     reason,
     resolution: null,
     attempts: [{ strategy: 'file', result: 'escalate', reason }],
   };
-  return { path: input.path, segments: [], status: 'escalated', merged: null, withMarkers: '', reason, hunks: [h], gate: [], proposal: null };
+  return { path: input.path, segments: [], status: 'escalated', merged: null, withMarkers: '', reason, hunks: [h], gate: [], proposal: null, tier: null };
 }

@@ -1,4 +1,4 @@
-import { applyEdits, diffLines, type Edit } from './line-diff.js';
+import { lexTokens } from './lex-tokens.js';
 import type { HunkInput, Strategy, StrategyOutcome } from './strategy.js';
 import { eolOf, indentOf, joinLines, normalizeEol, normalizeFormatting, normalizeTrailing, splitLines, withEol } from './text-lines.js';
 
@@ -33,7 +33,7 @@ export const whitespaceStrategy: Strategy = {
       const keep = eolOf(t) === eol && eolOf(o) !== eol ? h.theirs : h.ours;
       return resolved(keep, `the sides differ only in line endings; kept the base's ${eol === '\n' ? 'LF' : 'CRLF'} endings`);
     }
-    const sameContent = indentSensitive(h.path) ? normalizeTrailing(o) === normalizeTrailing(t) : normalizeTrailing(o) === normalizeTrailing(t) || normalizeFormatting(o) === normalizeFormatting(t);
+    const sameContent = indentSensitive(h.path) ? normalizeTrailing(o) === normalizeTrailing(t) : normalizeTrailing(o) === normalizeTrailing(t) || sameTokens(o, t);
     if (sameContent) {
       if (o === b) return resolved(h.theirs, 'same content on both sides; only theirs re-formatted it, so theirs was kept');
       if (t === b) return resolved(h.ours, 'same content on both sides; only ours re-formatted it, so ours was kept');
@@ -44,9 +44,11 @@ export const whitespaceStrategy: Strategy = {
 };
 
 /**
- * One side only re-formatted the lines (whitespace, wrapping, line endings) while the other changed
- * them: keep the real change, converted to the re-formatting side's line endings or indentation when
- * that conversion is exact.
+ * One side only re-formatted the lines (whitespace, wrapping, line endings: the same tokens, string and
+ * comment contents included) while the other changed them. The answer keeps the real change; when the
+ * re-formatting carries over exactly (line endings, one uniform re-indentation) it is `converted` and in
+ * the new formatting. Otherwise it is the change in the *old* formatting, which is not what a developer
+ * commits after a formatter ran: that situation (`old-formatting`) is a proposal in the tier table.
  */
 export const reformatStrategy: Strategy = {
   name: 'reformat-one-side',
@@ -55,19 +57,27 @@ export const reformatStrategy: Strategy = {
     if (b.trim() === '') return null;
     const o = joinLines(h.ours);
     const t = joinLines(h.theirs);
-    const oursFormatOnly = normalizeFormatting(o) === normalizeFormatting(b);
-    const theirsFormatOnly = normalizeFormatting(t) === normalizeFormatting(b);
+    const oursFormatOnly = sameTokens(o, b);
+    const theirsFormatOnly = sameTokens(t, b);
     if (oursFormatOnly === theirsFormatOnly) return null;
     const [fmt, change, fmtName, changeName] = oursFormatOnly ? [h.ours, h.theirs, 'ours', 'theirs'] : [h.theirs, h.ours, 'theirs', 'ours'];
     const adapted = adaptFormatting(h.base, fmt, change);
     // Where indentation is syntax, dropping one side's re-indentation changes meaning: only exact carries.
     if (indentSensitive(h.path) && !adapted.how && normalizeTrailing(joinLines(fmt)) !== normalizeTrailing(b)) return null;
-    return resolved(
-      adapted.lines,
-      `${fmtName} only re-formatted these lines; kept ${changeName}' change${adapted.how ? ` (${adapted.how})` : ''}`,
-    );
+    return {
+      kind: 'resolved',
+      lines: adapted.lines,
+      situation: adapted.how ? 'converted' : 'old-formatting',
+      reason: `${fmtName} only re-formatted these lines; kept ${changeName}' change${adapted.how ? ` (${adapted.how})` : ' in the old formatting'}`,
+    };
   },
 };
+
+function sameTokens(a: string, b: string): boolean {
+  const x = lexTokens(a);
+  const y = lexTokens(b);
+  return x.length === y.length && x.every((t, i) => t === y[i]);
+}
 
 /** Carries an exact line-ending or uniform re-indentation from `fmt` over to `change`. */
 function adaptFormatting(base: string[], fmt: string[], change: string[]): { lines: string[]; how: string | null } {
@@ -99,39 +109,6 @@ function adaptFormatting(base: string[], fmt: string[], change: string[]): { lin
     }
   }
   return { lines: change, how: null };
-}
-
-/**
- * Edits that touch neighbouring but different base lines. git's line merge refuses them; applying both
- * is exact as long as no line is changed by both and no two insertions land on the same spot.
- */
-export const adjacentStrategy: Strategy = {
-  name: 'adjacent-edits',
-  apply(h) {
-    if (h.base.length === 0) return null;
-    const eo = diffLines(h.base, h.ours);
-    const et = diffLines(h.base, h.theirs);
-    if (!eo || !et || eo.length === 0 || et.length === 0) return null;
-    for (const a of eo) for (const b of et) if (clash(a, b)) return null;
-    const all = [...eo, ...et].sort((x, y) => x.start - y.start || x.end - y.end);
-    return resolved(
-      applyEdits(h.base, all),
-      `ours changed base lines ${ranges(eo)} and theirs changed ${ranges(et)}: neighbouring, not overlapping`,
-    );
-  },
-};
-
-function clash(a: Edit, b: Edit): boolean {
-  const aIns = a.start === a.end;
-  const bIns = b.start === b.end;
-  if (aIns && bIns) return a.start === b.start;
-  if (aIns) return a.start > b.start && a.start < b.end;
-  if (bIns) return b.start > a.start && b.start < a.end;
-  return a.start < b.end && b.start < a.end;
-}
-
-function ranges(edits: Edit[]): string {
-  return edits.map((e) => (e.start === e.end ? `+@${e.start + 1}` : e.end - e.start === 1 ? `${e.start + 1}` : `${e.start + 1}-${e.end}`)).join(',');
 }
 
 export type { HunkInput };

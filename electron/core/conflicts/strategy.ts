@@ -12,7 +12,8 @@ export interface HunkInput {
 }
 
 export type StrategyOutcome =
-  | { kind: 'resolved'; lines: string[]; reason: string }
+  /** `situation` names the case within the strategy when its tiers differ by case (see strategy-tiers.ts). */
+  | { kind: 'resolved'; lines: string[]; reason: string; situation?: string }
   /** A definite "do not merge automatically" (e.g. the same key added with different bodies). */
   | { kind: 'escalate'; reason: string };
 

@@ -1,10 +1,15 @@
 import type { RestartPolicy } from '../../../shared/contract/agents.js';
-import type { Settings } from '../../../shared/contract/settings.js';
+import type { Preset } from '../../../shared/contract/agents.js';
+import type { Settings, ToolEnvVar } from '../../../shared/contract/settings.js';
+import { SecretFile } from './secret-file.js';
 import { RestartPolicy as RestartPolicySchema } from '../../../shared/contract/agents.js';
+import { HiveError } from '../../../shared/errors.js';
 import { DEFAULT_POLICY } from '../agents/default-policy.js';
 import type { Db } from '../store/database.js';
 
-const DEFAULTS: Settings = { policyDefaults: DEFAULT_POLICY, snapshotRetention: 20, redisUrl: null };
+const DEFAULTS: Settings = { policyDefaults: DEFAULT_POLICY, snapshotRetention: 20, redisUrl: null, toolEnv: {} };
+
+export const looksSecret = (name: string): boolean => /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i.test(name);
 
 /**
  * User settings in the `settings` table (one JSON value per key). The restart policy here is the default
@@ -13,7 +18,15 @@ const DEFAULTS: Settings = { policyDefaults: DEFAULT_POLICY, snapshotRetention: 
 export class SettingsStore {
   private cache: Settings | null = null;
 
-  constructor(private readonly db: Db) {}
+  /** Secret values live here, never in the database (`<dataDir>/secrets.json`, mode 0600). */
+  private readonly secrets: SecretFile | null;
+
+  constructor(
+    private readonly db: Db,
+    secretsFile: string | null = null,
+  ) {
+    this.secrets = secretsFile ? new SecretFile(secretsFile) : null;
+  }
 
   get(): Settings {
     if (this.cache) return this.cache;
@@ -25,11 +38,17 @@ export class SettingsStore {
       policyDefaults: { ...DEFAULTS.policyDefaults, ...(policy.success ? policy.data : {}) },
       snapshotRetention: Number.isInteger(retention) && retention > 0 ? retention : DEFAULTS.snapshotRetention,
       redisUrl: typeof stored.redisUrl === 'string' && stored.redisUrl ? stored.redisUrl : null,
+      toolEnv: stored.toolEnv && typeof stored.toolEnv === 'object' ? (stored.toolEnv as Settings['toolEnv']) : {},
     };
     return this.cache;
   }
 
-  set(patch: { policyDefaults?: Partial<RestartPolicy>; snapshotRetention?: number; redisUrl?: string | null }): Settings {
+  set(patch: {
+    policyDefaults?: Partial<RestartPolicy>;
+    snapshotRetention?: number;
+    redisUrl?: string | null;
+    toolEnv?: { preset: Preset; name: string; value: string | null; secret?: boolean };
+  }): Settings {
     const current = this.get();
     const upsert = this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     this.db.transaction(() => {
@@ -40,9 +59,41 @@ export class SettingsStore {
         if (patch.redisUrl) upsert.run('redisUrl', JSON.stringify(patch.redisUrl.trim()));
         else this.db.prepare('DELETE FROM settings WHERE key = ?').run('redisUrl');
       }
+      if (patch.toolEnv) upsert.run('toolEnv', JSON.stringify(this.nextToolEnv(current.toolEnv, patch.toolEnv)));
     })();
     this.cache = null;
     return this.get();
+  }
+
+  private nextToolEnv(current: Settings['toolEnv'], e: { preset: Preset; name: string; value: string | null; secret?: boolean }): Settings['toolEnv'] {
+    const vars = { ...(current[e.preset] ?? {}) };
+    const id = `${e.preset}:${e.name}`;
+    if (e.value === null) {
+      delete vars[e.name];
+      this.secrets?.delete(id);
+    } else {
+      const secret = e.secret ?? looksSecret(e.name);
+      if (secret && !this.secrets) throw new HiveError('INVALID_INPUT', 'Secrets need a data dir to keep them in.');
+      if (secret) this.secrets!.set(id, e.value);
+      else this.secrets?.delete(id);
+      vars[e.name] = secret ? { value: null, secret: true, hint: e.value.length > 8 ? e.value.slice(-4) : null } : { value: e.value, secret: false, hint: null };
+    }
+    return { ...current, [e.preset]: vars };
+  }
+
+  /** The variables a preset's tool starts with, secrets read from their file. */
+  envFor(preset: Preset): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, v] of Object.entries(this.get().toolEnv[preset] ?? {}) as [string, ToolEnvVar][]) {
+      const value = v.secret ? this.secrets?.get(`${preset}:${name}`) : v.value;
+      if (value !== null && value !== undefined) out[name] = value;
+    }
+    return out;
+  }
+
+  /** Every secret value, for masking them wherever text leaves the core (events, logs). */
+  secretValues(): string[] {
+    return this.secrets?.values() ?? [];
   }
 
   policyDefaults(): RestartPolicy {

@@ -57,4 +57,13 @@ export interface Backend extends Disposable {
   pause?(name: string): Promise<void>;
   resume?(name: string): Promise<void>;
   stats?(name: string): Promise<{ cpuPercent: number | null; memoryBytes: number | null }>;
+  /** What the agent's terminal shows now, as plain text (for questions it waits on); null when unknown. */
+  screen?(name: string): Promise<string | null>;
+  /** Presses keys: tmux key names (`Enter`, `Escape`) or single characters. */
+  sendKeys?(name: string, keys: string[]): Promise<void>;
+  /**
+   * Puts text into the agent's input as one paste (bracketed paste, so a TUI takes newlines as part of the
+   * message, not as Enter), then presses Enter when `enter`. Returns how many attempts it took.
+   */
+  paste?(name: string, text: string, opts: { enter: boolean }): Promise<number>;
 }

@@ -1,7 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsc, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsc, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
+import { plainText } from '../output/plain-text.js';
 import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
@@ -190,6 +191,29 @@ export class ProcessBackend implements Backend {
     const stdin = t.child.stdin;
     await new Promise<void>((resolve, reject) => stdin.write(data, (err) => (err ? reject(err) : resolve())));
     return 1;
+  }
+
+  /** The end of its output log, as plain text: a process has no screen, only what it printed last. */
+  async screen(name: string): Promise<string | null> {
+    const file = path.join(this.dataDir, 'logs', `${name}.log`);
+    try {
+      const { size } = statSync(file);
+      const fd = openSync(file, 'r');
+      try {
+        const n = Math.min(size, 4096);
+        const buf = Buffer.alloc(n);
+        readSync(fd, buf, 0, n, size - n);
+        return plainText(buf.toString('utf8')).split('\n').slice(-25).join('\n');
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  async sendKeys(name: string, keys: string[]): Promise<void> {
+    for (const k of keys) await this.sendInput(name, k === 'Enter' ? '\n' : k === 'Escape' ? '\x1b' : k, { enter: false });
   }
 
   private inputPipePath(name: string): string {

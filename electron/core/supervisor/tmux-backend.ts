@@ -548,6 +548,47 @@ export class TmuxBackend implements Backend {
     return attempts;
   }
 
+  async screen(name: string): Promise<string | null> {
+    const r = await this.call([['capture-pane', '-p', '-t', paneTarget(name)]]);
+    return r.code === 0 ? r.stdout : null;
+  }
+
+  async sendKeys(name: string, keys: string[]): Promise<void> {
+    for (const k of keys) {
+      // Named keys (Enter, Escape, Up…) as keys; anything else typed literally.
+      const r = await this.call([/^[A-Z][A-Za-z]+$/.test(k) ? ['send-keys', '-t', paneTarget(name), k] : ['send-keys', '-t', paneTarget(name), '-l', '--', k]]);
+      if (r.code !== 0) throw new HiveError('ILLEGAL_TRANSITION', `Could not send keys to agent ${name}: ${r.stderr.trim()}.`);
+      await sleep(60);
+    }
+  }
+
+  /**
+   * The text as one bracketed paste (tmux wraps it in ESC[200~ … ESC[201~ when the program asked for
+   * that mode, as Claude Code and Codex do), then Enter — re-sent when the screen did not change.
+   */
+  async paste(name: string, text: string, opts: { enter: boolean }): Promise<number> {
+    if (!(await this.isAlive(name))) throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} has no live pane to type into.`);
+    const buffer = `hive-in-${name}`;
+    const r = await this.call([
+      ['set-buffer', '-b', buffer, '--', text.replace(/\r\n?/g, '\n')],
+      ['paste-buffer', '-p', '-d', '-b', buffer, '-t', paneTarget(name)],
+    ]);
+    if (r.code !== 0) throw new HiveError('ILLEGAL_TRANSITION', `Could not paste into agent ${name}: ${r.stderr.trim()}.`);
+    let attempts = 1;
+    const probe = text.trim().split('\n').slice(-1)[0]!.slice(-24);
+    // A long paste shows collapsed ("[Pasted text #1 +30 lines]"): wait for the screen to settle instead.
+    await this.waitForScreen(name, (screen) => screen.includes(probe) || /Pasted text/.test(screen), 1000);
+    if (opts.enter) {
+      const before = await this.capture(name);
+      for (let k = 0; k < 3; k++) {
+        attempts++;
+        await this.call([['send-keys', '-t', paneTarget(name), 'Enter']]);
+        if (await this.waitForScreen(name, (s) => s !== before, 400)) break;
+      }
+    }
+    return attempts;
+  }
+
   private async capture(name: string): Promise<string> {
     const r = await this.call([['capture-pane', '-p', '-t', paneTarget(name), '-S', '-20', '-e']]);
     const cursor = await this.call([['display-message', '-p', '-t', paneTarget(name), '#{cursor_x},#{cursor_y}']]);

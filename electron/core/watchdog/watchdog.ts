@@ -255,7 +255,15 @@ export class Watchdog implements Disposable {
       for (const a of agents) {
         const hang = a.policy.hangTimeoutMs;
         if (!hang) continue;
+        // An agent whose own hooks say it is idle, or that waits for a person, is quiet by design, not hung.
+        // A tool's events count as signs of life like heartbeats.
+        const act = a.activity;
+        if (act && (act.state === 'waiting' || (act.state === 'idle' && act.source === 'hooks'))) {
+          this.missed.delete(a.name);
+          continue;
+        }
         const last = Math.max(
+          act ? Date.parse(act.since) : 0,
           a.lastHeartbeatAt ? Date.parse(a.lastHeartbeatAt) : 0,
           a.lastOutputAt ? Date.parse(a.lastOutputAt) : 0,
           a.startedAt ? Date.parse(a.startedAt) : 0,
