@@ -241,7 +241,11 @@ export class HiveCore {
   /** Reconciles with what is really running, then starts watching. Call once, after the host listens. */
   async start(): Promise<{ adopted: string[]; crashed: string[] }> {
     this.tailer.start();
-    for (const a of this.repo.listByStatus(['running'])) this.tailer.follow(a.name);
+    for (const a of this.repo.listByStatus(['running'])) {
+      this.tailer.follow(a.name);
+      // Activity is live state: a new host reads each running agent's screen once (a question may wait there).
+      this.activity.sawOutput(a.name);
+    }
     this.watchdog.start();
     this.activity.start();
     // Pre-flight whenever an agent branch moves (polls refs; notifies about new pairs at risk).

@@ -47,6 +47,7 @@ export function makeAgent(name: string, patch: Partial<Agent> = {}): Agent {
     },
     cpuPercent: 1.5,
     memoryBytes: 50 * 1024 * 1024,
+    activity: null,
     ...patch,
   };
 }

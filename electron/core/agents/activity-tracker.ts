@@ -58,7 +58,9 @@ export class ActivityTracker implements Disposable {
   hook(name: string, tool: string, event: string, payload: Record<string, unknown>): void {
     const agent = this.d.repo.get(name);
     const str = (k: string) => (typeof payload[k] === 'string' ? (payload[k] as string) : null);
-    const sessionId = str('session_id') ?? str('thread-id') ?? str('sessionId');
+    // Codex's notify also fires for its hidden title thread (another thread-id): its session is learned
+    // from its own rollout files instead (learnCodexSession), never from notify.
+    const sessionId = str('session_id');
     if (sessionId && /^[\w-]{8,100}$/.test(sessionId) && sessionId !== agent.sessionId && event !== 'SessionEnd') {
       this.d.repo.patch(name, this.d.clock.iso(), { sessionId });
     }
@@ -89,9 +91,16 @@ export class ActivityTracker implements Disposable {
     if (!choice) throw new HiveError('INVALID_INPUT', `"${key}" is not one of the answers offered (${activity.choices.map((c) => c.key).join(', ')}).`);
     const backend = this.d.backends[agent.backend];
     if (!backend?.sendKeys) throw new HiveError('BACKEND_UNAVAILABLE', `The ${agent.backend} backend cannot send keys.`);
-    // A menu takes its number; a yes/no prompt its letter and Enter.
+    // A menu takes its number (Claude Code picks at once; Codex moves to it and wants Enter, so Enter follows
+    // when the question is still there); a yes/no prompt its letter and Enter.
     const keys = key === 'Enter' ? ['Enter'] : /^\d+$/.test(key) ? [key] : [key, 'Enter'];
     await backend.sendKeys(name, keys);
+    if (/^\d+$/.test(key)) {
+      await new Promise((r) => setTimeout(r, 400));
+      const still = await backend.screen?.(name).catch(() => null);
+      const again = still ? detectPrompt(still) : null;
+      if (again && again.detail === activity.detail) await backend.sendKeys(name, ['Enter']);
+    }
     this.d.record(name, 'answered', `${actor} answered “${activity.detail ?? 'the question'}” with “${choice.label}”`, actor, { key });
     this.dirty.set(name, 3);
     await this.scanOne(agent);

@@ -168,7 +168,7 @@ export class AgentService {
       let prep: ToolPrep | null = null;
       if (agent.backend !== 'docker' && agent.preset !== 'custom') {
         try {
-          prep = prepareTool({ preset: agent.preset, worktree: agent.worktree, sessionId: knownSession, env, home: env.HOME || os.homedir(), configured });
+          prep = prepareTool({ preset: agent.preset, worktree: agent.worktree, repo: agent.repo, sessionId: knownSession, env, home: env.HOME || os.homedir(), configured });
           Object.assign(env, prep.env);
           if (prep.notes.length > 0) this.d.machine.record(name, 'tool-setup', `${PRESET_PROGRAMS[agent.preset]}: ${prep.notes.join('; ')}`, 'system');
         } catch (err) {
@@ -478,7 +478,8 @@ export class AgentService {
     const tui = agent.preset === 'claude' || agent.preset === 'codex' || agent.preset === 'gemini';
     const transcript = agent.preset === 'claude' && agent.sessionId && agent.backend !== 'docker' ? this.claudeTranscript(agent) : null;
     const turnsBefore = transcript ? claudeUserTurns(transcript).length : 0;
-    const attempts = tui && backend.paste ? await backend.paste(name, text, { enter }) : await backend.sendInput(name, text, { enter });
+    const enterDelayMs = agent.preset === 'codex' || agent.preset === 'gemini' ? 800 : 0;
+    const attempts = tui && backend.paste ? await backend.paste(name, text, { enter, enterDelayMs }) : await backend.sendInput(name, text, { enter });
     let confirmedBy: 'transcript' | 'screen' | null = 'screen';
     if (transcript && enter) {
       const want = text.trim();

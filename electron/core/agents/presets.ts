@@ -31,7 +31,8 @@ export const PRESET_PROGRAMS: Record<Exclude<Preset, 'custom'>, string> = {
  * The command line of each preset, checked against the tools' current CLIs (see docs/PRESETS.md):
  * - claude: `claude --session-id <new uuid> TASK`, then `claude --resume <id>` (its own conversation);
  * - codex: `codex TASK`, then `codex resume <id>` (the id from its session file);
- * - gemini: `gemini --prompt-interactive TASK` (runs the task, stays interactive), then `gemini --resume <id>`;
+ * - gemini: `gemini --session-id <new uuid> --prompt-interactive TASK` (runs the task, stays interactive), then
+ *   `gemini --resume <id>`;
  * - aider: `aider` with auto-commits on (so its work lands on hive/NAME) and `--restore-chat-history`; the
  *   task is typed once it shows its prompt (`--message` would answer once and exit).
  * Without a session to resume, each gets the resume prompt (the task and what it was doing) instead.
@@ -78,7 +79,8 @@ export function planLaunch(opts: {
     }
     case 'gemini': {
       if (sessionId) return { argv: ['gemini', ...extra, '--resume', sessionId], resumedWith: 'session', sessionId };
-      return { argv: ['gemini', ...extra, ...(prompt ? ['--prompt-interactive', prompt] : [])], resumedWith };
+      const id = opts.newSessionId;
+      return { argv: ['gemini', ...extra, ...(id ? ['--session-id', id] : []), ...(prompt ? ['--prompt-interactive', prompt] : [])], resumedWith, ...(id ? { sessionId: id } : {}) };
     }
     case 'aider': {
       // Aider keeps its chat in .aider.chat.history.md in the worktree: restoring it is its own resume.

@@ -20,7 +20,7 @@ interface Pattern {
 const PATTERNS: Pattern[] = [
   { test: /Do you trust the files in this folder|Is this a project you created or one you trust/, detail: 'Claude Code asks whether to trust this folder' },
   { test: /Detected a custom API key/, detail: 'Claude Code asks whether to use the API key from the environment' },
-  { test: /Do you trust the contents of this directory|allow Codex to work in this folder|Do you trust this folder/i, detail: 'The agent asks whether to trust this folder' },
+  { test: /Do you trust the contents of this directory|allow Codex to work in this folder|Do you trust this folder|Trust this folder\?/i, detail: 'The agent asks whether to trust this folder' },
   { test: /Select login method|Choose how to (log in|authenticate)|Sign in with|Please log ?in|Log in with|How would you like to authenticate/i, detail: 'The agent asks you to log in' },
   { test: /Enter (your )?API key|Paste (your )?API key/i, detail: 'The agent asks for an API key' },
   { test: /Do you want to (proceed|make this edit|create|allow)|Allow (this|once)|needs your permission|Approve\?/i, detail: 'The agent asks for permission' },

@@ -65,5 +65,5 @@ export interface Backend extends Disposable {
    * Puts text into the agent's input as one paste (bracketed paste, so a TUI takes newlines as part of the
    * message, not as Enter), then presses Enter when `enter`. Returns how many attempts it took.
    */
-  paste?(name: string, text: string, opts: { enter: boolean }): Promise<number>;
+  paste?(name: string, text: string, opts: { enter: boolean; enterDelayMs?: number }): Promise<number>;
 }

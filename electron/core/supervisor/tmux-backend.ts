@@ -566,7 +566,7 @@ export class TmuxBackend implements Backend {
    * The text as one bracketed paste (tmux wraps it in ESC[200~ … ESC[201~ when the program asked for
    * that mode, as Claude Code and Codex do), then Enter — re-sent when the screen did not change.
    */
-  async paste(name: string, text: string, opts: { enter: boolean }): Promise<number> {
+  async paste(name: string, text: string, opts: { enter: boolean; enterDelayMs?: number }): Promise<number> {
     if (!(await this.isAlive(name))) throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} has no live pane to type into.`);
     const buffer = `hive-in-${name}`;
     const r = await this.call([
@@ -579,6 +579,8 @@ export class TmuxBackend implements Backend {
     // A long paste shows collapsed ("[Pasted text #1 +30 lines]"): wait for the screen to settle instead.
     await this.waitForScreen(name, (screen) => screen.includes(probe) || /Pasted text/.test(screen), 1000);
     if (opts.enter) {
+      // Codex and Gemini CLI swallow an Enter that follows a paste too closely (paste-burst detection).
+      if (opts.enterDelayMs) await sleep(opts.enterDelayMs);
       const before = await this.capture(name);
       for (let k = 0; k < 3; k++) {
         attempts++;

@@ -9,8 +9,11 @@ afterAll(() => resolver.dispose());
 
 interface CaseMeta {
   path: string;
-  outcome: 'resolved' | 'escalated' | 'clean';
+  /** proposed: every hunk answered and the gate passed, but by a strategy in the proposal tier. */
+  outcome: 'resolved' | 'proposed' | 'escalated' | 'clean';
   strategy?: string;
+  /** The strategy's situation (strategy-tiers.ts), when the case pins it. */
+  situation?: string;
   reason?: string;
 }
 
@@ -33,7 +36,16 @@ describe('hand-written conflict cases (test/fixtures/conflicts/<case>/base|ours|
       const meta = JSON.parse(readFileSync(path.join(dir, 'case.json'), 'utf8')) as CaseMeta;
       const r = await resolver.resolveFile({ path: meta.path, base: read(dir, 'base'), ours: read(dir, 'ours'), theirs: read(dir, 'theirs') });
       const detail = `${r.status}: ${r.reason}\n${r.hunks.map((h) => JSON.stringify(h.attempts)).join('\n')}\n${r.merged ?? r.withMarkers}`;
-      expect(r.status, detail).toBe(meta.outcome);
+      expect(r.status, detail).toBe(meta.outcome === 'proposed' ? 'escalated' : meta.outcome);
+      if (meta.outcome === 'proposed') {
+        // Never applied: the answer waits in the queue as a proposal with its strategy and precision.
+        expect(r.merged).toBeNull();
+        expect(r.tier, detail).toBe('proposed');
+        expect(r.proposal, detail).toBe(read(dir, 'expected'));
+        if (meta.strategy) expect(r.hunks.map((h) => h.strategy)).toContain(meta.strategy);
+        if (meta.situation) expect(r.hunks.map((h) => h.situation)).toContain(meta.situation);
+        return;
+      }
       if (meta.outcome === 'escalated') {
         expect(r.merged).toBeNull();
         if (meta.reason) expect(r.reason).toContain(meta.reason);
@@ -44,7 +56,10 @@ describe('hand-written conflict cases (test/fixtures/conflicts/<case>/base|ours|
         expect(r.hunks.map((h) => h.strategy)).toContain(meta.strategy);
         expect(r.hunks.every((h) => h.reason.length > 0)).toBe(true);
       }
-      if (meta.outcome === 'resolved') expect(r.gate).toContain('no conflict markers');
+      if (meta.outcome === 'resolved') {
+        expect(r.gate).toContain('no conflict markers');
+        expect(r.tier).toBe('applied');
+      }
     });
   }
 });

@@ -32,13 +32,16 @@ describe('language-model strategy (FAKE provider)', () => {
     expect(r.hunks[0]!.attempts.some((a) => a.strategy.startsWith('llm'))).toBe(false);
   });
 
-  it('FAKE provider: a proposal that passes the gate is applied and names its strategy', async () => {
+  it('FAKE provider: an answer that passes the gate is a proposal (a model is not measured, so never applied) and names its strategy', async () => {
     const fake = new FakeProvider(() => '  return (x - 1) * 2;\n');
     const r = await make(fake).resolveFile({ path: 'f.ts', base, ours, theirs });
     expect(fake.asked[0]).toMatchObject({ path: 'f.ts', base: '  return x + 1;\n', ours: '  return x * 2;\n', theirs: '  return x - 1;\n' });
-    expect(r.status).toBe('resolved');
+    expect(r.status).toBe('escalated');
+    expect(r.tier).toBe('proposed');
+    expect(r.merged).toBeNull();
     expect(r.hunks[0]!.strategy).toBe('llm:fake');
-    expect(r.merged).toBe('export function f(x: number): number {\n  return (x - 1) * 2;\n}\n');
+    expect(r.reason).toContain('proposal');
+    expect(r.proposal).toBe('export function f(x: number): number {\n  return (x - 1) * 2;\n}\n');
   });
 
   it('FAKE provider: a proposal that does not parse is never applied; it is kept as a proposal and the file escalates', async () => {

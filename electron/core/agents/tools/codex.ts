@@ -2,12 +2,31 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import path from 'node:path';
 
 /**
- * Codex CLI (npm `@openai/codex`): its trust question for a new folder is answered with a config override
- * on its own command line (`-c projects."<path>".trust_level="trusted"`), so the user's config.toml is
- * never rewritten; `notify` runs `hive hook codex` after each turn (the JSON is its last argument).
+ * Codex CLI (npm `@openai/codex`, checked against 0.171): everything is passed as config overrides on its
+ * own command line (`-c key=value`, TOML values), so the user's config.toml is never rewritten:
+ * - the trust question for a new folder: `projects."<worktree and its repository>".trust_level = "trusted"`;
+ * - `notify` runs `hive hook codex notify JSON` after each turn (its end-of-turn signal);
+ * - `--no-daemon`: by default the TUI starts a shared app-server that outlives the agent's process;
+ * - a configured `OPENAI_BASE_URL` becomes a custom provider (Codex ignores that variable itself), whose
+ *   key is read from `OPENAI_API_KEY` — and a custom provider needs no login screen.
  */
-export function codexArgs(worktree: string): string[] {
-  return ['-c', `projects.${JSON.stringify(worktree)}.trust_level="trusted"`, '-c', 'notify=["hive","hook","codex","notify"]'];
+export function codexArgs(worktree: string, repo: string, configured: Record<string, string>): string[] {
+  // Codex decides trust at the repository root of a linked worktree (the user's repository): the override
+  // names it for this run only; nothing is saved in the user's config.
+  // (An inline table: Codex does not apply a dotted override whose key is a quoted path.)
+  const trust = `projects={ ${[...new Set([worktree, repo])].map((p) => `${JSON.stringify(p)} = { trust_level = "trusted" }`).join(', ')} }`;
+  const args = ['--no-daemon', '-c', trust, '-c', 'notify=["hive","hook","codex","notify"]'];
+  const base = configured.OPENAI_BASE_URL;
+  if (base && /^https?:\/\/\S+$/.test(base)) {
+    args.push(
+      '-c', 'model_provider="hive"',
+      '-c', 'model_providers.hive.name="Agent Hive endpoint"',
+      '-c', `model_providers.hive.base_url=${JSON.stringify(base)}`,
+      '-c', 'model_providers.hive.env_key="OPENAI_API_KEY"',
+      '-c', 'model_providers.hive.wire_api="responses"',
+    );
+  }
+  return args;
 }
 
 export function codexHome(env: Record<string, string | undefined>, home: string): string {
@@ -49,7 +68,7 @@ export function learnCodexSession(env: Record<string, string | undefined>, home:
 function firstLine(file: string): string | null {
   const fd = openSync(file, 'r');
   try {
-    const buf = Buffer.alloc(16_384);
+    const buf = Buffer.alloc(1024 * 1024); // session_meta carries the base instructions: tens of KB
     const n = readSync(fd, buf, 0, buf.length, 0);
     const text = buf.toString('utf8', 0, n);
     const nl = text.indexOf('\n');

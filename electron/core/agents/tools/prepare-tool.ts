@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Preset } from '../../../../shared/contract/agents.js';
 import { answerClaudeFirstRun, CLAUDE_QUIET_ENV, claudeSessionExists, installClaudeHooks } from './claude.js';
 import { codexArgs, learnCodexSession } from './codex.js';
-import { trustGeminiFolder } from './gemini.js';
+import { answerGeminiAuth, geminiSessionExists, installGeminiHooks, trustGeminiFolder } from './gemini.js';
 import { excludeFromGit } from './git-exclude.js';
 
 export interface ToolPrep {
@@ -27,6 +27,8 @@ export interface ToolPrep {
 export function prepareTool(opts: {
   preset: Preset;
   worktree: string;
+  /** The agent's repository (its main worktree). */
+  repo: string;
   sessionId: string | null;
   env: Record<string, string | undefined>;
   home: string;
@@ -55,15 +57,23 @@ export function prepareTool(opts: {
     }
     case 'codex': {
       const resumable = learnCodexSession(env, home, worktree, opts.sessionId);
-      return { env: {}, resumable, toolArgs: codexArgs(worktree), notes: [`trusted the folder ${worktree} (codex -c projects…trust_level)`], hooks: true };
+      return { env: {}, resumable, toolArgs: codexArgs(worktree, opts.repo, opts.configured), notes: [`trusted the folder ${worktree} (codex -c projects…trust_level)`], hooks: true };
     }
     case 'gemini': {
-      const notes = trustGeminiFolder(env, home, worktree) ? [`trusted the folder ${worktree} in ~/.gemini/trustedFolders.json`] : [];
-      return { env: {}, resumable: null, toolArgs: [], notes, hooks: false };
+      const notes: string[] = [];
+      if (trustGeminiFolder(env, home, worktree)) notes.push(`trusted the folder ${worktree} in ~/.gemini/trustedFolders.json`);
+      if ('GEMINI_API_KEY' in opts.configured && answerGeminiAuth(env, home)) notes.push('chose the configured Gemini API key as its sign-in');
+      if (installGeminiHooks(worktree)) notes.push('installed Agent Hive hooks in .gemini/settings.json');
+      excludeFromGit(worktree, ['.gemini/settings.json']);
+      const resumable = opts.sessionId && geminiSessionExists(env, home, opts.sessionId) ? opts.sessionId : null;
+      return { env: {}, resumable, newSessionId: resumable ? undefined : (opts.sessionId ?? randomUUID()), toolArgs: [], notes, hooks: true };
     }
     case 'aider': {
       excludeFromGit(worktree, ['.aider*']);
-      return { env: {}, resumable: null, toolArgs: ['--no-gitignore', '--no-check-update', '--no-show-release-notes'], notes: [], hooks: false };
+      // Auto-commits stay on (its default): its work lands on hive/NAME. The notifications command tells
+      // Agent Hive when it waits for input again (its end of turn).
+      const args = ['--no-gitignore', '--no-check-update', '--no-show-release-notes', '--analytics-disable', '--no-show-model-warnings', '--notifications', '--notifications-command', 'hive hook aider Stop'];
+      return { env: {}, resumable: null, toolArgs: args, notes: [], hooks: true };
     }
     case 'custom':
       return { env: {}, resumable: opts.sessionId, toolArgs: [], notes: [], hooks: false };

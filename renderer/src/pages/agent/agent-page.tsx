@@ -11,6 +11,8 @@ import { InputBox } from './input-box';
 import { OutputTerminal } from './output-terminal';
 import { PolicyPanel } from './policy-panel';
 import { SnapshotsPanel } from './snapshots-panel';
+import { WaitingBanner } from './waiting-banner';
+import { ActivityChip } from '../../components/activity-chip';
 
 type Tab = 'snapshots' | 'events' | 'git' | 'policy';
 
@@ -41,6 +43,7 @@ export function AgentPage({ name }: { name: string }) {
         <div className="agent-title">
           <h1 className="page-title">{name}</h1>
           <StatusBadge status={agent.status} />
+          {agent.activity && <ActivityChip state={agent.activity.state} since={agent.activity.since} source={agent.activity.source} />}
           <span className={`backend-tag backend-${agent.backend}`}>{agent.backend}</span>
           {agent.role && <span className="tag">{agent.role}</span>}
         </div>
@@ -56,6 +59,7 @@ export function AgentPage({ name }: { name: string }) {
           )}
         </div>
       )}
+      <WaitingBanner agent={agent} />
       <dl className="facts">
         <Fact label="Uptime" value={live && agent.startedAt ? formatDuration(now - Date.parse(agent.startedAt)) : '—'} />
         <Fact label="Restarts" value={String(agent.restarts)} />
@@ -67,6 +71,7 @@ export function AgentPage({ name }: { name: string }) {
         <Fact label="Last exit" value={agent.lastExitCode === null ? '—' : String(agent.lastExitCode)} />
         <Fact label="Branch" value={agent.branch || '—'} mono />
         <Fact label="Preset" value={agent.preset} />
+        {agent.sessionId && <Fact label="Session" value={agent.sessionId} mono />}
         <Fact label="Sleep mode" value={agent.sleepMode === 'pause' ? 'pause (keeps memory)' : 'snapshot'} />
         <Fact label="Last recovery" value={agent.lastRecoveryMs === null ? '—' : `${Math.round(agent.lastRecoveryMs)} ms`} />
         {agent.image && <Fact label="Image" value={agent.image} mono />}

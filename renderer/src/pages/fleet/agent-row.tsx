@@ -2,6 +2,7 @@ import { memo } from 'react';
 import type { Agent } from '../../../../shared/contract/index';
 import type { AgentAction, AgentStatus } from '../../../../shared/lifecycle';
 import { AgentActionsView } from '../../components/agent-actions';
+import { ActivityChip } from '../../components/activity-chip';
 import { StatusBadge } from '../../components/status-badge';
 import { formatAge, formatBytes, formatDurationCoarse, formatPercent } from '../../lib/format-duration';
 import { ClockText } from '../../lib/use-now';
@@ -29,10 +30,13 @@ interface IdentityProps {
   lastError: string | null;
   startedAt: string | null;
   restarts: number;
+  activityState: NonNullable<Agent['activity']>['state'] | null;
+  activitySince: string | null;
+  activitySource: NonNullable<Agent['activity']>['source'] | null;
 }
 
 /** Select box to restarts: what a status event changes. */
-const IdentityCells = memo(function IdentityCells({ name, selected, task, role, backend, status, lastError, startedAt, restarts }: IdentityProps) {
+const IdentityCells = memo(function IdentityCells({ name, selected, task, role, backend, status, lastError, startedAt, restarts, activityState, activitySince, activitySource }: IdentityProps) {
   return (
     <>
       <div role="cell" className="col-select">
@@ -55,6 +59,7 @@ const IdentityCells = memo(function IdentityCells({ name, selected, task, role, 
       <div role="cell" className="col-backend"><span className={`backend-tag backend-${backend}`}>{backend}</span></div>
       <div role="cell" className="col-status">
         <StatusBadge status={status} title={lastError ?? undefined} />
+        {activityState && activitySince && activitySource && <ActivityChip state={activityState} since={activitySince} source={activitySource} />}
       </div>
       <div role="cell" className="col-num"><Uptime startedAt={startedAt} live={LIVE.has(status)} /></div>
       <div role="cell" className="col-num">{restarts}</div>
@@ -113,6 +118,9 @@ export const AgentRow = memo(function AgentRow({ name }: { name: string }) {
         lastError={agent.lastError}
         startedAt={agent.startedAt}
         restarts={agent.restarts}
+        activityState={agent.activity?.state ?? null}
+        activitySince={agent.activity?.since ?? null}
+        activitySource={agent.activity?.source ?? null}
       />
       <UsageCells at={agent.lastHeartbeatAt} cpu={agent.cpuPercent} memory={agent.memoryBytes} />
       <TailCells name={name} branch={agent.branch} status={agent.status} pending={pending} />

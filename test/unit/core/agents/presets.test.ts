@@ -29,7 +29,12 @@ function snap(over: Partial<SnapshotContents> = {}): SnapshotContents {
 describe('planLaunch', () => {
   it('claude resumes its own session by id when the snapshot has one', () => {
     const plan = planLaunch({ preset: 'claude', command: '', task: NASTY, snapshot: snap({ sessionId: 'abc-123' }), sessionId: 'abc-123' });
-    expect(plan).toEqual({ argv: ['claude', '--resume', 'abc-123'], resumedWith: 'session' });
+    expect(plan).toEqual({ argv: ['claude', '--resume', 'abc-123'], resumedWith: 'session', sessionId: 'abc-123' });
+  });
+
+  it('claude starts a new session under the id it is given, so the id is known before Claude writes it', () => {
+    const plan = planLaunch({ preset: 'claude', command: '', task: NASTY, snapshot: null, sessionId: null, newSessionId: '11111111-2222-4333-8444-555555555555' });
+    expect(plan).toEqual({ argv: ['claude', '--session-id', '11111111-2222-4333-8444-555555555555', NASTY], resumedWith: 'none', sessionId: '11111111-2222-4333-8444-555555555555' });
   });
 
   it('claude without a session gets the task prompt as exactly one argv element, verbatim', () => {
@@ -48,9 +53,18 @@ describe('planLaunch', () => {
     expect(planLaunch({ preset: 'claude', command: '', task: '', snapshot: null, sessionId: null }).argv).toEqual(['claude']);
   });
 
-  it('aider and codex take the prompt as one argument', () => {
-    expect(planLaunch({ preset: 'aider', command: '', task: NASTY, snapshot: null, sessionId: null }).argv).toEqual(['aider', '--message', NASTY, '--no-auto-commits']);
+  it('codex and gemini take the prompt as one argument and stay interactive; they resume their own session by id', () => {
     expect(planLaunch({ preset: 'codex', command: '', task: NASTY, snapshot: null, sessionId: null }).argv).toEqual(['codex', NASTY]);
+    expect(planLaunch({ preset: 'codex', command: '', task: NASTY, snapshot: snap(), sessionId: 's-1', toolArgs: ['-c', 'x=1'] })).toEqual({ argv: ['codex', '-c', 'x=1', 'resume', 's-1'], resumedWith: 'session', sessionId: 's-1' });
+    expect(planLaunch({ preset: 'gemini', command: '', task: NASTY, snapshot: null, sessionId: null }).argv).toEqual(['gemini', '--prompt-interactive', NASTY]);
+  });
+
+  it('aider starts interactive with auto-commits on (never --message, which exits) and gets its task typed; a wake restores its chat history', () => {
+    const plan = planLaunch({ preset: 'aider', command: '', task: NASTY, snapshot: null, sessionId: null });
+    expect(plan).toEqual({ argv: ['aider'], resumedWith: 'none', initialInput: NASTY });
+    expect(plan.argv).not.toContain('--message');
+    expect(plan.argv).not.toContain('--no-auto-commits');
+    expect(planLaunch({ preset: 'aider', command: '', task: NASTY, snapshot: snap(), sessionId: null }).argv).toEqual(['aider', '--restore-chat-history']);
   });
 
   it('custom runs the user command line through /bin/sh -c and nothing else is added to it', () => {
