@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Services the integration tests need. In CI a missing service fails the test run; elsewhere the tests
  * skip with a loud message naming the package to install.
  */
-export type Service = 'tmux' | 'redis-server' | 'chromium' | 'docker' | 'git';
+export type Service = 'tmux' | 'redis-server' | 'chromium' | 'docker' | 'git' | 'agent-clis';
 
 const INSTALL: Record<Service, string> = {
   tmux: 'apt-get install tmux',
@@ -13,7 +15,13 @@ const INSTALL: Record<Service, string> = {
   chromium: 'apt-get install chromium',
   docker: 'apt-get install docker.io, then start dockerd',
   git: 'apt-get install git',
+  'agent-clis': 'run scripts/install-agent-clis.sh (the real claude, codex and gemini CLIs, pinned)',
 };
+
+/** Where scripts/install-agent-clis.sh puts the real agent CLIs. */
+export function agentClisBin(): string {
+  return process.env.HIVE_AGENT_CLIS_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '.agent-clis', 'node_modules', '.bin');
+}
 
 function probe(service: Service): boolean {
   try {
@@ -32,6 +40,8 @@ function probe(service: Service): boolean {
       case 'git':
         execFileSync('git', ['--version'], { stdio: 'ignore' });
         return true;
+      case 'agent-clis':
+        return ['claude', 'codex', 'gemini'].every((c) => existsSync(path.join(agentClisBin(), c)));
     }
   } catch {
     return false;

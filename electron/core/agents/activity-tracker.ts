@@ -160,7 +160,7 @@ export class ActivityTracker implements Disposable {
     const next = this.current(agent.name);
     if (JSON.stringify(before) === JSON.stringify(next)) return;
     this.d.repo.setActivity(agent.name, next);
-    if (next?.state === 'waiting' && (before?.state !== 'waiting' || before.detail !== next.detail)) {
+    if (next?.state === 'waiting' && before?.state !== 'waiting') {
       this.d.record(agent.name, 'waiting', `waiting for you: ${next.detail ?? 'a question'} (${next.source === 'screen' ? 'read off its screen' : 'from its hooks'})`, 'system', {
         source: next.source,
       });

@@ -1,5 +1,5 @@
 import { OUTCOME_CLASSES, type OutcomeClass } from './outcome-classes.js';
-import type { Tier } from './strategy-tiers.js';
+import type { Tier, TierDecision } from './strategy-tiers.js';
 
 export type Outcome = 'exact' | 'normalized' | 'differ' | 'escalated';
 
@@ -9,7 +9,7 @@ const zeroClasses = (): ClassCounts => ({ files: 0, exact: 0, formatEquivalent: 
 export interface StrategyClassCounts extends Record<OutcomeClass, number> {
   /** Hunk answers of this strategy (in this situation), whatever their tier. */
   answers: number;
-  tier: Tier;
+  tier: TierDecision;
 }
 
 /** exact = byte-identical; normalized = identical after whitespace and line-ending normalization. */
@@ -63,7 +63,7 @@ export class ReplayTally {
   }
 
   /** One hunk answer of `key` (strategy or strategy/situation). */
-  strategyClass(key: string, tier: Tier, c: OutcomeClass): void {
+  strategyClass(key: string, tier: TierDecision, c: OutcomeClass): void {
     const s = this.strategyClasses.get(key) ?? { answers: 0, tier, exact: 0, formatEquivalent: 0, orderEquivalent: 0, humanEdited: 0, wrong: 0 };
     s.answers++;
     s[c]++;

@@ -52,7 +52,7 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
   const g = (args: string[]) => git.run(repo, [...readOnly, ...args], { env, allowFailure: true, maxBuffer: 512 * 1024 * 1024 });
   const db = openDatabase(path.join(tmp, 'learned.db'), { migrations: conflictMigrations });
   const learned = new LearnedResolutions(db);
-  const resolver = new Resolver({ learned, llm: opts.llm ?? null });
+  const resolver = new Resolver({ learned, llm: opts.llm ?? null, measureWithheld: true });
   const tally = new ReplayTally();
   let cat: CatFileBatch | null = null;
   let diffs: DiffTreeBatch | null = null;
@@ -169,7 +169,16 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
             tally.strategyClass(h.situation ? `${h.strategy}/${h.situation}` : h.strategy, h.tier ?? 'proposed', hc);
           }
           if (opts.detailsDir) writeDetails(opts.detailsDir, ++detailN, { merge: merge!, path: f.path, input, committedText, answer, r, cls });
-        } else if (opts.detailsDir && opts.detailsEscalated) {
+        }
+        // Withheld answers are measured at the hunk (against the hunk's committed text), never applied.
+        for (const h of r.hunks) {
+          const w = h.withheld;
+          const truth = perHunk?.[h.index];
+          if (!w || truth === undefined) continue;
+          const wc: OutcomeClass = w.resolution === truth ? 'exact' : sameLexTokens(w.resolution, truth) ? 'formatEquivalent' : humanRegion(input, truth) ? 'humanEdited' : 'wrong';
+          tally.strategyClass(w.situation ? `${w.strategy}/${w.situation}` : w.strategy, 'withheld', wc);
+        }
+        if (answer === null && opts.detailsDir && opts.detailsEscalated) {
           writeDetails(opts.detailsDir, ++detailN, { merge: merge!, path: f.path, input, committedText, answer: r.withMarkers, r, cls: null });
         }
         tally.classifyMs += performance.now() - tc;

@@ -28,6 +28,8 @@ export interface HunkResult {
   situation: string | null;
   /** applied: safe by the measured table; proposed: offered to a person with its precision. */
   tier: Tier | null;
+  /** Replay only (measureWithheld): the first withheld answer, to keep measuring it. */
+  withheld?: { strategy: string; situation: string | null; resolution: string };
   reason: string;
   resolution: string | null;
   attempts: Attempt[];
@@ -69,6 +71,8 @@ export interface ResolverOptions {
   mergeFile?: MergeFile;
   /** Strategy names to leave out (the benchmark's per-strategy runs). */
   disable?: string[];
+  /** Keep withheld answers on the hunk results (the replay measures them; nothing applies them). */
+  measureWithheld?: boolean;
 }
 
 /**
@@ -83,9 +87,11 @@ export class Resolver {
   private readonly strategies: Strategy[];
   private readonly llm: Strategy | null;
   private readonly ownsParts: boolean;
+  private readonly measureWithheld: boolean;
 
   constructor(opts: ResolverOptions = {}) {
     this.ownsParts = !opts.grammars;
+    this.measureWithheld = opts.measureWithheld ?? false;
     this.grammars = opts.grammars ?? new Grammars();
     this.mergeFile = opts.mergeFile ?? new MergeFile();
     this.gate = new VerificationGate(this.grammars);
@@ -202,6 +208,7 @@ export class Resolver {
       attempts,
     };
     let hardStop: string | null = null;
+    const withheld: { name: string; situation: string | null; reason: string; lines: string[] }[] = [];
     const chain = this.llm ? [...this.strategies, this.llm] : this.strategies;
     for (const s of chain) {
       // After a definite "do not merge", only a person's earlier answer may still apply.
@@ -211,15 +218,25 @@ export class Resolver {
         attempts.push({ strategy: s.name, result: 'not-applicable', reason: '' });
         continue;
       }
-      attempts.push({ strategy: s.name, result: r.kind, reason: r.reason });
       if (r.kind === 'escalate') {
+        attempts.push({ strategy: s.name, result: r.kind, reason: r.reason });
         hardStop ??= r.reason;
         continue;
       }
       const situation = r.situation ?? null;
-      return { ...out, status: 'resolved', strategy: s.name, situation, tier: tierOf(s.name, situation).tier, reason: r.reason, resolution: joinLines(r.lines) };
+      const row = tierOf(s.name, situation);
+      if (row.tier === 'withheld' || false) {
+        // Too often wrong on real histories to be offered: recorded, and the next strategy gets its turn.
+        attempts.push({ strategy: s.name, result: 'not-applicable', reason: `answer withheld (${describeTier(row)}): ${r.reason}` });
+        withheld.push({ name: s.name, situation, reason: r.reason, lines: r.lines });
+        continue;
+      }
+      attempts.push({ strategy: s.name, result: r.kind, reason: r.reason });
+      return { ...out, status: 'resolved', strategy: s.name, situation, tier: row.tier, reason: r.reason, resolution: joinLines(r.lines) };
     }
-    out.reason = hardStop ?? 'no strategy could prove a safe resolution';
+    out.reason = hardStop ?? (withheld.length ? `answers withheld as too often wrong: ${withheld.map((w) => `${w.name}/${w.situation}`).join(', ')}` : 'no strategy could prove a safe resolution');
+    // The replay measures withheld answers too (so their tier can be revisited): kept aside, never applied.
+    if (withheld.length && this.measureWithheld) out.withheld = { strategy: withheld[0]!.name, situation: withheld[0]!.situation, resolution: joinLines(withheld[0]!.lines) };
     return out;
   }
 
