@@ -77,10 +77,15 @@ describe.skipIf(!hasService('git'))('hive conflicts / merge / intent through a r
     r.merge('f', { 'x.json': '{\n  "a": 1,\n  "b": 2,\n  "c": 3\n}\n' });
     const out = await hive(tempDir('hive-nodata-'), ['conflicts', 'replay', '--repo', r.dir, '--json']);
     expect(out.code, out.stderr).toBe(0);
-    const report = JSON.parse(out.stdout) as { mergesScanned: number; outcomes: Record<string, number>; byStrategy: Record<string, unknown>; baseline: unknown; noiseFloor: number };
+    const report = JSON.parse(out.stdout) as { mergesScanned: number; outcomes: Record<string, number>; classes: Record<string, unknown>; byStrategy: Record<string, unknown>; baseline: unknown; noiseFloor: number };
     expect(report.mergesScanned).toBe(1);
-    expect(report.outcomes).toEqual({ exact: 1, normalized: 0, differ: 0, escalated: 0 });
-    expect(Object.keys(report)).toEqual(expect.arrayContaining(['mergesScanned', 'conflictingMerges', 'files', 'hunks', 'outcomes', 'byStrategy', 'baseline', 'noiseFloor']));
+    expect(report.classes).toEqual({
+      applied: { files: 0, exact: 0, formatEquivalent: 0, orderEquivalent: 0, humanEdited: 0, wrong: 0 },
+      proposed: { files: 1, exact: 1, formatEquivalent: 0, orderEquivalent: 0, humanEdited: 0, wrong: 0 },
+      escalated: 0,
+    });
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['mergesScanned', 'conflictingMerges', 'files', 'hunks', 'outcomes', 'classes', 'byStrategy', 'baseline', 'noiseFloor']));
+    expect(out.stderr).toBe('');
     rmSync(r.dir, { recursive: true, force: true });
   });
 });

@@ -99,7 +99,7 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(show('HEAD')).not.toContain('Hive-Agent');
   });
 
-  it('merge → escalated → resolved by a person with a Hive-Resolution trailer → the same conflict later resolves from the learned answer', { timeout: 120_000 }, async () => {
+  it('merge → escalated → resolved by a person with a Hive-Resolution trailer → the same conflict later comes with the learned answer as a proposal, accepted in one step', { timeout: 120_000 }, async () => {
     const a = addAgent('a');
     const b = addAgent('b');
     a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'a');
@@ -135,13 +135,20 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     const c = addAgent('c');
     c.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'c');
     const third = await svc.merge('c', 'release');
-    expect(third.status).toBe('auto-resolved');
+    // A learned answer measured 1 wrong in 26 on real histories: proposed, never applied by itself.
+    expect(third.status).toBe('escalated');
     expect(third.files[0]!.strategies).toEqual(['learned']);
+    const proposed = svc.get(third.files[0]!.itemId);
+    expect(proposed.proposal).toBe('export const limit = 3;\n');
+    expect(proposed.reason).toContain('proposal (learned)');
+    expect(repo.git('show', 'release:src/lim.ts')).toBe('export const limit = 2;\n');
+    const accepted = await svc.resolve(proposed.id, { take: 'proposal' }, 'reviewer');
+    expect(accepted.merge.status).toBe('resolved');
     expect(repo.git('show', 'release:src/lim.ts')).toBe('export const limit = 3;\n');
-    expect(show('release')).toContain('Hive-Resolution: src/lim.ts: auto (learned)');
+    expect(show('release')).toContain('Hive-Resolution: src/lim.ts: reviewer (took the proposal)');
   });
 
-  it('auto-resolves commutative import additions and commits the merge into a branch nobody has checked out', { timeout: 120_000 }, async () => {
+  it('proposes the union of commutative import additions; accepting it commits the merge into a branch nobody has checked out', { timeout: 120_000 }, async () => {
     repo.git('branch', 'integration');
     const d = addAgent('d');
     const e = addAgent('e');
@@ -149,20 +156,36 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     e.commit({ 'src/a.ts': "import { a, e } from './m.js';\n\nexport const x = a;\n" }, 'e');
     expect((await svc.merge('d', 'integration')).status).toBe('clean');
     const r = await svc.merge('e', 'integration');
-    expect(r.status).toBe('auto-resolved');
-    expect(r.files[0]).toMatchObject({ path: 'src/a.ts', status: 'auto-resolved', strategies: ['commutative-insertions'] });
+    expect(r.status).toBe('escalated');
+    expect(r.files[0]).toMatchObject({ path: 'src/a.ts', status: 'escalated', strategies: ['commutative-insertions'] });
+    const item = svc.get(r.files[0]!.itemId);
+    expect(item.reason).toMatch(/proposal \(commutative-insertions\).*90 % not wrong over 40 answers/);
+    await svc.resolve(item.id, { take: 'proposal' }, 'reviewer');
     expect(repo.git('show', 'integration:src/a.ts')).toBe("import { a, d, e } from './m.js';\n\nexport const x = a;\n");
-    expect(show('integration')).toContain('Hive-Resolution: src/a.ts: auto (commutative-insertions)');
+    expect(show('integration')).toContain('Hive-Resolution: src/a.ts: reviewer (took the proposal)');
     expect(repo.git('worktree', 'list')).not.toContain('integration/m-');
+  });
+
+  it('applies an answer of the applied tier by itself (the same change with different spacing) and commits', { timeout: 120_000 }, async () => {
+    repo.git('branch', 'integration');
+    const d = addAgent('d');
+    const e = addAgent('e');
+    d.commit({ 'src/a.ts': "import { a } from './m.js';\n\nexport const x = a + 1;\n" }, 'd');
+    e.commit({ 'src/a.ts': "import { a } from './m.js';\n\nexport const x = a  +  1;\n" }, 'e');
+    expect((await svc.merge('d', 'integration')).status).toBe('clean');
+    const r = await svc.merge('e', 'integration');
+    expect(r.status).toBe('auto-resolved');
+    expect(r.files[0]).toMatchObject({ path: 'src/a.ts', status: 'auto-resolved', strategies: ['whitespace'] });
+    expect(show('integration')).toContain('Hive-Resolution: src/a.ts: auto (whitespace)');
   });
 
   it('a failing check command turns an automatic resolution into an escalation with the reason', { timeout: 120_000 }, async () => {
     repo.git('branch', 'integration');
-    svc.setSettings({ checkCommand: 'git diff --quiet HEAD' });
+    svc.setSettings({ checkCommand: 'test ! -f src/a.ts' });
     const d = addAgent('d');
     const e = addAgent('e');
-    d.commit({ 'src/a.ts': "import { a, d } from './m.js';\n\nexport const x = a;\n" }, 'd');
-    e.commit({ 'src/a.ts': "import { a, e } from './m.js';\n\nexport const x = a;\n" }, 'e');
+    d.commit({ 'src/a.ts': "import { a } from './m.js';\n\nexport const x = a + 1;\n" }, 'd');
+    e.commit({ 'src/a.ts': "import { a } from './m.js';\n\nexport const x = a  +  1;\n" }, 'e');
     await svc.merge('d', 'integration');
     const r = await svc.merge('e', 'integration');
     expect(r.status).toBe('check-failed');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -75,7 +75,17 @@ describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', (
     expect(report.conflictingMerges).toBe(4);
     expect(report.files).toBe(4);
     expect(report.hunks).toBe(4);
-    expect(report.outcomes).toEqual({ exact: 2, normalized: 0, differ: 1, escalated: 1 });
+    // Nothing here is of the applied tier (whitespace/identical): the answers are proposals, classed.
+    expect(report.outcomes).toEqual({ exact: 0, normalized: 0, differ: 0, escalated: 4 });
+    expect(report.classes).toEqual({
+      applied: { files: 0, exact: 0, formatEquivalent: 0, orderEquivalent: 0, humanEdited: 0, wrong: 0 },
+      proposed: { files: 3, exact: 2, formatEquivalent: 0, orderEquivalent: 1, humanEdited: 0, wrong: 0 },
+      escalated: 1,
+    });
+    expect(report.strategyClasses['commutative-insertions']).toMatchObject({ answers: 2, exact: 1, orderEquivalent: 1, wrong: 0 });
+    expect(report.strategyClasses['learned']).toMatchObject({ answers: 1, exact: 1, wrong: 0 });
+    // The clean merge the person edited: a comment no side had is human-edited, the noise floor's class.
+    expect(report.noiseFloorClasses).toMatchObject({ humanEdited: 1, wrong: 0 });
     expect(report.byStrategy['commutative-insertions']).toEqual({ resolved: 2, exact: 1, normalized: 0, differ: 1 });
     expect(report.byStrategy['learned']).toEqual({ resolved: 1, exact: 1, normalized: 0, differ: 0 });
     expect(report.baseline).toEqual({ exact: 0, normalized: 0, differ: 0, escalated: 4 });
@@ -93,6 +103,25 @@ describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', (
     expect(report.mergesScanned).toBe(2);
     const after = snapshot(bare);
     expect(after.filter((x) => !before.includes(x)), before.filter((x) => !after.includes(x)).join("\n")).toEqual([]);
+  });
+
+  it('--details writes an audit folder per applied or proposed file: base, ours, theirs, committed, result, meta.json', { timeout: 120_000 }, async () => {
+    const r = buildHistory();
+    const details = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-details-'));
+    dirs.push(details);
+    await replayRepo({ repo: r.dir, detailsDir: details });
+    const folders = readdirSync(details).sort();
+    expect(folders).toEqual(['1', '2', '3']);
+    const metas = folders.map((f) => JSON.parse(readFileSync(path.join(details, f, 'meta.json'), 'utf8')) as Record<string, unknown>);
+    for (const f of folders) expect(readdirSync(path.join(details, f)).sort()).toEqual(['base', 'committed', 'meta.json', 'ours', 'result', 'theirs']);
+    expect(metas.map((m) => [m.path, m.tier, m.strategies, m.class])).toEqual([
+      ['src/a.ts', 'proposed', ['commutative-insertions'], 'exact'],
+      ['src/cfg.ts', 'proposed', ['commutative-insertions'], 'orderEquivalent'],
+      ['src/lim.ts', 'proposed', ['learned'], 'exact'],
+    ]);
+    expect(readFileSync(path.join(details, '2', 'result'), 'utf8')).toBe('export const cfg = {\n  a: 1,\n  y: 25,\n  z: 26,\n};\n');
+    expect(readFileSync(path.join(details, '2', 'committed'), 'utf8')).toBe('export const cfg = {\n  a: 1,\n  z: 26,\n  y: 25,\n};\n');
+    expect(String(metas[0]!.merge)).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it('says clearly when the path is not a repository', { timeout: 120_000 }, async () => {

@@ -80,7 +80,8 @@ describe('language-model strategy (FAKE provider)', () => {
       ours: "import { a, b } from './m.js';\n",
       theirs: "import { a, c } from './m.js';\n",
     });
-    expect(r.status).toBe('resolved');
+    expect(r.tier).toBe('proposed');
+    expect(r.hunks[0]!.strategy).toBe('commutative-insertions');
     expect(fake.asked).toHaveLength(0);
   });
 });

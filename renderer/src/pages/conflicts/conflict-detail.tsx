@@ -68,7 +68,7 @@ export function ConflictDetail({ api, item, onChanged }: { api: HiveApi; item: C
           <button className="btn btn-sm" disabled={busy} onClick={() => void take('ours')}>Take ours</button>
           <button className="btn btn-sm" disabled={busy} onClick={() => void take('theirs')}>Take theirs</button>
           <button className="btn btn-sm" disabled={busy} onClick={() => void take('both')} title="ours' lines, then theirs', in every hunk">Take both</button>
-          <button className="btn btn-sm" disabled={busy || !item.proposal} onClick={() => void take('proposal')}>Take proposal</button>
+          <button className="btn btn-sm" disabled={busy || !item.proposal} onClick={() => void take('proposal')}>Accept proposal</button>
           <button className="btn btn-sm" disabled={busy} onClick={() => setEditing(item.proposal ?? item.withMarkers ?? item.ours ?? '')}>Edit by hand</button>
           <button
             className="btn btn-sm btn-danger"
@@ -132,7 +132,7 @@ export function ConflictDetail({ api, item, onChanged }: { api: HiveApi; item: C
       ))}
       {item.proposal && (
         <div className="cf-pane cf-pane-proposal">
-          <div className="cf-pane-title">proposal (not applied: it did not pass the verification gate)</div>
+          <div className="cf-pane-title">proposal — not applied: {item.reason}</div>
           <pre className="cf-code">{item.proposal}</pre>
         </div>
       )}

@@ -94,7 +94,7 @@ describe('conflicts page (fake HiveApi shell, real ConflictService and git)', ()
     expect((await screen.findByLabelText('hunk 1 base', undefined, slow)).textContent).toBe('export const limit = 1;\n');
     expect(screen.getByLabelText('hunk 1 ours').textContent).toBe('export const limit = 2;\n');
     expect(screen.getByLabelText('hunk 1 theirs').textContent).toBe('export const limit = 3;\n');
-    expect(screen.getByText('Take proposal').hasAttribute('disabled')).toBe(true);
+    expect(screen.getByText('Accept proposal').hasAttribute('disabled')).toBe(true);
     // The queue (filtered to escalated by default) lists it too.
     expect(await screen.findByText('src.ts', { selector: '.cf-row-path' }, slow)).toBeTruthy();
 
