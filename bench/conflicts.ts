@@ -208,6 +208,69 @@ async function resolverOnly(): Promise<Record<string, number>> {
   };
 }
 
+type Classes = ReplayReport['classes']['applied'];
+
+function realCorpusSummary(real: { repo: string; report: ReplayReport }[]) {
+  const add = (a: Classes, b: Classes): Classes => ({
+    files: a.files + b.files,
+    exact: a.exact + b.exact,
+    formatEquivalent: a.formatEquivalent + b.formatEquivalent,
+    orderEquivalent: a.orderEquivalent + b.orderEquivalent,
+    humanEdited: a.humanEdited + b.humanEdited,
+    wrong: a.wrong + b.wrong,
+  });
+  const zero: Classes = { files: 0, exact: 0, formatEquivalent: 0, orderEquivalent: 0, humanEdited: 0, wrong: 0 };
+  const pct = (n: number, d: number) => (d === 0 ? 0 : Math.round((n / d) * 10_000) / 100);
+  const repositories = real.map(({ repo, report: r }) => ({
+    repo: path.basename(path.basename(repo) === 'repo' ? path.dirname(repo) : repo).replace('+', '/'),
+    commits: Number(execFileSync('git', ['rev-list', '--count', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim()),
+    merges: r.mergesScanned,
+    conflictingMerges: r.conflictingMerges,
+    conflictingFiles: r.files,
+    hunks: r.hunks,
+    applied: r.classes.applied,
+    proposed: r.classes.proposed,
+    escalated: r.classes.escalated,
+    noiseFloor: r.noiseFloorClasses,
+    strategies: r.strategyClasses,
+    skipped: r.skipped,
+    speed: r.speed,
+  }));
+  const applied = repositories.reduce((a, r) => add(a, r.applied), zero);
+  const proposed = repositories.reduce((a, r) => add(a, r.proposed), zero);
+  const files = repositories.reduce((a, r) => a + r.conflictingFiles, 0);
+  const hunks = repositories.reduce((a, r) => a + r.hunks, 0);
+  const resolverSeconds = real.reduce((a, r) => a + r.report.speed.resolverSeconds, 0);
+  const wallSeconds = real.reduce((a, r) => a + r.report.speed.wallSeconds, 0);
+  const strategies: Record<string, Record<string, number | string>> = {};
+  for (const r of repositories) {
+    for (const [k, v] of Object.entries(r.strategies)) {
+      const t = (strategies[k] ??= { tier: v.tier });
+      for (const [kk, vv] of Object.entries(v)) if (typeof vv === 'number') t[kk] = ((t[kk] as number | undefined) ?? 0) + vv;
+    }
+  }
+  for (const v of Object.values(strategies)) v.wrongPercent = pct(v.wrong as number, v.answers as number);
+  return {
+    method: 'hive conflicts replay on each repository (every two-parent merge with one merge base re-merged, each file both sides changed resolved, the answer classed against the committed file); strategies: hunk answers whatever their tier (withheld ones measured, never applied)',
+    repositories,
+    pooled: {
+      merges: repositories.reduce((a, r) => a + r.merges, 0),
+      conflictingFiles: files,
+      hunks,
+      applied,
+      proposed,
+      escalated: repositories.reduce((a, r) => a + r.escalated, 0),
+      appliedWrongPercent: pct(applied.wrong, applied.files),
+      proposedWrongPercent: pct(proposed.wrong, proposed.files),
+      appliedOrProposedPercent: pct(applied.files + proposed.files, files),
+      resolverHunksPerSecond: resolverSeconds === 0 ? 0 : Math.round(hunks / resolverSeconds),
+      wallSeconds: Math.round(wallSeconds * 10) / 10,
+    },
+    strategies,
+    targets: { appliedWrongPercent: '<= 1', appliedOrProposedPercent: '>= 50', proposedWrongPercent: '<= 10', resolverHunksPerSecond: '>= 200' },
+  };
+}
+
 const results: Record<string, unknown> = {
   measuredAt: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100), node: process.version, git: execFileSync('git', ['--version'], { encoding: 'utf8' }).trim() },
@@ -215,7 +278,25 @@ const results: Record<string, unknown> = {
 const real: { repo: string; report: ReplayReport }[] = [];
 for (const repo of repos) {
   process.stderr.write(`replaying ${repo}\n`);
-  real.push({ repo, report: await replayRepo({ repo, limit }) });
+  const started = Date.now();
+  real.push({
+    repo,
+    report: await replayRepo({
+      repo,
+      limit,
+      onMerge: (i, n) => {
+        if (i % 200 === 0) process.stderr.write(`  merge ${i}/${n} (${Math.round((Date.now() - started) / 1000)} s)\n`);
+      },
+    }),
+  });
+}
+if (real.length > 0) {
+  // The development corpus: per repository and pooled, in the shape the README's table shows.
+  const corpus = realCorpusSummary(real);
+  const realFile = outArg >= 0 ? outFile.replace(/\.json$/, '-real.json') : path.join(repoRoot, 'bench', 'results', 'conflicts-real.json');
+  mkdirSync(path.dirname(realFile), { recursive: true });
+  writeFileSync(realFile, JSON.stringify({ measuredAt: new Date().toISOString(), machine: results.machine, ...corpus }, null, 2) + '\n');
+  process.stderr.write(`wrote ${realFile}\n`);
 }
 results.realHistories =
   real.length > 0

@@ -108,7 +108,10 @@ function canon(lang: LanguageId, n: SyntaxNode): string {
     // `A | B | C` nests as ((A | B) | C): its members are the leaves of the nest.
     const members: string[] = [];
     const walk = (u: SyntaxNode) => {
-      for (const c of u.namedChildren) (c.type === 'union_type' ? walk(c) : members.push(canon(lang, c)));
+      for (const c of u.namedChildren) {
+        if (c.type === 'union_type') walk(c);
+        else members.push(canon(lang, c));
+      }
     };
     walk(n);
     return `(union_type ${members.sort().join(' ')})`;

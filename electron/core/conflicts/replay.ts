@@ -15,7 +15,6 @@ import { Resolver, type FileResolution } from './resolver.js';
 import { lexTokens } from './lex-tokens.js';
 import { classifyOutcome, humanEdited, type OutcomeClass } from './outcome-classes.js';
 import { outcomeOf, ReplayTally, type Outcome, type ReplayReport } from './replay-tally.js';
-import { tierOf } from './strategy-tiers.js';
 
 export interface ReplayOptions {
   repo: string;

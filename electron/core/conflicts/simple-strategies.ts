@@ -1,6 +1,6 @@
 import { lexTokens } from './lex-tokens.js';
 import type { HunkInput, Strategy, StrategyOutcome } from './strategy.js';
-import { eolOf, indentOf, joinLines, normalizeEol, normalizeFormatting, normalizeTrailing, splitLines, withEol } from './text-lines.js';
+import { eolOf, indentOf, joinLines, normalizeEol, normalizeTrailing, splitLines, withEol } from './text-lines.js';
 
 /** Files where leading whitespace is syntax. */
 export function indentSensitive(file: string): boolean {

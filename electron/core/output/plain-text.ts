@@ -1,3 +1,5 @@
+// Matching terminal control sequences is the point of these expressions.
+/* eslint-disable no-control-regex */
 /** Escape sequences and carriage-return overwrites removed: what a person would read in a log tail. */
 export function plainText(s: string): string {
   return s
@@ -9,3 +11,4 @@ export function plainText(s: string): string {
     .map((l) => l.split('\r').filter(Boolean).slice(-1)[0] ?? '')
     .join('\n');
 }
+/* eslint-enable no-control-regex */

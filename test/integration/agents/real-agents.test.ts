@@ -82,7 +82,11 @@ describe.skipIf(!ready)('Claude Code (real CLI, FAKE Anthropic endpoint) under A
     }, 30_000, 200, 'idle from its Stop hook');
     expect(a.status).toBe('running');
     expect(a.sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    const config = JSON.parse(readFileSync(path.join(r.home, '.claude.json'), 'utf8')) as Record<string, any>;
+    const config = JSON.parse(readFileSync(path.join(r.home, '.claude.json'), 'utf8')) as {
+      projects: Record<string, Record<string, unknown>>;
+      theme: string;
+      customApiKeyResponses: { approved: string[] };
+    };
     expect(config.projects[a.worktree].hasTrustDialogAccepted).toBe(true);
     expect(config.projects['/elsewhere']).toEqual({ allowedTools: ['Bash'] });
     expect(config.theme).toBe('light');
