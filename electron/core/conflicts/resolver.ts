@@ -5,6 +5,7 @@ import { LlmStrategy, type LlmProvider } from './llm-provider.js';
 import { MergeFile, parseDiff3, type Segment } from './merge-file.js';
 import { AdjacentStrategy } from './adjacent-strategy.js';
 import { identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
+import { versionStrategy } from './version-strategy.js';
 import type { HunkInput, Strategy } from './strategy.js';
 import { joinLines } from './text-lines.js';
 import { describeTier, tierOf, type Tier } from './strategy-tiers.js';
@@ -95,7 +96,7 @@ export class Resolver {
     this.grammars = opts.grammars ?? new Grammars();
     this.mergeFile = opts.mergeFile ?? new MergeFile();
     this.gate = new VerificationGate(this.grammars);
-    const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, new AdjacentStrategy(this.grammars), new CommutativeStrategy(this.grammars)];
+    const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, versionStrategy, new AdjacentStrategy(this.grammars), new CommutativeStrategy(this.grammars)];
     if (opts.learned) all.push(new LearnedStrategy(opts.learned));
     this.strategies = all.filter((s) => !opts.disable?.includes(s.name));
     this.llm = opts.llm ? new LlmStrategy(opts.llm) : null;

@@ -31,6 +31,7 @@ export const STRATEGY_TIERS: Record<string, TierRow> = {
   'adjacent-edits/shared-names': { tier: 'withheld', measured: { answers: 106, wrong: 31 }, why: 'both edits mention the same names (often the same change twice): 29 % wrong' },
   'adjacent-edits/no-grammar': { tier: 'proposed', measured: { answers: 10, wrong: 1 }, why: 'neighbouring edits in a file without a parser (docs, config)' },
   'commutative-insertions': { tier: 'proposed', measured: { answers: 40, wrong: 4 }, why: 'insertions into unordered containers: 10 % wrong on real histories' },
+  'higher-version': { tier: 'proposed', measured: { answers: 164, wrong: 7 }, why: 'package.json version lines: the side with the higher version (measured on git\'s conflict regions of escalated files)' },
   learned: { tier: 'proposed', measured: { answers: 26, wrong: 1 }, why: 'a person gave this exact answer before; 1 of 26 wrong' },
 };
 

@@ -1,14 +1,16 @@
 import { useEffect, useRef, useState } from 'react';
 import type { BackendKind, Preset, SpawnRequest } from '../../../../shared/contract/index';
+import { PresetEndpoint } from './preset-endpoint';
 import { agentNameProblem } from '../../../../shared/names';
 import { errorMessage } from '../../lib/error-message';
 import { currentApi, setSpawnOpen, toast, upsertAgent } from '../../store/actions';
 import { useHive } from '../../store/hive-store';
 
 const PRESETS: Array<{ id: Preset; label: string; hint: string }> = [
-  { id: 'claude', label: 'Claude Code', hint: 'Runs `claude` in the worktree.' },
-  { id: 'aider', label: 'Aider', hint: 'Runs `aider` in the worktree.' },
-  { id: 'codex', label: 'Codex CLI', hint: 'Runs `codex` in the worktree.' },
+  { id: 'claude', label: 'Claude Code', hint: 'Runs `claude`; resumes its own session.' },
+  { id: 'codex', label: 'Codex CLI', hint: 'Runs `codex`; resumes its own session.' },
+  { id: 'gemini', label: 'Gemini CLI', hint: 'Runs `gemini`; resumes its own session.' },
+  { id: 'aider', label: 'Aider', hint: 'Runs `aider` (not tested with the real CLI).' },
   { id: 'custom', label: 'Custom', hint: 'Any command you type below.' },
 ];
 
@@ -159,6 +161,7 @@ function SpawnForm({ pickDirectory }: { pickDirectory?: () => Promise<string | n
               onChange={(e) => setCmd(e.target.value)}
             />
           </label>
+          {preset !== 'custom' && <PresetEndpoint preset={preset} />}
           <label className="field field-wide">
             <span>Task</span>
             <textarea className="input" rows={3} value={task} placeholder="What should this agent do?" onChange={(e) => setTask(e.target.value)} />
