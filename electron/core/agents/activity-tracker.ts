@@ -35,8 +35,13 @@ export class ActivityTracker implements Disposable {
   readonly onDidChange = this.emitter.event;
   private readonly fromHooks = new Map<string, HookState>();
   private readonly fromScreen = new Map<string, DetectedPrompt & { since: string }>();
-  /** Agents whose output changed since their screen was last read (plus one read after it settles). */
+  /**
+   * Agents whose screen is worth a look, with when their output last changed. A question shows when the
+   * agent stops printing, so a screen is read once its output has been quiet for QUIET_MS — not on every
+   * chunk (cheaper, and no tmux traffic while an agent is (re)starting).
+   */
   private readonly dirty = new Map<string, number>();
+  private static readonly QUIET_MS = 600;
   /** Session files the tool reported (Claude's transcript_path): where typed input is confirmed. */
   readonly transcripts = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
@@ -45,13 +50,13 @@ export class ActivityTracker implements Disposable {
   constructor(private readonly d: ActivityTrackerDeps) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.scan(), this.d.scanIntervalMs ?? 700);
+    this.timer = setInterval(() => void this.scan(), this.d.scanIntervalMs ?? 300);
     this.timer.unref();
   }
 
   /** The agent printed something: its screen is worth a look at the next scan. */
   sawOutput(name: string): void {
-    this.dirty.set(name, 2);
+    this.dirty.set(name, Date.now());
   }
 
   /** A tool's hook event (`hive hook TOOL EVENT`, payload = the JSON the tool gave the hook). */
@@ -76,7 +81,7 @@ export class ActivityTracker implements Disposable {
       this.fromHooks.set(name, { ...next, since });
     }
     // Something happened in the tool: what its screen shows may have changed too.
-    this.dirty.set(name, 2);
+    this.dirty.set(name, Date.now());
     this.publish(agent);
   }
 
@@ -102,7 +107,7 @@ export class ActivityTracker implements Disposable {
       if (again && again.detail === activity.detail) await backend.sendKeys(name, ['Enter']);
     }
     this.d.record(name, 'answered', `${actor} answered “${activity.detail ?? 'the question'}” with “${choice.label}”`, actor, { key });
-    this.dirty.set(name, 3);
+    this.dirty.set(name, Date.now());
     await this.scanOne(agent);
   }
 
@@ -111,9 +116,10 @@ export class ActivityTracker implements Disposable {
     if (this.scanning) return;
     this.scanning = true;
     try {
-      for (const [name, left] of [...this.dirty]) {
-        if (left <= 1) this.dirty.delete(name);
-        else this.dirty.set(name, left - 1);
+      const now = Date.now();
+      for (const [name, at] of [...this.dirty]) {
+        if (now - at < ActivityTracker.QUIET_MS) continue;
+        this.dirty.delete(name);
         const agent = this.d.repo.find(name);
         if (!agent) {
           this.forget(name);

@@ -159,7 +159,8 @@ describe.skipIf(!ready)('Claude Code (real CLI, FAKE Anthropic endpoint) under A
       await browser.page.goto(`${r.host.uiUrl}#/agent/cc`);
       const banner = browser.page.getByRole('alert', { name: 'Waiting for you' });
       await banner.waitFor({ timeout: 15_000 });
-      await browser.page.locator('.xterm-rows').getByText('Do you want to proceed?').waitFor({ timeout: 15_000 });
+      // The real TUI in the terminal view (its output replayed from the log, then live).
+      await browser.page.locator('.xterm-rows').getByText(/RUNTOOL now|Bash/).first().waitFor({ timeout: 30_000 });
       await screenshot(browser.page, 'real-claude-waiting');
       await banner.getByRole('button', { name: 'Yes', exact: true }).click();
       await waitFor(() => existsSync(file), 30_000, 200, 'the tool to run after the click');
@@ -228,14 +229,18 @@ describe.skipIf(!ready)('Gemini CLI (real CLI, FAKE Gemini endpoint) under Agent
 
   it('starts without its trust or sign-in screens, reports idle through its hooks, and resumes its own session on wake', async () => {
     const r = run!;
-    await r.cli(['agents', 'spawn', '--name', 'gm', '--repo', r.repo, '--preset', 'gemini', '--task', 'gemini first task']);
+    // A name of its own per attempt: a retry must not meet the first attempt's agent.
+    const gm = `gm-${Math.random().toString(36).slice(2, 7)}`;
+    const screen = () => execFileSync('tmux', ['-L', new TmuxBackend(r.dataDir, systemClock).socket, 'capture-pane', '-p', '-t', `=${gm}:`], { encoding: 'utf8' });
+    await r.cli(['agents', 'spawn', '--name', gm, '--repo', r.repo, '--preset', 'gemini', '--task', 'gemini first task']);
     await waitFor(() => has(model.lastUserTexts(), 'gemini first task'), 45_000, 200, 'the task at the FAKE endpoint');
-    await waitFor(async () => (await r.agent('gm')).activity?.state === 'idle', 30_000, 200, 'idle from AfterAgent');
-    await r.cli(['agents', 'sleep', 'gm']);
-    await r.cli(['agents', 'wake', 'gm']);
-    await waitFor(async () => (await r.agent('gm')).activity !== null, 30_000, 200, 'started again');
-    await new Promise((res) => setTimeout(res, 2000));
-    await r.cli(['agents', 'send', 'gm', 'gemini after wake']);
+    await waitFor(async () => (await r.agent(gm)).activity?.state === 'idle', 30_000, 200, 'idle from AfterAgent');
+    await r.cli(['agents', 'sleep', gm]);
+    await r.cli(['agents', 'wake', gm]);
+    await waitFor(async () => (await r.agent(gm)).activity !== null, 30_000, 200, 'started again');
+    // As a person would: type once its input box is on the screen (it loads the resumed chat first).
+    await waitFor(() => screen().includes('Type your message'), 30_000, 200, 'its input box');
+    await r.cli(['agents', 'send', gm, 'gemini after wake']);
     await waitFor(() => has(model.lastUserTexts(), 'gemini after wake'), 30_000, 200, 'the message after wake');
     expect(has(model.lastUserTexts(), 'gemini first task')).toBe(true);
   }, 150_000);

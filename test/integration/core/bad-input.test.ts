@@ -161,7 +161,9 @@ describe('bad input to the core', () => {
       const agent = await spawn({ name: 'inject', backend: kind, preset: 'claude', cmd: undefined, task: NASTY_TASK, role: NASTY_ROLE });
       expect(agent).toMatchObject({ status: 'running', task: NASTY_TASK, role: NASTY_ROLE });
       await waitFor(() => existsSync(path.join(out, 'env')) && readFileSync(path.join(out, 'env'), 'utf8').length > 0, 20_000, 50, 'the fake claude to run');
-      expect(readFileSync(path.join(out, 'argv'), 'utf8').split('\0').slice(0, -1)).toEqual([NASTY_TASK]);
+      // `--session-id <uuid>` (chosen by Agent Hive), then the task as one argument.
+      const first = readFileSync(path.join(out, 'argv'), 'utf8').split('\0').slice(0, -1);
+      expect(first).toEqual(['--session-id', first[1], NASTY_TASK]);
       expect(readFileSync(path.join(out, 'env'), 'utf8').split('\0')).toEqual([NASTY_TASK, NASTY_ROLE]);
       const listed = f.core.agents.list().find((a) => a.name === 'inject')!;
       expect(listed.task).toBe(NASTY_TASK);
@@ -171,9 +173,12 @@ describe('bad input to the core', () => {
       rmSync(path.join(out, 'argv'));
       await f.core.agents.wake('inject', 'test');
       await waitFor(() => existsSync(path.join(out, 'argv')), 20_000, 50, 'the fake claude to run again');
+      // This stand-in writes no session, so there is nothing to resume: the same id again, and the resume
+      // prompt (with the task in it) as one argument.
       const resumed = readFileSync(path.join(out, 'argv'), 'utf8').split('\0').slice(0, -1);
-      expect(resumed).toHaveLength(1);
-      expect(resumed[0]).toContain(NASTY_TASK);
+      expect(resumed).toHaveLength(3);
+      expect(resumed.slice(0, 2)).toEqual(first.slice(0, 2));
+      expect(resumed[2]).toContain(NASTY_TASK);
       expect(existsSync(MARK)).toBe(false);
     }, 90_000);
   }

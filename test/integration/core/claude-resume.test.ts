@@ -9,9 +9,10 @@ import { waitFor } from '../../support/host-process.js';
 import { killAgentProcesses } from './agent-procs.js';
 
 /**
- * Sleep / wake with the claude preset, end to end. `claude` is a stand-in script (the real tool needs an
- * account): it records its argv and, like Claude Code, leaves a session file under
- * ~/.claude/projects/<worktree path with / and . as ->/<session id>.jsonl.
+ * Sleep / wake with the claude preset, end to end, with a stand-in script for claude (the real CLI is
+ * tested in test/integration/agents/real-agents.test.ts): it records its argv and, like Claude Code, writes
+ * its session under ~/.claude/projects/<worktree path, every non-alphanumeric as ->/<session id>.jsonl, the id
+ * being the one `--session-id` gave it.
  */
 describe('claude preset: sleep learns the session id, wake resumes it (fake claude binary)', () => {
   let f: CoreFixture;
@@ -29,8 +30,9 @@ describe('claude preset: sleep learns the session id, wake resumes it (fake clau
       [
         '#!/bin/sh',
         `for a in "$@"; do printf '%s\\0' "$a"; done > '${out}/argv.tmp' && mv '${out}/argv.tmp' '${out}/argv'`,
-        `dir="$HOME/.claude/projects/$(pwd | tr '/.' '--')"`,
-        'mkdir -p "$dir" && [ -e "$dir/sess-1234.jsonl" ] || echo "{}" > "$dir/sess-1234.jsonl"',
+        `dir="$HOME/.claude/projects/$(pwd | sed 's/[^a-zA-Z0-9]/-/g')"`,
+        'id=""; prev=""; for a in "$@"; do [ "$prev" = "--session-id" ] && id="$a"; [ "$prev" = "--resume" ] && id="$a"; prev="$a"; done',
+        'mkdir -p "$dir" && [ -e "$dir/$id.jsonl" ] || echo "{}" > "$dir/$id.jsonl"',
         'exec sleep 600',
         '',
       ].join('\n'),
@@ -54,26 +56,30 @@ describe('claude preset: sleep learns the session id, wake resumes it (fake clau
     const { core } = f;
     const a = await core.agents.spawn(SpawnRequest.parse({ name: 'cc', repo: f.repo, backend: 'process', preset: 'claude', task: 'refactor the parser' }), 'test');
     await waitFor(() => existsSync(path.join(out, 'argv')), 20_000, 50, 'claude to start');
-    expect(argv()).toEqual(['refactor the parser']);
-    const sessionFile = path.join(home, '.claude', 'projects', a.worktree.replace(/[/.]/g, '-'), 'sess-1234.jsonl');
+    const first = argv();
+    expect(first).toEqual(['--session-id', first[1], 'refactor the parser']);
+    const id = first[1]!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(core.agents.get('cc').sessionId).toBe(id);
+    const sessionFile = path.join(home, '.claude', 'projects', a.worktree.replace(/[^a-zA-Z0-9]/g, '-'), `${id}.jsonl`);
     await waitFor(() => existsSync(sessionFile), 20_000, 50, 'the session file');
 
     writeFileSync(path.join(a.worktree, 'README.md'), '# edited while working\n');
     await core.agents.sleep('cc', 'test');
     const snap = core.snapshots.read(core.snapshots.list('cc')[0]!.id).contents;
-    expect(snap.sessionId).toBe('sess-1234');
+    expect(snap.sessionId).toBe(id);
     expect(snap.task).toBe('refactor the parser');
     expect(snap.git).toMatchObject({ branch: 'hive/cc', head: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: a.worktree, encoding: 'utf8' }).trim() });
     expect(snap.git!.status).toContain('M README.md');
     expect(snap.git!.patch).toContain('+# edited while working');
-    expect(core.agents.get('cc').sessionId).toBe('sess-1234');
+    expect(core.agents.get('cc').sessionId).toBe(id);
 
     rmSync(path.join(out, 'argv'));
     const woken = await core.agents.wake('cc', 'test');
     expect(woken.status).toBe('running');
     await waitFor(() => existsSync(path.join(out, 'argv')), 20_000, 50, 'claude to start again');
-    expect(argv()).toEqual(['--resume', 'sess-1234']);
+    expect(argv()).toEqual(['--resume', id]);
     const ev = core.events.list({ agent: 'cc', limit: 1 })[0]!;
-    expect(ev).toMatchObject({ kind: 'status', from: 'starting', to: 'running', cause: 'woken by test; context resumed with session' });
+    expect(ev).toMatchObject({ kind: 'status', from: 'starting', to: 'running', cause: `woken by test; context resumed with session (session ${id})` });
   }, 90_000);
 });
