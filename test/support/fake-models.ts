@@ -20,7 +20,7 @@ export interface FakeModel {
 
 type Body = Record<string, unknown>;
 
-function serve(handle: (req: http.IncomingMessage, body: Body, res: http.ServerResponse) => void): Promise<{ server: http.Server; url: string }> {
+function serve(handle: (req: http.IncomingMessage, body: Body, res: http.ServerResponse) => void | Promise<void>): Promise<{ server: http.Server; url: string }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -30,7 +30,7 @@ function serve(handle: (req: http.IncomingMessage, body: Body, res: http.ServerR
         const raw = Buffer.concat(chunks).toString('utf8');
         body = raw ? (JSON.parse(raw) as Body) : {};
       } catch {}
-      handle(req, body, res);
+      void handle(req, body, res);
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
@@ -48,7 +48,7 @@ export async function fakeAnthropic(): Promise<FakeModel> {
   let n = 0;
   const userTexts = (b: Body) =>
     ((b.messages as { role: string; content: unknown }[] | undefined) ?? []).filter((m) => m.role === 'user').map((m) => textOf(m.content)).filter((t) => t !== '');
-  const { server, url } = await serve((req, body, res) => {
+  const { server, url } = await serve(async (req, body, res) => {
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       return;
@@ -62,6 +62,8 @@ export async function fakeAnthropic(): Promise<FakeModel> {
     const last = userTexts(body).slice(-1)[0] ?? '';
     const id = `msg_fake_${++n}`;
     const useTool = hasTools && tool !== null && last.includes(tool.trigger) && (body.tools as { name: string }[]).some((t) => t.name === 'Bash');
+    // "SLOW" in the user's text: the answer takes 2 s, so a test can see the agent working.
+    if (hasTools && last.includes('SLOW')) await new Promise((r) => setTimeout(r, 2000));
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     sse(res, 'message_start', { type: 'message_start', message: { id, type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } } });
     if (useTool) {

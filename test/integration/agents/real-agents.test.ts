@@ -98,10 +98,16 @@ describe.skipIf(!ready)('Claude Code (real CLI, FAKE Anthropic endpoint) under A
     expect(readFileSync(path.join(r.dataDir, 'hive.db')).includes('sk-ant-test-0123456789')).toBe(false);
   }, 120_000);
 
-  it('hive agents send delivers multi-line text as one message, confirmed from its transcript; busy → idle from hooks', async () => {
+  it('hive agents send delivers multi-line text as one message, confirmed from its transcript; working → idle from its hooks', async () => {
     const r = run!;
-    const out = await r.cli(['agents', 'send', 'cc', 'second line one\nsecond line two', '--json']);
+    const out = await r.cli(['agents', 'send', 'cc', 'second line one\nsecond line two SLOW', '--json']);
     expect(JSON.parse(out)).toMatchObject({ ok: true, confirmedBy: 'transcript' });
+    // The FAKE endpoint takes 2 s over this turn: the fleet shows the agent working, from UserPromptSubmit.
+    const busy = await waitFor(async () => {
+      const a = await r.agent('cc');
+      return a.activity?.state === 'working' ? a.activity : null;
+    }, 10_000, 100, 'working');
+    expect(busy.source).toBe('hooks');
     await waitFor(() => has(model.lastUserTexts(), 'second line one\nsecond line two'), 30_000, 200, 'the pasted text');
     await waitFor(async () => (await r.agent('cc')).activity?.state === 'idle', 30_000, 200, 'idle again');
   }, 90_000);
@@ -190,7 +196,7 @@ describe.skipIf(!ready)('Codex CLI (real CLI, FAKE OpenAI Responses endpoint) un
     await model?.close();
   }, 60_000);
 
-  it('starts without its trust or login screen, reports idle through notify, and resumes its own session after a restart', async () => {
+  it('starts without its trust or login screen, reports idle through notify, and resumes its own session after sleep and wake', async () => {
     const r = run!;
     await r.cli(['agents', 'spawn', '--name', 'cx', '--repo', r.repo, '--preset', 'codex', '--task', 'codex first task']);
     await waitFor(() => has(model.lastUserTexts(), 'codex first task'), 45_000, 200, 'the task at the FAKE endpoint').catch(async (err: Error) => {
@@ -200,13 +206,16 @@ describe.skipIf(!ready)('Codex CLI (real CLI, FAKE OpenAI Responses endpoint) un
     await waitFor(async () => (await r.agent('cx')).activity?.state === 'idle', 30_000, 200, 'idle from notify');
     await r.cli(['agents', 'send', 'cx', 'codex second']);
     await waitFor(() => has(model.lastUserTexts(), 'codex second'), 30_000, 200, 'the typed message');
-    await r.cli(['agents', 'restart', 'cx']);
+    await r.cli(['agents', 'sleep', 'cx']);
+    await r.cli(['agents', 'wake', 'cx']);
     const a = await r.agent('cx');
     expect(a.sessionId).toBeTruthy();
-    await waitFor(async () => (await r.agent('cx')).status === 'running', 10_000, 100, 'running');
-    await new Promise((res) => setTimeout(res, 3000));
-    await r.cli(['agents', 'send', 'cx', 'codex after restart']);
-    await waitFor(() => has(model.lastUserTexts(), 'codex after restart'), 30_000, 200, 'the message after restart');
+    const events = await r.cli(['events', '--agent', 'cx', '--json']);
+    expect(events).toContain(`context resumed with session (session ${a.sessionId})`);
+    const screen = () => execFileSync('tmux', ['-L', new TmuxBackend(r.dataDir, systemClock).socket, 'capture-pane', '-p', '-t', '=cx:'], { encoding: 'utf8' });
+    await waitFor(() => screen().includes('codex second'), 30_000, 200, 'the resumed conversation on its screen');
+    await r.cli(['agents', 'send', 'cx', 'codex after wake']);
+    await waitFor(() => has(model.lastUserTexts(), 'codex after wake'), 30_000, 200, 'the message after wake');
     expect(has(model.lastUserTexts(), 'codex first task')).toBe(true);
     expect(has(model.lastUserTexts(), 'codex second')).toBe(true);
   }, 150_000);
