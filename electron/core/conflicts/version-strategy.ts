@@ -3,10 +3,11 @@ import type { HunkInput, Strategy, StrategyOutcome } from './strategy.js';
 
 /**
  * package.json version lines both sides changed (`"version": "5.2.1"`, dependency pins): on real histories
- * the developer kept the side with the higher version — a release branch merged forward, a dependency
- * bumped twice. Applies only when every non-blank line of both sides' region is a `"key": "<version>"`
- * line; the side whose version is higher at the first key where the two differ is taken whole. Measured
- * on the development corpus (164 files: 153 right, 4 human-edited, 7 wrong), so a proposal, never applied.
+ * the developer kept the higher version — a release branch merged forward, a dependency bumped on both
+ * sides. Applies only when every non-blank line of both sides' region is a `"key": "<version>"` line and
+ * both list the same keys in the same order; each line is then taken from the side whose version of that
+ * key is higher (a whole side would drop the other side's bump of a neighbouring dependency). Measured on
+ * the development corpus (see strategy-tiers.ts), so a proposal, never applied.
  */
 export const versionStrategy: Strategy = {
   name: 'higher-version',
@@ -14,29 +15,31 @@ export const versionStrategy: Strategy = {
     if (path.basename(h.path) !== 'package.json') return null;
     const o = versionLines(h.ours);
     const t = versionLines(h.theirs);
-    if (!o || !t || o.size === 0 || t.size === 0) return null;
-    for (const [key, ov] of o) {
-      const tv = t.get(key);
-      if (tv === undefined || tv === ov) continue;
-      const cmp = compareVersions(ov, tv);
-      if (cmp === null || cmp === 0) return null;
-      const [lines, side, won, lost] = cmp > 0 ? [h.ours, 'ours', ov, tv] : [h.theirs, 'theirs', tv, ov];
-      return { kind: 'resolved', lines, reason: `both sides changed version lines; took ${side}, whose "${key}" is higher (${won} over ${lost})` };
+    if (!o || !t || o.length === 0 || o.length !== t.length) return null;
+    const lines: string[] = [];
+    const picked: string[] = [];
+    for (let i = 0; i < o.length; i++) {
+      const [a, b] = [o[i]!, t[i]!];
+      if (a.key !== b.key) return null;
+      const cmp = compareVersions(a.version, b.version);
+      if (cmp === null) return null;
+      lines.push(cmp >= 0 ? a.line : b.line);
+      if (cmp !== 0) picked.push(`"${a.key}" ${cmp > 0 ? a.version : b.version} (${cmp > 0 ? 'ours' : 'theirs'})`);
     }
-    return null;
+    if (picked.length === 0) return null;
+    return { kind: 'resolved', lines, reason: `both sides changed version lines; kept the higher of each: ${picked.slice(0, 4).join(', ')}${picked.length > 4 ? '…' : ''}` };
   },
 };
 
 const VERSION_LINE = /^\s*"([^"]+)"\s*:\s*"([~^]|>=|<=|>|<|=)?v?(\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z.-]+)?)"\s*,?\s*$/;
 
-/** key → version when every non-blank line is a version line; null otherwise. */
-function versionLines(lines: readonly string[]): Map<string, string> | null {
-  const out = new Map<string, string>();
+/** The version lines in order when every line is one (blank lines not allowed: they would be lost); else null. */
+function versionLines(lines: readonly string[]): { key: string; version: string; line: string }[] | null {
+  const out: { key: string; version: string; line: string }[] = [];
   for (const l of lines) {
-    if (l.trim() === '') continue;
     const m = VERSION_LINE.exec(l.replace(/\r?\n$/, ''));
     if (!m) return null;
-    out.set(m[1]!, m[3]!);
+    out.push({ key: m[1]!, version: m[3]!, line: l });
   }
   return out;
 }
