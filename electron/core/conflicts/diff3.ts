@@ -102,16 +102,15 @@ export function diff3Merge(base: string, ours: string, theirs: string): MergeFil
     if (id === undefined) ids.set(l, (id = ids.size));
     return id;
   });
-  // Lines all three share at the start and the end are stable whatever the diff says (each pairwise
-  // diff trims them too): only the middles are interned and diffed — interning whole files was most of the
-  // merge's time on real histories.
+  // Lines all three share at the start are stable whatever the diff says (each pairwise diff trims them
+  // first too): only the rest is interned and diffed — interning whole files was most of the merge's time
+  // on real histories. Not the shared end: with it cut off, Myers can pick another of several equally short
+  // alignments of repeated lines than git does (a test of random edits found such cases at once).
   let pre = 0;
   const minLen = Math.min(bl.length, ol.length, tl.length);
   while (pre < minLen && bl[pre] === ol[pre] && bl[pre] === tl[pre]) pre++;
-  let suf = 0;
-  while (suf < minLen - pre && bl[bl.length - 1 - suf] === ol[ol.length - 1 - suf] && bl[bl.length - 1 - suf] === tl[tl.length - 1 - suf]) suf++;
-  const mid = (ls: string[]) => ls.slice(pre, ls.length - suf);
-  const [bc, oc, tc] = [code(mid(bl)), code(mid(ol)), code(mid(tl))];
+  const rest = (ls: string[]) => ls.slice(pre);
+  const [bc, oc, tc] = [code(rest(bl)), code(rest(ol)), code(rest(tl))];
   const shift = (chs: Change[] | null) => chs?.map((c) => ({ b1: c.b1 + pre, b2: c.b2 + pre, s1: c.s1 + pre, s2: c.s2 + pre })) ?? null;
   const co = shift(myers(bc, oc));
   const ct = shift(myers(bc, tc));

@@ -19,6 +19,15 @@ describe('the in-process diff3 finds the same hunks as git merge-file --diff3', 
     }
   });
 
+  it('on repeated lines near the end, where several alignments are equally short (trimming the shared end picked another one than git)', async () => {
+    const cases = [
+      { b: '});\nb\na\nx\nc\n});\n', o: '});\nb\na\nx\nx\nc\n});\n', t: 'b\na\n\nx\nc\n});\n' },
+      { b: 'c\nc\n\nc\n', o: 'c\nc\n', t: 'c\n\n\nc\n' },
+      { b: 'x\na\na\nx\nc\n', o: 'x\na\nx\nc\n', t: 'a\nx\nc\n' },
+    ];
+    for (const c of cases) expect(diff3Merge(c.b, c.o, c.t)!.segments, JSON.stringify(c)).toEqual((await git.mergeWithGit(c.b, c.o, c.t)).segments);
+  });
+
   it('on random small edits of a file: ≥ 95 % identical hunks, and never clean where git conflicts', async () => {
     const lines = ['a', 'b', 'c', '}', '', 'd', 'e', '{', 'f'];
     const file = fc.array(fc.constantFrom(...lines), { minLength: 0, maxLength: 14 });
