@@ -159,7 +159,7 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(r.status).toBe('escalated');
     expect(r.files[0]).toMatchObject({ path: 'src/a.ts', status: 'escalated', strategies: ['commutative-insertions'] });
     const item = svc.get(r.files[0]!.itemId);
-    expect(item.reason).toMatch(/proposal \(commutative-insertions\).*90 % not wrong over 40 answers/);
+    expect(item.reason).toMatch(/proposal \(commutative-insertions\).*\d+ % not wrong over \d+ answers on real histories/);
     await svc.resolve(item.id, { take: 'proposal' }, 'reviewer');
     expect(repo.git('show', 'integration:src/a.ts')).toBe("import { a, d, e } from './m.js';\n\nexport const x = a;\n");
     expect(show('integration')).toContain('Hive-Resolution: src/a.ts: reviewer (took the proposal)');
