@@ -17,7 +17,8 @@ import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { publicAgent, type AgentRecord, type AgentRepo } from './agent-repo.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { learnClaudeSessionId, onPath, planLaunch, PRESET_PROGRAMS } from './presets.js';
-import { claudeTranscript, claudeUserTurns } from './tools/claude.js';
+import { learnCodexSession } from './tools/codex.js';
+import { sessionFile, turnsWithText } from './tools/transcripts.js';
 import { prepareTool, type ToolPrep } from './tools/prepare-tool.js';
 import type { StateMachine } from './state-machine.js';
 
@@ -472,35 +473,39 @@ export class AgentService {
    * the screen only.
    */
   async input(name: string, text: string, enter: boolean, actor: string): Promise<{ attempts: number; confirmedBy: 'transcript' | 'screen' | null }> {
-    const agent = this.d.repo.get(name);
+    let agent = this.d.repo.get(name);
     if (agent.status !== 'running') throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} is ${agent.status}; it takes input only while running.`);
     const backend = this.backendFor(agent.backend);
     const tui = agent.preset === 'claude' || agent.preset === 'codex' || agent.preset === 'gemini';
-    const transcript = agent.preset === 'claude' && agent.sessionId && agent.backend !== 'docker' ? this.claudeTranscript(agent) : null;
-    const turnsBefore = transcript ? claudeUserTurns(transcript).length : 0;
+    const home = process.env.HOME || os.homedir();
+    // Codex chooses its own session id: learn it from its rollout files the first time it matters.
+    if (agent.preset === 'codex' && !agent.sessionId && agent.backend !== 'docker') {
+      const id = learnCodexSession(process.env, home, agent.worktree, null);
+      if (id) {
+        this.d.repo.patch(name, this.d.clock.iso(), { sessionId: id });
+        agent = this.d.repo.get(name);
+      }
+    }
+    const transcript = tui && agent.sessionId && agent.backend !== 'docker' ? sessionFile(agent.preset, process.env, home, agent.worktree, agent.sessionId) : null;
+    const want = text.trim().split('\n').slice(-1)[0]!.trim();
+    const before = transcript && want ? turnsWithText(agent.preset, transcript, want) : 0;
     const enterDelayMs = agent.preset === 'codex' || agent.preset === 'gemini' ? 800 : 0;
     const attempts = tui && backend.paste ? await backend.paste(name, text, { enter, enterDelayMs }) : await backend.sendInput(name, text, { enter });
     let confirmedBy: 'transcript' | 'screen' | null = 'screen';
-    if (transcript && enter) {
-      const want = text.trim();
+    if (transcript && enter && want) {
+      // The tool wrote the text into its own session file: it arrived as a turn (a busy tool queues it,
+      // and then only the screen saw it within the wait).
       const deadline = Date.now() + 5000;
-      confirmedBy = null;
       while (Date.now() < deadline) {
-        if (claudeUserTurns(transcript).slice(turnsBefore).some((t) => t.trim() === want || t.includes(want))) {
+        if (turnsWithText(agent.preset, transcript, want) > before) {
           confirmedBy = 'transcript';
           break;
         }
         await new Promise((r) => setTimeout(r, 100));
       }
-      if (!confirmedBy) confirmedBy = 'screen';
     }
     this.d.machine.record(name, 'input', `input sent by ${actor}${confirmedBy === 'transcript' ? ' (in its transcript)' : ''}`, actor, { bytes: Buffer.byteLength(text), attempts, confirmedBy });
     return { attempts, confirmedBy };
-  }
-
-  private claudeTranscript(agent: AgentRecord): string {
-    const home = process.env.HOME || os.homedir();
-    return claudeTranscript(process.env, home, agent.worktree, agent.sessionId!);
   }
 
   output(name: string, maxBytes: number): { text: string; bytes: number } {

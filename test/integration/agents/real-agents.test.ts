@@ -57,6 +57,30 @@ async function endRun(run: Run | undefined): Promise<void> {
 
 const has = (texts: string[], s: string) => texts.some((t) => t.includes(s));
 
+/** kill -9 of the agent's process and its children, from outside, as a crash would. */
+function killHard(pid: number): void {
+  let children: string[] = [];
+  try {
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch {
+    // No children: the pane's process is the tool itself.
+  }
+  for (const p of [...children, String(pid)]) {
+    try {
+      process.kill(Number(p), 'SIGKILL');
+    } catch {}
+  }
+}
+
+async function killAndRecover(r: Run, name: string): Promise<void> {
+  const a = await r.agent(name);
+  killHard(a.pid!);
+  await waitFor(async () => {
+    const x = await r.agent(name);
+    return x.status === 'running' && x.pid !== a.pid && x.restarts > a.restarts;
+  }, 30_000, 100, `${name} recovered`);
+}
+
 describe.skipIf(!ready)('Claude Code (real CLI, FAKE Anthropic endpoint) under Agent Hive', () => {
   let run: Run | undefined;
   let model: FakeModel;
@@ -128,22 +152,7 @@ describe.skipIf(!ready)('Claude Code (real CLI, FAKE Anthropic endpoint) under A
 
   it('kill -9 of the agent: recovered and resumed the same way', async () => {
     const r = run!;
-    const a = await r.agent('cc');
-    let pids: string[] = [];
-    try {
-      pids = execFileSync('pgrep', ['-P', String(a.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-    } catch {
-      // No children: the pane's process is claude itself.
-    }
-    for (const p of [...pids, String(a.pid)]) {
-      try {
-        process.kill(Number(p), 'SIGKILL');
-      } catch {}
-    }
-    await waitFor(async () => {
-      const x = await r.agent('cc');
-      return x.status === 'running' && x.pid !== a.pid && x.restarts > a.restarts;
-    }, 30_000, 100, 'recovered');
+    await killAndRecover(r, 'cc');
     await waitFor(async () => (await r.agent('cc')).activity?.state === 'idle', 30_000, 200, 'idle after recovery');
     await r.cli(['agents', 'send', 'cc', 'fourth after crash']);
     await waitFor(() => has(model.lastUserTexts(), 'fourth after crash'), 30_000, 200, 'the message after the crash');
@@ -196,7 +205,7 @@ describe.skipIf(!ready)('Codex CLI (real CLI, FAKE OpenAI Responses endpoint) un
     await model?.close();
   }, 60_000);
 
-  it('starts without its trust or login screen, reports idle through notify, and resumes its own session after sleep and wake', async () => {
+  it('starts without its trust or login screen, reports idle through notify, input confirmed from its rollout file, resumes its own session after sleep/wake and after kill -9', async () => {
     const r = run!;
     await r.cli(['agents', 'spawn', '--name', 'cx', '--repo', r.repo, '--preset', 'codex', '--task', 'codex first task']);
     await waitFor(() => has(model.lastUserTexts(), 'codex first task'), 45_000, 200, 'the task at the FAKE endpoint').catch(async (err: Error) => {
@@ -204,7 +213,8 @@ describe.skipIf(!ready)('Codex CLI (real CLI, FAKE OpenAI Responses endpoint) un
       throw new Error(`${err.message}\nits screen:\n${screen}\nrequests: ${JSON.stringify(model.turns()).slice(0, 2000)}`);
     });
     await waitFor(async () => (await r.agent('cx')).activity?.state === 'idle', 30_000, 200, 'idle from notify');
-    await r.cli(['agents', 'send', 'cx', 'codex second']);
+    // Confirmed from its own rollout file.
+    expect(JSON.parse(await r.cli(['agents', 'send', 'cx', 'codex second', '--json']))).toMatchObject({ confirmedBy: 'transcript' });
     await waitFor(() => has(model.lastUserTexts(), 'codex second'), 30_000, 200, 'the typed message');
     await r.cli(['agents', 'sleep', 'cx']);
     await r.cli(['agents', 'wake', 'cx']);
@@ -217,6 +227,12 @@ describe.skipIf(!ready)('Codex CLI (real CLI, FAKE OpenAI Responses endpoint) un
     await r.cli(['agents', 'send', 'cx', 'codex after wake']);
     await waitFor(() => has(model.lastUserTexts(), 'codex after wake'), 30_000, 200, 'the message after wake');
     expect(has(model.lastUserTexts(), 'codex first task')).toBe(true);
+    expect(has(model.lastUserTexts(), 'codex second')).toBe(true);
+    // kill -9: recovered, and the same conversation again.
+    await killAndRecover(r, 'cx');
+    await waitFor(() => screen().includes('codex after wake'), 30_000, 200, 'the resumed conversation after the crash');
+    await r.cli(['agents', 'send', 'cx', 'codex after crash']);
+    await waitFor(() => has(model.lastUserTexts(), 'codex after crash'), 30_000, 200, 'the message after the crash');
     expect(has(model.lastUserTexts(), 'codex second')).toBe(true);
   }, 150_000);
 });
@@ -236,7 +252,7 @@ describe.skipIf(!ready)('Gemini CLI (real CLI, FAKE Gemini endpoint) under Agent
     await model?.close();
   }, 60_000);
 
-  it('starts without its trust or sign-in screens, reports idle through its hooks, and resumes its own session on wake', async () => {
+  it('starts without its trust or sign-in screens, reports idle through its hooks, input confirmed from its chat file, resumes its own session after sleep/wake and after kill -9', async () => {
     const r = run!;
     // A name of its own per attempt: a retry must not meet the first attempt's agent.
     const gm = `gm-${Math.random().toString(36).slice(2, 7)}`;
@@ -249,8 +265,14 @@ describe.skipIf(!ready)('Gemini CLI (real CLI, FAKE Gemini endpoint) under Agent
     await waitFor(async () => (await r.agent(gm)).activity !== null, 30_000, 200, 'started again');
     // As a person would: type once its input box is on the screen (it loads the resumed chat first).
     await waitFor(() => screen().includes('Type your message'), 30_000, 200, 'its input box');
-    await r.cli(['agents', 'send', gm, 'gemini after wake']);
+    expect(JSON.parse(await r.cli(['agents', 'send', gm, 'gemini after wake', '--json']))).toMatchObject({ confirmedBy: 'transcript' });
     await waitFor(() => has(model.lastUserTexts(), 'gemini after wake'), 30_000, 200, 'the message after wake');
     expect(has(model.lastUserTexts(), 'gemini first task')).toBe(true);
+    // kill -9: recovered, and the same conversation again.
+    await killAndRecover(r, gm);
+    await waitFor(() => screen().includes('Type your message'), 30_000, 200, 'its input box after the crash');
+    await r.cli(['agents', 'send', gm, 'gemini after crash']);
+    await waitFor(() => has(model.lastUserTexts(), 'gemini after crash'), 30_000, 200, 'the message after the crash');
+    expect(has(model.lastUserTexts(), 'gemini after wake')).toBe(true);
   }, 150_000);
 });
