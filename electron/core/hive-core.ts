@@ -128,7 +128,12 @@ export class HiveCore {
       retention: () => options.retention ?? this.settings.get().snapshotRetention,
       binDir: writeHiveShim(this.dataDir, PACKAGE_ROOT) ?? undefined,
       toolEnv: (preset) => this.settings.envFor(preset),
-      onLaunched: (name) => this.activity.forget(name),
+      onLaunched: (name) => {
+        // A new run: its activity starts over, and its screen gets one look even if it printed its question
+        // before the output tailer followed it.
+        this.activity.forget(name);
+        this.activity.sawOutput(name);
+      },
       hooks: {
         exportWorkingMemory: (name) => this.bus.exportMemory(name),
         importWorkingMemory: (name, mem) => this.bus.importMemory(name, mem),

@@ -59,7 +59,7 @@ const IdentityCells = memo(function IdentityCells({ name, selected, task, role, 
       <div role="cell" className="col-backend"><span className={`backend-tag backend-${backend}`}>{backend}</span></div>
       <div role="cell" className="col-status">
         <StatusBadge status={status} title={lastError ?? undefined} />
-        {activityState && activitySince && activitySource && <ActivityChip state={activityState} since={activitySince} source={activitySource} />}
+        {activityState && activitySince && activitySource && <ActivityChip state={activityState} since={activitySince} source={activitySource} compact />}
       </div>
       <div role="cell" className="col-num"><Uptime startedAt={startedAt} live={LIVE.has(status)} /></div>
       <div role="cell" className="col-num">{restarts}</div>
