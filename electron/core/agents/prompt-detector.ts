@@ -26,7 +26,7 @@ const PATTERNS: Pattern[] = [
   { test: /Do you want to (proceed|make this edit|create|allow)|Allow (this|once)|needs your permission|Approve\?/i, detail: 'The agent asks for permission' },
 ];
 
-const YES_NO = /(\[(?:y\/n|Y\/n|y\/N|yes\/no)\]|\((?:Y)es\/\(N\)o[^)]*\)|\(y\/n\))[:?]?\s*$/;
+const YES_NO = /(\[(?:y\/n|Y\/n|y\/N|yes\/no)\]|\(Y\)es\/\(N\)o.*|\(y\/n\))[:?]?\s*$/;
 const MENU_ITEM = /^\s*(?:[❯>›▶●]\s*)?(\d{1,2})[.)]\s+(.+?)\s*$/;
 
 export function detectPrompt(screen: string): DetectedPrompt | null {
