@@ -536,14 +536,7 @@ export class TmuxBackend implements Backend {
         const probe = line.slice(-24);
         await this.waitForScreen(name, (screen) => screen.includes(probe), 1000);
       }
-      if (!last || opts.enter) {
-        const before = await this.capture(name);
-        for (let k = 0; k < 3; k++) {
-          attempts++;
-          await this.call([['send-keys', '-t', paneTarget(name), 'Enter']]);
-          if (await this.waitForScreen(name, (s) => s !== before, 400)) break;
-        }
-      }
+      if (!last || opts.enter) attempts += await this.pressEnter(name);
     }
     return attempts;
   }
@@ -581,14 +574,21 @@ export class TmuxBackend implements Backend {
     if (opts.enter) {
       // Codex and Gemini CLI swallow an Enter that follows a paste too closely (paste-burst detection).
       if (opts.enterDelayMs) await sleep(opts.enterDelayMs);
-      const before = await this.capture(name);
-      for (let k = 0; k < 3; k++) {
-        attempts++;
-        await this.call([['send-keys', '-t', paneTarget(name), 'Enter']]);
-        if (await this.waitForScreen(name, (s) => s !== before, 400)) break;
-      }
+      attempts += await this.pressEnter(name);
     }
     return attempts;
+  }
+
+  /** Enter, re-sent (at most three times) while the screen does not change; returns how many were sent. */
+  private async pressEnter(name: string): Promise<number> {
+    const before = await this.capture(name);
+    let sent = 0;
+    for (let k = 0; k < 3; k++) {
+      sent++;
+      await this.call([['send-keys', '-t', paneTarget(name), 'Enter']]);
+      if (await this.waitForScreen(name, (s) => s !== before, 400)) break;
+    }
+    return sent;
   }
 
   private async capture(name: string): Promise<string> {

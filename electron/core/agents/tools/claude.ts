@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { objectAt, updateJsonFile } from './json-config.js';
+import { mergeHooks, objectAt, updateJsonFile } from './json-config.js';
 
 /**
  * Claude Code (npm `@anthropic-ai/claude-code`, checked against 2.1.x): what it needs so an agent in a new
@@ -91,25 +91,12 @@ export function answerClaudeFirstRun(opts: { worktree: string; env: Record<strin
 export function installClaudeHooks(worktree: string): boolean {
   const dir = path.join(worktree, '.claude');
   mkdirSync(dir, { recursive: true });
-  return updateJsonFile(
-    path.join(dir, 'settings.local.json'),
-    (c) => {
-      const hooks = objectAt(c, 'hooks');
-      let changed = false;
-      for (const event of CLAUDE_HOOK_EVENTS) {
-        const list = Array.isArray(hooks[event]) ? (hooks[event] as unknown[]) : [];
-        const command = CLAUDE_HOOK_COMMAND(event);
-        const present = JSON.stringify(list).includes(JSON.stringify(command));
-        if (present) continue;
-        const entry: Record<string, unknown> = { hooks: [{ type: 'command', command, timeout: 10 }] };
-        if (event === 'PreToolUse' || event === 'PostToolUse' || event === 'PermissionRequest') entry.matcher = '*';
-        hooks[event] = [...list, entry];
-        changed = true;
-      }
-      return changed;
-    },
-    { mode: 0o644 },
-  );
+  return mergeHooks(path.join(dir, 'settings.local.json'), CLAUDE_HOOK_EVENTS, (event) => {
+    const command = CLAUDE_HOOK_COMMAND(event);
+    const entry: Record<string, unknown> = { hooks: [{ type: 'command', command, timeout: 10 }] };
+    if (event === 'PreToolUse' || event === 'PostToolUse' || event === 'PermissionRequest') entry.matcher = '*';
+    return { command, entry };
+  });
 }
 
 /** The session's transcript exists (a resume of an id Claude never wrote would fail at once). */

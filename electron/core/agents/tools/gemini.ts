@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { objectAt, updateJsonFile } from './json-config.js';
+import { mergeHooks, objectAt, updateJsonFile } from './json-config.js';
 
 /** Gemini CLI hook events (its names; AfterAgent ends a turn) that report the agent's state. */
 export const GEMINI_HOOK_EVENTS = ['SessionStart', 'BeforeAgent', 'BeforeTool', 'AfterTool', 'AfterAgent', 'Notification', 'SessionEnd'] as const;
@@ -16,22 +16,10 @@ export function geminiDir(env: Record<string, string | undefined>, home: string)
 export function installGeminiHooks(worktree: string): boolean {
   const dir = path.join(worktree, '.gemini');
   mkdirSync(dir, { recursive: true });
-  return updateJsonFile(
-    path.join(dir, 'settings.json'),
-    (c) => {
-      const hooks = objectAt(c, 'hooks');
-      let changed = false;
-      for (const event of GEMINI_HOOK_EVENTS) {
-        const list = Array.isArray(hooks[event]) ? (hooks[event] as unknown[]) : [];
-        const command = `hive hook gemini ${event}`;
-        if (JSON.stringify(list).includes(JSON.stringify(command))) continue;
-        hooks[event] = [...list, { hooks: [{ name: `agent-hive-${event}`, type: 'command', command, timeout: 10_000 }] }];
-        changed = true;
-      }
-      return changed;
-    },
-    { mode: 0o644 },
-  );
+  return mergeHooks(path.join(dir, 'settings.json'), GEMINI_HOOK_EVENTS, (event) => {
+    const command = `hive hook gemini ${event}`;
+    return { command, entry: { hooks: [{ name: `agent-hive-${event}`, type: 'command', command, timeout: 10_000 }] } };
+  });
 }
 
 /**

@@ -45,3 +45,27 @@ export function objectAt(obj: Json, key: string): Json {
   obj[key] = fresh;
   return fresh;
 }
+
+/**
+ * Merges Agent Hive's hook commands into a Claude-style `hooks` map (`{"hooks": {EVENT: [{hooks: [{type,
+ * command}]}]}}`, used by Claude Code and Gemini CLI) next to whatever hooks are there. Ours are recognised
+ * by their command and never added twice. Returns whether the file changed.
+ */
+export function mergeHooks(file: string, events: readonly string[], entryFor: (event: string) => { command: string; entry: Record<string, unknown> }): boolean {
+  return updateJsonFile(
+    file,
+    (c) => {
+      const hooks = objectAt(c, 'hooks');
+      let changed = false;
+      for (const event of events) {
+        const list = Array.isArray(hooks[event]) ? (hooks[event] as unknown[]) : [];
+        const { command, entry } = entryFor(event);
+        if (JSON.stringify(list).includes(JSON.stringify(command))) continue;
+        hooks[event] = [...list, entry];
+        changed = true;
+      }
+      return changed;
+    },
+    { mode: 0o644 },
+  );
+}
