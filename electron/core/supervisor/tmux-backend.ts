@@ -327,6 +327,7 @@ export class TmuxBackend implements Backend {
         const gen = this.gen;
         const r = await w.request([['wait-for', DIED_CHANNEL], ['list-panes', '-a', '-F', PANES_FORMAT]]);
         if (r.code === 0) void this.reapDeadPanes({ stdout: r.stdout, gen });
+        else if (/no current target|no sessions/i.test(r.stderr)) void this.reapDeadPanes({ stdout: '', gen });
         else if (!w.closed) await sleep(100);
       }
     })();
@@ -377,8 +378,11 @@ export class TmuxBackend implements Backend {
     const gen = listing?.gen ?? this.gen;
     if (stdout === undefined) {
       const r = await this.call([['list-panes', '-a', '-F', PANES_FORMAT]]);
-      if (r.code !== 0) return;
-      stdout = r.stdout;
+      if (r.code === 0) stdout = r.stdout;
+      // A server with no session left (its last one killed from outside) answers "no current target":
+      // nothing is present, so every tracked session is gone. (Returning here left such an exit unreported.)
+      else if (/no current target|no sessions/i.test(r.stderr)) stdout = '';
+      else return;
     }
     const at = this.clock.now();
     const present = new Set<string>();
