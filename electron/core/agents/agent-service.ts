@@ -63,6 +63,8 @@ const LOG_ROTATE_BYTES = 64 * 1024 * 1024;
 export class AgentService {
   readonly mutex = new KeyedMutex();
   hooks: ContextHooks;
+  /** When each agent's current run started by resuming its tool's session (see launch). */
+  private readonly resumedAt = new Map<string, number>();
 
   constructor(private readonly d: AgentServiceDeps) {
     this.hooks = d.hooks ?? {};
@@ -166,10 +168,15 @@ export class AgentService {
       const configured = agent.preset === 'custom' ? {} : (this.d.toolEnv?.(agent.preset) ?? {});
       Object.assign(env, configured);
       const knownSession = agent.sessionId ?? opts.snapshot?.sessionId ?? null;
+      // A run that resumed its session and crashed within 3 s: the tool could not resume it. The next start
+      // is a new session with the resume prompt, so a broken session never crash-loops the agent.
+      const resumedAt = this.resumedAt.get(name);
+      const resume = !(opts.via === 'recovering' && resumedAt !== undefined && Date.now() - resumedAt < 3000);
+      if (!resume) this.d.machine.record(name, 'tool-setup', `its session ${knownSession ?? ''} could not be resumed (the tool exited within 3 s of resuming it): starting a new session with the resume prompt`, 'system');
       let prep: ToolPrep | null = null;
       if (agent.backend !== 'docker' && agent.preset !== 'custom') {
         try {
-          prep = prepareTool({ preset: agent.preset, worktree: agent.worktree, repo: agent.repo, sessionId: knownSession, env, home: env.HOME || os.homedir(), configured });
+          prep = prepareTool({ preset: agent.preset, worktree: agent.worktree, repo: agent.repo, sessionId: knownSession, resume, env, home: env.HOME || os.homedir(), configured });
           Object.assign(env, prep.env);
           if (prep.notes.length > 0) this.d.machine.record(name, 'tool-setup', `${PRESET_PROGRAMS[agent.preset]}: ${prep.notes.join('; ')}`, 'system');
         } catch (err) {
@@ -199,6 +206,8 @@ export class AgentService {
         limits: { cpus: agent.options.cpus, memoryMb: agent.options.memoryMb, network: agent.options.network },
       });
       const at = this.d.clock.iso();
+      if (plan.resumedWith === 'session') this.resumedAt.set(name, Date.now());
+      else this.resumedAt.delete(name);
       this.d.onLaunched?.(name, prep?.hooks ?? false);
       const resumedSession = plan.resumedWith === 'session' && plan.sessionId ? ` (session ${plan.sessionId})` : '';
       const started = publicAgent(

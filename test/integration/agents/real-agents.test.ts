@@ -262,7 +262,9 @@ describe.skipIf(!ready)('Gemini CLI (real CLI, FAKE Gemini endpoint) under Agent
     await waitFor(async () => (await r.agent(gm)).activity?.state === 'idle', 30_000, 200, 'idle from AfterAgent');
     await r.cli(['agents', 'sleep', gm]);
     await r.cli(['agents', 'wake', gm]);
-    await waitFor(async () => (await r.agent(gm)).activity !== null, 30_000, 200, 'started again');
+    await waitFor(async () => (await r.agent(gm)).activity !== null, 30_000, 200, 'started again').catch(async (err: Error) => {
+      throw new Error(`${err.message}\nagent: ${JSON.stringify(await r.agent(gm))}\nevents: ${await r.cli(['events', '--agent', gm])}\nlog: ${(await r.cli(['agents', 'logs', gm])).slice(-3000)}`);
+    });
     // As a person would: type once its input box is on the screen (it loads the resumed chat first).
     await waitFor(() => screen().includes('Type your message'), 30_000, 200, 'its input box');
     expect(JSON.parse(await r.cli(['agents', 'send', gm, 'gemini after wake', '--json']))).toMatchObject({ confirmedBy: 'transcript' });

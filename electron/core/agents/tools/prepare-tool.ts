@@ -30,6 +30,8 @@ export function prepareTool(opts: {
   /** The agent's repository (its main worktree). */
   repo: string;
   sessionId: string | null;
+  /** False: start a new session even if the known one could be resumed (it failed to resume before). */
+  resume?: boolean;
   env: Record<string, string | undefined>;
   home: string;
   /** The variables the user configured for this preset in Agent Hive (endpoint, key). */
@@ -37,6 +39,7 @@ export function prepareTool(opts: {
 }): ToolPrep {
   const { preset, worktree, home } = opts;
   const env = { ...opts.env, ...opts.configured };
+  const fresh = opts.resume === false;
   switch (preset) {
     case 'claude': {
       const notes: string[] = [];
@@ -44,19 +47,19 @@ export function prepareTool(opts: {
       excludeFromGit(worktree, ['.claude/settings.local.json']);
       const endpointConfigured = 'ANTHROPIC_BASE_URL' in opts.configured || 'ANTHROPIC_API_KEY' in opts.configured || 'ANTHROPIC_AUTH_TOKEN' in opts.configured;
       notes.push(...answerClaudeFirstRun({ worktree, env, home, endpointConfigured }));
-      const resumable = opts.sessionId && claudeSessionExists(env, home, worktree, opts.sessionId) ? opts.sessionId : null;
+      const resumable = !fresh && opts.sessionId && claudeSessionExists(env, home, worktree, opts.sessionId) ? opts.sessionId : null;
       return {
         env: withDefaults(CLAUDE_QUIET_ENV, opts.env),
         resumable,
         // An id Claude never wrote a transcript for (it stopped before its first turn) is simply reused.
-        newSessionId: resumable ? undefined : (opts.sessionId ?? randomUUID()),
+        newSessionId: resumable ? undefined : fresh ? randomUUID() : (opts.sessionId ?? randomUUID()),
         toolArgs: [],
         notes,
         hooks: true,
       };
     }
     case 'codex': {
-      const resumable = learnCodexSession(env, home, worktree, opts.sessionId);
+      const resumable = fresh ? null : learnCodexSession(env, home, worktree, opts.sessionId);
       return { env: {}, resumable, toolArgs: codexArgs(worktree, opts.repo, opts.configured), notes: [`trusted the folder ${worktree} (codex -c projects…trust_level)`], hooks: true };
     }
     case 'gemini': {
@@ -65,8 +68,8 @@ export function prepareTool(opts: {
       if ('GEMINI_API_KEY' in opts.configured && answerGeminiAuth(env, home)) notes.push('chose the configured Gemini API key as its sign-in');
       if (installGeminiHooks(worktree)) notes.push('installed Agent Hive hooks in .gemini/settings.json');
       excludeFromGit(worktree, ['.gemini/settings.json']);
-      const resumable = opts.sessionId && geminiSessionExists(env, home, opts.sessionId) ? opts.sessionId : null;
-      return { env: {}, resumable, newSessionId: resumable ? undefined : (opts.sessionId ?? randomUUID()), toolArgs: [], notes, hooks: true };
+      const resumable = !fresh && opts.sessionId && geminiSessionExists(env, home, opts.sessionId) ? opts.sessionId : null;
+      return { env: {}, resumable, newSessionId: resumable ? undefined : fresh ? randomUUID() : (opts.sessionId ?? randomUUID()), toolArgs: [], notes, hooks: true };
     }
     case 'aider': {
       excludeFromGit(worktree, ['.aider*']);
