@@ -150,7 +150,12 @@ export class HiveCore {
         notify: (level, title, body) => this.notify(level, title, body),
       }),
     );
-    this.disposables.add(this.activity.onDidChange((agent) => this.push('agent:status', { agent, event: null })));
+    this.disposables.add(
+      this.activity.onDidChange((agent) => {
+        if (agent.activity) this.agents.toolCameUp(agent.name);
+        this.push('agent:status', { agent, event: null });
+      }),
+    );
     this.watchdog = this.disposables.add(
       new Watchdog({
         repo: this.repo,

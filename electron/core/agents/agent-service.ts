@@ -168,11 +168,12 @@ export class AgentService {
       const configured = agent.preset === 'custom' ? {} : (this.d.toolEnv?.(agent.preset) ?? {});
       Object.assign(env, configured);
       const knownSession = agent.sessionId ?? opts.snapshot?.sessionId ?? null;
-      // A run that resumed its session and crashed within 3 s: the tool could not resume it. The next start
-      // is a new session with the resume prompt, so a broken session never crash-loops the agent.
+      // A run that resumed its session and crashed before the tool reported anything (no hook, no question
+      // on screen): the tool could not resume it (Gemini CLI exits 42). The next start is a new session with
+      // the resume prompt, so a session the tool cannot resume never crash-loops the agent.
       const resumedAt = this.resumedAt.get(name);
-      const resume = !(opts.via === 'recovering' && resumedAt !== undefined && Date.now() - resumedAt < 3000);
-      if (!resume) this.d.machine.record(name, 'tool-setup', `its session ${knownSession ?? ''} could not be resumed (the tool exited within 3 s of resuming it): starting a new session with the resume prompt`, 'system');
+      const resume = !(opts.via === 'recovering' && resumedAt !== undefined && Date.now() - resumedAt < 60_000);
+      if (!resume) this.d.machine.record(name, 'tool-setup', `its session ${knownSession ?? ''} could not be resumed (the tool exited before it reported anything): starting a new session with the resume prompt`, 'system');
       let prep: ToolPrep | null = null;
       if (agent.backend !== 'docker' && agent.preset !== 'custom') {
         try {
@@ -253,6 +254,11 @@ export class AgentService {
       } else if (screen && screen.trim() && Date.now() - stableSince >= 1500) break;
     }
     await this.input(name, text, true, 'hive (task)').catch((err: Error) => this.d.machine.record(name, 'input', `could not type the task: ${err.message}`, 'system'));
+  }
+
+  /** The agent's tool reported something (a hook, a question): the session it resumed came up. */
+  toolCameUp(name: string): void {
+    this.resumedAt.delete(name);
   }
 
   /** Logs are append-only; one that passed LOG_ROTATE_BYTES is moved to `<name>.log.1` at the next start. */
