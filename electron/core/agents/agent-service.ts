@@ -172,7 +172,7 @@ export class AgentService {
       // on screen): the tool could not resume it (Gemini CLI exits 42). The next start is a new session with
       // the resume prompt, so a session the tool cannot resume never crash-loops the agent.
       const resumedAt = this.resumedAt.get(name);
-      const resume = !(opts.via === 'recovering' && resumedAt !== undefined && Date.now() - resumedAt < 60_000);
+      const resume = !(opts.via === 'recovering' && agent.backend !== 'docker' && resumedAt !== undefined && Date.now() - resumedAt < 60_000);
       if (!resume) this.d.machine.record(name, 'tool-setup', `its session ${knownSession ?? ''} could not be resumed (the tool exited before it reported anything): starting a new session with the resume prompt`, 'system');
       let prep: ToolPrep | null = null;
       if (agent.backend !== 'docker' && agent.preset !== 'custom') {
