@@ -42,8 +42,6 @@ export class ActivityTracker implements Disposable {
    */
   private readonly dirty = new Map<string, number>();
   private static readonly QUIET_MS = 600;
-  /** Session files the tool reported (Claude's transcript_path): where typed input is confirmed. */
-  readonly transcripts = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private scanning = false;
 
@@ -69,8 +67,6 @@ export class ActivityTracker implements Disposable {
     if (sessionId && /^[\w-]{8,100}$/.test(sessionId) && sessionId !== agent.sessionId && event !== 'SessionEnd') {
       this.d.repo.patch(name, this.d.clock.iso(), { sessionId });
     }
-    const transcript = str('transcript_path');
-    if (transcript) this.transcripts.set(name, transcript);
     const next = hookTransition(tool, event, payload);
     if (next === undefined) return;
     if (next === null) {
@@ -157,7 +153,6 @@ export class ActivityTracker implements Disposable {
     this.fromHooks.delete(name);
     this.fromScreen.delete(name);
     this.dirty.delete(name);
-    this.transcripts.delete(name);
     if (this.d.repo.find(name)) this.d.repo.setActivity(name, null);
   }
 
