@@ -31,18 +31,6 @@ export function normalizeTrailing(text: string): string {
     .replace(/\n+$/, '');
 }
 
-/**
- * Formatting-insensitive form: whitespace runs (newlines included) collapse, and whitespace next to
- * punctuation disappears, so `foo(a,b)` and `foo( a, b )` compare equal but `return x` and `returnx` do not.
- * Blank lines and line wrapping therefore do not count as changes.
- */
-export function normalizeFormatting(text: string): string {
-  return normalizeEol(text)
-    .replace(/\s+/g, ' ')
-    .replace(/ ?([^\w\s$]) ?/g, '$1')
-    .trim();
-}
-
 /** Which line ending a text mostly uses. */
 export function eolOf(text: string): '\r\n' | '\n' {
   const crlf = (text.match(/\r\n/g) ?? []).length;
