@@ -39,6 +39,9 @@ function serve(handle: (req: http.IncomingMessage, body: Body, res: http.ServerR
 const sse = (res: http.ServerResponse, event: string | null, data: unknown) => res.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
 const textOf = (c: unknown): string =>
   typeof c === 'string' ? c : Array.isArray(c) ? c.map((p: { text?: string }) => (typeof p === 'string' ? p : (p.text ?? ''))).join('\n') : '';
+const noToolCalls = (fake: string) => (): never => {
+  throw new Error(`${fake}: tool calls are not faked`);
+};
 const closeServer = (s: http.Server) => new Promise<void>((r) => s.close(() => r()));
 
 /** Anthropic Messages API (what Claude Code speaks): POST /v1/messages, streamed. */
@@ -130,9 +133,7 @@ export async function fakeOpenAi(): Promise<FakeModel> {
     url,
     turns: () => turns,
     lastUserTexts: () => (turns.length ? userTexts(turns[turns.length - 1]!) : []),
-    toolOnce: () => {
-      throw new Error('fakeOpenAi: tool calls are not faked');
-    },
+    toolOnce: noToolCalls('fakeOpenAi'),
     close: () => closeServer(server),
   };
 }
@@ -167,9 +168,7 @@ export async function fakeGemini(): Promise<FakeModel> {
     url,
     turns: () => turns,
     lastUserTexts: () => (turns.length ? userTexts(turns[turns.length - 1]!) : []),
-    toolOnce: () => {
-      throw new Error('fakeGemini: tool calls are not faked');
-    },
+    toolOnce: noToolCalls('fakeGemini'),
     close: () => closeServer(server),
   };
 }
