@@ -9,3 +9,15 @@ export function agentNameProblem(name: string): string | null {
   }
   return null;
 }
+
+/**
+ * Names an agent may not take: "hive" is the host itself (its log is logs/hive.log beside the agents'
+ * logs/<name>.log, and it sends messages as "hive").
+ */
+export const RESERVED_AGENT_NAMES: ReadonlySet<string> = new Set(['hive']);
+
+/** As agentNameProblem, and also refuses the reserved names: for new agents. */
+export function newAgentNameProblem(name: string): string | null {
+  if (RESERVED_AGENT_NAMES.has(name.toLowerCase())) return `The agent name ${JSON.stringify(name)} is reserved for Agent Hive itself; choose another.`;
+  return agentNameProblem(name);
+}

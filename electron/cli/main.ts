@@ -6,6 +6,7 @@ import { registerAgentCommands } from './commands/agents.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSettingsCommands } from './commands/settings.js';
 import { registerConflictCommands } from './commands/conflicts.js';
+import { registerLogsCommands } from './commands/logs.js';
 import { makeContext, type CliContext } from './context.js';
 
 const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -16,6 +17,7 @@ const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
   registerAgentCommands,
   registerConflictCommands,
   registerSettingsCommands,
+  registerLogsCommands,
 ];
 
 const program = new Command();

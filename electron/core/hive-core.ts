@@ -33,6 +33,8 @@ import { TmuxBackend } from './supervisor/tmux-backend.js';
 import { Watchdog } from './watchdog/watchdog.js';
 import { WorktreeManager } from './worktrees/worktree-manager.js';
 import { findPackageRoot, writeHiveShim } from './agents/hive-shim.js';
+import type { Logger } from 'pino';
+import { Telemetry } from './observability/telemetry.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -48,10 +50,15 @@ export interface CoreOptions {
   checkIntervalMs?: number;
   /** Snapshots kept per agent; overrides the stored setting (default 20). */
   retention?: number;
+  /** The host's log (default: nothing is logged). */
+  logger?: Logger;
+  /** Node's process metrics on /metrics (default true; tests that build many cores turn them off). */
+  processMetrics?: boolean;
 }
 
 const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
-const VERSION = '0.1.0';
+export const HIVE_VERSION = '0.1.0';
+const VERSION = HIVE_VERSION;
 
 export type PushListener = <E extends PushEventName>(event: E, payload: PushPayload<E>) => void;
 
@@ -84,6 +91,8 @@ export class HiveCore {
   readonly conflicts: ConflictService;
   readonly handlers: AllHandlers;
   readonly startedAt: string;
+  /** Logs, Prometheus metrics and traces. */
+  readonly telemetry: Telemetry;
 
   constructor(readonly options: CoreOptions) {
     this.dataDir = path.resolve(options.dataDir);
@@ -94,6 +103,22 @@ export class HiveCore {
     // WAL checkpoints on a worker thread: inline they stall the event loop 5-15 ms every ~1000 pages (bus p99).
     this.disposables.add(new WalCheckpointer(this.db));
     this.events = new EventLog(this.db, this.clock);
+    const count = (sql: string) => this.db.prepare(sql);
+    const agentCounts = count('SELECT status, backend, COUNT(*) AS n FROM agents GROUP BY status, backend');
+    const backlog = count('SELECT COUNT(*) AS n FROM bus_deliveries WHERE acked_at IS NULL');
+    const conflictCounts = count('SELECT status, COUNT(*) AS n FROM conflict_items GROUP BY status');
+    const backendOf = count('SELECT backend FROM agents WHERE name = ?');
+    this.telemetry = new Telemetry({
+      logger: options.logger,
+      processMetrics: options.processMetrics,
+      sources: {
+        agents: () => agentCounts.all() as { status: string; backend: string; n: number }[],
+        busBacklog: () => (backlog.get() as { n: number }).n,
+        conflicts: () => conflictCounts.all() as { status: string; n: number }[],
+      },
+      backendOf: (name) => (backendOf.get(name) as { backend: string } | undefined)?.backend ?? null,
+    });
+    this.disposables.add(this.events.onDidAppend((e) => this.telemetry.onEvent(e)));
     this.disposables.add(this.events.onDidAppend((e) => this.push('event:appended', e)));
     this.bus = this.disposables.add(
       createBus({ db: this.db, clock: this.clock, events: this.events, redisUrl: options.redisUrl || process.env.HIVE_REDIS_URL || null }),
@@ -102,12 +127,33 @@ export class HiveCore {
       this.bus.onDidSend(({ message: m }) => this.push('bus:message', { id: m.id, from: m.from, to: m.to, topic: m.topic })),
     );
     this.disposables.add(this.bus.onDidChangeState((s) => this.push('bus:state', s)));
+    this.disposables.add(this.bus.onDidSend(() => this.telemetry.metrics.busMessages.inc({ transport: this.bus.kind })));
+    this.disposables.add(
+      this.bus.onDidDeliver(({ name, messages }) => {
+        const now = Date.now();
+        for (const m of messages) {
+          const sent = Date.parse(m.createdAt);
+          this.telemetry.metrics.busDelivery.observe(Math.max(0, now - sent) / 1000);
+          this.telemetry.recordSpan('bus.deliver', sent, now, { 'hive.bus.to': name, 'hive.bus.from': m.from, 'hive.bus.transport': this.bus.kind });
+        }
+      }),
+    );
+    this.disposables.add(
+      this.bus.onDidChangeState((s) => {
+        if (s.state === 'connected') this.telemetry.log.info({ action: 'bus.state', transport: s.kind, reason: s.detail ?? undefined }, `bus ${s.kind}: connected`);
+        else this.telemetry.log.warn({ action: 'bus.fault', transport: s.kind, reason: s.detail ?? undefined }, `bus ${s.kind}: ${s.state}`);
+      }),
+    );
 
     this.startedAt = this.clock.iso();
     this.settings = new SettingsStore(this.db, path.join(this.dataDir, 'secrets.json'));
     this.repo = new AgentRepo(this.db, () => this.settings.policyDefaults());
     this.machine = new StateMachine(this.db, this.repo, this.events, this.clock);
     this.snapshots = new SnapshotStore(this.db, this.dataDir, this.clock);
+    this.snapshots.observer = (op, seconds, bytes) => {
+      this.telemetry.metrics.snapshotSeconds.observe({ op }, seconds);
+      if (op === 'write' && bytes > 0) this.telemetry.metrics.snapshotBytes.observe(bytes);
+    };
     this.worktrees = new WorktreeManager(this.git, this.dataDir);
     this.backends = options.backends ?? {
       tmux: new TmuxBackend(this.dataDir, this.clock),
@@ -128,6 +174,7 @@ export class HiveCore {
       retention: () => options.retention ?? this.settings.get().snapshotRetention,
       binDir: writeHiveShim(this.dataDir, PACKAGE_ROOT) ?? undefined,
       toolEnv: (preset) => this.settings.envFor(preset),
+      telemetry: this.telemetry,
       onLaunched: (name) => {
         // A new run: its activity starts over, and its screen gets one look even if it printed its question
         // before the output tailer followed it.
@@ -165,6 +212,7 @@ export class HiveCore {
         clock: this.clock,
         notify: (level, title, body) => this.notify(level, title, body),
         checkIntervalMs: options.checkIntervalMs,
+        telemetry: this.telemetry,
       }),
     );
     // Docker agents go `unknown` while the engine is away and are adopted or recovered when it is back.
@@ -200,6 +248,7 @@ export class HiveCore {
         notify: (level, title, body) => this.notify(level, title, body),
         push: (event, payload) => this.push(event, payload),
         sendToAgent: async (to, body) => !!(await this.bus.send({ from: 'hive', to, type: 'conflict', body })),
+        telemetry: this.telemetry,
       }),
     );
     // Every agent worktree gets the commit-trailer hook (Hive-Agent / Hive-Task / Hive-Intent).

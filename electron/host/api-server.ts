@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -8,6 +9,7 @@ import { channels, isChannel, type ChannelName } from '../../shared/contract/ind
 import { API_PREFIX, TOKEN_COOKIE, WS_PATH } from '../../shared/contract/wire.js';
 import { HiveError, toErrorPayload, type ErrorCode } from '../../shared/errors.js';
 import type { HiveCore } from '../core/hive-core.js';
+import type { Telemetry } from '../core/observability/telemetry.js';
 import type { AllHandlers, CallContext } from '../core/handlers.js';
 
 export interface ApiServerOptions {
@@ -24,6 +26,8 @@ export interface ApiServerOptions {
    * is 700 KB of JSON; building it per request cost ~20 ms).
    */
   cacheKey?: (channel: string, payload: unknown) => string | null;
+  /** API spans, request metrics, error log lines and GET /metrics. */
+  telemetry?: Telemetry;
 }
 
 export interface ApiServer {
@@ -105,6 +109,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`, `host.docker.internal:${port}`].includes(h);
   };
 
+  const tel = opts.telemetry ?? null;
+  /** Runs one API call in a span, timed in hive_api_request_seconds; failures get one log line. */
+  const call = async (channel: string, body: unknown, actor: string, transport: 'http' | 'ws'): Promise<unknown> => {
+    if (!tel) return dispatch(opts.handlers, channel, body, { actor });
+    const label = isChannel(channel) ? channel : 'unknown';
+    const started = performance.now();
+    try {
+      return await tel.step(`api ${label}`, () => dispatch(opts.handlers, channel, body, { actor }), { 'hive.channel': label, 'hive.transport': transport, 'hive.actor': actor });
+    } catch (err) {
+      const payload = toErrorPayload(err);
+      const level = (STATUS[payload.code] ?? 500) >= 500 ? 'error' : 'warn';
+      tel.log[level]({ action: 'api', channel: label, actor, code: payload.code, reason: payload.message, durationMs: Math.round(performance.now() - started) }, `API ${label} failed: ${payload.code}`);
+      throw err;
+    } finally {
+      tel.metrics.apiRequest.observe({ channel: label }, (performance.now() - started) / 1000);
+    }
+  };
+
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((err) => sendJson(res, 500, { error: toErrorPayload(err) }));
   });
@@ -115,6 +137,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
     if (!authorized(req, url)) {
       return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'A valid token is required: open the URL that `hive serve` printed, or send Authorization: Bearer <token>.' } });
+    }
+    if (url.pathname === '/metrics' && tel) {
+      if (req.method !== 'GET') return sendJson(res, 405, { error: { code: 'INVALID_INPUT', message: 'Use GET.' } });
+      const text = await tel.metrics.text();
+      res.writeHead(200, { 'content-type': tel.metrics.contentType, 'cache-control': 'no-store' });
+      res.end(text);
+      return;
     }
     if (url.pathname.startsWith(API_PREFIX)) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'INVALID_INPUT', message: 'Use POST.' } });
@@ -131,7 +160,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const key = opts.cacheKey?.(channel, body) ?? null;
         const hit = key !== null ? cache.get(channel) : undefined;
         if (hit && hit.key === key) return sendBody(res, 200, hit.body);
-        const result = await dispatch(opts.handlers, channel, body, { actor });
+        const result = await call(channel, body, actor, 'http');
         const data = Buffer.from(JSON.stringify({ result: result ?? null }));
         if (key !== null) cache.set(channel, { key, body: data });
         return sendBody(res, 200, data);
@@ -191,7 +220,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       const id = typeof msg.id === 'number' ? msg.id : -1;
-      void dispatch(opts.handlers, String(msg.channel), msg.payload, { actor: 'gui' }).then(
+      void call(String(msg.channel), msg.payload, 'gui', 'ws').then(
         (result) => send(ws, { id, result: result ?? null }),
         (err) => send(ws, { id, error: toErrorPayload(err) }),
       );

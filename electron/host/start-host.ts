@@ -9,6 +9,10 @@ import { createCore } from '../core/create-core.js';
 import type { HiveCore } from '../core/hive-core.js';
 import { startApiServer, type ApiServer } from './api-server.js';
 import { HostLock } from './host-lock.js';
+import { openLogFile, parseLogLevel, type LogFile, type LogLevel } from '../core/observability/log-file.js';
+import { logMixin } from '../core/observability/telemetry.js';
+import { startTracing } from '../core/observability/tracing.js';
+import { HIVE_VERSION } from '../core/hive-core.js';
 
 export interface HostOptions {
   dataDir: string;
@@ -18,6 +22,10 @@ export interface HostOptions {
   redisUrl?: string | null;
   staticDir?: string | null;
   checkIntervalMs?: number;
+  /** `--log-level`; else HIVE_LOG_LEVEL; else the `logLevel` setting (default info). */
+  logLevel?: LogLevel;
+  /** Also write readable log lines here (`hive serve` in a terminal). */
+  prettyLog?: NodeJS.WritableStream | null;
 }
 
 export interface RunningHost {
@@ -69,8 +77,19 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   const lock = await HostLock.acquire(dataDir);
   let core: HiveCore | null = null;
   let server: ApiServer | null = null;
+  let log: LogFile | null = null;
+  const tracing = startTracing(HIVE_VERSION);
   try {
     const token = loadOrCreateToken(dataDir);
+    const fixedLevel = opts.logLevel ?? (process.env.HIVE_LOG_LEVEL ? parseLogLevel(process.env.HIVE_LOG_LEVEL, 'HIVE_LOG_LEVEL') : null);
+    // Secrets never reach the file: the API token, every tool secret, and any Redis URL's password.
+    let secrets: string[] = [token];
+    const mask = (line: string): string => {
+      let out = line.replace(/(rediss?:\/\/[^:@/\s"]*:)[^@/\s"]+@/g, '$1***@');
+      for (const v of secrets) if (v.length >= 6 && out.includes(v)) out = out.split(v).join('***');
+      return out;
+    };
+    log = openLogFile({ dataDir, level: fixedLevel ?? 'info', pretty: opts.prettyLog ?? null, mixin: logMixin, mask });
     let apiUrl: string | null = null;
     core = createCore({
       dataDir,
@@ -78,8 +97,19 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       apiUrl: () => apiUrl,
       apiToken: () => token,
       checkIntervalMs: opts.checkIntervalMs,
+      logger: log.logger,
     }).core;
+    const c0 = core;
+    const logger = log.logger;
+    const refresh = () => {
+      secrets = [token, ...c0.settings.secretValues()];
+      if (!fixedLevel) logger.level = c0.settings.get().logLevel;
+    };
+    refresh();
+    c0.disposables.add(c0.events.onDidAppend((e) => e.kind === 'settings' && refresh()));
+    logger.info({ action: 'host.start', dataDir, tracing: tracing.enabled, logLevel: logger.level }, `host starting for ${dataDir}`);
     server = await listen(core, token, host, opts);
+    logger.info({ action: 'host.listen', url: server.url }, `API listening on ${server.url}`);
     apiUrl = server.url;
     const hostFile = path.join(dataDir, HOST_FILE);
     const tmp = `${hostFile}.${process.pid}.tmp`;
@@ -88,6 +118,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const reconciled = await core.start();
     const c = core;
     const s = server;
+    const l = log;
     return {
       core: c,
       server: s,
@@ -98,12 +129,17 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         await s.close();
         await c.dispose();
         rmSync(hostFile, { force: true });
+        l.logger.info({ action: 'host.stop' }, 'host stopped');
+        await tracing.flush();
+        await l.close();
         lock.release();
       },
     };
   } catch (err) {
     await server?.close().catch(() => {});
     await core?.dispose().catch(() => {});
+    log?.logger.error({ action: 'host.start', reason: err instanceof Error ? err.message : String(err) }, 'host failed to start');
+    await log?.close().catch(() => {});
     lock.release();
     throw err;
   }
@@ -116,6 +152,7 @@ async function listen(core: HiveCore, token: string, host: string, opts: HostOpt
     token,
     host,
     staticDir: opts.staticDir === undefined ? DEFAULT_STATIC_DIR : opts.staticDir,
+    telemetry: core.telemetry,
     // The fleet list changes only when an agent row is written; every write bumps the repo's version.
     cacheKey: (channel: string) => (channel === 'agents:list' ? String(core.repo.version) : null),
   };

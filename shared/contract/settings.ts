@@ -12,6 +12,10 @@ export const ToolEnvVar = z.object({
 export type ToolEnvVar = z.infer<typeof ToolEnvVar>;
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
+/** pino's levels: what the host writes to `<data-dir>/logs/hive.log`. */
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export type LogLevel = z.infer<typeof LogLevel>;
+
 export const Settings = z.object({
   /** Restart policy every agent starts from; each agent may override any field. */
   policyDefaults: RestartPolicy,
@@ -24,6 +28,8 @@ export const Settings = z.object({
   redisUrl: z.string().nullable(),
   /** Per preset: variables its tool gets (e.g. claude: ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY). */
   toolEnv: z.partialRecord(Preset, z.record(z.string(), ToolEnvVar)),
+  /** The host's log level (`--log-level` and HIVE_LOG_LEVEL win over it); a change applies at once. */
+  logLevel: LogLevel,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -48,6 +54,7 @@ export const settingsChannels = {
           secret: z.boolean().optional(),
         })
         .optional(),
+      logLevel: LogLevel.optional(),
     }),
     res: Settings,
   },

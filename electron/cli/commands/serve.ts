@@ -11,14 +11,19 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .option('--host <host>', 'address to bind (loopback by default)', '127.0.0.1')
     .option('--allow-remote', 'allow a non-loopback --host (anyone with the token gets full control)')
     .option('--redis <url>', 'Redis for messaging (default: $HIVE_REDIS_URL, else in-process)')
-    .action(async (opts: { port: string; host: string; allowRemote?: boolean; redis?: string }) => {
+    .option('--log-level <level>', 'log level of <data-dir>/logs/hive.log: fatal, error, warn, info, debug, trace or silent (default: $HIVE_LOG_LEVEL, else the logLevel setting, else info)')
+    .action(async (opts: { port: string; host: string; allowRemote?: boolean; redis?: string; logLevel?: string }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new HiveError('INVALID_INPUT', `--port takes a number from 0 to 65535, not ${JSON.stringify(opts.port)}.`);
       }
       // Loaded here, not at the top: every other command only needs the small API client.
       const { startHost } = await import('../../host/start-host.js');
+      const { parseLogLevel } = await import('../../core/observability/log-file.js');
       const host = await startHost({
+        logLevel: opts.logLevel ? parseLogLevel(opts.logLevel, '--log-level') : undefined,
+        // Readable lines on a terminal; a service manager or a pipe gets only the file.
+        prettyLog: process.stdout.isTTY ? process.stdout : null,
         dataDir: ctx.dataDir(),
         port,
         host: opts.host,
@@ -31,6 +36,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
           `Open the UI: ${host.uiUrl}\n` +
           (adopted.length ? `Re-attached to ${adopted.length} running agent(s): ${adopted.join(', ')}\n` : '') +
           (crashed.length ? `Recovering ${crashed.length} agent(s) that vanished while no host ran: ${crashed.join(', ')}\n` : '') +
+          `Logs: ${host.core.dataDir}/logs/hive.log (\`hive logs --follow\`); metrics: GET ${host.server.url}/metrics with the token.\n` +
           'Press Ctrl+C to stop the host (agents in tmux keep running).\n',
       );
       let closing = false;

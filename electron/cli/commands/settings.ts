@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Agent, RestartPolicy, Settings } from '../../../shared/contract/index.js';
 import { HiveError } from '../../../shared/errors.js';
+import { LogLevel } from '../../../shared/contract/settings.js';
 import type { CliContext } from '../context.js';
 
 interface PolicyFlags {
@@ -69,7 +70,7 @@ function showPolicy(p: RestartPolicy): string {
 }
 
 function showSettings(v: Settings): string {
-  return `snapshotRetention  ${v.snapshotRetention}\nredisUrl           ${v.redisUrl ?? '(none: in-process bus)'}\n${showPolicy(v.policyDefaults)}`;
+  return `snapshotRetention  ${v.snapshotRetention}\nredisUrl           ${v.redisUrl ?? '(none: in-process bus)'}\nlogLevel           ${v.logLevel}\n${showPolicy(v.policyDefaults)}`;
 }
 
 /** `hive settings` (defaults for every agent) and `hive agents policy NAME` (one agent's overrides). */
@@ -85,13 +86,16 @@ export function registerSettingsCommands(program: Command, ctx: CliContext): voi
   withPolicyFlags(settings.command('set').description('change the defaults every agent starts from'))
     .option('--retention <n>', 'snapshots kept per agent')
     .option('--redis-url <url>', 'Redis for messaging from the next host start (redis://host:port; "" for the in-process bus)')
+    .option('--log-level <level>', `the host's log level, applied at once: ${LogLevel.options.join(', ')}`)
     .option('--json', 'print JSON')
-    .action(async (o: PolicyFlags & { retention?: string; redisUrl?: string; json?: boolean }) => {
+    .action(async (o: PolicyFlags & { retention?: string; redisUrl?: string; logLevel?: string; json?: boolean }) => {
+      const logLevel = o.logLevel === undefined ? undefined : LogLevel.safeParse(o.logLevel.toLowerCase()).data;
+      if (o.logLevel !== undefined && !logLevel) throw new HiveError('INVALID_INPUT', `--log-level takes one of ${LogLevel.options.join(', ')}, not ${JSON.stringify(o.logLevel)}.`);
       const retention = o.retention === undefined ? undefined : Number(o.retention);
       if (retention !== undefined && !(Number.isInteger(retention) && retention > 0)) {
         throw new HiveError('INVALID_INPUT', `--retention takes a whole number above 0, not ${JSON.stringify(o.retention)}.`);
       }
-      const s = await ctx.api().invoke('settings:set', { policyDefaults: policyFrom(o), snapshotRetention: retention, redisUrl: o.redisUrl });
+      const s = await ctx.api().invoke('settings:set', { policyDefaults: policyFrom(o), snapshotRetention: retention, redisUrl: o.redisUrl, logLevel });
       ctx.print(s, o, (v: Settings) =>
         o.redisUrl === undefined
           ? showSettings(v)

@@ -7,7 +7,7 @@ import type { SpawnRequest } from '../../../shared/contract/agents.js';
 import type { SnapshotContents, SnapshotMeta, SnapshotType } from '../../../shared/contract/snapshots.js';
 import { HiveError } from '../../../shared/errors.js';
 import { actionAllowed, type AgentAction, type AgentStatus } from '../../../shared/lifecycle.js';
-import { agentNameProblem } from '../../../shared/names.js';
+import { newAgentNameProblem } from '../../../shared/names.js';
 import type { z } from 'zod';
 import type { Clock } from '../ports/clock.js';
 import type { Backend } from '../supervisor/backend.js';
@@ -21,6 +21,7 @@ import { learnCodexSession } from './tools/codex.js';
 import { sessionFile, turnsWithText } from './tools/transcripts.js';
 import { prepareTool, type ToolPrep } from './tools/prepare-tool.js';
 import type { StateMachine } from './state-machine.js';
+import type { Telemetry } from '../observability/telemetry.js';
 
 type ParsedSpawn = z.output<typeof import('../../../shared/contract/agents.js').SpawnRequest>;
 
@@ -51,6 +52,8 @@ export interface AgentServiceDeps {
   toolEnv?: (preset: Preset) => Record<string, string>;
   /** Told when an agent is (re)started: its activity starts over. */
   onLaunched?: (name: string, hooks: boolean) => void;
+  /** Spans and log lines for each action. */
+  telemetry: Telemetry;
 }
 
 const OUTPUT_TAIL_LINES = 5000;
@@ -94,7 +97,7 @@ export class AgentService {
   }
 
   async spawn(req: ParsedSpawn, actor: string): Promise<Agent> {
-    const problem = agentNameProblem(req.name);
+    const problem = newAgentNameProblem(req.name);
     if (problem) throw new HiveError('INVALID_NAME', problem);
     if (this.d.repo.find(req.name)) {
       throw new HiveError('AGENT_EXISTS', `An agent named ${req.name} already exists. Choose another name or remove it first (\`hive agents remove ${req.name}\`).`);
@@ -108,7 +111,7 @@ export class AgentService {
     const backend = this.backendFor(req.backend);
     const avail = await backend.availability();
     if (!avail.available) throw new HiveError('BACKEND_UNAVAILABLE', avail.reason ?? `The ${req.backend} backend is not available.`);
-    return this.mutex.run(req.name, async () => {
+    return this.act('spawn', req.name, actor, async () => {
       const wt = await this.d.worktrees.create(req.name, req.repo, req.baseBranch);
       const policy: Partial<RestartPolicy> = req.policy ?? {};
       try {
@@ -339,20 +342,30 @@ export class AgentService {
     }
   }
 
+  /** One action on one agent: serialized with the agent's other actions, traced and logged. */
+  private act<T>(action: string, name: string, actor: string, fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(name, () => this.d.telemetry.action(action, name, { actor }, fn));
+  }
+
   async sleep(name: string, actor: string): Promise<Agent> {
-    return this.mutex.run(name, async () => {
+    return this.act('sleep', name, actor, async () => {
+      const tel = this.d.telemetry;
       const agent = this.d.repo.get(name);
       this.requireAction(agent, 'sleep');
       const backend = this.backendFor(agent.backend);
       // The snapshot first: if it cannot be taken, the agent keeps running instead of hanging in `stopping`.
-      const contents = await this.captureContext(agent, 'sleep');
-      const blob = await this.d.snapshots.writeBlobAsync(contents);
+      const { contents, blob } = await tel.step('snapshot', async () => {
+        const c = await this.captureContext(agent, 'sleep');
+        return { contents: c, blob: await this.d.snapshots.writeBlobAsync(c) };
+      });
       this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: 'sleep requested', actor });
-      if (agent.sleepMode === 'pause' && backend.pause) {
-        await backend.pause(name);
-      } else {
-        await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
-      }
+      await tel.step('stop', async () => {
+        if (agent.sleepMode === 'pause' && backend.pause) {
+          await backend.pause(name);
+        } else {
+          await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+        }
+      }, { 'hive.backend': agent.backend });
       let meta: SnapshotMeta | undefined;
       const result = this.d.machine.transition({
         name,
@@ -373,7 +386,8 @@ export class AgentService {
   }
 
   async wake(name: string, actor: string): Promise<Agent> {
-    return this.mutex.run(name, async () => {
+    return this.act('wake', name, actor, async () => {
+      const tel = this.d.telemetry;
       const agent = this.d.repo.get(name);
       this.requireAction(agent, 'wake');
       const backend = this.backendFor(agent.backend);
@@ -381,9 +395,9 @@ export class AgentService {
         await backend.resume(name);
         return publicAgent(this.d.machine.transition({ name, to: 'running', from: ['sleeping'], cause: `woken by ${actor} (unpaused)`, actor }).agent);
       }
-      const snapshot = await this.latestForWake(name);
-      await this.restoreContext(agent, snapshot);
-      return this.launch(name, { cause: `woken by ${actor}`, actor, snapshot, via: 'starting' });
+      const snapshot = await tel.step('verify', () => this.latestForWake(name));
+      await tel.step('restore', () => this.restoreContext(agent, snapshot));
+      return tel.step('start', () => this.launch(name, { cause: `woken by ${actor}`, actor, snapshot, via: 'starting' }), { 'hive.backend': agent.backend });
     });
   }
 
@@ -409,7 +423,7 @@ export class AgentService {
   }
 
   async restart(name: string, actor: string): Promise<Agent> {
-    return this.mutex.run(name, async () => {
+    return this.act('restart', name, actor, async () => {
       const agent = this.d.repo.get(name);
       this.requireAction(agent, 'restart');
       let snapshot: SnapshotContents | null;
@@ -424,12 +438,14 @@ export class AgentService {
         snapshot = await this.latestForWake(name);
       }
       await this.restoreContext(agent, snapshot);
-      return this.launch(name, { cause: `restarted by ${actor}`, actor, snapshot, via: 'starting' });
+      const restarted = await this.launch(name, { cause: `restarted by ${actor}`, actor, snapshot, via: 'starting' });
+      this.d.telemetry.metrics.restarted(name, 'manual');
+      return restarted;
     });
   }
 
   async stop(name: string, actor: string): Promise<Agent> {
-    return this.mutex.run(name, async () => {
+    return this.act('stop', name, actor, async () => {
       const agent = this.d.repo.get(name);
       this.requireAction(agent, 'stop');
       const backend = this.backendFor(agent.backend);
@@ -454,7 +470,7 @@ export class AgentService {
   }
 
   async remove(name: string, force: boolean, actor: string): Promise<{ removed: true; archive: string | null }> {
-    return this.mutex.run(name, async () => {
+    return this.act('remove', name, actor, async () => {
       const agent = this.d.repo.get(name);
       if (!actionAllowed(agent.status, 'remove')) {
         throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} is ${agent.status}. Stop it first (\`hive agents stop ${name}\`), then remove it.`);
@@ -553,7 +569,7 @@ export class AgentService {
   }
 
   async checkpoint(name: string, note: string | null, actor: string): Promise<SnapshotMeta> {
-    return this.mutex.run(name, async () => {
+    return this.act('checkpoint', name, actor, async () => {
       const agent = this.d.repo.get(name);
       const meta = await this.d.snapshots.saveAsync(await this.captureContext(agent, 'checkpoint', { notes: note ?? '' }), note);
       this.d.machine.record(name, 'snapshot', `checkpoint by ${actor}`, actor, { id: meta.id });
@@ -565,7 +581,7 @@ export class AgentService {
   /** Restores a snapshot's memory files into the agent's worktree (the agent keeps running). */
   async restoreSnapshot(id: string, actor: string): Promise<{ agent: string; restoredFiles: number }> {
     const { meta, contents } = this.d.snapshots.read(id);
-    return this.mutex.run(meta.agent, async () => {
+    return this.act('restore-snapshot', meta.agent, actor, async () => {
       const agent = this.d.repo.get(meta.agent);
       const n = restoreMemoryFiles(agent.worktree, contents.memoryFiles);
       if (Object.keys(contents.workingMemory).length > 0) await this.hooks.importWorkingMemory?.(agent.name, contents.workingMemory);

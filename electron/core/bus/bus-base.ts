@@ -48,6 +48,9 @@ export abstract class BusBase implements Bus {
   private readonly db: Db;
   protected readonly onDidSendEmitter = new Emitter<SentEvent>();
   readonly onDidSend = this.onDidSendEmitter.event;
+  private readonly onDidDeliverEmitter = new Emitter<{ name: string; messages: BusMessage[] }>();
+  /** Messages handed to a recipient by `inbox` (for delivery metrics and traces). */
+  readonly onDidDeliver = this.onDidDeliverEmitter.event;
   protected readonly onDidChangeStateEmitter = new Emitter<BusState>();
   readonly onDidChangeState = this.onDidChangeStateEmitter.event;
 
@@ -134,12 +137,16 @@ export abstract class BusBase implements Bus {
       // A wake that lands while take() waits for its commit would be lost without this: look again instead.
       const seen = this.wakes.get(name) ?? 0;
       const got = await this.take(name, ack, limit);
+      if (got.length > 0) this.onDidDeliverEmitter.fire({ name, messages: got });
       if (got.length > 0 || this.disposed) return got;
       const left = deadline - this.clock.now();
       if (left <= 0) return [];
       if ((this.wakes.get(name) ?? 0) !== seen) continue;
       const handed = await this.waitFor(name, left, ack, limit);
-      if (handed && handed.length > 0) return handed;
+      if (handed && handed.length > 0) {
+        this.onDidDeliverEmitter.fire({ name, messages: handed });
+        return handed;
+      }
     }
   }
 

@@ -41,6 +41,8 @@ export interface Bus extends Disposable {
   /** After a message is stored (durable) and handed to the transport. */
   readonly onDidSend: Event<SentEvent>;
   readonly onDidChangeState: Event<BusState>;
+  /** Messages handed to a recipient (by `inbox`). */
+  readonly onDidDeliver: Event<{ name: string; messages: BusMessage[] }>;
   state(): BusState;
 
   send(input: SendInput): Promise<MessageView>;

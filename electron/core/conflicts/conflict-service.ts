@@ -16,7 +16,8 @@ import { fingerprintHunk, LearnedResolutions } from './learned-resolutions.js';
 import { AnthropicProvider, CommandProvider, OpenAiCompatibleProvider, type LlmProvider } from './llm-provider.js';
 import { MergeFile } from './merge-file.js';
 import { Preflight } from './preflight.js';
-import { Resolver } from './resolver.js';
+import { Resolver, type FileResolution } from './resolver.js';
+import { Telemetry } from '../observability/telemetry.js';
 import { joinLines } from './text-lines.js';
 
 export interface ConflictServiceDeps {
@@ -31,6 +32,8 @@ export interface ConflictServiceDeps {
   llm?: LlmProvider | null;
   /** Sends the conflict context to an agent (the messaging bus when present). */
   sendToAgent?(agent: string, body: string): Promise<boolean>;
+  /** Spans, log lines and resolver metrics (default: none kept). */
+  telemetry?: Telemetry;
 }
 
 interface AgentRow {
@@ -185,6 +188,10 @@ export class ConflictService {
 
   async merge(name: string, into?: string, actor = 'user'): Promise<MergeResult> {
     const a = this.agent(name);
+    return this.tel.action('merge', name, { actor, attrs: { 'hive.merge.branch': a.branch } }, () => this.mergeTraced(a, into, actor));
+  }
+
+  private async mergeTraced(a: AgentRow, into: string | undefined, actor: string): Promise<MergeResult> {
     const target = into ?? (await this.defaultBranch(a.repo));
     const id = `m-${randomUUID().slice(0, 8)}`;
     const resolver = new Resolver({ learned: this.learned, llm: this.llmProvider() });
@@ -219,7 +226,11 @@ export class ConflictService {
       this.store.insertMerge(row);
       let escalated = 0;
       for (const file of prepared.conflicts) {
-        const r = await resolver.resolveFile(file);
+        const r = await this.tel.step('merge.file', async () => {
+          const res = await resolver.resolveFile(file);
+          this.observeDecision(file.path, res);
+          return res;
+        }, { 'hive.file': file.path });
         const intents = await this.merger.intents(prepared, file.path);
         const itemId = `c-${randomUUID().slice(0, 8)}`;
         const status: ConflictStatus = r.status === 'resolved' || r.status === 'clean' ? 'auto-resolved' : 'escalated';
@@ -263,6 +274,28 @@ export class ConflictService {
       resolver.dispose();
     }
   }
+
+  /**
+   * One child span per strategy the resolver tried on the file (with what it answered), a decision counted per
+   * hunk, and one log line per file.
+   */
+  private observeDecision(file: string, r: FileResolution): void {
+    const tried = new Map<string, string>();
+    for (const h of r.hunks) {
+      for (const t of h.attempts) if (!tried.has(t.strategy) || t.result !== 'not-applicable') tried.set(t.strategy, t.result);
+      const tier = r.status === 'escalated' ? (h.tier === 'proposed' || r.tier === 'proposed' ? 'proposed' : 'escalated') : (h.tier ?? 'applied');
+      this.tel.metrics.resolverDecisions.inc({ strategy: h.strategy ?? 'none', tier });
+    }
+    const now = Date.now();
+    for (const [strategy, result] of tried) this.tel.recordSpan(`strategy ${strategy}`, now, now, { 'hive.file': file, 'hive.strategy': strategy, 'hive.result': result });
+    this.tel.log.info({ action: 'resolve', file, status: r.status, tier: r.tier ?? undefined, strategies: [...tried.keys()], reason: r.reason }, `resolver: ${file} ${r.status}`);
+  }
+
+  private get tel(): Telemetry {
+    return (this.fallbackTelemetry ??= this.d.telemetry ?? Telemetry.detached());
+  }
+
+  private fallbackTelemetry: Telemetry | null = null;
 
   private async runCheck(worktree: string): Promise<{ ok: boolean; output: string } | null> {
     const cmd = this.settings().checkCommand;

@@ -1,4 +1,4 @@
-import { agentNameProblem } from '../../../shared/names.js';
+import { newAgentNameProblem } from '../../../shared/names.js';
 import type { SnapshotType } from '../../../shared/contract/snapshots.js';
 import type { AgentStatus } from '../../../shared/lifecycle.js';
 import { sha256 } from './leanvibe-source.js';
@@ -77,7 +77,7 @@ export function withWorktree(m: MappedStatus, worktree: string | null, exists: b
  * old ids never sanitize to the same name and the result is the same on every run.
  */
 export function sanitizeName(oldId: string): string {
-  if (agentNameProblem(oldId) === null) return oldId;
+  if (newAgentNameProblem(oldId) === null) return oldId;
   const base = oldId
     .replace(/[^A-Za-z0-9_-]+/g, '-')
     .replace(/-{2,}/g, '-')

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { decodeSnapshot, encodeSnapshot, sha256Hex } from './snapshot-codec.js';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
@@ -73,8 +74,18 @@ export class SnapshotStore {
     return { sha256, bytes: raw.length, storedBytes: gz.length };
   }
 
+  /** Told how long each async write and read took (seconds) and its size on disk: the snapshot metrics. */
+  observer: ((op: 'write' | 'read', seconds: number, bytes: number) => void) | null = null;
+
   /** As `writeBlob`, compressing large blobs in parallel members off the event loop. */
   async writeBlobAsync(contents: SnapshotContents): Promise<BlobRef> {
+    const started = performance.now();
+    const blob = await this.writeBlobParallel(contents);
+    this.observer?.('write', (performance.now() - started) / 1000, blob.storedBytes);
+    return blob;
+  }
+
+  private async writeBlobParallel(contents: SnapshotContents): Promise<BlobRef> {
     const raw = encodeSnapshot(contents);
     // The members compress on the threadpool while this thread hashes (the hash names the file; content
     // seen before is not written again, and then the compression was for nothing: rare for large blobs).
@@ -165,7 +176,11 @@ export class SnapshotStore {
    */
   async readAsync(id: string): Promise<{ meta: SnapshotMeta; contents: SnapshotContents }> {
     const meta = this.get(id);
-    return this.decoded(meta, await this.loadAsync(meta));
+    const started = performance.now();
+    const loaded = await this.loadAsync(meta);
+    const result = this.decoded(meta, loaded);
+    this.observer?.('read', (performance.now() - started) / 1000, typeof loaded === 'string' ? 0 : loaded.length);
+    return result;
   }
 
   /** Null when the blob is present and its sha256 matches; otherwise what is wrong. */

@@ -25,7 +25,7 @@ export interface ExitInfo {
   /** When the backend noticed the exit (epoch ms). */
   at: number;
   /** Why: 'exit' (process ended), 'killed' (signal), 'server-lost' (tmux server or engine gone). */
-  reason: 'exit' | 'killed' | 'server-lost' | 'removed';
+  reason: 'exit' | 'killed' | 'server-lost' | 'removed' | 'hung';
 }
 
 export interface Availability {

@@ -1,3 +1,4 @@
+import type { Telemetry } from '../observability/telemetry.js';
 import type { BackendKind } from '../../../shared/contract/agents.js';
 import type { AgentRecord, AgentRepo } from '../agents/agent-repo.js';
 import type { AgentService } from '../agents/agent-service.js';
@@ -19,6 +20,7 @@ export interface WatchdogDeps {
   notify: (level: 'info' | 'warning' | 'error', title: string, body: string) => void;
   /** Liveness and hang checks run this often. */
   checkIntervalMs?: number;
+  telemetry: Telemetry;
 }
 
 const LIVE: ReadonlySet<string> = new Set(['running', 'starting', 'recovering', 'unknown']);
@@ -135,6 +137,12 @@ export class Watchdog implements Disposable {
     }
     const agent = this.d.repo.find(e.name);
     if (!agent || !LIVE.has(agent.status)) return; // stopped, sleeping or removed on purpose
+    // crash → detect → restart, one trace (the restart is a child when it follows without a backoff).
+    return this.d.telemetry.action('crash', e.name, { actor: 'watchdog', reason: e.reason, attrs: { 'hive.backend': agent.backend } }, () => this.judgeExit(agent, e, causeOverride));
+  }
+
+  private async judgeExit(agent: AgentRecord, e: ExitInfo, causeOverride?: string): Promise<void> {
+    this.d.telemetry.recordSpan('detect', e.at, this.d.clock.now(), { 'hive.exit_reason': e.reason });
     const uptime = agent.startedAt ? e.at - Date.parse(agent.startedAt) : 0;
     const verdict = classifyExit(e, agent.policy, uptime);
     const what = causeOverride ?? describeExit(e);
@@ -155,7 +163,7 @@ export class Watchdog implements Disposable {
       cause: what,
       actor: 'watchdog',
       patch: { pid: null, lastExitCode: e.code, lastError: what },
-      data: { code: e.code, signal: e.signal, reason: e.reason, uptimeMs: uptime },
+      data: { code: e.code, signal: e.signal, reason: e.reason, uptimeMs: uptime, detectMs: Math.max(0, this.d.clock.now() - e.at) },
     });
     this.d.notify('warning', `${e.name} crashed`, what);
     await this.scheduleRecovery(crash.agent, e, uptime);
@@ -195,7 +203,8 @@ export class Watchdog implements Disposable {
     if (delay <= 0) return this.recover(agent.name, e, 0);
     this.d.machine.record(agent.name, 'backoff', `restart in ${delay} ms (attempt ${streak + 1})`, 'watchdog', { delayMs: delay, attempt: streak + 1 });
     this.pending.get(agent.name)?.cancel();
-    this.pending.set(agent.name, this.d.clock.setTimeout(() => void this.track(this.recover(agent.name, e, delay)), delay));
+    const later = () => this.d.telemetry.action('recover', agent.name, { actor: 'watchdog', reason: `after a ${delay} ms backoff` }, () => this.recover(agent.name, e, delay));
+    this.pending.set(agent.name, this.d.clock.setTimeout(() => void this.track(later().catch(() => {})), delay));
   }
 
   /** crashed → recovering → running. Restart first; the expensive part of the crash snapshot follows. */
@@ -211,7 +220,7 @@ export class Watchdog implements Disposable {
       const contents = await this.d.service.captureContext(agent, 'crash', { git: false });
       const restartAt = this.d.clock.now();
       try {
-        await this.d.service.launch(name, { cause: `recovering after ${describeExit(e)}`, actor: 'watchdog', snapshot: contents, via: 'recovering' });
+        await this.d.telemetry.step('restart', () => this.d.service.launch(name, { cause: `recovering after ${describeExit(e)}`, actor: 'watchdog', snapshot: contents, via: 'recovering' }), { 'hive.backend': agent.backend });
       } catch (err) {
         this.d.notify('error', `${name} could not be recovered`, (err as Error).message);
         return;
@@ -222,6 +231,7 @@ export class Watchdog implements Disposable {
       this.d.repo.patch(name, this.d.clock.iso(), { restarts: current.restarts + 1, lastRecoveryMs: downtime });
       this.d.machine.record(name, 'recovery', `recovered in ${downtime} ms`, 'watchdog', {
         detectedAt,
+        reason: e.reason,
         delayMs,
         restartMs: runningAt - restartAt,
         downtimeMs: downtime,
@@ -322,7 +332,7 @@ export class Watchdog implements Disposable {
     });
     this.d.notify('warning', `${a.name} hung`, 'It was stopped and is being recovered.');
     const agent = this.d.repo.get(a.name);
-    await this.scheduleRecovery(agent, { name: a.name, code: null, signal: 'SIGTERM', at, reason: 'killed' }, 0);
+    await this.scheduleRecovery(agent, { name: a.name, code: null, signal: 'SIGTERM', at, reason: 'hung' }, 0);
   }
 
   cancelPending(name: string): void {
@@ -360,6 +370,8 @@ function describeExit(e: ExitInfo): string {
       return 'its tmux server or container engine went away';
     case 'removed':
       return 'its session or container was removed from outside';
+    case 'hung':
+      return 'it hung and was stopped';
   }
 }
 

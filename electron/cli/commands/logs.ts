@@ -1,0 +1,108 @@
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { prettyFactory } from 'pino-pretty';
+import { HiveError } from '../../../shared/errors.js';
+import { LOG_DIR, LOG_FILE, logFiles } from '../../core/observability/log-file.js';
+import type { CliContext } from '../context.js';
+
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
+interface Filter {
+  minLevel: number;
+  agent: string | null;
+}
+
+/** A parsed line when it passes the filter; null otherwise (and for anything that is not a JSON object). */
+function pick(line: string, f: Filter): Record<string, unknown> | null {
+  if (!line.trim()) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  if (typeof o.level === 'number' && o.level < f.minLevel) return null;
+  if (f.agent !== null && o.agent !== f.agent) return null;
+  return o;
+}
+
+/** `hive logs`: reads the host's log files (`<data-dir>/logs/hive*.log`) directly; no host needed. */
+export function registerLogsCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('logs')
+    .description("the host's log (<data-dir>/logs/hive.log and its rotated files): the last lines, or --follow")
+    .option('-f, --follow', 'keep printing new lines as they are written (follows rotation)')
+    .option('--level <level>', 'only this level and above: trace, debug, info, warn, error, fatal', 'trace')
+    .option('--agent <name>', "only lines about this agent")
+    .option('-n, --lines <n>', 'how many of the last matching lines to print first (0 = all)', '200')
+    .option('--json', 'print the JSON lines as written (one object per line)')
+    .action(async (o: { follow?: boolean; level: string; agent?: string; lines: string; json?: boolean }) => {
+      const minLevel = LEVELS[o.level.toLowerCase()];
+      if (minLevel === undefined) throw new HiveError('INVALID_INPUT', `--level takes one of ${Object.keys(LEVELS).join(', ')}, not ${JSON.stringify(o.level)}.`);
+      const lines = Number(o.lines);
+      if (!Number.isInteger(lines) || lines < 0) throw new HiveError('INVALID_INPUT', `--lines takes a whole number (0 = all), not ${JSON.stringify(o.lines)}.`);
+      const dataDir = ctx.dataDir();
+      const filter: Filter = { minLevel, agent: o.agent ?? null };
+      const pretty = prettyFactory({ colorize: !!process.stdout.isTTY, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' });
+      const show = (raw: string, parsed: Record<string, unknown>) => process.stdout.write(o.json ? raw + '\n' : pretty(parsed));
+
+      const files = logFiles(dataDir);
+      if (files.length === 0 && !o.follow) {
+        throw new HiveError('INVALID_INPUT', `No log in ${path.join(dataDir, LOG_DIR)} yet: the host writes it once \`hive serve\` (or the app) has run on this data dir.`);
+      }
+      const matched: { raw: string; parsed: Record<string, unknown> }[] = [];
+      for (const file of files) {
+        for (const raw of readFileSync(file, 'utf8').split('\n')) {
+          const parsed = pick(raw, filter);
+          if (!parsed) continue;
+          matched.push({ raw, parsed });
+          if (lines > 0 && matched.length > lines * 2) matched.splice(0, matched.length - lines);
+        }
+      }
+      for (const m of lines > 0 ? matched.slice(-lines) : matched) show(m.raw, m.parsed);
+      if (!o.follow) return;
+
+      // Follow the live file by path: a rotation renames it away and a new one starts at offset 0.
+      const current = path.join(dataDir, LOG_DIR, LOG_FILE);
+      let ino = existsSync(current) ? statSync(current).ino : -1;
+      let offset = existsSync(current) ? statSync(current).size : 0;
+      let partial = '';
+      const poll = () => {
+        if (!existsSync(current)) return;
+        const st = statSync(current);
+        if (st.ino !== ino || st.size < offset) {
+          ino = st.ino;
+          offset = 0;
+          partial = '';
+        }
+        if (st.size === offset) return;
+        const fd = openSync(current, 'r');
+        try {
+          const buf = Buffer.alloc(st.size - offset);
+          const n = readSync(fd, buf, 0, buf.length, offset);
+          offset += n;
+          const text = partial + buf.subarray(0, n).toString('utf8');
+          const parts = text.split('\n');
+          partial = parts.pop() ?? '';
+          for (const raw of parts) {
+            const parsed = pick(raw, filter);
+            if (parsed) show(raw, parsed);
+          }
+        } finally {
+          closeSync(fd);
+        }
+      };
+      const timer = setInterval(poll, 200);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          clearInterval(timer);
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,123 @@
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import pino, { type DestinationStream, type Level, type Logger, type LoggerOptions } from 'pino';
+import PinoPretty from 'pino-pretty';
+import { HiveError } from '../../../shared/errors.js';
+
+import { LogLevel as LogLevelSchema, type LogLevel } from '../../../shared/contract/settings.js';
+
+export const LOG_LEVELS = LogLevelSchema.options;
+export type { LogLevel };
+export const LOG_FILE = 'hive.log';
+export const LOG_DIR = 'logs';
+
+export function parseLogLevel(value: string, from: string): LogLevel {
+  const v = value.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw new HiveError('INVALID_INPUT', `${from} is ${JSON.stringify(value)}; give one of ${LOG_LEVELS.join(', ')}.`);
+}
+
+export interface LogFileOptions {
+  dataDir: string;
+  level: LogLevel;
+  /** Also write readable lines to this stream (a terminal). */
+  pretty?: NodeJS.WritableStream | null;
+  /** Rotate when the current file reaches this size (default 20 MB). */
+  maxBytes?: number;
+  /** Files kept in all, the current one included (default 10). */
+  maxFiles?: number;
+  /** Fields added to every line (action and trace ids). */
+  mixin?: () => object;
+  /** Masks secrets in a finished line before it is written. */
+  mask?: (line: string) => string;
+}
+
+export interface LogFile {
+  logger: Logger;
+  file: string;
+  /** Flushes and closes the file. */
+  close(): Promise<void>;
+}
+
+/**
+ * The host's log: JSON lines in `<dataDir>/logs/hive.log`, rotated by size to hive.1.log … hive.N.log
+ * (logrotate's naming, so `tail -F logs/hive.log` follows across rotations). pino-roll was tried first: it
+ * names the live file hive.<n>.log, which leaves no stable path to read or follow.
+ */
+export function openLogFile(opts: LogFileOptions): LogFile {
+  const dir = path.join(opts.dataDir, LOG_DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, LOG_FILE);
+  const maxBytes = opts.maxBytes ?? 20 * 1024 * 1024;
+  const maxFiles = Math.max(1, opts.maxFiles ?? 10);
+  const dest = pino.destination({ dest: file, sync: false, mkdir: true, mode: 0o600 });
+  let size = existsSync(file) ? statSync(file).size : 0;
+  let rolling = false;
+  dest.on('write', (n: number) => {
+    size += n;
+    if (size < maxBytes || rolling) return;
+    rolling = true;
+    dest.flush((err) => {
+      if (!err) {
+        try {
+          rotate(file, maxFiles);
+          dest.reopen();
+          size = 0;
+        } catch {
+          // A rotation that fails (disk full, permissions) keeps writing to the same file; the next write tries again.
+        }
+      }
+      rolling = false;
+    });
+  });
+  const streams: { level: Level; stream: DestinationStream }[] = [{ level: 'trace', stream: dest }];
+  if (opts.pretty) {
+    streams.push({ level: 'trace', stream: PinoPretty({ destination: opts.pretty, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) });
+  }
+  const options: LoggerOptions = {
+    level: opts.level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: opts.mixin,
+    hooks: opts.mask ? { streamWrite: opts.mask } : undefined,
+  };
+  const logger = pino(options, pino.multistream(streams));
+  return {
+    logger,
+    file,
+    close: () =>
+      new Promise<void>((resolve) => {
+        dest.flush(() => {
+          dest.end();
+          resolve();
+        });
+      }),
+  };
+}
+
+/** hive.log → hive.1.log → hive.2.log …; the oldest beyond `maxFiles` is deleted. */
+function rotate(file: string, maxFiles: number): void {
+  const base = file.slice(0, -'.log'.length);
+  const nth = (i: number) => (i === 0 ? file : `${base}.${i}.log`);
+  rmSync(nth(maxFiles - 1), { force: true });
+  for (let i = maxFiles - 2; i >= 0; i--) if (existsSync(nth(i))) renameSync(nth(i), nth(i + 1));
+}
+
+/** Every log file of a data dir, oldest first (what `hive logs` reads). */
+export function logFiles(dataDir: string): string[] {
+  const dir = path.join(dataDir, LOG_DIR);
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (let i = 50; i >= 1; i--) {
+    const f = path.join(dir, `hive.${i}.log`);
+    if (existsSync(f)) out.push(f);
+  }
+  const current = path.join(dir, LOG_FILE);
+  if (existsSync(current)) out.push(current);
+  return out;
+}
+
+/** A logger that writes nothing (cores built without a host: tests, `hive migrate`). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
