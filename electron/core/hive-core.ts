@@ -11,7 +11,9 @@ import { openDatabase, type Db } from './store/database.js';
 import { WalCheckpointer } from './store/wal-checkpointer.js';
 import { fileURLToPath } from 'node:url';
 import type { BackendKind } from '../../shared/contract/agents.js';
-import type { SystemInfo } from '../../shared/contract/events.js';
+import type { LiveMetrics, SystemInfo } from '../../shared/contract/events.js';
+import { TOKEN_FILE } from '../../shared/contract/wire.js';
+import { scrapeConfig } from './observability/scrape-config.js';
 import { AgentRepo, publicAgent } from './agents/agent-repo.js';
 import { ActivityTracker } from './agents/activity-tracker.js';
 import { AgentService } from './agents/agent-service.js';
@@ -339,6 +341,19 @@ export class HiveCore {
     const counts: Record<string, number> = {};
     for (const a of this.repo.list()) counts[a.status] = (counts[a.status] ?? 0) + 1;
     return { version: VERSION, dataDir: this.dataDir, pid: process.pid, startedAt: this.startedAt, backends, bus: this.bus.state(), counts };
+  }
+
+  async liveMetrics(): Promise<LiveMetrics> {
+    const m = this.telemetry.metrics;
+    const bus = await m.busSummary();
+    const tokenFile = path.join(this.dataDir, TOKEN_FILE);
+    const url = this.options.apiUrl?.() ?? null;
+    return {
+      bus: { transport: this.bus.kind, ...bus, backlog: (this.db.prepare('SELECT COUNT(*) AS n FROM bus_deliveries WHERE acked_at IS NULL').get() as { n: number }).n },
+      conflicts: (this.db.prepare('SELECT status, COUNT(*) AS n FROM conflict_items GROUP BY status').all() as { status: string; n: number }[]).map((r) => ({ status: r.status, count: r.n })),
+      resolver: await m.decisionsByTier(),
+      scrape: { url, tokenFile, config: scrapeConfig(url, tokenFile) },
+    };
   }
 
   push<E extends PushEventName>(event: E, payload: PushPayload<E>): void {

@@ -33,6 +33,26 @@ export const SystemInfo = z.object({
 });
 export type SystemInfo = z.infer<typeof SystemInfo>;
 
+/** The host's own counters (the numbers /metrics serves), for the Metrics page. */
+export const LiveMetrics = z.object({
+  bus: z.object({
+    transport: z.string(),
+    sent: z.number(),
+    delivered: z.number(),
+    backlog: z.number(),
+    p50Ms: z.number().nullable(),
+    p99Ms: z.number().nullable(),
+    /** Deliveries per latency bucket (not cumulative), since the host started. */
+    latency: z.array(z.object({ bucket: z.string(), count: z.number() })),
+  }),
+  conflicts: z.array(z.object({ status: z.string(), count: z.number() })),
+  /** Hunks decided by the resolver since the host started, by tier. */
+  resolver: z.array(z.object({ tier: z.string(), count: z.number() })),
+  /** A Prometheus scrape job for this host (its address and the token file). */
+  scrape: z.object({ url: z.string().nullable(), tokenFile: z.string(), config: z.string() }),
+});
+export type LiveMetrics = z.infer<typeof LiveMetrics>;
+
 export const eventsChannels = {
   'events:list': {
     req: z
@@ -49,4 +69,5 @@ export const eventsChannels = {
     res: MetricsSeries,
   },
   'system:info': { req: z.object({}).default({}), res: SystemInfo },
+  'metrics:live': { req: z.object({}).default({}), res: LiveMetrics },
 } as const;

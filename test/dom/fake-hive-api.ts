@@ -148,6 +148,13 @@ export class FakeHiveApi implements HiveApi {
         return [];
       case 'metrics:series':
         return { statesOverTime: [], restartsOverTime: [], recoveryHistogram: [], uptimeByAgent: [] };
+      case 'metrics:live':
+        return {
+          bus: { transport: 'in-process', sent: 0, delivered: 0, backlog: 0, p50Ms: null, p99Ms: null, latency: [] },
+          conflicts: [],
+          resolver: [],
+          scrape: { url: 'http://127.0.0.1:4780', tokenFile: '/data/api.token', config: 'scrape_configs: []\n' },
+        };
       case 'system:info':
         return {
           version: '0.1.0',

@@ -1,4 +1,4 @@
-import type { eventsChannels, SystemInfo } from '../../../shared/contract/events.js';
+import type { eventsChannels, LiveMetrics, SystemInfo } from '../../../shared/contract/events.js';
 import type { HandlerMap } from '../handlers.js';
 import type { EventLog } from './event-log.js';
 import { metricsSeries } from '../metrics/metrics-series.js';
@@ -10,10 +10,12 @@ export function eventsHandlers(core: {
   db: Db;
   clock: Clock;
   systemInfo(): Promise<SystemInfo>;
+  liveMetrics(): Promise<LiveMetrics>;
 }): HandlerMap<keyof typeof eventsChannels> {
   return {
     'events:list': (req) => core.events.list({ agent: req.agent, limit: req.limit, beforeId: req.beforeId }),
     'metrics:series': (req) => metricsSeries(core.db, core.clock.now(), req.sinceMs, req.bucketMs),
     'system:info': () => core.systemInfo(),
+    'metrics:live': () => core.liveMetrics(),
   };
 }

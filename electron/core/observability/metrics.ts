@@ -90,6 +90,29 @@ export class HiveMetrics {
     this.reasonsByAgent.delete(agent);
   }
 
+  /** Bus numbers for the Metrics page: the same histogram /metrics serves, as buckets and two quantiles. */
+  async busSummary(): Promise<{ sent: number; delivered: number; p50Ms: number | null; p99Ms: number | null; latency: { bucket: string; count: number }[] }> {
+    const sent = (await this.busMessages.get()).values.reduce((a, v) => a + v.value, 0);
+    const values = (await this.busDelivery.get()).values;
+    const cumulative = values
+      .filter((v) => v.metricName === 'hive_bus_delivery_seconds_bucket')
+      .map((v) => ({ le: v.labels.le === '+Inf' ? Infinity : Number(v.labels.le), n: v.value }))
+      .sort((a, b) => a.le - b.le);
+    const delivered = cumulative.at(-1)?.n ?? 0;
+    const latency = cumulative.map((b, i) => ({ bucket: bucketLabel(i === 0 ? 0 : cumulative[i - 1]!.le, b.le), count: b.n - (i === 0 ? 0 : cumulative[i - 1]!.n) }));
+    return { sent, delivered, p50Ms: quantile(cumulative, 0.5), p99Ms: quantile(cumulative, 0.99), latency };
+  }
+
+  /** Resolver decisions since start, by tier. */
+  async decisionsByTier(): Promise<{ tier: string; count: number }[]> {
+    const by = new Map<string, number>();
+    for (const v of (await this.resolverDecisions.get()).values) {
+      const tier = String(v.labels.tier ?? 'unknown');
+      by.set(tier, (by.get(tier) ?? 0) + v.value);
+    }
+    return [...by].map(([tier, count]) => ({ tier, count }));
+  }
+
   async text(): Promise<string> {
     return this.registry.metrics();
   }
@@ -97,4 +120,27 @@ export class HiveMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+function bucketLabel(from: number, to: number): string {
+  const f = (s: number) => (s >= 1 ? `${s} s` : `${Math.round(s * 1000 * 10) / 10} ms`);
+  return to === Infinity ? `> ${f(from)}` : `≤ ${f(to)}`;
+}
+
+/** histogram_quantile's estimate: linear inside the bucket the rank falls in (ms; null without data). */
+function quantile(cumulative: { le: number; n: number }[], q: number): number | null {
+  const total = cumulative.at(-1)?.n ?? 0;
+  if (total === 0) return null;
+  const rank = q * total;
+  for (let i = 0; i < cumulative.length; i++) {
+    const b = cumulative[i]!;
+    if (b.n < rank) continue;
+    const lower = i === 0 ? 0 : cumulative[i - 1]!.le;
+    const below = i === 0 ? 0 : cumulative[i - 1]!.n;
+    // Past the last finite bound: the bound itself, as Prometheus does.
+    if (b.le === Infinity) return lower * 1000;
+    const inBucket = b.n - below;
+    return (lower + (b.le - lower) * (inBucket === 0 ? 1 : (rank - below) / inBucket)) * 1000;
+  }
+  return null;
 }

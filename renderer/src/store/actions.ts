@@ -251,11 +251,12 @@ export async function loadRecentEvents(): Promise<void> {
 export async function loadMetrics(): Promise<void> {
   set((s) => ({ metrics: { ...s.metrics, loading: true } }));
   try {
-    const [series, system] = await Promise.all([
+    const [series, system, live] = await Promise.all([
       currentApi().invoke('metrics:series', {}),
       currentApi().invoke('system:info', {}).catch(() => get().metrics.system),
+      currentApi().invoke('metrics:live', {}).catch(() => get().metrics.live),
     ]);
-    set((s) => ({ metrics: { ...s.metrics, series, system, loading: false, error: null, loadedAt: Date.now() } }));
+    set((s) => ({ metrics: { ...s.metrics, series, system, live, loading: false, error: null, loadedAt: Date.now() } }));
   } catch (err) {
     set((s) => ({ metrics: { ...s.metrics, loading: false, error: errorMessage(err) } }));
   }

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { MetricsSeries, SystemInfo } from '../../../shared/contract/index';
+import type { LiveMetrics, MetricsSeries, SystemInfo } from '../../../shared/contract/index';
 
 export interface MetricsSlice {
   metrics: {
@@ -8,9 +8,11 @@ export interface MetricsSlice {
     error: string | null;
     loadedAt: number | null;
     system: SystemInfo | null;
+    /** The host's counters (what /metrics serves): bus latency, conflicts, resolver, scrape config. */
+    live: LiveMetrics | null;
   };
 }
 
 export const createMetricsSlice: StateCreator<MetricsSlice, [], [], MetricsSlice> = () => ({
-  metrics: { series: null, loading: false, error: null, loadedAt: null, system: null },
+  metrics: { series: null, loading: false, error: null, loadedAt: null, system: null, live: null },
 });

@@ -9,12 +9,15 @@ export type ChartConfig = Record<string, { label: string; color: string }>;
  */
 export function ChartContainer({
   title,
+  subtitle,
   config,
   height = 220,
   empty,
   children,
 }: {
   title: string;
+  /** A line of numbers under the title (quantiles, totals). */
+  subtitle?: string;
   config: ChartConfig;
   height?: number;
   empty?: string | null;
@@ -45,6 +48,7 @@ export function ChartContainer({
           ))}
         </span>
       </figcaption>
+      {subtitle && <div className="chart-subtitle">{subtitle}</div>}
       <div ref={ref} className="chart-body" style={{ height }}>
         {empty ? <div className="chart-empty">{empty}</div> : children({ width, height })}
       </div>

@@ -1,5 +1,5 @@
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
-import type { MetricsSeries } from '../../../../shared/contract/index';
+import { Area, AreaChart, Bar, BarChart, CartesianGrid, Cell, Tooltip, XAxis, YAxis } from 'recharts';
+import type { LiveMetrics, MetricsSeries } from '../../../../shared/contract/index';
 import { AGENT_STATUSES } from '../../../../shared/lifecycle';
 import { STATUS_COLOR } from '../../components/status-badge';
 import { ChartContainer, type ChartConfig } from './chart-container';
@@ -88,6 +88,70 @@ export function UptimeChart({ data }: { data: MetricsSeries['uptimeByAgent'] }) 
           <YAxis type="category" dataKey="agent" width={110} {...AXIS} />
           <Tooltip {...TOOLTIP} cursor={{ fill: '#ffffff08' }} />
           <Bar dataKey="uptimePercent" fill={config.uptimePercent!.color} isAnimationActive={false} />
+        </BarChart>
+      )}
+    </ChartContainer>
+  );
+}
+
+const CONFLICT_COLOR: Record<string, string> = { escalated: '#f0883e', 'auto-resolved': '#3fb950', resolved: '#39c5cf', rejected: '#8b949e' };
+const TIER_COLOR: Record<string, string> = { applied: '#3fb950', proposed: '#d29922', escalated: '#f0883e' };
+
+function ms(v: number | null): string {
+  if (v === null) return '–';
+  return v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v < 10 ? v.toFixed(2) : Math.round(v)} ms`;
+}
+
+/** Message sent → handed to its recipient, from the hive_bus_delivery_seconds histogram. */
+export function BusLatencyChart({ bus }: { bus: LiveMetrics['bus'] }) {
+  const config: ChartConfig = { count: { label: 'deliveries', color: '#a371f7' } };
+  const rows = bus.latency.filter((b, i, all) => b.count > 0 || all.slice(i).some((x) => x.count > 0));
+  return (
+    <ChartContainer
+      title="Bus delivery latency"
+      subtitle={`p50 ${ms(bus.p50Ms)} · p99 ${ms(bus.p99Ms)} · ${bus.delivered} delivered of ${bus.sent} sent · backlog ${bus.backlog} (${bus.transport})`}
+      config={config}
+      empty={bus.delivered === 0 ? 'No message delivered since the host started.' : null}
+    >
+      {({ width, height }) => (
+        <BarChart width={width} height={height} data={rows} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
+          <CartesianGrid {...GRID} />
+          <XAxis dataKey="bucket" {...AXIS} />
+          <YAxis allowDecimals={false} {...AXIS} />
+          <Tooltip {...TOOLTIP} cursor={{ fill: '#ffffff08' }} />
+          <Bar dataKey="count" fill={config.count!.color} isAnimationActive={false} />
+        </BarChart>
+      )}
+    </ChartContainer>
+  );
+}
+
+/** The review queue by status, and the resolver's decisions by tier (hive_conflicts, hive_resolver_decisions_total). */
+export function ConflictsChart({ conflicts, resolver }: { conflicts: LiveMetrics['conflicts']; resolver: LiveMetrics['resolver'] }) {
+  const rows = [
+    ...conflicts.map((c) => ({ name: `files ${c.status}`, count: c.count, color: CONFLICT_COLOR[c.status] ?? '#8b949e' })),
+    ...resolver.map((r) => ({ name: `hunks ${r.tier}`, count: r.count, color: TIER_COLOR[r.tier] ?? '#8b949e' })),
+  ];
+  const config: ChartConfig = { count: { label: 'count', color: '#f0883e' } };
+  return (
+    <ChartContainer
+      title="Conflicts and resolver decisions"
+      subtitle="files in the review queue by status; hunks the resolver decided since the host started, by tier"
+      config={config}
+      height={Math.max(160, rows.length * 24 + 30)}
+      empty={rows.length === 0 ? 'No merge conflicts yet.' : null}
+    >
+      {({ width, height }) => (
+        <BarChart width={width} height={height} data={rows} layout="vertical" margin={{ top: 4, right: 12, bottom: 0, left: 8 }}>
+          <CartesianGrid {...GRID} horizontal={false} />
+          <XAxis type="number" allowDecimals={false} {...AXIS} />
+          <YAxis type="category" dataKey="name" width={130} {...AXIS} />
+          <Tooltip {...TOOLTIP} cursor={{ fill: '#ffffff08' }} />
+          <Bar dataKey="count" isAnimationActive={false}>
+            {rows.map((r) => (
+              <Cell key={r.name} fill={r.color} />
+            ))}
+          </Bar>
         </BarChart>
       )}
     </ChartContainer>

@@ -1,7 +1,37 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { loadMetrics } from '../../store/actions';
 import { useHive } from '../../store/hive-store';
-import { RecoveryHistogramChart, RestartsChart, StatesOverTimeChart, UptimeChart } from './metrics-charts';
+import { BusLatencyChart, ConflictsChart, RecoveryHistogramChart, RestartsChart, StatesOverTimeChart, UptimeChart } from './metrics-charts';
+
+/** Copies the Prometheus scrape job for this host; shows it to copy by hand where the clipboard is refused. */
+function CopyScrapeConfig({ config }: { config: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'shown'>('idle');
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(config);
+      setState('copied');
+      setTimeout(() => setState((s) => (s === 'copied' ? 'idle' : s)), 2500);
+    } catch {
+      setState('shown');
+    }
+  };
+  return (
+    <>
+      <button type="button" className="btn btn-sm" onClick={() => void copy()} title="A scrape job for prometheus.yml: this host's address, its token file as bearer credentials">
+        {state === 'copied' ? 'Copied ✓' : 'Copy scrape config'}
+      </button>
+      {state === 'shown' && (
+        <div className="scrape-config" role="dialog" aria-label="Scrape config">
+          <p>The clipboard is not available here; copy the job into your prometheus.yml:</p>
+          <pre>{config}</pre>
+          <button type="button" className="btn btn-sm" onClick={() => setState('idle')}>
+            Close
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
 
 /** Charts from the events table ('metrics:series'), refreshed while the page is open. */
 export function MetricsPage() {
@@ -9,6 +39,7 @@ export function MetricsPage() {
   const error = useHive((s) => s.metrics.error);
   const loading = useHive((s) => s.metrics.loading);
   const system = useHive((s) => s.metrics.system);
+  const live = useHive((s) => s.metrics.live);
   // New events change the series; refetch at most every 5 s rather than per event.
   const lastEventId = useHive((s) => s.events.recent[s.events.recent.length - 1]?.id ?? 0);
 
@@ -27,6 +58,7 @@ export function MetricsPage() {
         <button type="button" className="btn btn-sm" onClick={() => void loadMetrics()} disabled={loading}>
           {loading ? 'Refreshing…' : 'Refresh'}
         </button>
+        {live && <CopyScrapeConfig config={live.scrape.config} />}
       </div>
       {error && (
         <div className="alert alert-error" role="alert">
@@ -59,6 +91,8 @@ export function MetricsPage() {
           <RestartsChart data={series.restartsOverTime} />
           <RecoveryHistogramChart data={series.recoveryHistogram} />
           <UptimeChart data={series.uptimeByAgent} />
+          {live && <BusLatencyChart bus={live.bus} />}
+          {live && <ConflictsChart conflicts={live.conflicts} resolver={live.resolver} />}
         </div>
       )}
     </section>

@@ -34,6 +34,29 @@ describe('metrics page (fake HiveApi)', () => {
     expect(api.callsTo('metrics:series')).toHaveLength(1);
   }, 60_000);
 
+  it('draws bus latency and conflicts from metrics:live and offers the scrape config (fake api)', async () => {
+    const api = new FakeHiveApi([makeAgent('alpha')]);
+    const config = 'scrape_configs:\n  - job_name: agent-hive\n';
+    api.overrides['metrics:live'] = () => ({
+      bus: { transport: 'redis', sent: 12, delivered: 10, backlog: 2, p50Ms: 1.2, p99Ms: 4.5, latency: [{ bucket: '≤ 1 ms', count: 4 }, { bucket: '≤ 2.5 ms', count: 5 }, { bucket: '≤ 5 ms', count: 1 }] },
+      conflicts: [{ status: 'escalated', count: 3 }],
+      resolver: [{ tier: 'applied', count: 7 }, { tier: 'proposed', count: 2 }],
+      scrape: { url: 'http://127.0.0.1:4780', tokenFile: '/data/api.token', config },
+    });
+    renderApp(api);
+    await screen.findByRole('row', { name: 'alpha' }, { timeout: 25_000 });
+    act(() => navigate({ page: 'metrics' }));
+    for (const title of ['Bus delivery latency', 'Conflicts and resolver decisions']) {
+      const fig = await screen.findByRole('figure', { name: title }, { timeout: 25_000 });
+      await waitFor(() => expect(fig.querySelector('svg')).not.toBeNull(), { timeout: 25_000 });
+    }
+    expect(screen.getByText(/p50 1\.20 ms · p99 4\.50 ms · 10 delivered of 12 sent · backlog 2 \(redis\)/)).toBeTruthy();
+    // jsdom has no clipboard: the config is shown to copy by hand instead.
+    act(() => screen.getByRole('button', { name: 'Copy scrape config' }).click());
+    const dialog = await screen.findByRole('dialog', { name: 'Scrape config' });
+    expect(dialog.querySelector('pre')?.textContent).toBe(config);
+  }, 60_000);
+
   it('explains empty charts and readable load errors (fake api)', async () => {
     const api = new FakeHiveApi([]);
     renderApp(api);
