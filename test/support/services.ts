@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * Services the integration tests need. In CI a missing service fails the test run; elsewhere the tests
  * skip with a loud message naming the package to install.
  */
-export type Service = 'tmux' | 'redis-server' | 'chromium' | 'docker' | 'git' | 'agent-clis';
+export type Service = 'tmux' | 'redis-server' | 'chromium' | 'docker' | 'git' | 'agent-clis' | 'prometheus';
 
 const INSTALL: Record<Service, string> = {
   tmux: 'apt-get install tmux',
@@ -16,6 +16,7 @@ const INSTALL: Record<Service, string> = {
   docker: 'apt-get install docker.io, then start dockerd',
   git: 'apt-get install git',
   'agent-clis': 'run scripts/install-agent-clis.sh (the real claude, codex and gemini CLIs, pinned)',
+  prometheus: 'apt-get install prometheus (the server and promtool)',
 };
 
 /** Where scripts/install-agent-clis.sh puts the real agent CLIs. */
@@ -39,6 +40,10 @@ function probe(service: Service): boolean {
         return true;
       case 'git':
         execFileSync('git', ['--version'], { stdio: 'ignore' });
+        return true;
+      case 'prometheus':
+        execFileSync('prometheus', ['--version'], { stdio: 'ignore' });
+        execFileSync('promtool', ['--version'], { stdio: 'ignore' });
         return true;
       case 'agent-clis':
         return ['claude', 'codex', 'gemini'].every((c) => existsSync(path.join(agentClisBin(), c)));

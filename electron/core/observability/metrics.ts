@@ -69,6 +69,12 @@ export class HiveMetrics {
     });
     this.resolverDecisions = new Counter({ name: 'hive_resolver_decisions_total', help: 'Conflict hunks decided by the resolver, by strategy and tier (applied, proposed, escalated).', labelNames: ['strategy', 'tier'] as const, registers });
     this.apiRequest = new Histogram({ name: 'hive_api_request_seconds', help: 'API requests by channel (HTTP and WebSocket).', labelNames: ['channel'] as const, buckets: SECONDS, registers });
+    // Known label values start at zero, so the first crash is an increase Prometheus can see (rate needs two samples).
+    for (const backend of ['tmux', 'process', 'docker']) {
+      this.recovery.zero({ backend });
+      this.detection.zero({ backend });
+    }
+    for (const op of ['write', 'read']) this.snapshotSeconds.zero({ op });
     if (opts.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
       // Gauges named like counters: `promtool check metrics` rejects them ("non-counter metrics should not
