@@ -53,21 +53,26 @@ export function openLogFile(opts: LogFileOptions): LogFile {
   const dest = pino.destination({ dest: file, sync: false, mkdir: true, mode: 0o600 });
   let size = existsSync(file) ? statSync(file).size : 0;
   let rolling = false;
+  let closing = false;
   dest.on('write', (n: number) => {
     size += n;
-    if (size < maxBytes || rolling) return;
+    if (size < maxBytes || rolling || closing) return;
     rolling = true;
     dest.flush((err) => {
-      if (!err) {
-        try {
-          rotate(file, maxFiles);
-          dest.reopen();
-          size = 0;
-        } catch {
-          // A rotation that fails (disk full, permissions) keeps writing to the same file; the next write tries again.
-        }
+      if (err) {
+        rolling = false;
+        return;
       }
-      rolling = false;
+      try {
+        rotate(file, maxFiles);
+        size = 0;
+        // Lines written meanwhile are buffered and land in the new file once it is open.
+        dest.once('ready', () => (rolling = false));
+        dest.reopen();
+      } catch {
+        // A rotation that fails (disk full, permissions) keeps writing to the same file; the next write tries again.
+        rolling = false;
+      }
     });
   });
   const streams: { level: Level; stream: DestinationStream }[] = [{ level: 'trace', stream: dest }];
@@ -78,20 +83,23 @@ export function openLogFile(opts: LogFileOptions): LogFile {
     level: opts.level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    mixin: opts.mixin,
-    hooks: opts.mask ? { streamWrite: opts.mask } : undefined,
+    ...(opts.mixin ? { mixin: opts.mixin } : {}),
+    ...(opts.mask ? { hooks: { streamWrite: opts.mask } } : {}),
   };
   const logger = pino(options, pino.multistream(streams));
   return {
     logger,
     file,
-    close: () =>
-      new Promise<void>((resolve) => {
-        dest.flush(() => {
-          dest.end();
-          resolve();
-        });
-      }),
+    close: async () => {
+      // A rotation under way finishes first (it reopens the file); end() then writes what is buffered and closes.
+      closing = true;
+      while (rolling) await new Promise((r) => setTimeout(r, 5));
+      await new Promise<void>((resolve) => {
+        dest.once('close', () => resolve());
+        dest.once('error', () => resolve());
+        dest.end();
+      });
+    },
   };
 }
 
