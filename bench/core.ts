@@ -28,6 +28,10 @@ import { EventLog } from '../electron/core/events/event-log.js';
 import { systemClock } from '../electron/core/ports/clock.js';
 import { SnapshotStore } from '../electron/core/snapshots/snapshot-store.js';
 import { openDatabase, type Db } from '../electron/core/store/database.js';
+import { trace } from '@opentelemetry/api';
+import { openLogFile, type LogFile } from '../electron/core/observability/log-file.js';
+import { logMixin, Telemetry } from '../electron/core/observability/telemetry.js';
+import { startTracing } from '../electron/core/observability/tracing.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(repoRoot, 'dist', 'electron', 'cli', 'main.js');
@@ -84,7 +88,63 @@ function insertAgent(db: Db, name: string, status: string, at: string): void {
 }
 
 // ---------------------------------------------------------------- (a) durable transitions
-function benchTransitions() {
+/**
+ * A sink for OTLP/HTTP spans in this process: the exporter's requests are answered and the bodies counted,
+ * so tracing costs what it costs in a host (serialize, send) without a collector.
+ */
+async function otlpSink(): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      n++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests: () => n, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/**
+ * With telemetry: every transition's event is one log line at info in a rotating log file (as the host writes
+ * it, masking included), updates the metrics, and runs inside a span exported over OTLP/HTTP (the host makes a
+ * span per action and per step; one per transition is more than it does).
+ */
+async function benchTransitionsPair() {
+  const off1 = await benchTransitions(null);
+  const sink = await otlpSink();
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = sink.url;
+  const tracing = startTracing('bench');
+  const on1 = await benchTransitions(tracing);
+  const off2 = await benchTransitions(null);
+  const on2 = await benchTransitions(tracing);
+  await tracing.flush();
+  const exportRequests = sink.requests();
+  await sink.close();
+  delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  type Run = Awaited<ReturnType<typeof benchTransitions>>;
+  const best = (a: Run, b: Run) => (a.perSecond >= b.perSecond ? a : b);
+  const off = best(off1, off2);
+  const on = best(on1, on2);
+  const ratio = r2(on.perSecond / off.perSecond);
+  return {
+    ...off,
+    withTelemetry: {
+      perSecond: on.perSecond,
+      perCpuSecond: on.perCpuSecond,
+      ratioToOff: ratio,
+      target: 'within 10 % of all off (ratio ≥ 0.9)',
+      met: ratio >= 0.9,
+      runs: { off: [off1.perSecond, off2.perSecond], on: [on1.perSecond, on2.perSecond] },
+      otlpExportRequests: exportRequests,
+      logBytes: on.logBytes,
+      how: 'Two runs each, alternating off/on on fresh databases; the better of each pair. On: HIVE log at info to <dir>/logs/hive.log through openLogFile (pino, rotation, secret masking, action/trace ids via logMixin), Telemetry.onEvent per event (metrics + one line), and each transition inside a span (BatchSpanProcessor → OTLP/HTTP JSON to a sink in this process).',
+    },
+  };
+}
+
+async function benchTransitions(tracing: { flush(): Promise<void> } | null) {
   const dir = tmp('transitions');
   try {
     const db = openDatabase(path.join(dir, 'hive.db'));
@@ -93,6 +153,15 @@ function benchTransitions() {
     const repo = new AgentRepo(db);
     const events = new EventLog(db, systemClock);
     const sm = new StateMachine(db, repo, events, systemClock);
+    let log: LogFile | null = null;
+    let tel: Telemetry | null = null;
+    if (tracing) {
+      log = openLogFile({ dataDir: dir, level: 'info', mixin: logMixin, mask: (l) => l.replace(/(rediss?:\/\/[^:@/\s"]*:)[^@/\s"]+@/g, '$1***@') });
+      tel = new Telemetry({ logger: log.logger, sources: { agents: () => [], busBacklog: () => 0, conflicts: () => [] } });
+      const t = tel;
+      events.onDidAppend((e) => t.onEvent(e));
+    }
+    const tracer = trace.getTracer('bench');
     const agents = 10;
     for (let i = 0; i < agents; i++) insertAgent(db, `t${i}`, 'running', systemClock.iso());
     const n = quick ? 5_000 : 50_000;
@@ -101,7 +170,11 @@ function benchTransitions() {
         const name = `t${i % agents}`;
         // running ↔ sleeping: both legal, each one transaction (row update + event append).
         const to = Math.floor(i / agents) % 2 === 0 ? 'sleeping' : 'running';
-        sm.transition({ name, to, cause: 'bench' });
+        if (tel) tracer.startActiveSpan('transition', (span) => {
+          sm.transition({ name, to, cause: 'bench' });
+          span.end();
+        });
+        else sm.transition({ name, to, cause: 'bench' });
       }
     };
     run(1_000); // warm-up (prepared statements, page cache)
@@ -113,6 +186,9 @@ function benchTransitions() {
     const integrity = db.pragma('integrity_check', { simple: true });
     const eventsCount = (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
     db.close();
+    await log?.close();
+    const logFile = path.join(dir, 'logs', 'hive.log');
+    const logBytes = existsSync(logFile) ? readFileSync(logFile).length : 0;
     const perSec = Math.round((n / ms) * 1000);
     return {
       transitions: n,
@@ -120,6 +196,7 @@ function benchTransitions() {
       ms: r2(ms),
       perSecond: perSec,
       perCpuSecond: Math.round((n / cpu) * 1000),
+      logBytes,
       target: 5000,
       met: perSec >= 5000,
       journalMode: journal,
@@ -196,7 +273,12 @@ async function benchAgentsList() {
 }
 
 async function overHttp(dataDir: string, agents: number, events: number, requests: number, populateMs: number) {
-  const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The host as it runs with everything on: log at info (the default), /metrics, and traces to an OTLP sink.
+  const sink = await otlpSink();
+  const child = spawn(process.execPath, [cli, 'serve', '--data-dir', dataDir, '--port', '0', '--log-level', 'info'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url },
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();
@@ -285,6 +367,7 @@ async function overHttp(dataDir: string, agents: number, events: number, request
           : null,
       clientCpuMsPerRequest: r2(clientCpu / requests),
       responseBytes: Buffer.byteLength(JSON.stringify(lastBody)),
+      telemetry: { logLevel: 'info', metrics: true, tracing: 'OTLP/HTTP to a sink in the bench process', otlpExportRequests: sink.requests() },
     };
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${stderr}`);
@@ -294,6 +377,7 @@ async function overHttp(dataDir: string, agents: number, events: number, request
       child.kill('SIGTERM');
       await exited;
     }
+    await sink.close();
   }
 }
 
@@ -445,8 +529,8 @@ async function main() {
   const started = new Date().toISOString();
   const loadBefore = os.loadavg();
   process.stderr.write('bench:core (a) durable transitions…\n');
-  const transitions = benchTransitions();
-  process.stderr.write(`  ${transitions.perSecond}/s\nbench:core (b) agents:list with 1,000 agents and ${quick ? '100,000' : '1,000,000'} events…\n`);
+  const transitions = await benchTransitionsPair();
+  process.stderr.write(`  ${transitions.perSecond}/s off, ${transitions.withTelemetry.perSecond}/s with logs+metrics+traces (${transitions.withTelemetry.ratioToOff})\nbench:core (b) agents:list with 1,000 agents and ${quick ? '100,000' : '1,000,000'} events…\n`);
   const agentsList = await benchAgentsList();
   process.stderr.write(`  ${agentsList.mode}: p50 ${agentsList.p50Ms} ms, p99 ${agentsList.p99Ms} ms\nbench:core (c) snapshot save + restore of 10 MB…\n`);
   const snapshots = await benchSnapshots();

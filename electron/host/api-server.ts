@@ -111,12 +111,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   const tel = opts.telemetry ?? null;
   /** Runs one API call in a span, timed in hive_api_request_seconds; failures get one log line. */
-  const call = async (channel: string, body: unknown, actor: string, transport: 'http' | 'ws'): Promise<unknown> => {
-    if (!tel) return dispatch(opts.handlers, channel, body, { actor });
+  /** Runs one API call in a span, timed in hive_api_request_seconds; failures get one log line. */
+  const call = async <T>(channel: string, actor: string, transport: 'http' | 'ws', work: () => Promise<T>): Promise<T> => {
+    if (!tel) return work();
     const label = isChannel(channel) ? channel : 'unknown';
     const started = performance.now();
     try {
-      return await tel.step(`api ${label}`, () => dispatch(opts.handlers, channel, body, { actor }), { 'hive.channel': label, 'hive.transport': transport, 'hive.actor': actor });
+      return await tel.step(`api ${label}`, work, { 'hive.channel': label, 'hive.transport': transport, 'hive.actor': actor });
     } catch (err) {
       const payload = toErrorPayload(err);
       const level = (STATUS[payload.code] ?? 500) >= 500 ? 'error' : 'warn';
@@ -157,12 +158,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }
       const actor = String(req.headers['x-hive-actor'] ?? 'api').slice(0, 100);
       try {
-        const key = opts.cacheKey?.(channel, body) ?? null;
-        const hit = key !== null ? cache.get(channel) : undefined;
-        if (hit && hit.key === key) return sendBody(res, 200, hit.body);
-        const result = await call(channel, body, actor, 'http');
-        const data = Buffer.from(JSON.stringify({ result: result ?? null }));
-        if (key !== null) cache.set(channel, { key, body: data });
+        const data = await call(channel, actor, 'http', async () => {
+          const key = opts.cacheKey?.(channel, body) ?? null;
+          const hit = key !== null ? cache.get(channel) : undefined;
+          if (hit && hit.key === key) return hit.body;
+          const result = await dispatch(opts.handlers, channel, body, { actor });
+          const fresh = Buffer.from(JSON.stringify({ result: result ?? null }));
+          if (key !== null) cache.set(channel, { key, body: fresh });
+          return fresh;
+        });
         return sendBody(res, 200, data);
       } catch (err) {
         const payload = toErrorPayload(err);
@@ -220,7 +224,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       const id = typeof msg.id === 'number' ? msg.id : -1;
-      void call(String(msg.channel), msg.payload, 'gui', 'ws').then(
+      const channel = String(msg.channel);
+      void call(channel, 'gui', 'ws', () => dispatch(opts.handlers, channel, msg.payload, { actor: 'gui' })).then(
         (result) => send(ws, { id, result: result ?? null }),
         (err) => send(ws, { id, error: toErrorPayload(err) }),
       );

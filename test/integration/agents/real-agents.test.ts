@@ -252,11 +252,14 @@ describe.skipIf(!ready)('Gemini CLI (real CLI, FAKE Gemini endpoint) under Agent
     await model?.close();
   }, 60_000);
 
-  it('starts without its trust or sign-in screens, reports idle through its hooks, typed input confirmed from its chat file', async () => {
+  it('starts without its trust or sign-in screens, reports idle through its hooks, input confirmed from its chat file, resumes its own session after sleep/wake and after kill -9', async () => {
     const r = run!;
     // A name of its own per attempt: a retry must not meet the first attempt's agent.
     const gm = `gm-${Math.random().toString(36).slice(2, 7)}`;
     const screen = () => execFileSync('tmux', ['-L', new TmuxBackend(r.dataDir, systemClock).socket, 'capture-pane', '-p', '-t', `=${gm}:`], { encoding: 'utf8' });
+    const diagnose = async (err: Error) => {
+      throw new Error(`${err.message}\nagent: ${JSON.stringify(await r.agent(gm))}\nevents: ${await r.cli(['events', '--agent', gm])}\nscreen:\n${screen()}`);
+    };
     await r.cli(['agents', 'spawn', '--name', gm, '--repo', r.repo, '--preset', 'gemini', '--task', 'gemini first task']);
     await waitFor(() => has(model.lastUserTexts(), 'gemini first task'), 45_000, 200, 'the task at the FAKE endpoint');
     await waitFor(async () => (await r.agent(gm)).activity?.state === 'idle', 30_000, 200, 'idle from AfterAgent');
@@ -264,8 +267,29 @@ describe.skipIf(!ready)('Gemini CLI (real CLI, FAKE Gemini endpoint) under Agent
     expect(JSON.parse(await r.cli(['agents', 'send', gm, 'gemini second', '--json']))).toMatchObject({ confirmedBy: 'transcript' });
     await waitFor(() => has(model.lastUserTexts(), 'gemini second'), 30_000, 200, 'the typed message');
     expect(has(model.lastUserTexts(), 'gemini first task')).toBe(true);
-    // Not tested here: resuming after sleep/wake and kill -9. Gemini CLI 0.61 exits with code 42 on
-    // `--resume <id>` after a sleep in some full runs (never alone; cause not found) — listed as not
-    // reliable in the README's status section until it is understood.
+
+    // Sleep and wake: `gemini --resume <id>` in its terminal. The test runs with CI=true, which Gemini CLI
+    // takes for "headless" (it then exited 42 on --resume): Agent Hive blanks it for the tool.
+    await r.cli(['agents', 'sleep', gm]);
+    await r.cli(['agents', 'wake', gm]);
+    // Its SessionStart hook says the resumed session is up; then its input box, as a person would wait.
+    await waitFor(async () => (await r.agent(gm)).activity !== null, 30_000, 200, 'started again').catch(diagnose);
+    await waitFor(() => screen().includes('Type your message'), 30_000, 200, 'its input box after wake').catch(diagnose);
+    expect(JSON.parse(await r.cli(['agents', 'send', gm, 'gemini after wake', '--json']))).toMatchObject({ confirmedBy: 'transcript' });
+    await waitFor(() => has(model.lastUserTexts(), 'gemini after wake'), 30_000, 200, 'the message after wake');
+    // Its own conversation: the earlier turns travel with the new request, and no fallback was needed.
+    expect(has(model.lastUserTexts(), 'gemini second')).toBe(true);
+    const events = await r.cli(['events', '--agent', gm, '--json']);
+    expect(events).not.toContain('could not be resumed');
+    expect(events).not.toContain('exited with code 42');
+
+    // kill -9: recovered by the watchdog, and the same conversation again.
+    await killAndRecover(r, gm);
+    await waitFor(async () => (await r.agent(gm)).activity !== null, 30_000, 200, 'its SessionStart after the crash').catch(diagnose);
+    await waitFor(() => screen().includes('Type your message'), 30_000, 200, 'its input box after the crash').catch(diagnose);
+    expect(JSON.parse(await r.cli(['agents', 'send', gm, 'gemini after crash', '--json']))).toMatchObject({ confirmedBy: 'transcript' });
+    await waitFor(() => has(model.lastUserTexts(), 'gemini after crash'), 30_000, 200, 'the message after the crash');
+    expect(has(model.lastUserTexts(), 'gemini after wake')).toBe(true);
+    expect(await r.cli(['events', '--agent', gm, '--json'])).not.toContain('could not be resumed');
   }, 150_000);
 });

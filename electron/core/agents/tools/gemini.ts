@@ -37,6 +37,20 @@ export function answerGeminiAuth(env: Record<string, string | undefined>, home: 
   });
 }
 
+/**
+ * Gemini CLI 0.61 treats `CI=true` or `GITHUB_ACTIONS=true` as "headless" whether or not it has a terminal
+ * (isHeadlessMode); only `--prompt-interactive` overrides that. `gemini --resume <id>` with either set runs
+ * non-interactively, finds no prompt and exits 42 ("No input provided via stdin") — and the stub it wrote
+ * into its chats folder can leave the session unresumable. Agent Hive always runs it in a terminal: those
+ * values, inherited from wherever the host was started, are blanked for it (what the user configured for
+ * the gemini preset in Agent Hive is kept).
+ */
+export function geminiTerminalEnv(env: Record<string, string | undefined>, configured: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['CI', 'GITHUB_ACTIONS']) if (env[k] === 'true' && !(k in configured)) out[k] = '';
+  return out;
+}
+
 /** A session Gemini CLI wrote (`~/.gemini/tmp/<project>/chats/session-<time>-<first 8 of id>.jsonl`). */
 export function geminiSessionExists(env: Record<string, string | undefined>, home: string, sessionId: string): boolean {
   const tmp = path.join(geminiDir(env, home), 'tmp');

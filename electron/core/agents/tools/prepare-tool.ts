@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Preset } from '../../../../shared/contract/agents.js';
 import { answerClaudeFirstRun, CLAUDE_QUIET_ENV, claudeSessionExists, installClaudeHooks } from './claude.js';
 import { codexArgs, learnCodexSession } from './codex.js';
-import { answerGeminiAuth, geminiSessionExists, installGeminiHooks, trustGeminiFolder } from './gemini.js';
+import { answerGeminiAuth, geminiSessionExists, geminiTerminalEnv, installGeminiHooks, trustGeminiFolder } from './gemini.js';
 import { excludeFromGit } from './git-exclude.js';
 
 export interface ToolPrep {
@@ -69,7 +69,7 @@ export function prepareTool(opts: {
       if (installGeminiHooks(worktree)) notes.push('installed Agent Hive hooks in .gemini/settings.json');
       excludeFromGit(worktree, ['.gemini/settings.json']);
       const resumable = !fresh && opts.sessionId && geminiSessionExists(env, home, opts.sessionId) ? opts.sessionId : null;
-      return { env: {}, resumable, newSessionId: resumable ? undefined : fresh ? randomUUID() : (opts.sessionId ?? randomUUID()), toolArgs: [], notes, hooks: true };
+      return { env: geminiTerminalEnv(env, opts.configured), resumable, newSessionId: resumable ? undefined : fresh ? randomUUID() : (opts.sessionId ?? randomUUID()), toolArgs: [], notes, hooks: true };
     }
     case 'aider': {
       excludeFromGit(worktree, ['.aider*']);

@@ -5,7 +5,7 @@ import { hookTransition } from '../../../../electron/core/agents/activity-tracke
 import { detectPrompt } from '../../../../electron/core/agents/prompt-detector.js';
 import { answerClaudeFirstRun, claudeProjectKey, installClaudeHooks } from '../../../../electron/core/agents/tools/claude.js';
 import { codexArgs } from '../../../../electron/core/agents/tools/codex.js';
-import { trustGeminiFolder } from '../../../../electron/core/agents/tools/gemini.js';
+import { geminiTerminalEnv, trustGeminiFolder } from '../../../../electron/core/agents/tools/gemini.js';
 import { openDatabase } from '../../../../electron/core/store/database.js';
 import { SettingsStore } from '../../../../electron/core/settings/settings-store.js';
 import { tempDir } from '../../../support/git-repo.js';
@@ -138,5 +138,14 @@ describe('preset environment: secrets never in the database', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('gemini in a terminal', () => {
+  it('blanks an inherited CI=true / GITHUB_ACTIONS=true (Gemini CLI then runs headless and exits 42 on --resume), keeps what the user configured', () => {
+    expect(geminiTerminalEnv({ CI: 'true', GITHUB_ACTIONS: 'true', HOME: '/h' }, {})).toEqual({ CI: '', GITHUB_ACTIONS: '' });
+    expect(geminiTerminalEnv({ CI: '1' }, {})).toEqual({});
+    expect(geminiTerminalEnv({}, {})).toEqual({});
+    expect(geminiTerminalEnv({ CI: 'true' }, { CI: 'true' })).toEqual({});
   });
 });
