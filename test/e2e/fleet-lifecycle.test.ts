@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { tmuxSocketFor } from '../../electron/core/supervisor/tmux-backend.js';
@@ -152,11 +153,25 @@ describe.skipIf(!ready)('GUI end to end in Chromium against hive serve', () => {
     await screenshot(page, '06-agent-detail');
   });
 
-  it('draws the metrics page', async () => {
+  it('draws the metrics page, with bus latency from the host\'s own counters and the scrape config to copy', async () => {
+    // A few messages through the bus, read by their recipient: the latency chart has something to show.
+    for (let i = 0; i < 5; i++) await api('msg:send', { from: 'e2e-beta', to: 'e2e-alpha', body: `hello ${i}` });
+    const got = await api<unknown[]>('msg:inbox', { name: 'e2e-alpha' });
+    expect(got).toHaveLength(5);
     await page.getByRole('link', { name: 'Metrics' }).click();
     await page.getByRole('figure', { name: 'Agents per state over time' }).waitFor();
+    const bus = page.getByRole('figure', { name: 'Bus delivery latency' });
+    await bus.locator('svg').first().waitFor();
+    expect(await bus.innerText()).toMatch(/5 delivered of 5 sent/);
+    await page.getByRole('figure', { name: 'Conflicts and resolver decisions' }).waitFor();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Copy scrape config' }).click();
+    await page.getByRole('button', { name: 'Copied ✓' }).waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toContain(`credentials_file: "${path.join(host.dataDir, 'api.token')}"`);
+    expect(copied).toContain(`targets: ["${new URL(host.url).host}"]`);
     await page.waitForTimeout(500);
-    await screenshot(page, '07-metrics');
+    await screenshot(page, '07-metrics', { fullPage: true });
   });
 
   it('logged no errors in the page', () => {

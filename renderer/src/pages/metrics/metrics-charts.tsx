@@ -132,7 +132,8 @@ export function ConflictsChart({ conflicts, resolver }: { conflicts: LiveMetrics
     ...conflicts.map((c) => ({ name: `files ${c.status}`, count: c.count, color: CONFLICT_COLOR[c.status] ?? '#8b949e' })),
     ...resolver.map((r) => ({ name: `hunks ${r.tier}`, count: r.count, color: TIER_COLOR[r.tier] ?? '#8b949e' })),
   ];
-  const config: ChartConfig = { count: { label: 'count', color: '#f0883e' } };
+  // Each bar has its own colour (by status or tier): no legend.
+  const config: ChartConfig = {};
   return (
     <ChartContainer
       title="Conflicts and resolver decisions"
