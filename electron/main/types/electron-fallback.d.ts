@@ -85,6 +85,7 @@ export declare class BrowserWindow implements EmitterLike {
   constructor(options?: BrowserWindowConstructorOptions);
   readonly webContents: WebContents;
   static getAllWindows(): BrowserWindow[];
+  static fromWebContents(webContents: WebContents): BrowserWindow | null;
   on(event: string, listener: Listener): this;
   once(event: string, listener: Listener): this;
   loadFile(filePath: string, options?: { hash?: string; search?: string }): Promise<void>;
@@ -143,7 +144,19 @@ export interface OpenDialogReturnValue {
 export declare const dialog: {
   showOpenDialog(window: BrowserWindow, options: { title?: string; properties?: Array<'openDirectory' | 'createDirectory' | 'openFile'> }): Promise<OpenDialogReturnValue>;
   showErrorBox(title: string, content: string): void;
+  showMessageBox(window: BrowserWindow, options: MessageBoxOptions): Promise<{ response: number; checkboxChecked: boolean }>;
 };
+
+export interface MessageBoxOptions {
+  message: string;
+  type?: 'none' | 'info' | 'error' | 'question' | 'warning';
+  buttons?: string[];
+  defaultId?: number;
+  cancelId?: number;
+  title?: string;
+  detail?: string;
+  noLink?: boolean;
+}
 
 export declare const app: EmitterLike & {
   readonly isPackaged: boolean;
