@@ -82,7 +82,7 @@ export function openLogFile(opts: LogFileOptions): LogFile {
   const options: LoggerOptions = {
     level: opts.level,
     base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    // pino's default epoch-ms `time` (ISO strings cost ~3 µs a line here); `hive logs` and the terminal show it readable.
     ...(opts.mixin ? { mixin: opts.mixin } : {}),
     ...(opts.mask ? { hooks: { streamWrite: opts.mask } } : {}),
   };

@@ -76,7 +76,10 @@ export class Telemetry {
         try {
           const result = await fn();
           span.setStatus({ code: SpanStatusCode.OK });
-          this.log.info({ agent, action, actionId, durationMs: ms(started), actor: fields.actor, reason: fields.reason }, `${action}${agent ? ` ${agent}` : ''}: done`);
+          // An action that answers with the agent says where it left it.
+          const maybe = (result as { status?: unknown } | null | undefined)?.status;
+          const status = typeof maybe === 'string' ? maybe : undefined;
+          this.log.info({ agent, action, actionId, durationMs: ms(started), actor: fields.actor, reason: fields.reason, status }, `${action}${agent ? ` ${agent}` : ''}: done${status ? ` (${status})` : ''}`);
           return result;
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
@@ -117,12 +120,20 @@ export class Telemetry {
   /** Every event: one log line with its fields, and the metric it stands for. */
   onEvent(e: HiveEvent): void {
     const data = e.data ?? {};
-    const level = (e.kind === 'status' && e.to && WARN_STATUS.has(e.to)) || WARN_KINDS.has(e.kind) ? 'warn' : 'info';
+    // A status change inside an action is summed up by the action's own line (debug keeps each step); on its
+    // own (a watchdog verdict, a host start) it is a line at info; crashed / errored / unknown always warn.
+    const level =
+      (e.kind === 'status' && e.to && WARN_STATUS.has(e.to)) || WARN_KINDS.has(e.kind) ? 'warn' : e.kind === 'status' && actions.getStore() ? 'debug' : 'info';
+    if (!this.log.isLevelEnabled(level)) return this.observeEvent(e, data);
     const action = e.kind === 'status' ? `status:${e.to}` : e.kind;
     this.log[level](
       { agent: e.agent, action, from: e.from ?? undefined, to: e.to ?? undefined, reason: e.cause || undefined, actor: e.actor, eventId: e.id, durationMs: num(data.downtimeMs) ?? num(data.durationMs), data: e.data ?? undefined },
       `${e.agent ?? 'hive'}: ${e.kind === 'status' ? `${e.from} → ${e.to}` : e.kind}${e.cause ? ` (${e.cause})` : ''}`,
     );
+    this.observeEvent(e, data);
+  }
+
+  private observeEvent(e: HiveEvent, data: Record<string, unknown>): void {
     if (!e.agent) return;
     if (e.kind === 'status' && e.to === 'crashed') {
       const detect = num(data.detectMs);

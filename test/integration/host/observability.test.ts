@@ -272,7 +272,10 @@ describe('traces: OTLP/HTTP to a receiver the test runs', () => {
     const lines = logLines(dataDir);
     const sleepLine = lines.find((l) => l.action === 'sleep' && l.agent === 'tr1');
     expect(sleepLine?.trace_id).toBe(sleep.traceId);
-    expect(lines.find((l) => l.action === 'status:sleeping' && l.agent === 'tr1')?.trace_id).toBe(sleep.traceId);
+    expect(sleepLine).toMatchObject({ status: 'sleeping', actor: 'cli' });
+    expect(lines.find((l) => l.action === 'wake' && l.agent === 'tr1')?.trace_id).toBe(wake.traceId);
+    // The status changes inside an action are debug lines (the action's line sums them up).
+    expect(lines.some((l) => l.action === 'status:sleeping')).toBe(false);
   }, 60_000);
 
   it('a crash is one trace: crash → detect → restart', async () => {
