@@ -14,5 +14,7 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // After the run: fails it if a tmux server, redis-server, Chromium, host, agent or container is left.
+    globalSetup: ['./test/support/leak-check.ts'],
   },
 });

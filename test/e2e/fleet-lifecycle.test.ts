@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -6,6 +5,7 @@ import { tmuxSocketFor } from '../../electron/core/supervisor/tmux-backend.js';
 import { makeGitRepo, tempDir } from '../support/git-repo.js';
 import { startHostProcess, type HostProcess } from '../support/host-process.js';
 import { hasService } from '../support/services.js';
+import { endTmuxServer } from '../support/tmux-cleanup.js';
 import { launchChromium, screenshot } from './chromium-ui.js';
 
 const ready = hasService('chromium') && hasService('tmux') && hasService('git');
@@ -48,9 +48,7 @@ describe.skipIf(!ready)('GUI end to end in Chromium against hive serve', () => {
       for (const n of NAMES) await fetch(`${host.url}/api/invoke/agents:stop`, { method: 'POST', headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: n }) }).catch(() => {});
       await host.stop();
       // The agents live on the host's own tmux server (one per data dir); make sure none outlive the test.
-      try {
-        execFileSync('tmux', ['-L', tmuxSocketFor(host.dataDir), 'kill-server'], { stdio: 'ignore' });
-      } catch {}
+      await endTmuxServer(tmuxSocketFor(host.dataDir));
     }
   }, 60_000);
 

@@ -617,16 +617,53 @@ export class TmuxBackend implements Backend {
 
   /** Ends our server (tests; `hive serve` leaves agents running on purpose). */
   async killServer(): Promise<void> {
-    await this.tmux(['kill-server'], { allowFailure: true });
+    await this.endServer();
   }
 
-  dispose(): void {
+  /**
+   * `kill-server`, then makes sure the server process is gone: tmux 3.3 can stay behind after kill-server
+   * in its exiting state (refusing every client with "server exited unexpectedly", never exiting) when a
+   * client was mid-command; seen after a test's server kill and restart. SIGKILL after 2 s.
+   */
+  private async endServer(): Promise<void> {
+    const info = await this.tmux(['display-message', '-p', '#{pid}'], { allowFailure: true }).catch(() => null);
+    const pid = info && info.code === 0 ? Number(info.stdout.trim()) : NaN;
+    await this.tmux(['kill-server'], { allowFailure: true });
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    for (let waited = 0; waited < 2000 && pidAlive(pid); waited += 20) await sleep(20);
+    if (pidAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
+  /**
+   * Closes the control client and the exit waiter. Agents keep running in the server; a server left with no
+   * agent session (only the control client's own) is ended, so a host that stops leaves nothing behind.
+   */
+  async dispose(): Promise<void> {
     this.disposed = true;
     if (this.pidWatch) clearInterval(this.pidWatch);
     this.waiter?.dispose();
     this.waiter = null;
     this.control?.dispose();
     this.control = null;
+    await this.killServerIfIdle();
+  }
+
+  /** Ends the server when no agent session is on it (true when it was ended or was not running). */
+  async killServerIfIdle(): Promise<boolean> {
+    const r = await this.tmux(['list-sessions', '-F', '#{session_name}'], { allowFailure: true }).catch(() => null);
+    if (!r) return false;
+    // No server (or no session left in it): nothing to end.
+    if (r.code !== 0) return true;
+    const agents = r.stdout.split('\n').filter((n) => n && n !== CONTROL_SESSION);
+    if (agents.length > 0) return false;
+    await this.endServer();
+    return true;
   }
 }
 

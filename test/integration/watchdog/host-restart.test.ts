@@ -1,3 +1,5 @@
+import { endTmuxServer } from '../../support/tmux-cleanup.js';
+import { tmuxSocketFor } from '../../../electron/core/supervisor/tmux-backend.js';
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import path from 'node:path';
@@ -10,7 +12,6 @@ import { hasService } from '../../support/services.js';
 import {
   agentProcesses,
   invoke,
-  killTmuxServer,
   pidAlive,
   readMemory,
   sleep,
@@ -67,7 +68,7 @@ async function teardown(c: Ctx | null): Promise<void> {
       } catch {}
     }
   }
-  killTmuxServer(c.dataDir);
+  await endTmuxServer(tmuxSocketFor(c.dataDir));
   rmSync(c.dataDir, { recursive: true, force: true });
   rmSync(c.repo, { recursive: true, force: true });
 }
