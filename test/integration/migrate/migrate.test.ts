@@ -19,7 +19,8 @@ import { systemClock } from '../../../electron/core/ports/clock.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // CI checks out shared/ beside the clone; the fixture is read-only there, so every test works on a copy.
-const FIXTURE = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'leanvibe-claude');
+// A `.claude/` tree in the original system's file-based layout (registry JSON, memory files, state DB).
+const FIXTURE = path.resolve(repoRoot, 'test', 'fixtures', 'leanvibe-claude');
 
 const temps: string[] = [];
 afterEach(() => {
@@ -28,7 +29,7 @@ afterEach(() => {
 
 beforeAll(() => {
   if (!existsSync(path.join(FIXTURE, 'state', 'agent_hive.db'))) {
-    throw new Error(`The LeanVibe fixture is missing: expected ${FIXTURE} (shared/fixtures/leanvibe-claude beside the repository).`);
+    throw new Error(`The LeanVibe fixture is missing: expected ${FIXTURE} (test/fixtures/leanvibe-claude in the repository).`);
   }
 });
 
