@@ -1,0 +1,527 @@
+/**
+ * `npm run soak` — the chaos soak: a real `hive serve` with N agents on the tmux and process backends and a
+ * real redis-server for the bus, and a fault injector at a fixed seed. Faults: kill -9 of agent processes
+ * (most often), sleep/wake and restart through the API, kill of the tmux server, kill -9 of the host and its
+ * restart as a user would, redis-server stopped and started, a snapshot file corrupted on disk (wake must
+ * refuse it; the previous good one is then restored as a person would).
+ *
+ *   node dist/bench/soak.js --minutes M --agents N --seed S [--out FILE]
+ *
+ * Each agent (bench/soak-agent.mjs) keeps a sequence number in its memory file and logs the number it resumed
+ * from at every start (context check: it never goes back), and records every message it receives before
+ * acknowledging it (lost and duplicate deliveries). Output: JSON (and a one-screen summary on stderr).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import type { Agent, SnapshotMeta } from '../shared/contract/index.js';
+import { API_PREFIX } from '../shared/contract/wire.js';
+import { tmuxSocketFor } from '../electron/core/supervisor/tmux-backend.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(repoRoot, 'dist', 'electron', 'cli', 'main.js');
+const agentScript = path.join(repoRoot, 'bench', 'soak-agent.mjs');
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+const minutes = Number(arg('minutes', '3'));
+const agentCount = Number(arg('agents', '20'));
+const seed = Number(arg('seed', '1'));
+const out = path.resolve(arg('out', path.join(repoRoot, 'bench', 'results', `soak-${minutes}min.json`)));
+
+/** mulberry32: the same seed, the same faults in the same order. */
+function rng(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(seed);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const FAULTS = [
+  { kind: 'kill-agent', weight: 50 },
+  { kind: 'sleep-wake', weight: 12 },
+  { kind: 'restart', weight: 10 },
+  { kind: 'corrupt-snapshot', weight: 6 },
+  { kind: 'redis-restart', weight: 8 },
+  { kind: 'tmux-server-kill', weight: 6 },
+  { kind: 'host-kill', weight: 8 },
+] as const;
+type FaultKind = (typeof FAULTS)[number]['kind'];
+
+function pickFault(): FaultKind {
+  const total = FAULTS.reduce((a, f) => a + f.weight, 0);
+  let r = rand() * total;
+  for (const f of FAULTS) if ((r -= f.weight) < 0) return f.kind;
+  return 'kill-agent';
+}
+
+class Soak {
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'hive-soak-'));
+  readonly dataDir = path.join(this.dir, 'data');
+  readonly repo = path.join(this.dir, 'repo');
+  port = 0;
+  redisPort = 0;
+  token = '';
+  host: ChildProcess | null = null;
+  redis: ChildProcess | null = null;
+  names: string[] = [];
+  /** Agents a fault has taken down on purpose (asleep, restarting): not counted against uptime meanwhile. */
+  readonly planned = new Set<string>();
+  hostDown = false;
+  hostDownMs = 0;
+  readonly faults: Record<string, number> = {};
+  readonly recovery: Record<string, number[]> = {};
+  readonly notes: string[] = [];
+  upSamples = 0;
+  expectedSamples = 0;
+  sent: string[] = [];
+  corruptRefused = 0;
+  corruptLoaded = 0;
+  integrity = { passed: 0, failed: 0 };
+  duplicateAgentsSeen = 0;
+
+  async call<T>(channel: string, body: unknown = {}): Promise<T> {
+    const res = await fetch(`http://127.0.0.1:${this.port}${API_PREFIX}${channel}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'x-hive-actor': 'soak' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const json = (await res.json()) as { result: T; error?: { code: string; message: string } };
+    if (res.status !== 200) throw Object.assign(new Error(`${channel}: ${json.error?.code} ${json.error?.message}`), { code: json.error?.code });
+    return json.result;
+  }
+
+  async startRedis(): Promise<void> {
+    this.redisPort ||= await freePort();
+    const dir = path.join(this.dir, 'redis');
+    mkdirSync(dir, { recursive: true });
+    this.redis = spawn('redis-server', ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      if (await new Promise<boolean>((r) => net.connect(this.redisPort, '127.0.0.1').once('connect', function (this: net.Socket) { this.destroy(); r(true); }).once('error', () => r(false)))) return;
+      await sleep(50);
+    }
+    throw new Error('redis-server did not start');
+  }
+
+  async stopRedis(): Promise<void> {
+    const r = this.redis;
+    this.redis = null;
+    if (!r || r.exitCode !== null) return;
+    const gone = new Promise((res) => r.once('exit', res));
+    r.kill('SIGTERM');
+    await gone;
+  }
+
+  async startHost(): Promise<void> {
+    this.port ||= await freePort();
+    this.host = spawn(process.execPath, [cli, '--data-dir', this.dataDir, 'serve', '--port', String(this.port), '--redis', `redis://127.0.0.1:${this.redisPort}`], { stdio: 'ignore' });
+    for (let i = 0; i < 400; i++) {
+      if (existsSync(path.join(this.dataDir, 'api.token'))) {
+        this.token = readFileSync(path.join(this.dataDir, 'api.token'), 'utf8').trim();
+        try {
+          await this.call('system:info');
+          return;
+        } catch {
+          // not yet
+        }
+      }
+      await sleep(50);
+    }
+    throw new Error('hive serve did not come up');
+  }
+
+  async agents(): Promise<Agent[]> {
+    return this.call<Agent[]>('agents:list', {});
+  }
+
+  async waitRunning(names: string[], timeoutMs: number, notPid?: Map<string, number | null>): Promise<number | null> {
+    const t0 = Date.now();
+    while (Date.now() - t0 < timeoutMs) {
+      try {
+        const all = await this.agents();
+        const ok = names.every((n) => {
+          const a = all.find((x) => x.name === n);
+          return a && a.status === 'running' && (!notPid || a.pid !== notPid.get(n));
+        });
+        if (ok) return Date.now() - t0;
+      } catch {
+        // host restarting
+      }
+      await sleep(20);
+    }
+    return null;
+  }
+
+  record(kind: string, ms: number | null): void {
+    this.faults[kind] = (this.faults[kind] ?? 0) + 1;
+    if (ms === null) this.notes.push(`${new Date().toISOString()} ${kind}: not recovered in time`);
+    else (this.recovery[kind] ??= []).push(ms);
+  }
+
+  async setup(): Promise<void> {
+    mkdirSync(this.repo, { recursive: true });
+    execFileSync('git', ['init', '-q', '-b', 'main', this.repo]);
+    writeFileSync(path.join(this.repo, 'README.md'), '# soak\n');
+    writeFileSync(path.join(this.repo, '.gitignore'), 'soak-*.log\n');
+    execFileSync('git', ['-C', this.repo, 'add', '.']);
+    execFileSync('git', ['-C', this.repo, '-c', 'user.email=soak@example.com', '-c', 'user.name=soak', 'commit', '-q', '-m', 'init']);
+    await this.startRedis();
+    await this.startHost();
+    for (let i = 0; i < agentCount; i++) {
+      const name = `soak${String(i).padStart(2, '0')}`;
+      const backend = i % 2 === 0 ? 'tmux' : 'process';
+      await this.call('agents:spawn', { name, repo: this.repo, backend, preset: 'custom', cmd: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(agentScript)}`, policy: { maxRestarts: 1000, unstableWindowMs: 1000 } });
+      this.names.push(name);
+    }
+    const ms = await this.waitRunning(this.names, 60_000);
+    if (ms === null) throw new Error('the agents did not all start');
+  }
+
+  /** Uptime: every 250 ms, how many agents that should run are running. Host-down time is counted apart. */
+  async sampler(until: number): Promise<void> {
+    while (Date.now() < until) {
+      const t = Date.now();
+      if (this.hostDown) {
+        this.hostDownMs += 250;
+      } else {
+        try {
+          const all = await this.agents();
+          for (const n of this.names) {
+            if (this.planned.has(n)) continue;
+            this.expectedSamples++;
+            if (all.find((a) => a.name === n)?.status === 'running') this.upSamples++;
+          }
+          this.checkDuplicates(all);
+        } catch {
+          // a host restart between the flag and the call
+        }
+      }
+      await sleep(Math.max(0, 250 - (Date.now() - t)));
+    }
+  }
+
+  /** Two live processes for one agent would be two agents: counted from /proc by the agent script's cwd. */
+  checkDuplicates(_all: Agent[]): void {
+    const perAgent = new Map<string, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        if (!cmd.includes('soak-agent.mjs')) continue;
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (/\) Z /.test(stat)) continue;
+        const cwd = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find((v) => v.startsWith('HIVE_AGENT='))?.slice(11);
+        if (cwd) perAgent.set(cwd, (perAgent.get(cwd) ?? 0) + 1);
+      } catch {
+        // gone
+      }
+    }
+    for (const n of perAgent.values()) if (n > 1) this.duplicateAgentsSeen++;
+  }
+
+  async sender(until: number): Promise<void> {
+    let n = 0;
+    while (Date.now() < until) {
+      if (!this.hostDown) {
+        const id = `soak-${seed}-${n}`;
+        try {
+          await this.call('msg:send', { from: 'soak', to: pick(this.names), body: `message ${n}`, id });
+          this.sent.push(id);
+          n++;
+        } catch {
+          // host down: the message was not accepted, so it is not counted as sent
+        }
+      }
+      await sleep(100);
+    }
+  }
+
+  async inject(kind: FaultKind): Promise<void> {
+    const agents = await this.agents();
+    const running = agents.filter((a) => a.status === 'running' && !this.planned.has(a.name));
+    switch (kind) {
+      case 'kill-agent': {
+        const a = pick(running);
+        if (!a?.pid) return;
+        try {
+          process.kill(a.pid, 'SIGKILL');
+        } catch {
+          return;
+        }
+        this.record(kind, await this.waitRunning([a.name], 10_000, new Map([[a.name, a.pid]])));
+        return;
+      }
+      case 'sleep-wake':
+      case 'restart': {
+        const a = pick(running);
+        if (!a) return;
+        this.planned.add(a.name);
+        const t0 = Date.now();
+        try {
+          if (kind === 'sleep-wake') {
+            await this.call('agents:sleep', { name: a.name });
+            await sleep(500);
+            await this.call('agents:wake', { name: a.name });
+          } else {
+            await this.call('agents:restart', { name: a.name });
+          }
+          this.record(kind, (await this.waitRunning([a.name], 20_000)) === null ? null : Date.now() - t0);
+        } catch (err) {
+          this.notes.push(`${kind} ${a.name}: ${(err as Error).message}`);
+          this.record(kind, null);
+        } finally {
+          this.planned.delete(a.name);
+        }
+        return;
+      }
+      case 'corrupt-snapshot': {
+        // Sleep an agent, corrupt its newest snapshot's blob on disk, and wake: it must be refused, never
+        // loaded. Then the previous good snapshot is restored (as the error message says) and the wake works.
+        const a = pick(running);
+        if (!a) return;
+        this.planned.add(a.name);
+        const t0 = Date.now();
+        try {
+          await this.call('agents:sleep', { name: a.name });
+          const snaps = await this.call<SnapshotMeta[]>('snapshots:list', { name: a.name });
+          const newest = snaps[0]!;
+          const blob = path.join(this.dataDir, 'snapshots', newest.sha256.slice(0, 2), `${newest.sha256}.snap.gz`);
+          const good = readFileSync(blob);
+          const bad = Buffer.from(good);
+          const at = Math.floor(bad.length / 2);
+          bad[at] = bad[at]! ^ 0xff;
+          writeFileSync(blob, bad);
+          try {
+            await this.call('agents:wake', { name: a.name });
+            this.corruptLoaded++;
+            this.notes.push(`corrupt snapshot of ${a.name} was loaded`);
+          } catch (err) {
+            if ((err as { code?: string }).code === 'SNAPSHOT_CORRUPT') this.corruptRefused++;
+            else throw err;
+            const previous = snaps.find((s, i) => i > 0 && s.sha256 !== newest.sha256);
+            if (previous) await this.call('snapshots:restore', { id: previous.id });
+            else writeFileSync(blob, good); // no earlier snapshot: put the good bytes back
+
+            await this.call('agents:wake', { name: a.name });
+          }
+          this.record(kind, (await this.waitRunning([a.name], 20_000)) === null ? null : Date.now() - t0);
+        } catch (err) {
+          this.notes.push(`${kind} ${a.name}: ${(err as Error).message}`);
+          this.record(kind, null);
+        } finally {
+          this.planned.delete(a.name);
+        }
+        return;
+      }
+      case 'redis-restart': {
+        const t0 = Date.now();
+        await this.stopRedis();
+        await sleep(1000);
+        await this.startRedis();
+        // Back when the bus says connected again.
+        let ms: number | null = null;
+        for (let i = 0; i < 400; i++) {
+          const s = await this.call<{ state: string }>('bus:state').catch(() => null);
+          if (s?.state === 'connected') {
+            ms = Date.now() - t0;
+            break;
+          }
+          await sleep(50);
+        }
+        this.record(kind, ms);
+        return;
+      }
+      case 'tmux-server-kill': {
+        const tmuxAgents = running.filter((a) => a.backend === 'tmux');
+        const pids = new Map(tmuxAgents.map((a) => [a.name, a.pid]));
+        try {
+          execFileSync('tmux', ['-L', tmuxSocketFor(this.dataDir), 'kill-server'], { stdio: 'ignore' });
+        } catch {
+          return;
+        }
+        this.record(kind, await this.waitRunning(tmuxAgents.map((a) => a.name), 20_000, pids));
+        return;
+      }
+      case 'host-kill': {
+        this.hostDown = true;
+        const h = this.host!;
+        const gone = new Promise((r) => h.once('exit', r));
+        h.kill('SIGKILL');
+        await gone;
+        this.checkIntegrity();
+        await sleep(500);
+        const t0 = Date.now();
+        await this.startHost();
+        this.hostDown = false;
+        // Host back → every agent running (adopted, or recovered if it died meanwhile).
+        const ms = await this.waitRunning(this.names.filter((n) => !this.planned.has(n)), 30_000);
+        this.record(kind, ms === null ? null : Date.now() - t0);
+        return;
+      }
+    }
+  }
+
+  checkIntegrity(): void {
+    try {
+      const db = new Database(path.join(this.dataDir, 'hive.db'), { readonly: true });
+      const r = db.pragma('integrity_check', { simple: true });
+      db.close();
+      if (r === 'ok') this.integrity.passed++;
+      else {
+        this.integrity.failed++;
+        this.notes.push(`integrity_check: ${String(r)}`);
+      }
+    } catch (err) {
+      this.integrity.failed++;
+      this.notes.push(`integrity_check could not run: ${(err as Error).message}`);
+    }
+  }
+
+  async run(): Promise<Record<string, unknown>> {
+    const started = Date.now();
+    await this.setup();
+    const until = Date.now() + minutes * 60_000;
+    const background = [this.sampler(until), this.sender(until)];
+    while (Date.now() < until) {
+      await sleep(2000 + rand() * 4000);
+      if (Date.now() >= until) break;
+      const kind = pickFault();
+      await this.inject(kind).catch((err: Error) => this.notes.push(`${kind}: ${err.message}`));
+    }
+    await Promise.all(background);
+    // Let the last messages arrive, then read what the agents recorded.
+    await this.waitRunning(this.names, 30_000);
+    const deadline = Date.now() + 30_000;
+    let received = new Set<string>();
+    let duplicates = 0;
+    while (Date.now() < deadline) {
+      ({ received, duplicates } = this.readReceived());
+      if (this.sent.every((id) => received.has(id))) break;
+      await sleep(500);
+    }
+    this.checkIntegrity();
+    const context = this.contextChecks();
+    const lost = this.sent.filter((id) => !received.has(id)).length;
+    const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : null);
+    const recoveryMs = Object.fromEntries(Object.entries(this.recovery).map(([k, xs]) => [k, { n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: Math.max(...xs) }]));
+    const uptimePercent = this.expectedSamples ? Math.round((this.upSamples / this.expectedSamples) * 100_000) / 1000 : null;
+    return {
+      benchmark: 'soak',
+      date: new Date(started).toISOString(),
+      minutes,
+      agents: agentCount,
+      backends: { tmux: Math.ceil(agentCount / 2), process: Math.floor(agentCount / 2), docker: 0 },
+      seed,
+      faults: this.faults,
+      uptimePercent,
+      hostDownMs: this.hostDownMs,
+      recoveryMs,
+      messagesSent: this.sent.length,
+      lostMessages: lost,
+      duplicateMessages: duplicates,
+      duplicateAgents: this.duplicateAgentsSeen,
+      contextChecks: context,
+      integrityChecks: this.integrity,
+      corruptSnapshotsRefused: this.corruptRefused,
+      corruptSnapshotsLoaded: this.corruptLoaded,
+      notes: this.notes,
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverageAfter: os.loadavg() },
+      how: 'Uptime: every 250 ms the agents list; an agent counts while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime. Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the host start. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
+    };
+  }
+
+  readReceived(): { received: Set<string>; duplicates: number } {
+    const received = new Set<string>();
+    let duplicates = 0;
+    for (const n of this.names) {
+      const wt = path.join(this.dataDir, 'worktrees', n);
+      const f = path.join(wt, 'soak-received.log');
+      if (existsSync(f)) for (const id of readFileSync(f, 'utf8').split('\n').filter(Boolean)) received.add(id);
+      const d = path.join(wt, 'soak-duplicates.log');
+      if (existsSync(d)) duplicates += readFileSync(d, 'utf8').split('\n').filter(Boolean).length;
+    }
+    return { received, duplicates };
+  }
+
+  contextChecks(): { passed: number; failed: number } {
+    let passed = 0;
+    let failed = 0;
+    for (const n of this.names) {
+      const f = path.join(this.dataDir, 'worktrees', n, 'soak-starts.log');
+      if (!existsSync(f)) continue;
+      const starts = readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => Number(l.split(' ')[2]));
+      for (let i = 1; i < starts.length; i++) {
+        if (starts[i]! >= starts[i - 1]!) passed++;
+        else {
+          failed++;
+          this.notes.push(`${n}: start ${i} resumed at ${starts[i]} after a start at ${starts[i - 1]}`);
+        }
+      }
+    }
+    return { passed, failed };
+  }
+
+  async cleanup(): Promise<void> {
+    for (const n of this.names) await this.call('agents:stop', { name: n }).catch(() => {});
+    if (this.host && this.host.exitCode === null) {
+      const h = this.host;
+      const gone = new Promise((r) => h.once('exit', r));
+      h.kill('SIGTERM');
+      await gone;
+    }
+    try {
+      execFileSync('tmux', ['-L', tmuxSocketFor(this.dataDir), 'kill-server'], { stdio: 'ignore' });
+    } catch {
+      // gone
+    }
+    await this.stopRedis();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const soak = new Soak();
+process.on('SIGINT', () => void soak.cleanup().then(() => process.exit(130)));
+try {
+  process.stderr.write(`soak: ${minutes} min, ${agentCount} agents, seed ${seed}, data in ${soak.dir}\n`);
+  const result = await soak.run();
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number };
+  process.stderr.write(
+    [
+      `faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `uptime: ${r.uptimePercent} % (host down ${Math.round(r.hostDownMs / 1000)} s, reported apart)`,
+      ...Object.entries(r.recoveryMs).map(([k, v]) => `recovery ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms, max ${v.max} ms`),
+      `messages: ${r.messagesSent} sent, ${r.lostMessages} lost, ${r.duplicateMessages} delivered twice; duplicate agents: ${r.duplicateAgents}`,
+      `context checks: ${r.contextChecks.passed} passed, ${r.contextChecks.failed} failed; integrity: ${r.integrityChecks.passed} passed, ${r.integrityChecks.failed} failed; corrupt snapshots refused: ${r.corruptSnapshotsRefused}`,
+      `written to ${out}`,
+    ].join('\n') + '\n',
+  );
+} finally {
+  await soak.cleanup();
+}
