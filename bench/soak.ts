@@ -280,9 +280,7 @@ class Soak {
       case 'restart': {
         const a = pick(running);
         if (!a) return;
-        this.planned.add(a.name);
-        const t0 = Date.now();
-        try {
+        return this.plannedOutage(kind, a.name, async () => {
           if (kind === 'sleep-wake') {
             await this.call('agents:sleep', { name: a.name });
             await sleep(500);
@@ -290,23 +288,14 @@ class Soak {
           } else {
             await this.call('agents:restart', { name: a.name });
           }
-          this.record(kind, (await this.waitRunning([a.name], 20_000)) === null ? null : Date.now() - t0);
-        } catch (err) {
-          this.notes.push(`${kind} ${a.name}: ${(err as Error).message}`);
-          this.record(kind, null);
-        } finally {
-          this.planned.delete(a.name);
-        }
-        return;
+        });
       }
       case 'corrupt-snapshot': {
         // Sleep an agent, corrupt its newest snapshot's blob on disk, and wake: it must be refused, never
         // loaded. Then the previous good snapshot is restored (as the error message says) and the wake works.
         const a = pick(running);
         if (!a) return;
-        this.planned.add(a.name);
-        const t0 = Date.now();
-        try {
+        return this.plannedOutage(kind, a.name, async () => {
           await this.call('agents:sleep', { name: a.name });
           const snaps = await this.call<SnapshotMeta[]>('snapshots:list', { name: a.name });
           const newest = snaps[0]!;
@@ -321,22 +310,14 @@ class Soak {
             this.corruptLoaded++;
             this.notes.push(`corrupt snapshot of ${a.name} was loaded`);
           } catch (err) {
-            if ((err as { code?: string }).code === 'SNAPSHOT_CORRUPT') this.corruptRefused++;
-            else throw err;
+            if ((err as { code?: string }).code !== 'SNAPSHOT_CORRUPT') throw err;
+            this.corruptRefused++;
             const previous = snaps.find((s, i) => i > 0 && s.sha256 !== newest.sha256);
             if (previous) await this.call('snapshots:restore', { id: previous.id });
             else writeFileSync(blob, good); // no earlier snapshot: put the good bytes back
-
             await this.call('agents:wake', { name: a.name });
           }
-          this.record(kind, (await this.waitRunning([a.name], 20_000)) === null ? null : Date.now() - t0);
-        } catch (err) {
-          this.notes.push(`${kind} ${a.name}: ${(err as Error).message}`);
-          this.record(kind, null);
-        } finally {
-          this.planned.delete(a.name);
-        }
-        return;
+        });
       }
       case 'redis-restart': {
         const t0 = Date.now();
@@ -383,6 +364,21 @@ class Soak {
         this.record(kind, ms === null ? null : Date.now() - t0);
         return;
       }
+    }
+  }
+
+  /** A fault that takes an agent down on purpose: planned downtime, timed until it runs again. */
+  async plannedOutage(kind: FaultKind, name: string, fn: () => Promise<void>): Promise<void> {
+    this.planned.add(name);
+    const t0 = Date.now();
+    try {
+      await fn();
+      this.record(kind, (await this.waitRunning([name], 20_000)) === null ? null : Date.now() - t0);
+    } catch (err) {
+      this.notes.push(`${kind} ${name}: ${(err as Error).message}`);
+      this.record(kind, null);
+    } finally {
+      this.planned.delete(name);
     }
   }
 
