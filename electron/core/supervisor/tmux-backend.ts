@@ -18,7 +18,7 @@ const PIPE_TO_LOG = 'exec cat >> #{q:@hive_log}';
 /** What a start reads back. #{pid}: the server's, so a lost server is judged from /proc for exactly the sessions it held. */
 const STARTED_FORMAT = '#{pane_pid}\t#{session_id}\t#{pid}';
 /** One row per pane; the session id tells a dead old session from a new one of the same name. */
-const PANES_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_pid}\t#{session_id}';
+const PANES_FORMAT = '#{session_name}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_pid}\t#{session_id}\t#{pid}';
 
 /** The constant server configuration: no user string is in here. */
 const TMUX_CONF = [
@@ -63,6 +63,13 @@ export class TmuxBackend implements Backend {
    * session in the same tmux call that creates the new one (one process start on the restart path).
    */
   private readonly deadIds = new Map<string, string>();
+  /**
+   * The server each dead id belongs to. Session ids ($N) are numbered per server: after a server dies, a
+   * new one hands the same ids to other sessions, and a `kill-session -t $3` meant for a dead session of
+   * the old server killed another agent's live session on the new one (seen in the soak after a server
+   * kill). An id is used only while the server it came from is alive.
+   */
+  private readonly deadServers = new Map<string, number | null>();
   private availableCache = false;
   /** Sessions being stopped on purpose: their death is not reported. */
   /** name → the mark of the stop in progress (a later stop's mark is never cleared by an earlier stop's timer). */
@@ -166,8 +173,9 @@ export class TmuxBackend implements Backend {
     this.starting.add(spec.name);
     let r: ExecResult;
     try {
-      const deadId = this.deadIds.get(spec.name);
+      const deadId = this.liveDeadId(spec.name);
       this.deadIds.delete(spec.name);
+      this.deadServers.delete(spec.name);
       await this.killing.get(spec.name);
       // The log exists before the pipe appends to it: its inode tells a rotated log at the next respawn.
       closeSync(openSync(spec.logPath, 'a'));
@@ -290,7 +298,7 @@ export class TmuxBackend implements Backend {
         const ws = zombieWaitStatus(t.pid);
         if (ws !== null) {
           this.tracked.delete(name);
-          this.keepForRestart(name, t.id ?? '');
+          this.keepForRestart(name, t.id ?? '', t.server ?? null);
           const sig = (ws & 0x7f) === 0 ? 0 : ws & 0x7f;
           this.onDidExitEmitter.fire({ name, pid: t.pid, code: sig ? null : (ws >> 8) & 0xff, signal: sig ? signalName(sig) : null, at: this.clock.now(), reason: sig ? 'killed' : 'exit' });
         } else if (!pidAlive(t.pid)) {
@@ -390,6 +398,7 @@ export class TmuxBackend implements Backend {
       const [name, dead, ...rest] = line.split('\t');
       let [status, signal] = rest;
       const sessionId = rest[3] ?? '';
+      const serverPid = Number(rest[4]) || null;
       if (!name || name === CONTROL_SESSION) continue;
       present.add(name);
       if (dead !== '1') continue;
@@ -408,10 +417,10 @@ export class TmuxBackend implements Backend {
       if (!ours || expected) {
         // Not (or no longer) reported by us: remove it (by id, never a new session of the same name),
         // unless it is being kept for the restart of its agent.
-        if (t === undefined && this.deadIds.get(name) !== sessionId) this.removeDeadSession(name, sessionId);
+        if (t === undefined && this.deadIds.get(name) !== sessionId) this.removeDeadSession(name, sessionId, serverPid);
         continue;
       }
-      this.keepForRestart(name, sessionId);
+      this.keepForRestart(name, sessionId, serverPid);
       const sig = signal ? Number(signal) : 0;
       this.onDidExitEmitter.fire({
         name,
@@ -432,18 +441,30 @@ export class TmuxBackend implements Backend {
     }
   }
 
-  private keepForRestart(name: string, sessionId: string): void {
-    if (!sessionId) return this.removeDeadSession(name, sessionId);
+  private keepForRestart(name: string, sessionId: string, server: number | null): void {
+    if (!sessionId) return this.removeDeadSession(name, sessionId, server);
     this.deadIds.set(name, sessionId);
+    this.deadServers.set(name, server);
     // No restart came (a stop exit code, a backoff, errored): remove it on our own.
     setTimeout(() => {
       if (this.deadIds.get(name) !== sessionId) return;
       this.deadIds.delete(name);
-      this.removeDeadSession(name, sessionId);
+      this.deadServers.delete(name);
+      this.removeDeadSession(name, sessionId, server);
     }, 1500).unref();
   }
 
-  private removeDeadSession(name: string, sessionId: string): void {
+  /** The dead session kept for `name`'s restart, while the server it belongs to still runs. */
+  private liveDeadId(name: string): string | undefined {
+    const id = this.deadIds.get(name);
+    if (id === undefined) return undefined;
+    const server = this.deadServers.get(name) ?? null;
+    return server !== null && pidGoneOrZombie(server) ? undefined : id;
+  }
+
+  private removeDeadSession(name: string, sessionId: string, server: number | null): void {
+    // Its server is gone: the session went with it, and its id may name another session on a new server.
+    if (sessionId && server !== null && pidGoneOrZombie(server)) return;
     const prev = this.killing.get(name) ?? Promise.resolve();
     const p = prev
       .then(() => this.call([['kill-session', '-t', sessionId || sessionTarget(name)]]))

@@ -86,6 +86,23 @@ describe.skipIf(!hasService('tmux'))('TmuxBackend against real tmux', () => {
     expect(exits.filter((e) => e.name === 'late')).toHaveLength(1); // a stop is not reported
   });
 
+  it('after the server is killed, the sessions restarted on a new server are never killed by the old server\'s session ids', async () => {
+    // Session ids ($N) are numbered per server: a new server hands the old ids to other sessions. The dead
+    // ids kept for a restart once made a recovery kill another agent's new session (SIGHUP).
+    const backend = setup();
+    const names = ['r0', 'r1', 'r2', 'r3', 'r4'];
+    for (const n of names) await backend.start(spec(n, 'one', { ms: 60_000 }));
+    await backend.killServer();
+    await waitFor(() => names.every((n) => exits.some((e) => e.name === n)), 10_000, 10, 'every session reported');
+    // What the watchdog does: restart each, in the order the exits came (here in reverse, so ids cross).
+    for (const n of [...names].reverse()) await backend.start(spec(n, 'two', { ms: 60_000 }));
+    exits.length = 0;
+    // Past the 1.5 s after which unclaimed dead sessions are removed.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(exits).toEqual([]);
+    for (const n of names) expect(await backend.isAlive(n), n).toBe(true);
+  });
+
   it('after the server is killed, every session it held is reported once, even with a new one started at once', async () => {
     const backend = setup();
     await backend.start(spec('s1', 'one', { ms: 60_000 }));
