@@ -1,4 +1,4 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { prettyFactory } from 'pino-pretty';
@@ -65,40 +65,51 @@ export function registerLogsCommands(program: Command, ctx: CliContext): void {
       for (const m of lines > 0 ? matched.slice(-lines) : matched) show(m.raw, m.parsed);
       if (!o.follow) return;
 
-      // Follow the live file by path: a rotation renames it away and a new one starts at offset 0.
+      // Follow the live file by path, holding it open: a rotation renames it away (the open file is read to
+      // its end first, so nothing written just before the rotation is missed) and a new one starts at 0.
       const current = path.join(dataDir, LOG_DIR, LOG_FILE);
-      let ino = existsSync(current) ? statSync(current).ino : -1;
-      let offset = existsSync(current) ? statSync(current).size : 0;
+      let fd: number | null = null;
+      let offset = 0;
       let partial = '';
-      const poll = () => {
+      const open = (fromEnd: boolean) => {
         if (!existsSync(current)) return;
-        const st = statSync(current);
-        if (st.ino !== ino || st.size < offset) {
-          ino = st.ino;
-          offset = 0;
-          partial = '';
+        fd = openSync(current, 'r');
+        offset = fromEnd ? fstatSync(fd).size : 0;
+        partial = '';
+      };
+      const drain = () => {
+        if (fd === null) return;
+        const size = fstatSync(fd).size;
+        if (size < offset) offset = 0; // truncated in place
+        if (size === offset) return;
+        const buf = Buffer.alloc(size - offset);
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        offset += n;
+        const parts = (partial + buf.subarray(0, n).toString('utf8')).split('\n');
+        partial = parts.pop() ?? '';
+        for (const raw of parts) {
+          const parsed = pick(raw, filter);
+          if (parsed) show(raw, parsed);
         }
-        if (st.size === offset) return;
-        const fd = openSync(current, 'r');
-        try {
-          const buf = Buffer.alloc(st.size - offset);
-          const n = readSync(fd, buf, 0, buf.length, offset);
-          offset += n;
-          const text = partial + buf.subarray(0, n).toString('utf8');
-          const parts = text.split('\n');
-          partial = parts.pop() ?? '';
-          for (const raw of parts) {
-            const parsed = pick(raw, filter);
-            if (parsed) show(raw, parsed);
-          }
-        } finally {
-          closeSync(fd);
+      };
+      open(true);
+      const poll = () => {
+        drain();
+        const now = existsSync(current) ? statSync(current).ino : null;
+        if (fd !== null && now === fstatSync(fd).ino) return;
+        // Rotated (or not there yet): finish the old file, then follow the new one from its start.
+        if (fd !== null) closeSync(fd);
+        fd = null;
+        if (now !== null) {
+          open(false);
+          drain();
         }
       };
       const timer = setInterval(poll, 200);
       await new Promise<void>((resolve) => {
         const stop = () => {
           clearInterval(timer);
+          if (fd !== null) closeSync(fd);
           resolve();
         };
         process.once('SIGINT', stop);
