@@ -21,7 +21,7 @@
  * same image and script, kills spaced ≥ 10.5 s (Docker's backoff resets after 10 s), so it has its own count.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,7 +41,9 @@ function arg(name: string, fallback: string): string {
 const CRASHES = Number(arg('crashes', '200'));
 const SYSTEMS = arg('systems', 'tmux,process,pm2,docker').split(',') as ('tmux' | 'process' | 'pm2' | 'docker')[];
 const DOCKER_CRASHES = Number(arg('docker-crashes', '20'));
-const OUT = path.resolve(arg('out', path.join(repoRoot, 'bench', 'results', 'recovery.json')));
+/** exit: the agent exits by itself; kill: it lives on and the bench kill -9s it from outside. */
+const MODE = arg('mode', 'exit') as 'exit' | 'kill';
+const OUT = path.resolve(arg('out', path.join(repoRoot, 'bench', 'results', MODE === 'kill' ? 'recovery-kill.json' : 'recovery.json')));
 
 const SCRIPT = `#!/bin/bash
 # First act: the start marker. Then live 0.5-2 s, write the crash marker and exit non-zero.
@@ -51,6 +53,42 @@ sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 printf 'C %s %s\\n' "$EPOCHREALTIME" "$$" >> "$1"
 exit 3
 `;
+
+/**
+ * kill mode: the agent only writes its start line and lives on; the bench, 0.5–2 s after each start, appends
+ * the crash line (its own clock, the same $EPOCHREALTIME base) and kill -9s the pid from the start line.
+ */
+const KILL_SCRIPT = `#!/bin/bash
+printf 'S %s %s\\n' "$EPOCHREALTIME" "$$" >> "$1"
+exec sleep 100000
+`;
+
+function startKiller(marker: string): () => void {
+  let stopped = false;
+  let handled = 0;
+  void (async () => {
+    while (!stopped) {
+      const starts = existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter((l) => l.startsWith('S ')) : [];
+      if (starts.length <= handled) {
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      handled = starts.length;
+      const pid = Number(starts.at(-1)!.split(' ')[2]);
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
+      if (stopped) break;
+      appendFileSync(marker, `C ${(epochMs() / 1000).toFixed(6)} ${pid}\n`);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}
 
 /** Benchmark policy: no backoff (see the header). */
 const POLICY: Partial<RestartPolicy> = { initialDelayMs: 0, minUptimeMs: 100, maxRestarts: 10_000, unstableWindowMs: 1000, factor: 1, hangTimeoutMs: 0 };
@@ -153,8 +191,9 @@ async function benchHive(backend: BackendKind, work: string, script: string) {
   mkdirSync(path.join(agent.worktree, '.hive', 'memory'), { recursive: true });
   writeFileSync(path.join(agent.worktree, '.hive', 'memory', 'notes.md'), '# notes\n'.repeat(200));
   const marker = path.join(work, `marker-${backend}`);
+  const stopKiller = MODE === 'kill' ? startKiller(marker) : () => {};
   const done = progress(`hive ${backend}`, () => readMarks(marker).crashes.length);
-  await waitUntil(`${CRASHES} recoveries on ${backend}`, () => readMarks(marker).starts.length > CRASHES, CRASHES * 2000 + 60_000);
+  await waitUntil(`${CRASHES} recoveries on ${backend}`, () => readMarks(marker).starts.length > CRASHES, CRASHES * 2000 + 60_000).finally(stopKiller);
   done();
   // Let the last recovery's bookkeeping (running, recovery event, crash snapshot) land.
   await new Promise((r) => setTimeout(r, 500));
@@ -222,8 +261,9 @@ async function benchPm2(work: string, script: string) {
         cb,
       ),
     );
+    const stopKiller = MODE === 'kill' ? startKiller(marker) : () => {};
     const done = progress('pm2', () => readMarks(marker).crashes.length);
-    await waitUntil(`${CRASHES} PM2 restarts`, () => readMarks(marker).starts.length > CRASHES, CRASHES * 2000 + 60_000);
+    await waitUntil(`${CRASHES} PM2 restarts`, () => readMarks(marker).starts.length > CRASHES, CRASHES * 2000 + 60_000).finally(stopKiller);
     done();
   } finally {
     await call((cb) => pm2.delete('crasher', cb)).catch(() => {});
@@ -261,7 +301,7 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg();
   const work = mkdtempSync(path.join(os.tmpdir(), 'hive-bench-recovery-'));
   const script = path.join(work, 'crash.sh');
-  writeFileSync(script, SCRIPT);
+  writeFileSync(script, MODE === 'kill' ? KILL_SCRIPT : SCRIPT);
   chmodSync(script, 0o755);
   const results: Record<string, unknown> = {};
   const started = Date.now();
@@ -286,7 +326,11 @@ async function main(): Promise<void> {
     machine: machine(loadStart),
     method: {
       crashesPerSystem: CRASHES,
-      script: 'bash: first act appends S $EPOCHREALTIME to a marker file; after 0.5–2 s (random) appends C $EPOCHREALTIME and exits 3',
+      mode: MODE,
+      script:
+        MODE === 'kill'
+          ? 'bash: first act appends S $EPOCHREALTIME $$ to a marker file, then execs sleep; 0.5–2 s (random) after each start the bench appends C <its clock> and kill -9s that pid from outside'
+          : 'bash: first act appends S $EPOCHREALTIME to a marker file; after 0.5–2 s (random) appends C $EPOCHREALTIME and exits 3',
       start: 'the crash line (written just before exit), the same for every system',
       end: { replacement: 'the next start line of the script', detection: 'the core’s crashed status change', running: 'the core’s recovering → running change' },
       backoff: 'disabled for the benchmark via the agent policy: initialDelayMs 0, minUptimeMs 100, maxRestarts 10000 (PM2: restart_delay 0, min_uptime 100)',
