@@ -35,7 +35,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--repo <path>', 'the git repository the agent works on')
     .option('--backend <backend>', 'tmux | process | docker', 'tmux')
     .option('--preset <preset>', 'claude | codex | gemini | aider | custom', 'custom')
-    .option('--cmd <command line>', 'the command line for the custom preset (run by /bin/sh -c)')
+    .option('--cmd <command line>', 'custom preset: the command line (run by /bin/sh -c); other presets: the program and its options to run instead of the default one, in plain words (the preset adds its own arguments)')
     .option('--role <role>', 'role, shown in the fleet view', '')
     .option('--task <task>', 'the task prompt', '')
     .option('--image <image>', 'docker image (docker backend)')

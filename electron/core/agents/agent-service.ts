@@ -16,7 +16,7 @@ import { collectMemoryFiles, restoreMemoryFiles, safeJoin, tailBytes, tailLines,
 import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { publicAgent, type AgentRecord, type AgentRepo } from './agent-repo.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { learnClaudeSessionId, onPath, planLaunch, PRESET_PROGRAMS } from './presets.js';
+import { learnClaudeSessionId, onPath, planLaunch, presetCommand, PRESET_PROGRAMS } from './presets.js';
 import { learnCodexSession } from './tools/codex.js';
 import { sessionFile, turnsWithText } from './tools/transcripts.js';
 import { prepareTool, type ToolPrep } from './tools/prepare-tool.js';
@@ -105,6 +105,8 @@ export class AgentService {
     if (req.preset === 'custom' && !req.cmd?.trim()) {
       throw new HiveError('INVALID_INPUT', 'The custom preset needs a command line: --cmd "your command".');
     }
+    // A preset's own command line must be plain words (it never goes through a shell): said at spawn.
+    if (req.preset !== 'custom' && req.cmd?.trim()) presetCommand(req.preset, req.cmd);
     if (req.backend === 'docker' && !req.image) {
       throw new HiveError('INVALID_INPUT', 'The docker backend needs an image: --image IMAGE.');
     }
@@ -161,13 +163,14 @@ export class AgentService {
           `Agent ${name} has no worktree${agent.worktree ? ` at ${agent.worktree}` : ''} (it was imported without one, or the folder was deleted). Remove it with \`hive agents remove ${name} --force\` and spawn it again on a repository.`,
         );
       }
-      if (agent.preset !== 'custom' && agent.backend !== 'docker' && !onPath(PRESET_PROGRAMS[agent.preset])) {
+      const env = this.envFor(agent, opts.snapshot);
+      const program = agent.preset === 'custom' ? null : presetCommand(agent.preset, agent.command)[0]!;
+      if (program && agent.backend !== 'docker' && !onPath(program, env.PATH ?? process.env.PATH ?? '')) {
         throw new HiveError(
           'SPAWN_FAILED',
-          `Command not found: ${PRESET_PROGRAMS[agent.preset]}. Install it (or put it on PATH), or use the custom preset with --cmd.`,
+          `Command not found: ${program}. Install it (or put it on PATH)${agent.command.trim() ? ', or fix the command given for the preset' : ''}, or use the custom preset with --cmd.`,
         );
       }
-      const env = this.envFor(agent, opts.snapshot);
       const configured = agent.preset === 'custom' ? {} : (this.d.toolEnv?.(agent.preset) ?? {});
       Object.assign(env, configured);
       const knownSession = agent.sessionId ?? opts.snapshot?.sessionId ?? null;

@@ -59,6 +59,7 @@ export function planLaunch(opts: {
   const prompt = resume ?? task;
   const resumedWith = resume ? ('prompt' as const) : ('none' as const);
   const extra = opts.toolArgs ?? [];
+  const prog = preset === 'custom' ? [] : presetCommand(preset, opts.command);
   switch (preset) {
     case 'custom': {
       if (!opts.command.trim()) {
@@ -69,29 +70,47 @@ export function planLaunch(opts: {
       return { argv: direct ?? ['/bin/sh', '-c', opts.command], resumedWith: resume ? 'prompt' : 'none' };
     }
     case 'claude': {
-      if (sessionId) return { argv: ['claude', ...extra, '--resume', sessionId], resumedWith: 'session', sessionId };
+      if (sessionId) return { argv: [...prog, ...extra, '--resume', sessionId], resumedWith: 'session', sessionId };
       const id = opts.newSessionId;
-      return { argv: ['claude', ...extra, ...(id ? ['--session-id', id] : []), ...(prompt ? [prompt] : [])], resumedWith, ...(id ? { sessionId: id } : {}) };
+      return { argv: [...prog, ...extra, ...(id ? ['--session-id', id] : []), ...(prompt ? [prompt] : [])], resumedWith, ...(id ? { sessionId: id } : {}) };
     }
     case 'codex': {
-      if (sessionId) return { argv: ['codex', ...extra, 'resume', sessionId], resumedWith: 'session', sessionId };
-      return { argv: ['codex', ...extra, ...(prompt ? [prompt] : [])], resumedWith };
+      if (sessionId) return { argv: [...prog, ...extra, 'resume', sessionId], resumedWith: 'session', sessionId };
+      return { argv: [...prog, ...extra, ...(prompt ? [prompt] : [])], resumedWith };
     }
     case 'gemini': {
-      if (sessionId) return { argv: ['gemini', ...extra, '--resume', sessionId], resumedWith: 'session', sessionId };
+      if (sessionId) return { argv: [...prog, ...extra, '--resume', sessionId], resumedWith: 'session', sessionId };
       const id = opts.newSessionId;
-      return { argv: ['gemini', ...extra, ...(id ? ['--session-id', id] : []), ...(prompt ? ['--prompt-interactive', prompt] : [])], resumedWith, ...(id ? { sessionId: id } : {}) };
+      return { argv: [...prog, ...extra, ...(id ? ['--session-id', id] : []), ...(prompt ? ['--prompt-interactive', prompt] : [])], resumedWith, ...(id ? { sessionId: id } : {}) };
     }
     case 'aider': {
       // Aider keeps its chat in .aider.chat.history.md in the worktree: restoring it is its own resume.
       const restoring = snapshot !== null;
       return {
-        argv: ['aider', ...extra, ...(restoring ? ['--restore-chat-history'] : [])],
+        argv: [...prog, ...extra, ...(restoring ? ['--restore-chat-history'] : [])],
         resumedWith: restoring ? 'session' : 'none',
         ...(!restoring && prompt ? { initialInput: prompt } : {}),
       };
     }
   }
+}
+
+/**
+ * What a preset runs: its program, or — when the agent was given a command line — that line's words: the
+ * program (another path or build of the tool, a wrapper) and its own options, before the arguments the
+ * preset adds (session id, resume, task). Plain words only: a preset's command never goes through a shell.
+ */
+export function presetCommand(preset: Exclude<Preset, 'custom'>, command: string): string[] {
+  const line = command.trim();
+  if (!line) return [PRESET_PROGRAMS[preset]];
+  const words = line.split(/[ \t]+/);
+  if (!words.every((w) => PLAIN_WORD.test(w))) {
+    throw new HiveError(
+      'INVALID_INPUT',
+      `For the ${preset} preset the command names the program and its own options in plain words (no quotes, $, ~, pipes, ; or redirections), e.g. "/opt/${PRESET_PROGRAMS[preset]}/bin/${PRESET_PROGRAMS[preset]} --verbose". For a shell command line use the custom preset.`,
+    );
+  }
+  return words;
 }
 
 /** Words that only mean something to a shell (builtins and keywords), never run without one. */

@@ -153,7 +153,7 @@ function SpawnForm({ pickDirectory }: { pickDirectory?: () => Promise<string | n
             </div>
           </label>
           <label className="field field-wide">
-            <span>Command{preset !== 'custom' && <em className="muted"> (optional: overrides the preset)</em>}</span>
+            <span>Command{preset !== 'custom' && <em className="muted"> (optional: another build or path of {preset} and its options; the preset still adds its session and task arguments)</em>}</span>
             <input
               className="input mono"
               value={cmd}

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, utimesSync, writeFileSync, chmodSync } from 'node:fs
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SnapshotContents } from '../../../../shared/contract/snapshots.js';
-import { directArgv, learnClaudeSessionId, onPath, planLaunch, resumePrompt } from '../../../../electron/core/agents/presets.js';
+import { directArgv, learnClaudeSessionId, onPath, planLaunch, presetCommand, resumePrompt } from '../../../../electron/core/agents/presets.js';
 import { tempDir } from '../../../support/git-repo.js';
 
 const NASTY = `fix it; rm -rf ~ $(touch /tmp/pwned) \`id\` "quoted" 'single'\nsecond line;`;
@@ -65,6 +65,15 @@ describe('planLaunch', () => {
     expect(plan.argv).not.toContain('--message');
     expect(plan.argv).not.toContain('--no-auto-commits');
     expect(planLaunch({ preset: 'aider', command: '', task: NASTY, snapshot: snap(), sessionId: null }).argv).toEqual(['aider', '--restore-chat-history']);
+  });
+
+  it('a preset given a command line runs that program and its options before the preset\'s own arguments; shell syntax is refused', () => {
+    expect(planLaunch({ preset: 'claude', command: ' /opt/claude-next/bin/claude  --verbose ', task: 'T', snapshot: null, sessionId: 'abc' }).argv).toEqual(['/opt/claude-next/bin/claude', '--verbose', '--resume', 'abc']);
+    expect(planLaunch({ preset: 'gemini', command: 'gemini-nightly', task: 'T', snapshot: null, sessionId: null, newSessionId: 'id-1' }).argv).toEqual(['gemini-nightly', '--session-id', 'id-1', '--prompt-interactive', 'T']);
+    expect(planLaunch({ preset: 'codex', command: '', task: 'T', snapshot: null, sessionId: null }).argv).toEqual(['codex', 'T']);
+    for (const bad of ['claude; rm -rf ~', 'claude "$HOME"', '~/bin/claude', 'claude | tee x']) {
+      expect(() => presetCommand('claude', bad), bad).toThrow(/plain words .* use the custom preset/);
+    }
   });
 
   it('custom runs the user command line through /bin/sh -c and nothing else is added to it', () => {
