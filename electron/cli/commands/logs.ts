@@ -53,9 +53,16 @@ export function registerLogsCommands(program: Command, ctx: CliContext): void {
       if (files.length === 0 && !o.follow) {
         throw new HiveError('INVALID_INPUT', `No log in ${path.join(dataDir, LOG_DIR)} yet: the host writes it once \`hive serve\` (or the app) has run on this data dir.`);
       }
+      // With --follow the live file is opened first: the last lines are read up to where following starts, so
+      // a line written in between is neither missed nor printed twice.
+      const current = path.join(dataDir, LOG_DIR, LOG_FILE);
+      let fd: number | null = o.follow && existsSync(current) ? openSync(current, 'r') : null;
+      let offset = fd !== null ? fstatSync(fd).size : 0;
       const matched: { raw: string; parsed: Record<string, unknown> }[] = [];
       for (const file of files) {
-        for (const raw of readFileSync(file, 'utf8').split('\n')) {
+        let text = readFileSync(file, 'utf8');
+        if (fd !== null && file === current) text = readFileSync(file).subarray(0, offset).toString('utf8');
+        for (const raw of text.split('\n')) {
           const parsed = pick(raw, filter);
           if (!parsed) continue;
           matched.push({ raw, parsed });
@@ -67,14 +74,11 @@ export function registerLogsCommands(program: Command, ctx: CliContext): void {
 
       // Follow the live file by path, holding it open: a rotation renames it away (the open file is read to
       // its end first, so nothing written just before the rotation is missed) and a new one starts at 0.
-      const current = path.join(dataDir, LOG_DIR, LOG_FILE);
-      let fd: number | null = null;
-      let offset = 0;
       let partial = '';
-      const open = (fromEnd: boolean) => {
+      const open = () => {
         if (!existsSync(current)) return;
         fd = openSync(current, 'r');
-        offset = fromEnd ? fstatSync(fd).size : 0;
+        offset = 0;
         partial = '';
       };
       const drain = () => {
@@ -92,7 +96,6 @@ export function registerLogsCommands(program: Command, ctx: CliContext): void {
           if (parsed) show(raw, parsed);
         }
       };
-      open(true);
       const poll = () => {
         drain();
         const now = existsSync(current) ? statSync(current).ino : null;
@@ -101,7 +104,7 @@ export function registerLogsCommands(program: Command, ctx: CliContext): void {
         if (fd !== null) closeSync(fd);
         fd = null;
         if (now !== null) {
-          open(false);
+          open();
           drain();
         }
       };
