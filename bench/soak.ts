@@ -34,6 +34,9 @@ const minutes = Number(arg('minutes', '3'));
 const agentCount = Number(arg('agents', '20'));
 const seed = Number(arg('seed', '1'));
 const out = path.resolve(arg('out', path.join(repoRoot, 'bench', 'results', `soak-${minutes}min.json`)));
+/** --faults a,b: only these kinds (to chase one); --keep: leave the data dir for a look afterwards. */
+const only = arg('faults', '') ? new Set(arg('faults', '').split(',')) : null;
+const keep = process.argv.includes('--keep');
 
 /** mulberry32: the same seed, the same faults in the same order. */
 function rng(s: number): () => number {
@@ -73,10 +76,11 @@ const FAULTS = [
 type FaultKind = (typeof FAULTS)[number]['kind'];
 
 function pickFault(): FaultKind {
-  const total = FAULTS.reduce((a, f) => a + f.weight, 0);
+  const faults = FAULTS.filter((f) => !only || only.has(f.kind));
+  const total = faults.reduce((a, f) => a + f.weight, 0);
   let r = rand() * total;
-  for (const f of FAULTS) if ((r -= f.weight) < 0) return f.kind;
-  return 'kill-agent';
+  for (const f of faults) if ((r -= f.weight) < 0) return f.kind;
+  return faults[0]!.kind;
 }
 
 class Soak {
@@ -496,7 +500,8 @@ class Soak {
       // gone
     }
     await this.stopRedis();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (keep) process.stderr.write(`soak: data kept in ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

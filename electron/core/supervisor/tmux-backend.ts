@@ -137,8 +137,13 @@ export class TmuxBackend implements Backend {
       });
       try {
         await c.ready;
-        const [g, u] = await Promise.all([c.request([['show-environment', '-g']]), c.request([['show-options', '-gv', 'update-environment']])]);
+        const [g, u, p] = await Promise.all([
+          c.request([['show-environment', '-g']]),
+          c.request([['show-options', '-gv', 'update-environment']]),
+          c.request([['display-message', '-p', '#{pid}']]),
+        ]);
         this.env.learn(g.code === 0 ? g.stdout : null, u.code === 0 ? u.stdout : null);
+        if (p.code === 0) this.lastServer = Number(p.stdout.trim()) || this.lastServer;
         this.control = c;
         return c;
       } catch {
@@ -188,6 +193,7 @@ export class TmuxBackend implements Backend {
     }
     const [pidText, sessionId, serverText] = (r.stdout.trim().split('\n').pop() ?? '').split('\t');
     const pid = Number(pidText);
+    this.lastServer = Number(serverText) || this.lastServer;
     this.tracked.set(spec.name, { id: sessionId || null, gen: ++this.gen, pid: Number.isFinite(pid) && pid > 0 ? pid : null, server: Number(serverText) || null });
     this.ensurePidWatch();
     this.stopping.delete(spec.name);
@@ -246,7 +252,8 @@ export class TmuxBackend implements Backend {
         this.env.dropSession(spec.name);
         const all = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
         const r = await this.tmux(cliArgs(commands(killFirst, all)), { allowFailure: true, env: spec.env.PATH ? { ...process.env, PATH: spec.env.PATH } : undefined });
-        if (round >= 2 || !/server exited unexpectedly|lost server/.test(r.stderr)) return r;
+        if (round >= 3 || !/server exited unexpectedly|lost server/.test(r.stderr)) return r;
+        await this.unstickServer();
         await sleep(20 * (round + 1));
       }
     };
@@ -354,6 +361,16 @@ export class TmuxBackend implements Backend {
         // A server that closes its clients exits right after: give it a moment before calling it alive.
         const deadline = Date.now() + 1000;
         while (!(gone = pidGoneOrZombie(server)) && Date.now() < deadline) await sleep(10);
+        // Still there: alive, or stuck in tmux 3.3's exiting state (it refuses every client and never exits;
+        // no new server can start on the socket meanwhile). Stuck is ended: its panes are gone already.
+        if (!gone && (await this.serverRefusesClients())) {
+          try {
+            process.kill(server, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+          gone = true;
+        }
       } else {
         gone = !(await this.serverAlive());
       }
@@ -370,6 +387,32 @@ export class TmuxBackend implements Backend {
       this.ensureWaiter();
       void this.reapDeadPanes();
     }
+  }
+
+  /** The server last seen (its pid): the one a start may find still exiting after a kill. */
+  private lastServer: number | null = null;
+
+  /**
+   * The last server refuses clients while it exits; tmux 3.3 can stay in that state (a client still attached)
+   * and no new server can start on the socket meanwhile (a recovery then failed: "server exited
+   * unexpectedly"). Give it 300 ms, then end it: its panes were killed with it already.
+   */
+  private async unstickServer(): Promise<void> {
+    const pid = this.lastServer;
+    if (!pid) return;
+    const deadline = Date.now() + 300;
+    while (!pidGoneOrZombie(pid) && Date.now() < deadline) await sleep(10);
+    if (pidGoneOrZombie(pid) || !(await this.serverRefusesClients())) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+
+  private async serverRefusesClients(): Promise<boolean> {
+    const r = await this.tmux(['list-sessions', '-F', '#{session_name}'], { allowFailure: true }).catch(() => null);
+    return !!r && r.code !== 0 && /server exited unexpectedly|lost server/.test(r.stderr);
   }
 
   private async serverAlive(): Promise<boolean> {

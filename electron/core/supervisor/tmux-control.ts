@@ -118,7 +118,12 @@ export class TmuxControlClient {
       const m = BEGIN.exec(line);
       // Flags 1: the command came from this client's input (not the attach command on its command line).
       if (m) this.block = { num: m[2]!, fromUs: m[3] === '1', lines: [] };
-      return; // otherwise a notification (%sessions-changed, %exit, …)
+      // The server is going away (killed, or its last session gone): leave at once. A control client that
+      // stays attached keeps a tmux 3.3 server in its exiting state — alive, refusing every new client with
+      // "server exited unexpectedly" — so no new server can start on the socket (seen in the soak: after a
+      // server kill, no tmux agent came back for the rest of the run).
+      else if (line.startsWith('%exit')) this.leave();
+      return; // otherwise a notification (%sessions-changed, …)
     }
     const end = END.exec(line);
     if (!end || end[3] !== this.block.num) {
@@ -153,5 +158,14 @@ export class TmuxControlClient {
     if (this.closedFlag) return;
     this.child.stdin!.end();
     this.child.kill();
+  }
+
+  private leave(): void {
+    this.child.stdin!.end();
+    const t = setTimeout(() => {
+      if (!this.closedFlag) this.child.kill('SIGKILL');
+    }, 200);
+    t.unref();
+    this.child.once('close', () => clearTimeout(t));
   }
 }
