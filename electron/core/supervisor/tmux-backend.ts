@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
@@ -364,11 +364,7 @@ export class TmuxBackend implements Backend {
         // Still there: alive, or stuck in tmux 3.3's exiting state (it refuses every client and never exits;
         // no new server can start on the socket meanwhile). Stuck is ended: its panes are gone already.
         if (!gone && (await this.serverRefusesClients())) {
-          try {
-            process.kill(server, 'SIGKILL');
-          } catch {
-            // gone meanwhile
-          }
+          this.killOurServer(server);
           gone = true;
         }
       } else {
@@ -403,10 +399,18 @@ export class TmuxBackend implements Backend {
     const deadline = Date.now() + 300;
     while (!pidGoneOrZombie(pid) && Date.now() < deadline) await sleep(10);
     if (pidGoneOrZombie(pid) || !(await this.serverRefusesClients())) return;
+    this.killOurServer(pid);
+  }
+
+  /** SIGKILL for a pid only while it is this backend's tmux server (never a pid reused by another program). */
+  private killOurServer(pid: number): void {
     try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const at = argv.indexOf('-L');
+      if (!/(^|\/)tmux$/.test(argv[0] ?? '') || at < 0 || argv[at + 1] !== this.socket) return;
       process.kill(pid, 'SIGKILL');
     } catch {
-      // gone meanwhile
+      // gone meanwhile, or no /proc: leave it
     }
   }
 
@@ -695,13 +699,7 @@ export class TmuxBackend implements Backend {
     await this.tmux(['kill-server'], { allowFailure: true });
     if (!Number.isInteger(pid) || pid <= 0) return;
     for (let waited = 0; waited < 2000 && pidAlive(pid); waited += 20) await sleep(20);
-    if (pidAlive(pid)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
+    if (pidAlive(pid)) this.killOurServer(pid);
   }
 
   /**
