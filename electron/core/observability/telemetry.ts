@@ -112,11 +112,6 @@ export class Telemetry {
     tracer.startSpan(name, { startTime: startMs, attributes: attrs }).end(Math.max(startMs, endMs));
   }
 
-  /** The id of the action running in this async context (null outside one). */
-  currentActionId(): string | null {
-    return actions.getStore()?.actionId ?? null;
-  }
-
   /** Every event: one log line with its fields, and the metric it stands for. */
   onEvent(e: HiveEvent): void {
     const data = e.data ?? {};
