@@ -54,19 +54,24 @@ export function RestartsChart({ data }: { data: MetricsSeries['restartsOverTime'
   );
 }
 
+/** Counts per bucket (a histogram), one colour. */
+function BucketBars({ size, data, color }: { size: { width: number; height: number }; data: { bucket: string; count: number }[]; color: string }) {
+  return (
+    <BarChart width={size.width} height={size.height} data={data} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
+      <CartesianGrid {...GRID} />
+      <XAxis dataKey="bucket" {...AXIS} />
+      <YAxis allowDecimals={false} {...AXIS} />
+      <Tooltip {...TOOLTIP} cursor={{ fill: '#ffffff08' }} />
+      <Bar dataKey="count" fill={color} isAnimationActive={false} />
+    </BarChart>
+  );
+}
+
 export function RecoveryHistogramChart({ data }: { data: MetricsSeries['recoveryHistogram'] }) {
   const config: ChartConfig = { count: { label: 'recoveries', color: '#39c5cf' } };
   return (
     <ChartContainer title="Recovery time distribution" config={config} empty={data.every((d) => d.count === 0) ? 'No recoveries measured yet.' : null}>
-      {({ width, height }) => (
-        <BarChart width={width} height={height} data={data} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
-          <CartesianGrid {...GRID} />
-          <XAxis dataKey="bucket" {...AXIS} />
-          <YAxis allowDecimals={false} {...AXIS} />
-          <Tooltip {...TOOLTIP} cursor={{ fill: '#ffffff08' }} />
-          <Bar dataKey="count" fill={config.count!.color} isAnimationActive={false} />
-        </BarChart>
-      )}
+      {(size) => <BucketBars size={size} data={data} color={config.count!.color} />}
     </ChartContainer>
   );
 }
@@ -113,15 +118,7 @@ export function BusLatencyChart({ bus }: { bus: LiveMetrics['bus'] }) {
       config={config}
       empty={bus.delivered === 0 ? 'No message delivered since the host started.' : null}
     >
-      {({ width, height }) => (
-        <BarChart width={width} height={height} data={rows} margin={{ top: 8, right: 12, bottom: 0, left: -16 }}>
-          <CartesianGrid {...GRID} />
-          <XAxis dataKey="bucket" {...AXIS} />
-          <YAxis allowDecimals={false} {...AXIS} />
-          <Tooltip {...TOOLTIP} cursor={{ fill: '#ffffff08' }} />
-          <Bar dataKey="count" fill={config.count!.color} isAnimationActive={false} />
-        </BarChart>
-      )}
+      {(size) => <BucketBars size={size} data={rows} color={config.count!.color} />}
     </ChartContainer>
   );
 }
