@@ -29,7 +29,7 @@ import { systemClock } from '../electron/core/ports/clock.js';
 import { SnapshotStore } from '../electron/core/snapshots/snapshot-store.js';
 import { openDatabase, type Db } from '../electron/core/store/database.js';
 import { trace } from '@opentelemetry/api';
-import { openLogFile, type LogFile } from '../electron/core/observability/log-file.js';
+import { maskSecrets, openLogFile, type LogFile } from '../electron/core/observability/log-file.js';
 import { logMixin, Telemetry } from '../electron/core/observability/telemetry.js';
 import { startTracing } from '../electron/core/observability/tracing.js';
 
@@ -167,7 +167,7 @@ async function benchTransitions(tracing: { flush(): Promise<void> } | null, mode
     let log: LogFile | null = null;
     let tel: Telemetry | null = null;
     if (tracing) {
-      log = openLogFile({ dataDir: dir, level: 'info', mixin: logMixin, mask: (l) => l.replace(/(rediss?:\/\/[^:@/\s"]*:)[^@/\s"]+@/g, '$1***@') });
+      log = openLogFile({ dataDir: dir, level: 'info', mixin: logMixin, mask: (l) => maskSecrets(l, []) });
       tel = new Telemetry({ logger: log.logger, sources: { agents: () => [], busBacklog: () => 0, conflicts: () => [] } });
       const t = tel;
       events.onDidAppend((e) => t.onEvent(e));

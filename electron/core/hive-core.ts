@@ -37,6 +37,7 @@ import { WorktreeManager } from './worktrees/worktree-manager.js';
 import { findPackageRoot, writeHiveShim } from './agents/hive-shim.js';
 import type { Logger } from 'pino';
 import { Telemetry } from './observability/telemetry.js';
+import type { MetricSources } from './observability/metrics.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -95,6 +96,8 @@ export class HiveCore {
   readonly startedAt: string;
   /** Logs, Prometheus metrics and traces. */
   readonly telemetry: Telemetry;
+  /** The counts the gauges and the Metrics page read (prepared once). */
+  private readonly metricSources: MetricSources;
 
   constructor(readonly options: CoreOptions) {
     this.dataDir = path.resolve(options.dataDir);
@@ -110,14 +113,15 @@ export class HiveCore {
     const backlog = count('SELECT COUNT(*) AS n FROM bus_deliveries WHERE acked_at IS NULL');
     const conflictCounts = count('SELECT status, COUNT(*) AS n FROM conflict_items GROUP BY status');
     const backendOf = count('SELECT backend FROM agents WHERE name = ?');
+    this.metricSources = {
+      agents: () => agentCounts.all() as { status: string; backend: string; n: number }[],
+      busBacklog: () => (backlog.get() as { n: number }).n,
+      conflicts: () => conflictCounts.all() as { status: string; n: number }[],
+    };
     this.telemetry = new Telemetry({
       logger: options.logger,
       processMetrics: options.processMetrics,
-      sources: {
-        agents: () => agentCounts.all() as { status: string; backend: string; n: number }[],
-        busBacklog: () => (backlog.get() as { n: number }).n,
-        conflicts: () => conflictCounts.all() as { status: string; n: number }[],
-      },
+      sources: this.metricSources,
       backendOf: (name) => (backendOf.get(name) as { backend: string } | undefined)?.backend ?? null,
     });
     this.disposables.add(this.events.onDidAppend((e) => this.telemetry.onEvent(e)));
@@ -349,8 +353,8 @@ export class HiveCore {
     const tokenFile = path.join(this.dataDir, TOKEN_FILE);
     const url = this.options.apiUrl?.() ?? null;
     return {
-      bus: { transport: this.bus.kind, ...bus, backlog: (this.db.prepare('SELECT COUNT(*) AS n FROM bus_deliveries WHERE acked_at IS NULL').get() as { n: number }).n },
-      conflicts: (this.db.prepare('SELECT status, COUNT(*) AS n FROM conflict_items GROUP BY status').all() as { status: string; n: number }[]).map((r) => ({ status: r.status, count: r.n })),
+      bus: { transport: this.bus.kind, ...bus, backlog: this.metricSources.busBacklog() },
+      conflicts: this.metricSources.conflicts().map((r) => ({ status: r.status, count: r.n })),
       resolver: await m.decisionsByTier(),
       scrape: { url, tokenFile, config: scrapeConfig(url, tokenFile) },
     };

@@ -9,7 +9,7 @@ import { createCore } from '../core/create-core.js';
 import type { HiveCore } from '../core/hive-core.js';
 import { startApiServer, type ApiServer } from './api-server.js';
 import { HostLock } from './host-lock.js';
-import { openLogFile, parseLogLevel, type LogFile, type LogLevel } from '../core/observability/log-file.js';
+import { maskSecrets, openLogFile, parseLogLevel, type LogFile, type LogLevel } from '../core/observability/log-file.js';
 import { logMixin } from '../core/observability/telemetry.js';
 import { startTracing } from '../core/observability/tracing.js';
 import { HIVE_VERSION } from '../core/hive-core.js';
@@ -84,11 +84,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const fixedLevel = opts.logLevel ?? (process.env.HIVE_LOG_LEVEL ? parseLogLevel(process.env.HIVE_LOG_LEVEL, 'HIVE_LOG_LEVEL') : null);
     // Secrets never reach the file: the API token, every tool secret, and any Redis URL's password.
     let secrets: string[] = [token];
-    const mask = (line: string): string => {
-      let out = line.replace(/(rediss?:\/\/[^:@/\s"]*:)[^@/\s"]+@/g, '$1***@');
-      for (const v of secrets) if (v.length >= 6 && out.includes(v)) out = out.split(v).join('***');
-      return out;
-    };
+    const mask = (line: string): string => maskSecrets(line, secrets);
     log = openLogFile({ dataDir, level: fixedLevel ?? 'info', pretty: opts.prettyLog ?? null, mixin: logMixin, mask });
     let apiUrl: string | null = null;
     core = createCore({

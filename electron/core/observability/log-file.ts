@@ -112,6 +112,13 @@ function rotate(file: string, maxFiles: number): void {
   for (let i = maxFiles - 2; i >= 0; i--) if (existsSync(nth(i))) renameSync(nth(i), nth(i + 1));
 }
 
+/** A log line with the password of any Redis URL in it masked, and every given secret value. */
+export function maskSecrets(line: string, secrets: readonly string[]): string {
+  let out = line.replace(/(rediss?:\/\/[^:@/\s"]*:)[^@/\s"]+@/g, '$1***@');
+  for (const v of secrets) if (v.length >= 6 && out.includes(v)) out = out.split(v).join('***');
+  return out;
+}
+
 /** Every log file of a data dir, oldest first (what `hive logs` reads). */
 export function logFiles(dataDir: string): string[] {
   const dir = path.join(dataDir, LOG_DIR);
