@@ -268,6 +268,7 @@ function syntheticAgent(i: number, status: Status, at: string): Agent {
     sessionId: null,
     sleepMode: 'snapshot',
     image: null,
+    engine: null,
     policy: DEFAULT_POLICY,
     cpuPercent: (i * 37) % 100,
     memoryBytes: (50 + (i % 200)) * 1024 * 1024,

@@ -25,6 +25,9 @@ export const ERROR_CODES = [
   'CONFLICT_NOT_FOUND',
   'MERGE_FAILED',
   'BUS_UNAVAILABLE',
+  'ENGINE_NOT_FOUND',
+  'ENGINE_EXISTS',
+  'ENGINE_IN_USE',
   'INTERNAL',
 ] as const;
 

@@ -13,6 +13,8 @@ export const AGENT_STATUSES = [
   'recovering',
   'errored',
   'unknown',
+  /** A docker agent whose engine does not answer: nothing is known, nothing is restarted elsewhere by surprise. */
+  'unreachable',
 ] as const;
 
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
@@ -20,7 +22,7 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 export const TRANSITIONS: Readonly<Record<AgentStatus, readonly AgentStatus[]>> = {
   registered: ['starting', 'errored', 'stopped'],
   starting: ['running', 'errored', 'crashed', 'stopping', 'stopped'],
-  running: ['sleeping', 'stopping', 'stopped', 'crashed', 'recovering', 'errored', 'unknown'],
+  running: ['sleeping', 'stopping', 'stopped', 'crashed', 'recovering', 'errored', 'unknown', 'unreachable'],
   sleeping: ['starting', 'stopped', 'errored', 'running'],
   stopping: ['stopped', 'sleeping', 'starting', 'crashed', 'errored'],
   stopped: ['starting', 'errored'],
@@ -28,6 +30,7 @@ export const TRANSITIONS: Readonly<Record<AgentStatus, readonly AgentStatus[]>> 
   recovering: ['running', 'crashed', 'errored', 'stopped'],
   errored: ['starting', 'stopped'],
   unknown: ['running', 'crashed', 'stopped', 'sleeping', 'errored'],
+  unreachable: ['running', 'crashed', 'stopped', 'sleeping', 'errored'],
 };
 
 export function canTransition(from: AgentStatus, to: AgentStatus): boolean {
@@ -48,6 +51,7 @@ export const ACTIONS_BY_STATUS: Readonly<Record<AgentStatus, readonly AgentActio
   recovering: ['stop'],
   errored: ['restart', 'stop', 'remove'],
   unknown: ['stop'],
+  unreachable: ['stop'],
 };
 
 export function actionAllowed(status: AgentStatus, action: AgentAction): boolean {

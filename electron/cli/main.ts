@@ -7,6 +7,7 @@ import { registerServeCommands } from './commands/serve.js';
 import { registerSettingsCommands } from './commands/settings.js';
 import { registerConflictCommands } from './commands/conflicts.js';
 import { registerLogsCommands } from './commands/logs.js';
+import { registerEngineCommands } from './commands/engines.js';
 import { makeContext, type CliContext } from './context.js';
 
 const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -18,6 +19,7 @@ const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
   registerConflictCommands,
   registerSettingsCommands,
   registerLogsCommands,
+  registerEngineCommands,
 ];
 
 const program = new Command();

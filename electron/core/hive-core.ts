@@ -24,6 +24,7 @@ import { PaneDelivery } from './bus/pane-delivery.js';
 import { ConflictService } from './conflicts/conflict-service.js';
 import { conflictsHandlers } from './conflicts/handlers.js';
 import { eventsHandlers } from './events/handlers.js';
+import { enginesHandlers } from './engines/handlers.js';
 import { OutputTailer } from './output/output-tailer.js';
 import { SnapshotStore } from './snapshots/snapshot-store.js';
 import { SettingsStore } from './settings/settings-store.js';
@@ -31,6 +32,10 @@ import type { Backend } from './supervisor/backend.js';
 import { ProcessBackend } from './supervisor/process-backend.js';
 import { DockerBackend } from './supervisor/docker-backend.js';
 import { DockerReconciler } from './supervisor/docker/docker-reconciler.js';
+import { DockerEngines, type EngineLoad } from './engines/docker-engines.js';
+import { EngineService } from './engines/engine-service.js';
+import { EngineStore } from './engines/engine-store.js';
+import { LOCAL_ENGINE } from '../../shared/contract/engines.js';
 import { TmuxBackend } from './supervisor/tmux-backend.js';
 import { Watchdog } from './watchdog/watchdog.js';
 import { WorktreeManager } from './worktrees/worktree-manager.js';
@@ -57,6 +62,10 @@ export interface CoreOptions {
   logger?: Logger;
   /** Node's process metrics on /metrics (default true; tests that build many cores turn them off). */
   processMetrics?: boolean;
+  /** How often agents on other engines are synced back (default 60 s; 0 = only on sleep, stop, merge…). */
+  syncIntervalMs?: number;
+  /** Ping interval of added engines' connections (tests shorten it). */
+  enginePingIntervalMs?: number;
 }
 
 const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -87,6 +96,9 @@ export class HiveCore {
   readonly snapshots: SnapshotStore;
   readonly worktrees: WorktreeManager;
   readonly backends: Partial<Record<BackendKind, Backend>>;
+  /** Every Docker engine (local and added ones); null when this core has no docker backend. */
+  readonly dockerEngines: DockerEngines | null;
+  readonly engines: EngineService | null;
   readonly agents: AgentService;
   readonly activity: ActivityTracker;
   readonly watchdog: Watchdog;
@@ -161,13 +173,47 @@ export class HiveCore {
       if (op === 'write' && bytes > 0) this.telemetry.metrics.snapshotBytes.observe(bytes);
     };
     this.worktrees = new WorktreeManager(this.git, this.dataDir);
-    this.backends = options.backends ?? {
-      tmux: new TmuxBackend(this.dataDir, this.clock),
-      process: new ProcessBackend(this.dataDir, this.clock),
-      // No I/O until used: without a Docker engine it only reports itself unavailable.
-      docker: new DockerBackend({ dataDir: this.dataDir }),
-    };
+    const given: Partial<Record<BackendKind, Backend>> = options.backends ?? { tmux: new TmuxBackend(this.dataDir, this.clock), process: new ProcessBackend(this.dataDir, this.clock) };
+    const engineStore = new EngineStore(this.db);
+    const engineOf = count("SELECT COALESCE(engine, 'local') AS engine FROM agents WHERE name = ?");
+    const loadOf = count(
+      "SELECT status, options FROM agents WHERE backend = 'docker' AND COALESCE(engine, 'local') = ?",
+    );
+    // No I/O until used: without a Docker engine it only reports itself unavailable. A test's own
+    // DockerBackend becomes the local engine.
+    this.dockerEngines =
+      !options.backends || given.docker instanceof DockerBackend
+        ? new DockerEngines({
+            dataDir: this.dataDir,
+            store: engineStore,
+            local: given.docker instanceof DockerBackend ? given.docker : undefined,
+            engineOf: (name) => (engineOf.get(name) as { engine: string } | undefined)?.engine ?? LOCAL_ENGINE,
+            loadOf: (engine): EngineLoad => {
+              const rows = loadOf.all(engine) as { status: string; options: string }[];
+              const running = rows.filter((r) => r.status === 'running');
+              const reservedMb = running.reduce((n, r) => n + ((JSON.parse(r.options) as { memoryMb?: number }).memoryMb ?? 0), 0);
+              return { running: running.length, total: rows.length, reservedMb };
+            },
+            backendOptions: options.enginePingIntervalMs ? { pingIntervalMs: options.enginePingIntervalMs } : undefined,
+          })
+        : null;
+    this.backends = { ...given, ...(this.dockerEngines ? { docker: this.dockerEngines } : {}) };
     for (const b of Object.values(this.backends)) if (b) this.disposables.add(b);
+    this.engines = this.dockerEngines
+      ? this.disposables.add(
+          new EngineService({
+            engines: this.dockerEngines,
+            store: engineStore,
+            repo: this.repo,
+            machine: this.machine,
+            git: this.git,
+            clock: this.clock,
+            dataDir: this.dataDir,
+            mutex: () => this.agents.mutex,
+            syncIntervalMs: options.syncIntervalMs,
+          }),
+        )
+      : null;
     this.agents = new AgentService({
       repo: this.repo,
       machine: this.machine,
@@ -181,6 +227,7 @@ export class HiveCore {
       binDir: writeHiveShim(this.dataDir, PACKAGE_ROOT) ?? undefined,
       toolEnv: (preset) => this.settings.envFor(preset),
       telemetry: this.telemetry,
+      engines: this.engines ?? undefined,
       onLaunched: (name) => {
         // A new run: its activity starts over, and its screen gets one look even if it printed its question
         // before the output tailer followed it.
@@ -221,9 +268,9 @@ export class HiveCore {
         telemetry: this.telemetry,
       }),
     );
-    // Docker agents go `unknown` while the engine is away and are adopted or recovered when it is back.
-    if (this.backends.docker instanceof DockerBackend) {
-      this.disposables.add(new DockerReconciler({ backend: this.backends.docker, repo: this.repo, machine: this.machine, service: this.agents }));
+    // Docker agents go `unreachable` while their engine is away and are adopted or recovered when it is back.
+    if (this.dockerEngines) {
+      this.disposables.add(new DockerReconciler({ engines: this.dockerEngines, repo: this.repo, machine: this.machine, service: this.agents }));
     }
     this.tailer = this.disposables.add(new OutputTailer(this.agents.logDir, this.clock));
     this.disposables.add(this.tailer.onDidOutput((c) => this.onOutput(c.name, c.data, c.at, c.end)));
@@ -287,6 +334,18 @@ export class HiveCore {
       },
       ...busHandlers(this),
       ...conflictsHandlers(this),
+      ...enginesHandlers(this),
+    };
+    // Pre-flight and merge read agent branches: the work of agents on other engines comes back first.
+    const preflight = this.handlers['conflicts:preflight'];
+    const merge = this.handlers['merge:run'];
+    this.handlers['conflicts:preflight'] = async (req, ctx) => {
+      await this.engines?.syncBeforeBranches(req.agent ? [req.agent] : undefined);
+      return preflight(req, ctx);
+    };
+    this.handlers['merge:run'] = async (req, ctx) => {
+      await this.engines?.syncBeforeBranches([req.name]);
+      return merge(req, ctx);
     };
   }
 
@@ -313,6 +372,7 @@ export class HiveCore {
     }
     this.watchdog.start();
     this.activity.start();
+    this.engines?.startPeriodicSync();
     // Pre-flight whenever an agent branch moves (polls refs; notifies about new pairs at risk).
     this.conflicts.startWatching();
     const result = await this.watchdog.reconcile();

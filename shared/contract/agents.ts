@@ -62,6 +62,8 @@ export const Agent = z.object({
   sessionId: z.string().nullable(),
   sleepMode: SleepMode,
   image: z.string().nullable(),
+  /** Docker agents: the engine the container runs on (`local` is this machine's); null for tmux/process. */
+  engine: z.string().nullable(),
   policy: RestartPolicy,
   cpuPercent: z.number().nullable(),
   memoryBytes: z.number().nullable(),
@@ -88,6 +90,8 @@ export const SpawnRequest = z.object({
   cpus: z.number().positive().max(1024).optional(),
   memoryMb: z.number().int().positive().max(1_048_576).optional(),
   network: z.string().max(200).optional(),
+  /** Docker only: the engine to run on; without it the engine that fits (see `hive engines`). */
+  engine: z.string().max(40).optional(),
 });
 export type SpawnRequest = z.input<typeof SpawnRequest>;
 
@@ -137,6 +141,10 @@ export const agentsChannels = {
   /** One click on a waiting agent's question: sends the answer's keys (a choice from `activity.choices`). */
   'agents:answer': { req: z.object({ name, key: z.string().min(1).max(20) }), res: z.object({ ok: z.literal(true) }) },
   'agents:git': { req: NameRequest, res: GitState },
+  /** Re-creates a sleeping or stopped docker agent on another engine from its last synced branch and snapshot. */
+  'agents:move': { req: z.object({ name, engine: z.string().min(1).max(40) }), res: Agent },
+  /** Brings a docker agent's commits (onto hive/NAME) and uncommitted files (into its worktree) back from its engine. */
+  'agents:sync': { req: NameRequest, res: z.object({ head: z.string().nullable(), commits: z.number().int(), files: z.number().int(), at: z.string() }) },
   'agents:setPolicy': { req: z.object({ name, policy: RestartPolicy.partial() }), res: Agent },
   /** Containers with this data dir's label whose agent the database does not know (never deleted by us). */
   'agents:orphans': {

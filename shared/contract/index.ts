@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Agent, agentsChannels } from './agents.js';
 import { BusState, busChannels } from './bus.js';
 import { conflictsChannels } from './conflicts.js';
+import { enginesChannels } from './engines.js';
 import { HiveEvent, eventsChannels, SystemInfo } from './events.js';
 import { snapshotsChannels } from './snapshots.js';
 import { settingsChannels } from './settings.js';
@@ -12,6 +13,7 @@ export * from './snapshots.js';
 export * from './settings.js';
 export * from './bus.js';
 export * from './conflicts.js';
+export * from './engines.js';
 
 /**
  * Every invoke channel: name → request schema → response schema. Electron's ipcMain handlers, the
@@ -24,6 +26,7 @@ export const channels = {
   ...eventsChannels,
   ...busChannels,
   ...conflictsChannels,
+  ...enginesChannels,
 } as const;
 
 export type Channels = typeof channels;

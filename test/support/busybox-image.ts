@@ -6,10 +6,17 @@ import path from 'node:path';
 /** A two-megabyte image made locally from Debian's busybox-static: tests and benches never pull. */
 export const BUSYBOX_IMAGE = 'agent-hive-test/busybox:1';
 
-/** Builds the image with `docker import` of a rootfs tarball unless the engine has it already. */
-export function ensureBusyboxImage(image = BUSYBOX_IMAGE): string {
+/** An image with busybox and this machine's git (binary and its libraries): for agents that commit by themselves. */
+export const GIT_IMAGE = 'agent-hive-test/busybox-git:1';
+
+/**
+ * Builds the image with `docker import` of a rootfs tarball unless the engine has it already. `dockerHost`
+ * picks another engine (DOCKER_HOST); `withGit` adds /usr/bin/git and the shared libraries it links.
+ */
+export function ensureBusyboxImage(image = BUSYBOX_IMAGE, opts: { dockerHost?: string; withGit?: boolean } = {}): string {
+  const env = opts.dockerHost ? { ...process.env, DOCKER_HOST: opts.dockerHost } : process.env;
   try {
-    execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore' });
+    execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore', env });
     return image;
   } catch {}
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => {
@@ -31,9 +38,21 @@ export function ensureBusyboxImage(image = BUSYBOX_IMAGE): string {
     chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
     const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
     for (const a of applets) symlinkSync('busybox', path.join(root, 'bin', a));
+    if (opts.withGit) {
+      const git = '/usr/bin/git';
+      const libs = execFileSync('ldd', [git], { encoding: 'utf8' })
+        .split('\n')
+        .map((l) => /(\/\S+)\s+\(0x/.exec(l)?.[1])
+        .filter((l): l is string => !!l);
+      for (const f of [git, ...libs]) {
+        mkdirSync(path.join(root, path.dirname(f)), { recursive: true });
+        copyFileSync(f, path.join(root, f));
+        chmodSync(path.join(root, f), 0o755);
+      }
+    }
     const tar = path.join(dir, 'rootfs.tar');
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-    execFileSync('docker', ['import', '--change', 'ENV PATH=/bin', tar, image], { stdio: 'ignore' });
+    execFileSync('docker', ['import', '--change', `ENV PATH=/bin${opts.withGit ? ':/usr/bin' : ''}`, tar, image], { stdio: 'ignore', env });
     return image;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -42,10 +42,11 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .option('--cpus <n>', 'CPU limit, e.g. 1.5 (docker backend)', Number)
     .option('--memory-mb <mb>', 'memory limit in MB (docker backend)', (v: string) => Number.parseInt(v, 10))
     .option('--network <mode>', 'bridge (default) | host | none | a docker network (docker backend)')
+    .option('--engine <name>', 'the Docker engine to run on (see `hive engines list`); default: the one that fits')
     .option('--sleep-mode <mode>', 'snapshot (default) | pause: docker pause keeps memory, instant wake')
     .option('--base <branch>', 'branch to start hive/NAME from (default: the repo HEAD)')
     .option('--json', 'print the agent as JSON')
-    .action(async (o: { name: string; repo: string; backend: string; preset: string; cmd?: string; role: string; task: string; image?: string; cpus?: number; memoryMb?: number; network?: string; sleepMode?: string; base?: string; json?: boolean }) => {
+    .action(async (o: { name: string; repo: string; backend: string; preset: string; cmd?: string; role: string; task: string; image?: string; cpus?: number; memoryMb?: number; network?: string; engine?: string; sleepMode?: string; base?: string; json?: boolean }) => {
       const agent = await ctx.api().invoke('agents:spawn', {
         name: o.name,
         repo: path.resolve(o.repo),
@@ -58,10 +59,11 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
         cpus: o.cpus,
         memoryMb: o.memoryMb,
         network: o.network,
+        engine: o.engine,
         sleepMode: o.sleepMode as 'snapshot' | 'pause' | undefined,
         baseBranch: o.base,
       });
-      ctx.print(agent, o, (a: Agent) => `${a.name} is ${a.status} (${a.backend}, pid ${a.pid ?? '-'}) in ${a.worktree} on ${a.branch}`);
+      ctx.print(agent, o, (a: Agent) => `${a.name} is ${a.status} (${a.backend}${a.engine ? ` on engine ${a.engine}` : ''}, pid ${a.pid ?? '-'}) in ${a.worktree} on ${a.branch}`);
     });
 
   agents
@@ -75,6 +77,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
         name: a.name,
         status: a.status,
         backend: a.backend,
+        engine: a.engine,
         pid: a.pid,
         restarts: a.restarts,
         branch: a.branch,
@@ -95,7 +98,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
                 a.name,
                 a.status,
                 a.activity ? `${a.activity.state === 'waiting' ? 'WAITING FOR YOU' : a.activity.state} ${ago(a.activity.since)}${a.activity.source === 'screen' ? ' (screen)' : ''}` : '-',
-                a.backend,
+                a.engine && a.engine !== 'local' ? `docker@${a.engine}` : a.backend,
                 a.pid ?? '-',
                 a.restarts,
                 a.lastHeartbeatAt ? ago(a.lastHeartbeatAt) : '-',
@@ -114,6 +117,27 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .action(async (name: string, o: { json?: boolean }) => {
       const a = await ctx.api().invoke('agents:get', { name });
       ctx.print(a, o, (v: Agent) => Object.entries(v).map(([k, x]) => `${k.padEnd(16)} ${typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x)}`).join('\n'));
+    });
+
+  agents
+    .command('move')
+    .description('re-create a sleeping or stopped docker agent on another engine, from its last synced branch and snapshot')
+    .argument('<name>')
+    .requiredOption('--engine <name>', 'the engine to move to (see `hive engines list`)')
+    .option('--json', 'print the agent as JSON')
+    .action(async (name: string, o: { engine: string; json?: boolean }) => {
+      const a = await ctx.api().invoke('agents:move', { name, engine: o.engine });
+      ctx.print(a, o, (v: Agent) => `${v.name} is on engine ${v.engine} (${v.status}); \`hive agents wake ${v.name}\` starts it there`);
+    });
+
+  agents
+    .command('sync')
+    .description("bring a docker agent's work back from its engine: commits onto hive/NAME, uncommitted files into its worktree")
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const r = await ctx.api().invoke('agents:sync', { name });
+      ctx.print(r, o, () => `${name}: ${r.commits} new commit${r.commits === 1 ? '' : 's'} (head ${r.head?.slice(0, 12) ?? '-'}), ${r.files} uncommitted file${r.files === 1 ? '' : 's'} mirrored`);
     });
 
   for (const action of ACTIONS) {

@@ -28,6 +28,7 @@ interface AgentRow {
   session_id: string | null;
   sleep_mode: 'snapshot' | 'pause';
   image: string | null;
+  engine: string | null;
   policy: string;
   options: string;
   generation: number;
@@ -57,6 +58,7 @@ export type AgentPatch = Partial<{
   task: string;
   policy: Partial<RestartPolicy>;
   generation: number;
+  engine: string | null;
 }>;
 
 const COLUMNS: Record<keyof AgentPatch, string> = {
@@ -72,6 +74,7 @@ const COLUMNS: Record<keyof AgentPatch, string> = {
   task: 'task',
   policy: 'policy',
   generation: 'generation',
+  engine: 'engine',
 };
 
 /** Rows of the agents table. Statements are prepared once; `agents list` with 1,000 agents is one query. */
@@ -135,6 +138,7 @@ export class AgentRepo {
     createdAt: string;
     sleepMode: 'snapshot' | 'pause';
     image: string | null;
+    engine?: string | null;
     /** Only the agent's own overrides; the rest comes from the settings' defaults when read. */
     policy: Partial<RestartPolicy>;
     options: AgentOptions;
@@ -142,10 +146,10 @@ export class AgentRepo {
     this.writes++;
     this.db
       .prepare(
-        `INSERT INTO agents (name, role, task, status, backend, preset, command, repo, worktree, branch, created_at, updated_at, sleep_mode, image, policy, options)
-         VALUES (@name, @role, @task, @status, @backend, @preset, @command, @repo, @worktree, @branch, @createdAt, @createdAt, @sleepMode, @image, @policy, @options)`,
+        `INSERT INTO agents (name, role, task, status, backend, preset, command, repo, worktree, branch, created_at, updated_at, sleep_mode, image, engine, policy, options)
+         VALUES (@name, @role, @task, @status, @backend, @preset, @command, @repo, @worktree, @branch, @createdAt, @createdAt, @sleepMode, @image, @engine, @policy, @options)`,
       )
-      .run({ ...a, policy: JSON.stringify(a.policy), options: JSON.stringify(a.options) });
+      .run({ ...a, engine: a.engine ?? null, policy: JSON.stringify(a.policy), options: JSON.stringify(a.options) });
   }
 
   setStatus(name: string, status: AgentStatus, at: string, patch: AgentPatch = {}): void {
@@ -223,6 +227,7 @@ export class AgentRepo {
       sessionId: r.session_id,
       sleepMode: r.sleep_mode,
       image: r.image,
+      engine: r.engine,
       policy: { ...this.policyDefaults(), ...(JSON.parse(r.policy) as Partial<RestartPolicy>) },
       policyOverrides: JSON.parse(r.policy) as Partial<RestartPolicy>,
       cpuPercent: usage?.cpuPercent ?? null,

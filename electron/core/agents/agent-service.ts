@@ -54,6 +54,17 @@ export interface AgentServiceDeps {
   onLaunched?: (name: string, hooks: boolean) => void;
   /** Spans and log lines for each action. */
   telemetry: Telemetry;
+  /** Docker engines: placement, and the workspaces of agents on other machines (engine-service.ts). */
+  engines?: EngineHooks;
+}
+
+/** What the agent service asks of the engines (EngineService); every call is made with the agent's lock held. */
+export interface EngineHooks {
+  placeNew(req: { engine?: string; image: string; memoryMb?: number }): Promise<string>;
+  beforeStart(agent: AgentRecord): Promise<void>;
+  pullLocked(agent: AgentRecord, why: string): Promise<unknown>;
+  dropWorkspace(agent: AgentRecord): Promise<void>;
+  isRemote(agent: Pick<AgentRecord, 'backend' | 'engine'>): boolean;
 }
 
 const OUTPUT_TAIL_LINES = 5000;
@@ -110,9 +121,17 @@ export class AgentService {
     if (req.backend === 'docker' && !req.image) {
       throw new HiveError('INVALID_INPUT', 'The docker backend needs an image: --image IMAGE.');
     }
+    if (req.engine && req.backend !== 'docker') {
+      throw new HiveError('INVALID_INPUT', `--engine places a container on a Docker engine: use it with --backend docker (this agent is ${req.backend}).`);
+    }
     const backend = this.backendFor(req.backend);
-    const avail = await backend.availability();
-    if (!avail.available) throw new HiveError('BACKEND_UNAVAILABLE', avail.reason ?? `The ${req.backend} backend is not available.`);
+    let engine: string | null = null;
+    if (req.backend === 'docker' && this.d.engines) {
+      engine = await this.d.engines.placeNew({ engine: req.engine, image: req.image!, memoryMb: req.memoryMb });
+    } else {
+      const avail = await backend.availability();
+      if (!avail.available) throw new HiveError('BACKEND_UNAVAILABLE', avail.reason ?? `The ${req.backend} backend is not available.`);
+    }
     return this.act('spawn', req.name, actor, async () => {
       const wt = await this.d.worktrees.create(req.name, req.repo, req.baseBranch);
       const policy: Partial<RestartPolicy> = req.policy ?? {};
@@ -131,6 +150,7 @@ export class AgentService {
           createdAt: this.d.clock.iso(),
           sleepMode: req.sleepMode ?? 'snapshot',
           image: req.image ?? null,
+          engine,
           policy,
           options: { cpus: req.cpus, memoryMb: req.memoryMb, network: req.network },
         });
@@ -203,6 +223,7 @@ export class AgentService {
         envPath: agent.backend === 'docker' ? undefined : env.PATH ?? '',
       });
       this.rotateLog(name);
+      if (agent.backend === 'docker') await this.d.engines?.beforeStart(agent);
       const { pid } = await backend.start({
         name,
         argv: plan.argv,
@@ -210,6 +231,7 @@ export class AgentService {
         env,
         logPath: this.logPath(name),
         image: agent.image ?? undefined,
+        engine: agent.engine ?? undefined,
         limits: { cpus: agent.options.cpus, memoryMb: agent.options.memoryMb, network: agent.options.network },
       });
       const at = this.d.clock.iso();
@@ -304,7 +326,16 @@ export class AgentService {
   }
 
   /** Everything that can be read about the agent's context right now. `git: false` skips the slow part. */
-  async captureContext(agent: AgentRecord, type: SnapshotType, opts: { git?: boolean; notes?: string } = {}): Promise<SnapshotContents> {
+  async captureContext(agent: AgentRecord, type: SnapshotType, opts: { git?: boolean; notes?: string; sync?: boolean } = {}): Promise<SnapshotContents> {
+    // An agent on another machine: its work (memory files, commits, uncommitted files) comes back over the
+    // engine's API first, so the snapshot is of its real state. Only with the agent's lock held (sync: true).
+    if (opts.sync && this.d.engines?.isRemote(agent)) {
+      try {
+        await this.d.engines.pullLocked(agent, type);
+      } catch (err) {
+        this.d.machine.record(agent.name, 'sync-failed', `could not bring its work back before the ${type} snapshot: ${err instanceof Error ? err.message : String(err)}`, 'system');
+      }
+    }
     const memoryFiles = existsSync(agent.worktree) ? collectMemoryFiles(agent.worktree) : [];
     const sessionId = agent.preset === 'claude' ? agent.sessionId ?? learnClaudeSessionId(agent.worktree) : agent.sessionId;
     const [git, workingMemory, pendingMessages] = await Promise.all([
@@ -358,7 +389,7 @@ export class AgentService {
       const backend = this.backendFor(agent.backend);
       // The snapshot first: if it cannot be taken, the agent keeps running instead of hanging in `stopping`.
       const { contents, blob } = await tel.step('snapshot', async () => {
-        const c = await this.captureContext(agent, 'sleep');
+        const c = await this.captureContext(agent, 'sleep', { sync: true });
         return { contents: c, blob: await this.d.snapshots.writeBlobAsync(c) };
       });
       this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: 'sleep requested', actor });
@@ -432,7 +463,7 @@ export class AgentService {
       let snapshot: SnapshotContents | null;
       if (agent.status === 'running') {
         // The checkpoint first: if it cannot be taken, the agent keeps running instead of hanging in `stopping`.
-        snapshot = await this.captureContext(agent, 'checkpoint');
+        snapshot = await this.captureContext(agent, 'checkpoint', { sync: true });
         await this.d.snapshots.saveAsync(snapshot);
         this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `restart requested by ${actor}`, actor });
         await this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
@@ -457,7 +488,7 @@ export class AgentService {
           this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `stop requested by ${actor}`, actor });
           // Stopping keeps the context: a later wake or restart resumes from this checkpoint.
           try {
-            await this.d.snapshots.saveAsync(await this.captureContext(agent, 'checkpoint', { notes: 'taken at stop' }));
+            await this.d.snapshots.saveAsync(await this.captureContext(agent, 'checkpoint', { notes: 'taken at stop', sync: true }));
             this.prune(name);
           } catch (err) {
             // A stop must always stop; a checkpoint that cannot be taken is recorded, not fatal.
@@ -465,6 +496,12 @@ export class AgentService {
           }
         }
         await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+      } else if (agent.status === 'unreachable') {
+        // Its engine does not answer: the agent is stopped here, and its container there is stopped when the
+        // engine answers again (the reconciler never adopts an agent that should not run).
+        await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch((err: Error) => {
+          this.d.machine.record(name, 'stop', `its engine does not answer (${err.message}); its container is stopped when it answers again`, actor);
+        });
       } else if (agent.status === 'sleeping' && (await backend.isAlive(name).catch(() => false))) {
         await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
       }
@@ -479,6 +516,19 @@ export class AgentService {
         throw new HiveError('ILLEGAL_TRANSITION', `Agent ${name} is ${agent.status}. Stop it first (\`hive agents stop ${name}\`), then remove it.`);
       }
       const info = { repo: agent.repo, worktree: agent.worktree, branch: agent.branch };
+      // On another machine: its work comes back first, so what is checked and archived below is all of it.
+      let remoteKept: string | null = null;
+      if (this.d.engines?.isRemote(agent)) {
+        try {
+          await this.d.engines.pullLocked(agent, 'remove');
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          if (!force) {
+            throw new HiveError('WORKTREE_DIRTY', `The work of ${name} could not be brought back from engine ${agent.engine}: ${why}. Fix that and try again, or remove with --force (its workspace volume is then kept on that engine).`);
+          }
+          remoteKept = `its workspace volume on engine ${agent.engine} was kept (its work could not be brought back: ${why})`;
+        }
+      }
       const reasons = await this.d.worktrees.unsavedWork(info);
       let archive: string | null = null;
       if (reasons.length > 0) {
@@ -492,9 +542,14 @@ export class AgentService {
       }
       // Stop is idempotent on every backend; calling it also clears leftovers (a dead pane, a stopped container).
       await this.d.backends[agent.backend]?.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch(() => {});
+      if (!remoteKept && this.d.engines?.isRemote(agent)) {
+        await this.d.engines.dropWorkspace(agent).catch((err: Error) => {
+          remoteKept = `its workspace volume on engine ${agent.engine} could not be removed (${err.message})`;
+        });
+      }
       await this.d.worktrees.remove(info);
       this.d.repo.delete(name);
-      this.d.machine.record(name, 'removed', `removed by ${actor}${archive ? `; work archived in ${archive}` : ''}`, actor, { archive, reasons });
+      this.d.machine.record(name, 'removed', `removed by ${actor}${archive ? `; work archived in ${archive}` : ''}${remoteKept ? `; ${remoteKept}` : ''}`, actor, { archive, reasons });
       return { removed: true as const, archive };
     });
   }
@@ -574,7 +629,7 @@ export class AgentService {
   async checkpoint(name: string, note: string | null, actor: string): Promise<SnapshotMeta> {
     return this.act('checkpoint', name, actor, async () => {
       const agent = this.d.repo.get(name);
-      const meta = await this.d.snapshots.saveAsync(await this.captureContext(agent, 'checkpoint', { notes: note ?? '' }), note);
+      const meta = await this.d.snapshots.saveAsync(await this.captureContext(agent, 'checkpoint', { notes: note ?? '', sync: true }), note);
       this.d.machine.record(name, 'snapshot', `checkpoint by ${actor}`, actor, { id: meta.id });
       this.prune(name);
       return meta;

@@ -5,9 +5,15 @@ import type { ActivityTracker } from './activity-tracker.js';
 import type { AgentService } from './agent-service.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import { diffSnapshots } from '../snapshots/snapshot-diff.js';
+import { HiveError } from '../../../shared/errors.js';
+import type { EngineService } from '../engines/engine-service.js';
 
-export function agentsHandlers(core: { agents: AgentService; activity: ActivityTracker }): HandlerMap<keyof typeof agentsChannels> {
+export function agentsHandlers(core: { agents: AgentService; activity: ActivityTracker; engines: EngineService | null }): HandlerMap<keyof typeof agentsChannels> {
   const s = core.agents;
+  const engines = (): EngineService => {
+    if (!core.engines) throw new HiveError('BACKEND_UNAVAILABLE', 'This host has no docker backend, so it has no engines.');
+    return core.engines;
+  };
   return {
     'agents:list': () => s.list(),
     'agents:get': (req) => s.get(req.name),
@@ -31,6 +37,8 @@ export function agentsHandlers(core: { agents: AgentService; activity: ActivityT
     'agents:git': (req) => s.gitState(req.name),
     'agents:setPolicy': (req, ctx) => s.setPolicy(req.name, req.policy, ctx.actor),
     'agents:orphans': () => s.orphans(),
+    'agents:move': (req, ctx) => engines().move(req.name, req.engine, ctx.actor),
+    'agents:sync': (req) => engines().sync(req.name),
   };
 }
 

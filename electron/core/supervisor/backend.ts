@@ -12,6 +12,8 @@ export interface StartSpec {
   logPath: string;
   /** Docker only. */
   image?: string;
+  /** Docker only: the engine to start on (default: the one the agent is placed on). */
+  engine?: string;
   limits?: { cpus?: number; memoryMb?: number; network?: string };
 }
 
@@ -66,4 +68,9 @@ export interface Backend extends Disposable {
    * message, not as Enter), then presses Enter when `enter`. Returns how many attempts it took.
    */
   paste?(name: string, text: string, opts: { enter: boolean; enterDelayMs?: number }): Promise<number>;
+  /**
+   * Why the agent cannot be reached right now (its Docker engine does not answer), or null. Asked at host
+   * start before an agent missing from listAlive is taken for crashed.
+   */
+  unreachable?(name: string): Promise<string | null>;
 }

@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
@@ -8,7 +8,8 @@ import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from '.
 import { AgentContainers } from './docker/agent-containers.js';
 import { ApiBridge } from './docker/api-bridge.js';
 import { ContainerIo } from './docker/container-io.js';
-import { createOptions, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
+import { createOptions, RESUME_FILE, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
+import { tarOf } from './docker/tar.js';
 import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR, standbyName } from './docker/docker-labels.js';
 import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
 import { engineMessage, imageNotFound, isNotFound, splitExitCode, toHiveError, unreachableReason } from './docker/engine-errors.js';
@@ -37,6 +38,13 @@ export interface DockerBackendOptions {
   warmStandby?: boolean;
   /** How long the dead container and the standby wait after a crash for the restart before they are removed. */
   standbyGraceMs?: number;
+  /**
+   * 'bind' (default): the worktree is bind-mounted, for an engine on this machine. 'volume': an engine on
+   * another machine: the workspace is a volume seeded and synced by the host over the API (remote-workspace.ts).
+   */
+  workspace?: 'bind' | 'volume';
+  /** The engine's name in messages (`hive engines`). */
+  engine?: string;
 }
 
 export const DEFAULT_PASS_ENV = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'];
@@ -85,6 +93,7 @@ export class DockerBackend implements Backend {
   private disposed = false;
   private lastAvailable: boolean | null = null;
   private readonly warmStandby: boolean;
+  private readonly engineName: string;
   private readonly standbyGraceMs: number;
   private standbySeq = 0;
   /** Standby names must not collide with those a previous host left behind. */
@@ -99,7 +108,10 @@ export class DockerBackend implements Backend {
     this.docker = options.docker ?? lazyDockerode();
     this.bridge = new ApiBridge(this.docker);
     this.containers = new AgentContainers(this.docker, this.hash);
-    this.warmStandby = options.warmStandby ?? true;
+    // A standby reads its resume file when it takes over; on a volume engine that file is copied in before
+    // start, so there is nothing for a standby to read: restarts there are cold.
+    this.warmStandby = options.workspace === 'volume' ? false : (options.warmStandby ?? true);
+    this.engineName = options.engine ?? 'local';
     this.standbyGraceMs = options.standbyGraceMs ?? 60_000;
     const uid = process.getuid?.();
     const gid = process.getgid?.();
@@ -108,6 +120,7 @@ export class DockerBackend implements Backend {
       worktreesDir: options.worktreesDir ?? path.join(dataDir, 'worktrees'),
       passEnv: options.passEnv ?? DEFAULT_PASS_ENV,
       runDir: path.join(dataDir, 'run'),
+      workspace: options.workspace ?? 'bind',
       defaultNetwork: options.defaultNetwork ?? 'bridge',
       user: options.user === null ? undefined : (options.user ?? (uid !== undefined && gid !== undefined ? `${uid}:${gid}` : undefined)),
     };
@@ -123,6 +136,11 @@ export class DockerBackend implements Backend {
       }),
       this.events.onDidDisconnect(({ error }) => this.setAvailable({ available: false, reason: unreachableReason(error) })),
     );
+  }
+
+  /** The engine connection this backend talks to. */
+  get client(): Dockerode {
+    return this.docker;
   }
 
   async availability(): Promise<Availability> {
@@ -163,12 +181,22 @@ export class DockerBackend implements Backend {
       createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv);
       await this.watch();
       const network = validateLimits(spec.limits, this.ctx.defaultNetwork).network;
-      const hiveUrl = spec.env.HIVE_URL ? await this.bridge.urlFor(spec.env.HIVE_URL, network) : undefined;
-      const unreachable = spec.env.HIVE_URL ? this.bridge.problemFor(spec.env.HIVE_URL) : null;
+      const remote = this.ctx.workspace === 'volume';
+      const hiveUrl = spec.env.HIVE_URL && !remote ? await this.bridge.urlFor(spec.env.HIVE_URL, network) : undefined;
+      const unreachable = !spec.env.HIVE_URL
+        ? null
+        : remote
+          ? `the API listens on this machine and engine ${this.engineName} runs elsewhere (the agent works; \`hive msg\` and hooks from inside it do not reach the host)`
+          : this.bridge.problemFor(spec.env.HIVE_URL);
       // Said where the user looks (the agent's output), not swallowed: `hive` inside it will not answer.
       if (unreachable) {
         try {
-          appendFileSync(spec.logPath, `[agent-hive] HIVE_URL ${hiveUrl} will not answer inside this container: ${unreachable}. Use --network host, or check the Docker bridge.\n`);
+          appendFileSync(
+            spec.logPath,
+            remote
+              ? `[agent-hive] HIVE_URL will not answer inside this container: ${unreachable}.\n`
+              : `[agent-hive] HIVE_URL ${hiveUrl} will not answer inside this container: ${unreachable}. Use --network host, or check the Docker bridge.\n`,
+          );
         } catch {}
       }
       const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl);
@@ -198,6 +226,7 @@ export class DockerBackend implements Backend {
       // Tracked before it starts: an agent that exits at once must still be reported.
       this.track({ agent: spec.name, id: container.id, io, logPath: spec.logPath });
       try {
+        if (remote) await container.putArchive(await resumeArchive(spec), { path: '/' });
         await container.start();
       } catch (err) {
         this.settled.add(container.id);
@@ -491,6 +520,15 @@ export class DockerBackend implements Backend {
     if (!info) throw new HiveError('AGENT_NOT_FOUND', `${name} has no container on the Docker engine.`);
     return this.docker.getContainer(info.Id);
   }
+}
+
+/** The resume file as a tar for an engine that cannot mount it (`/hive/resume.md`, empty without context). */
+async function resumeArchive(spec: StartSpec): Promise<Buffer> {
+  let text = '';
+  try {
+    if (spec.env.HIVE_RESUME_FILE) text = readFileSync(spec.env.HIVE_RESUME_FILE, 'utf8');
+  } catch {}
+  return tarOf([{ name: RESUME_FILE.slice(1), content: Buffer.from(text), mode: 0o644 }]);
 }
 
 /**

@@ -23,7 +23,7 @@ export interface WatchdogDeps {
   telemetry: Telemetry;
 }
 
-const LIVE: ReadonlySet<string> = new Set(['running', 'starting', 'recovering', 'unknown']);
+const LIVE: ReadonlySet<string> = new Set(['running', 'starting', 'recovering', 'unknown', 'unreachable']);
 
 /**
  * Notices crashes and hangs and brings agents back with their context, per each agent's restart policy.
@@ -89,6 +89,16 @@ export class Watchdog implements Disposable {
       const backend = this.d.backends[agent.backend];
       const names = alive.get(agent.backend);
       if (!backend || !names) continue; // backend unavailable: leave as is (docker shows unknown)
+      if (!names.has(agent.name) && backend.unreachable) {
+        // On a Docker engine that does not answer: nothing is known, so nothing is restarted (or restarted elsewhere).
+        const why = await backend.unreachable(agent.name).catch(() => null);
+        if (why) {
+          if (agent.status === 'running') {
+            this.d.machine.transition({ name: agent.name, to: 'unreachable', from: ['running'], cause: why, actor: 'watchdog', patch: { lastError: why } });
+          }
+          continue;
+        }
+      }
       const processAlive =
         names.has(agent.name) ||
         (agent.backend === 'process' && 'isRunningFromBefore' in backend && (backend as unknown as { isRunningFromBefore(n: string, p: number | null): boolean }).isRunningFromBefore(agent.name, agent.pid));

@@ -166,7 +166,7 @@ describe.skipIf(!has)('docker agents while the engine is away (real dockerd behi
     await f.cleanup();
   });
 
-  it('shows docker agents unknown while the engine is away, then running again, or recovered if they died meanwhile', async () => {
+  it('shows docker agents unreachable (with the engine\'s error) while the engine is away, then running again, or recovered if they died meanwhile', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hive-data-'));
     proxy = new DockerEngineProxy(path.join(dataDir, 'engine.sock'));
     await proxy.listen();
@@ -176,17 +176,18 @@ describe.skipIf(!has)('docker agents while the engine is away (real dockerd behi
     const status = () => f.core.agents.get('u1').status;
 
     await proxy.cut();
-    await waitFor(() => status() === 'unknown', 'unknown while the engine is away');
+    await waitFor(() => status() === 'unreachable', 'unreachable while the engine is away');
+    expect(f.core.agents.get('u1').lastError).toMatch(/^engine local: /);
     await proxy.listen();
     await waitFor(() => status() === 'running', 'running again');
     expect(f.core.agents.get('u1').restarts).toBe(0);
 
     await proxy.cut();
-    await waitFor(() => status() === 'unknown', 'unknown again');
+    await waitFor(() => status() === 'unreachable', 'unreachable again');
     const info = await docker.getContainer(containerName(backend.hash, 'u1')).inspect();
     process.kill(info.State.Pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
-    expect(status()).toBe('unknown');
+    expect(status()).toBe('unreachable');
     await proxy.listen();
     await waitFor(() => f.core.agents.get('u1').restarts === 1 && status() === 'running', 'recovered after the engine came back');
     await waitFor(() => f.core.snapshots.list('u1').some((m) => m.type === 'crash'), 'the crash snapshot');

@@ -4,7 +4,7 @@ import type Dockerode from 'dockerode';
 import { HiveError } from '../../../../shared/errors.js';
 import { agentNameProblem } from '../../../../shared/names.js';
 import type { StartSpec } from '../backend.js';
-import { LABEL_AGENT, LABEL_DATA_DIR } from './docker-labels.js';
+import { LABEL_AGENT, LABEL_DATA_DIR, workspaceVolume } from './docker-labels.js';
 
 /** Where the worktree appears inside every agent container (and its working dir). */
 export const WORKSPACE = '/workspace';
@@ -30,6 +30,12 @@ export interface ContainerSpecContext {
   user: string | undefined;
   /** Where the host writes per-run files (the resume file); only those are mounted, read-only. */
   runDir: string;
+  /**
+   * 'bind': the worktree is bind-mounted (the engine sees this machine's files). 'volume': an engine on
+   * another machine; the workspace is a Docker volume the host seeds and syncs over the API (remote-workspace.ts),
+   * and the resume file is copied in before the container starts.
+   */
+  workspace?: 'bind' | 'volume';
 }
 
 /** Where the resume file (context after a wake or recovery) appears inside the container. */
@@ -116,7 +122,7 @@ export function containerEnv(env: Record<string, string>, ctx: ContainerSpecCont
     if (k === 'HIVE_DATA_DIR') continue;
     if (k === 'HIVE_URL') out.push(`${k}=${hiveUrl ?? containerHiveUrl(v, network)}`);
     else if (k === 'HIVE_WORKTREE') out.push(`${k}=${WORKSPACE}`);
-    else if (k === 'HIVE_RESUME_FILE') out.push(`${k}=${resumeMount(v, ctx) ? RESUME_FILE : ''}`);
+    else if (k === 'HIVE_RESUME_FILE') out.push(`${k}=${ctx.workspace === 'volume' || resumeMount(v, ctx) ? RESUME_FILE : ''}`);
     else out.push(`${k}=${v}`);
   }
   for (const k of ctx.passEnv) {
@@ -193,7 +199,8 @@ export function createOptions(
   const limits = validateLimits(spec.limits, ctx.defaultNetwork);
   const worktree = checkedWorktree(spec.cwd, ctx.worktreesDir);
   const bridged = limits.network !== 'host' && limits.network !== 'none';
-  const resume = resumeSource(spec, ctx);
+  const volume = ctx.workspace === 'volume';
+  const resume = volume ? null : resumeSource(spec, ctx);
   return {
     name,
     Image: spec.image,
@@ -212,7 +219,8 @@ export function createOptions(
     HostConfig: {
       // The worktree also at its host path: git's back-link from the repository names that path, and
       // `git worktree prune` inside the container must not take the worktree for deleted.
-      Binds: [`${worktree}:${WORKSPACE}:rw`, `${worktree}:${worktree}:rw`, ...gitDirMounts(worktree), `${resume}:${RESUME_FILE}:ro`],
+      Binds: volume ? undefined : [`${worktree}:${WORKSPACE}:rw`, `${worktree}:${worktree}:rw`, ...gitDirMounts(worktree), `${resume}:${RESUME_FILE}:ro`],
+      Mounts: volume ? [{ Type: 'volume', Source: workspaceVolume(ctx.hash, spec.name), Target: WORKSPACE }] : undefined,
       NanoCpus: limits.nanoCpus,
       Memory: limits.memoryBytes,
       // Swap beyond the limit would make the memory limit meaningless.

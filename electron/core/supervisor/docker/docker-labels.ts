@@ -25,3 +25,8 @@ export function standbyName(hash: string, agent: string, seq: string): string {
 export function bareName(name: string): string {
   return name.startsWith('/') ? name.slice(1) : name;
 }
+
+/** The volume that holds an agent's workspace on an engine that cannot see this machine's files. */
+export function workspaceVolume(hash: string, agent: string): string {
+  return `hive-${hash}-${agent}-ws`;
+}

@@ -1,21 +1,27 @@
+import { LOCAL_ENGINE } from '../../../../shared/contract/engines.js';
 import type { AgentRepo } from '../../agents/agent-repo.js';
 import type { AgentService } from '../../agents/agent-service.js';
 import type { StateMachine } from '../../agents/state-machine.js';
+import type { DockerEngines } from '../../engines/docker-engines.js';
 import { DisposableStore, type Disposable } from '../../ports/disposable.js';
-import type { DockerBackend } from '../docker-backend.js';
 
 export interface DockerReconcilerDeps {
-  backend: DockerBackend;
+  engines: DockerEngines;
   repo: AgentRepo;
   machine: StateMachine;
   service: Pick<AgentService, 'logPath' | 'mutex'>;
 }
 
+/** Statuses in which an agent's container is expected to run. */
+const SHOULD_RUN = new Set(['running', 'unreachable', 'unknown', 'starting', 'recovering']);
+
 /**
- * What the engine's availability means for docker agents. Engine gone: running docker agents become
- * `unknown` (nothing is known about them; nothing else is touched). Engine back: each `unknown` agent is
- * adopted and `running` again when its container is alive; one that died meanwhile is reported to the
- * watchdog as lost (`server-lost`), which recovers it per its restart policy.
+ * What an engine's availability means for the docker agents placed on it. Engine gone: its running agents
+ * become `unreachable`, with the engine's error (nothing else is touched: not crashed, not restarted
+ * elsewhere). Engine back: each `unreachable` agent is adopted and `running` again when its container is
+ * alive; one that died meanwhile is reported to the watchdog as lost (`server-lost`), which recovers it on that
+ * engine per its restart policy. A container there of an agent that should not run (stopped, or moved away
+ * meanwhile) is stopped: one agent, one container.
  */
 export class DockerReconciler implements Disposable {
   private readonly store = new DisposableStore();
@@ -23,49 +29,57 @@ export class DockerReconciler implements Disposable {
 
   constructor(private readonly d: DockerReconcilerDeps) {
     this.store.add(
-      d.backend.onDidChangeAvailability((a) => {
-        this.running = this.running.then(() => (a.available ? this.engineBack() : this.engineGone(a.reason ?? 'the Docker engine does not answer')));
+      d.engines.onDidChangeEngine((c) => {
+        this.running = this.running.then(() => (c.available ? this.engineBack(c.engine) : this.engineGone(c.engine, c.reason ?? 'the Docker engine does not answer')));
       }),
     );
   }
 
-  private dockerAgents() {
-    return this.d.repo.list().filter((a) => a.backend === 'docker');
+  private agentsOn(engine: string) {
+    return this.d.repo.list().filter((a) => a.backend === 'docker' && (a.engine ?? LOCAL_ENGINE) === engine);
   }
 
-  private async engineGone(reason: string): Promise<void> {
-    for (const a of this.dockerAgents()) {
+  private async engineGone(engine: string, reason: string): Promise<void> {
+    for (const a of this.agentsOn(engine)) {
       if (a.status !== 'running') continue;
       await this.d.service.mutex.run(a.name, async () => {
         try {
-          this.d.machine.transition({ name: a.name, to: 'unknown', from: ['running'], cause: reason, actor: 'watchdog' });
+          this.d.machine.transition({ name: a.name, to: 'unreachable', from: ['running'], cause: `engine ${engine}: ${reason}`, actor: 'watchdog', patch: { lastError: `engine ${engine}: ${reason}` } });
         } catch {
-          // It changed meanwhile (stopped, crashed): that state is better than unknown.
+          // It changed meanwhile (stopped, crashed): that state is better than unreachable.
         }
       });
     }
   }
 
-  private async engineBack(): Promise<void> {
-    const unknown = this.dockerAgents().filter((a) => a.status === 'unknown');
-    if (unknown.length === 0) return;
+  private async engineBack(engine: string): Promise<void> {
+    const backend = this.d.engines.backendOf(engine);
     let alive: Set<string>;
     try {
-      alive = new Set((await this.d.backend.listAlive()).map((a) => a.name));
+      alive = new Set((await backend.listAlive()).map((a) => a.name));
     } catch {
       return; // Gone again; the next change retries.
     }
-    for (const a of unknown) {
+    for (const name of alive) {
+      const a = this.d.repo.find(name);
+      if (a && a.backend === 'docker' && (a.engine ?? LOCAL_ENGINE) === engine && SHOULD_RUN.has(a.status)) continue;
+      if (a && a.status === 'sleeping' && a.sleepMode === 'pause' && (a.engine ?? LOCAL_ENGINE) === engine) continue;
+      // Stopped while the engine was away, or moved to another engine meanwhile: never two of one agent.
+      await this.d.service.mutex.run(name, () => backend.stop(name, { killTimeoutMs: 10_000 }).catch(() => {}));
+      if (a) this.d.machine.record(name, 'reconciled', `engine ${engine} answers again: its container there was stopped (the agent is ${a.status}${(a.engine ?? LOCAL_ENGINE) !== engine ? ` on engine ${a.engine}` : ''})`, 'watchdog');
+    }
+    for (const a of this.agentsOn(engine)) {
+      if (a.status !== 'unreachable' && a.status !== 'unknown') continue;
       if (alive.has(a.name)) {
         await this.d.service.mutex.run(a.name, async () => {
-          if (!this.d.backend.isTracked(a.name)) await this.d.backend.adopt({ name: a.name, pid: a.pid, logPath: this.d.service.logPath(a.name) });
+          if (!backend.isTracked(a.name)) await backend.adopt({ name: a.name, pid: a.pid, logPath: this.d.service.logPath(a.name) });
           try {
-            this.d.machine.transition({ name: a.name, to: 'running', from: ['unknown'], cause: 'the Docker engine answers again; container alive', actor: 'watchdog' });
+            this.d.machine.transition({ name: a.name, to: 'running', from: ['unreachable', 'unknown'], cause: `engine ${engine} answers again; container alive`, actor: 'watchdog', patch: { lastError: null } });
           } catch {}
         });
       } else {
-        // The watchdog takes it from here (unknown counts as live): crashed, then recovered per policy.
-        this.d.backend.reportLost(a.name);
+        // The watchdog takes it from here (unreachable counts as live): crashed, then recovered per policy.
+        backend.reportLost(a.name);
       }
     }
   }
