@@ -211,6 +211,8 @@ export class HiveCore {
             dataDir: this.dataDir,
             mutex: () => this.agents.mutex,
             syncIntervalMs: options.syncIntervalMs,
+            failover: () => this.settings.get().failover,
+            restart: (name, actor) => this.agents.restart(name, actor),
           }),
         )
       : null;

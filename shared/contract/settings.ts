@@ -16,6 +16,9 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 export type LogLevel = z.infer<typeof LogLevel>;
 
+export const Failover = z.object({ enabled: z.boolean(), afterSec: z.number().int().min(1).max(86_400) });
+export type Failover = z.infer<typeof Failover>;
+
 export const Settings = z.object({
   /** Restart policy every agent starts from; each agent may override any field. */
   policyDefaults: RestartPolicy,
@@ -30,6 +33,12 @@ export const Settings = z.object({
   toolEnv: z.partialRecord(Preset, z.record(z.string(), ToolEnvVar)),
   /** The host's log level (`--log-level` and HIVE_LOG_LEVEL win over it); a change applies at once. */
   logLevel: LogLevel,
+  /**
+   * Docker engines: when an engine has not answered for `afterSec`, its agents that should run are moved to
+   * another engine that fits and started there from their last synced branch and snapshot. Off by default:
+   * work since the last sync stays on the engine that went away.
+   */
+  failover: Failover,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -55,6 +64,7 @@ export const settingsChannels = {
         })
         .optional(),
       logLevel: LogLevel.optional(),
+      failover: Failover.partial().optional(),
     }),
     res: Settings,
   },

@@ -70,7 +70,7 @@ function showPolicy(p: RestartPolicy): string {
 }
 
 function showSettings(v: Settings): string {
-  return `snapshotRetention  ${v.snapshotRetention}\nredisUrl           ${v.redisUrl ?? '(none: in-process bus)'}\nlogLevel           ${v.logLevel}\n${showPolicy(v.policyDefaults)}`;
+  return `snapshotRetention  ${v.snapshotRetention}\nredisUrl           ${v.redisUrl ?? '(none: in-process bus)'}\nlogLevel           ${v.logLevel}\nfailover           ${v.failover.enabled ? `on, after ${v.failover.afterSec} s unreachable` : 'off'}\n${showPolicy(v.policyDefaults)}`;
 }
 
 /** `hive settings` (defaults for every agent) and `hive agents policy NAME` (one agent's overrides). */
@@ -87,15 +87,23 @@ export function registerSettingsCommands(program: Command, ctx: CliContext): voi
     .option('--retention <n>', 'snapshots kept per agent')
     .option('--redis-url <url>', 'Redis for messaging from the next host start (redis://host:port; "" for the in-process bus)')
     .option('--log-level <level>', `the host's log level, applied at once: ${LogLevel.options.join(', ')}`)
+    .option('--failover <on|off>', 'docker agents of an engine that stays unreachable are moved to another engine and started there')
+    .option('--failover-after <seconds>', 'how long an engine must be unreachable before its agents fail over (default 300)')
     .option('--json', 'print JSON')
-    .action(async (o: PolicyFlags & { retention?: string; redisUrl?: string; logLevel?: string; json?: boolean }) => {
+    .action(async (o: PolicyFlags & { retention?: string; redisUrl?: string; logLevel?: string; failover?: string; failoverAfter?: string; json?: boolean }) => {
+      if (o.failover !== undefined && !['on', 'off'].includes(o.failover)) throw new HiveError('INVALID_INPUT', `--failover takes on or off, not ${JSON.stringify(o.failover)}.`);
+      const afterSec = o.failoverAfter === undefined ? undefined : Number(o.failoverAfter);
+      if (afterSec !== undefined && !(Number.isInteger(afterSec) && afterSec >= 1 && afterSec <= 86_400)) {
+        throw new HiveError('INVALID_INPUT', `--failover-after takes whole seconds from 1 to 86400, not ${JSON.stringify(o.failoverAfter)}.`);
+      }
+      const failover = o.failover === undefined && afterSec === undefined ? undefined : { ...(o.failover ? { enabled: o.failover === 'on' } : {}), ...(afterSec ? { afterSec } : {}) };
       const logLevel = o.logLevel === undefined ? undefined : LogLevel.safeParse(o.logLevel.toLowerCase()).data;
       if (o.logLevel !== undefined && !logLevel) throw new HiveError('INVALID_INPUT', `--log-level takes one of ${LogLevel.options.join(', ')}, not ${JSON.stringify(o.logLevel)}.`);
       const retention = o.retention === undefined ? undefined : Number(o.retention);
       if (retention !== undefined && !(Number.isInteger(retention) && retention > 0)) {
         throw new HiveError('INVALID_INPUT', `--retention takes a whole number above 0, not ${JSON.stringify(o.retention)}.`);
       }
-      const s = await ctx.api().invoke('settings:set', { policyDefaults: policyFrom(o), snapshotRetention: retention, redisUrl: o.redisUrl, logLevel });
+      const s = await ctx.api().invoke('settings:set', { policyDefaults: policyFrom(o), snapshotRetention: retention, redisUrl: o.redisUrl, logLevel, failover });
       ctx.print(s, o, (v: Settings) =>
         o.redisUrl === undefined
           ? showSettings(v)

@@ -1,5 +1,6 @@
 import type { Agent } from '../../../shared/contract/agents.js';
 import { LOCAL_ENGINE, type Engine } from '../../../shared/contract/engines.js';
+import type { Failover } from '../../../shared/contract/settings.js';
 import { HiveError } from '../../../shared/errors.js';
 import type { AgentRecord, AgentRepo } from '../agents/agent-repo.js';
 import { publicAgent } from '../agents/agent-repo.js';
@@ -25,6 +26,10 @@ export interface EngineServiceDeps {
   mutex: () => KeyedMutex;
   /** How often running agents on other engines are synced back (default 60 s; 0 = only on demand). */
   syncIntervalMs?: number;
+  /** The failover setting, read at each check (a change applies at once). */
+  failover: () => Failover;
+  /** Starts an agent again (after a failover move): the agent service's restart. */
+  restart: (name: string, actor: string) => Promise<unknown>;
 }
 
 /** The statuses a docker agent can be moved in: nothing runs (or nothing can be reached). */
@@ -171,9 +176,50 @@ export class EngineService implements Disposable {
 
   startPeriodicSync(): void {
     const every = this.d.syncIntervalMs ?? 60_000;
-    if (every <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.syncRunning(), every);
-    this.timer.unref();
+    if (every > 0 && !this.timer) {
+      this.timer = setInterval(() => void this.syncRunning(), every);
+      this.timer.unref();
+    }
+    if (!this.failoverTimer) {
+      this.failoverTimer = setInterval(() => void this.checkFailover(), 1000);
+      this.failoverTimer.unref();
+    }
+  }
+
+  private failoverTimer: NodeJS.Timeout | null = null;
+  private failingOver = false;
+
+  /**
+   * With failover on: the agents that should run on an engine that has not answered for `afterSec` are
+   * moved to the engine that fits best and started there from their last synced branch and snapshot. When
+   * the engine answers again, the reconciler stops their old containers there (never two of one agent).
+   */
+  async checkFailover(): Promise<string[]> {
+    const f = this.d.failover();
+    if (!f.enabled || this.failingOver) return [];
+    this.failingOver = true;
+    const moved: string[] = [];
+    try {
+      for (const engine of this.d.engines.names()) {
+        const st = this.d.engines.state(engine);
+        if (st.available !== false || st.since === null || Date.now() - st.since < f.afterSec * 1000) continue;
+        const stranded = this.d.repo.list().filter((a) => a.backend === 'docker' && this.engineOf(a) === engine && a.status === 'unreachable');
+        for (const a of stranded) {
+          try {
+            const to = await this.d.engines.place({ image: a.image ?? '', memoryMb: a.options.memoryMb });
+            await this.move(a.name, to, 'failover');
+            this.d.machine.record(a.name, 'failover', `engine ${engine} has not answered for ${Math.round((Date.now() - st.since) / 1000)} s: moved to engine ${to} and started there`, 'watchdog', { from: engine, to });
+            await this.d.restart(a.name, 'failover');
+            moved.push(a.name);
+          } catch (err) {
+            this.d.machine.record(a.name, 'failover-failed', `could not fail over from engine ${engine}: ${err instanceof Error ? err.message : String(err)}`, 'watchdog');
+          }
+        }
+      }
+    } finally {
+      this.failingOver = false;
+    }
+    return moved;
   }
 
   private syncing = false;
@@ -237,6 +283,8 @@ export class EngineService implements Disposable {
 
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.failoverTimer) clearInterval(this.failoverTimer);
     this.timer = null;
+    this.failoverTimer = null;
   }
 }

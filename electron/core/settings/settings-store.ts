@@ -1,13 +1,13 @@
 import type { RestartPolicy } from '../../../shared/contract/agents.js';
 import type { Preset } from '../../../shared/contract/agents.js';
-import { LogLevel as LogLevelSchema, type LogLevel, type Settings, type ToolEnvVar } from '../../../shared/contract/settings.js';
+import { Failover as FailoverSchema, LogLevel as LogLevelSchema, type LogLevel, type Settings, type ToolEnvVar } from '../../../shared/contract/settings.js';
 import { SecretFile } from './secret-file.js';
 import { RestartPolicy as RestartPolicySchema } from '../../../shared/contract/agents.js';
 import { HiveError } from '../../../shared/errors.js';
 import { DEFAULT_POLICY } from '../agents/default-policy.js';
 import type { Db } from '../store/database.js';
 
-const DEFAULTS: Settings = { policyDefaults: DEFAULT_POLICY, snapshotRetention: 20, redisUrl: null, toolEnv: {}, logLevel: 'info' };
+const DEFAULTS: Settings = { policyDefaults: DEFAULT_POLICY, snapshotRetention: 20, redisUrl: null, toolEnv: {}, logLevel: 'info', failover: { enabled: false, afterSec: 300 } };
 
 export const looksSecret = (name: string): boolean => /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i.test(name);
 
@@ -40,6 +40,7 @@ export class SettingsStore {
       redisUrl: typeof stored.redisUrl === 'string' && stored.redisUrl ? stored.redisUrl : null,
       toolEnv: stored.toolEnv && typeof stored.toolEnv === 'object' ? (stored.toolEnv as Settings['toolEnv']) : {},
       logLevel: LogLevelSchema.safeParse(stored.logLevel).data ?? DEFAULTS.logLevel,
+      failover: { ...DEFAULTS.failover, ...(FailoverSchema.partial().safeParse(stored.failover ?? {}).data ?? {}) },
     };
     return this.cache;
   }
@@ -50,6 +51,7 @@ export class SettingsStore {
     redisUrl?: string | null;
     toolEnv?: { preset: Preset; name: string; value: string | null; secret?: boolean };
     logLevel?: LogLevel;
+    failover?: Partial<Settings['failover']>;
   }): Settings {
     const current = this.get();
     const upsert = this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
@@ -62,6 +64,7 @@ export class SettingsStore {
         else this.db.prepare('DELETE FROM settings WHERE key = ?').run('redisUrl');
       }
       if (patch.logLevel) upsert.run('logLevel', JSON.stringify(patch.logLevel));
+      if (patch.failover) upsert.run('failover', JSON.stringify({ ...current.failover, ...patch.failover }));
       if (patch.toolEnv) upsert.run('toolEnv', JSON.stringify(this.nextToolEnv(current.toolEnv, patch.toolEnv)));
     })();
     this.cache = null;

@@ -211,4 +211,25 @@ describe.skipIf(!has)('agents on a second Docker engine (a real dockerd in its o
     await waitFor(() => readFileSync(log, 'utf8').includes(`found: ${written.trim()}`), 'the work found on the local engine');
     expect(await containersOf(local, 'm1')).toHaveLength(1);
   }, 120_000);
+
+  it('fails over: with failover on, the agents of an engine that stays away start on another engine, and their old container is stopped when it is back', async () => {
+    f = await makeCore({ enginePingIntervalMs: 300 });
+    f.core.settings.set({ failover: { enabled: true, afterSec: 1 } });
+    await f.core.engines!.add({ name: 'e2', url: e2.unixUrl }, 'test');
+    const cmd = 'echo "up on $(cat /etc/hostname)"; sleep 600';
+    await spawn({ name: 'fo1', image: BUSYBOX_IMAGE, engine: 'e2', cmd });
+    const log = path.join(f.dataDir, 'logs', 'fo1.log');
+    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('up on'), 'fo1 up on e2');
+
+    await e2.stop();
+    await waitFor(() => f!.core.agents.get('fo1').engine === 'local' && f!.core.agents.get('fo1').status === 'running', 'fo1 failed over to local', 30_000);
+    const kinds = f.core.events.list({ agent: 'fo1', limit: 50 }).map((e) => e.kind);
+    expect(kinds).toContain('failover');
+    expect(await containersOf(local, 'fo1')).toHaveLength(1);
+
+    await e2.start();
+    // The container it left on e2 (alive there: live-restore) is stopped once e2 answers: one agent, one container.
+    await waitFor(async () => (await containersOf(remote, 'fo1')).length === 0, 'the old container on e2 removed', 60_000);
+    expect(f.core.agents.get('fo1')).toMatchObject({ engine: 'local', status: 'running' });
+  }, 180_000);
 });
