@@ -141,7 +141,7 @@ export class RemoteWorkspace {
         commits = Number((await git(agent.worktree, ['rev-list', '--count', `${localHead}..${remoteHead}`])).stdout.trim()) || 0;
         target = remoteHead;
       }
-      const saved = await this.saveLocalEdits(agent);
+      const saved = await this.saveLocalEdits(agent, ws);
       await git(agent.worktree, ['reset', '--hard', '--quiet', target]);
       await git(agent.worktree, ['clean', '-fdq']);
       const changed = unique([
@@ -192,10 +192,11 @@ export class RemoteWorkspace {
   }
 
   /**
-   * Files in the local worktree that differ from what the last sync wrote there are a person's edits: copied
+   * Files in the local worktree that differ from what the last sync wrote there (and from the workspace's
+   * copy) are a person's edits: copied
    * to `<data-dir>/archives/<name>-local-<stamp>/` before the mirror overwrites them.
    */
-  private async saveLocalEdits(agent: WorkspaceAgent): Promise<string | null> {
+  private async saveLocalEdits(agent: WorkspaceAgent, ws: string): Promise<string | null> {
     let manifest: Manifest = { files: {} };
     try {
       manifest = JSON.parse(readFileSync(this.manifestPath(agent.name), 'utf8')) as Manifest;
@@ -205,7 +206,11 @@ export class RemoteWorkspace {
       .split('\0')
       .filter(Boolean)
       .map((l) => l.slice(3));
-    const edits = dirty.filter((rel) => manifest.files[rel] !== fingerprint(path.join(agent.worktree, rel)));
+    // Not an edit at risk: what the last sync wrote, or what the workspace holds anyway (the same content).
+    const edits = dirty.filter((rel) => {
+      const here = fingerprint(path.join(agent.worktree, rel));
+      return manifest.files[rel] !== here && fingerprint(path.join(ws, rel)) !== here;
+    });
     if (edits.length === 0) return null;
     const dir = path.join(this.dataDir, 'archives', `${agent.name}-local-${stamp()}`);
     for (const rel of edits) {
