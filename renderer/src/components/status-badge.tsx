@@ -12,6 +12,7 @@ export const STATUS_COLOR: Record<AgentStatus, string> = {
   recovering: '#39c5cf',
   errored: '#f85149',
   unknown: '#d29922',
+  unreachable: '#db61a2',
 };
 
 export function StatusBadge({ status, title }: { status: AgentStatus; title?: string }) {

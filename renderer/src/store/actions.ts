@@ -148,6 +148,22 @@ export function toggleStatusFilter(status: Agent['status']): void {
   });
 }
 
+export function setEngineFilter(engine: string | null): void {
+  set((s) => ({ ui: { ...s.ui, engineFilter: engine } }));
+}
+
+/** Moves a sleeping or stopped docker agent to another engine (`agents:move`); says why when refused. */
+export async function moveAgent(name: string, engine: string): Promise<boolean> {
+  try {
+    upsertAgent(await currentApi().invoke('agents:move', { name, engine }));
+    toast('info', `${name} moved to engine ${engine}`, 'Wake it to start it there.');
+    return true;
+  } catch (err) {
+    toast('error', `${name} could not be moved`, errorMessage(err));
+    return false;
+  }
+}
+
 export function clearStatusFilter(): void {
   set((s) => ({ ui: { ...s.ui, statusFilter: [] } }));
 }

@@ -21,6 +21,8 @@ export interface UiSlice {
     route: Route;
     filter: string;
     statusFilter: AgentStatus[];
+    /** Only agents on this Docker engine (null: every agent). */
+    engineFilter: string | null;
     selected: string[];
     focused: string | null;
     spawnOpen: boolean;
@@ -38,6 +40,7 @@ export const createUiSlice: StateCreator<UiSlice, [], [], UiSlice> = () => ({
     route: { page: 'fleet' },
     filter: '',
     statusFilter: [],
+    engineFilter: null,
     selected: [],
     focused: null,
     spawnOpen: false,

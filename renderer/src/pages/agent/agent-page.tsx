@@ -13,6 +13,7 @@ import { PolicyPanel } from './policy-panel';
 import { SnapshotsPanel } from './snapshots-panel';
 import { WaitingBanner } from './waiting-banner';
 import { ActivityChip } from '../../components/activity-chip';
+import { MoveEngine } from './move-engine';
 
 type Tab = 'snapshots' | 'events' | 'git' | 'policy';
 
@@ -35,7 +36,7 @@ export function AgentPage({ name }: { name: string }) {
     );
   }
 
-  const live = ['running', 'starting', 'recovering', 'unknown'].includes(agent.status);
+  const live = ['running', 'starting', 'recovering', 'unknown', 'unreachable'].includes(agent.status);
   return (
     <section className="page agent-page" aria-label={`Agent ${name}`}>
       <BackLink />
@@ -45,10 +46,19 @@ export function AgentPage({ name }: { name: string }) {
           <StatusBadge status={agent.status} />
           {agent.activity && <ActivityChip state={agent.activity.state} since={agent.activity.since} source={agent.activity.source} />}
           <span className={`backend-tag backend-${agent.backend}`}>{agent.backend}</span>
+          {agent.engine && <span className="tag" title="Docker engine">engine {agent.engine}</span>}
           {agent.role && <span className="tag">{agent.role}</span>}
         </div>
         <AgentActions name={name} withRemove />
       </header>
+      {agent.status === 'unreachable' && (
+        <div className="alert alert-warning" role="alert">
+          <span>
+            Its Docker engine does not answer{agent.lastError ? `: ${agent.lastError}` : ''}. Nothing is restarted elsewhere unless failover is on; it is adopted
+            when the engine answers again. Stop it, or move it to another engine.
+          </span>
+        </div>
+      )}
       {agent.lastError && (agent.status === 'errored' || agent.status === 'crashed') && (
         <div className="alert alert-error" role="alert">
           <span>{agent.lastError}</span>
@@ -75,6 +85,14 @@ export function AgentPage({ name }: { name: string }) {
         <Fact label="Sleep mode" value={agent.sleepMode === 'pause' ? 'pause (keeps memory)' : 'snapshot'} />
         <Fact label="Last recovery" value={agent.lastRecoveryMs === null ? '—' : `${Math.round(agent.lastRecoveryMs)} ms`} />
         {agent.image && <Fact label="Image" value={agent.image} mono />}
+        {agent.engine && (
+          <div className="fact fact-engine">
+            <dt>Engine</dt>
+            <dd>
+              <span className="mono">{agent.engine}</span> <MoveEngine agent={agent} />
+            </dd>
+          </div>
+        )}
         <Fact label="Command" value={agent.command} mono wide />
         <Fact label="Worktree" value={agent.worktree} mono wide />
         {agent.task && <Fact label="Task" value={agent.task} wide />}

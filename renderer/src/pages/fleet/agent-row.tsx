@@ -9,7 +9,7 @@ import { ClockText } from '../../lib/use-now';
 import { navigate, setFocused, toggleSelected } from '../../store/actions';
 import { useAgentRow } from '../../store/use-agent-row';
 
-const LIVE = new Set(['running', 'starting', 'recovering', 'unknown']);
+const LIVE = new Set(['running', 'starting', 'recovering', 'unknown', 'unreachable']);
 
 function Uptime({ startedAt, live }: { startedAt: string | null; live: boolean }) {
   const started = startedAt ? Date.parse(startedAt) : NaN;
@@ -26,6 +26,7 @@ interface IdentityProps {
   task: string;
   role: string;
   backend: Agent['backend'];
+  engine: string | null;
   status: AgentStatus;
   lastError: string | null;
   startedAt: string | null;
@@ -36,7 +37,7 @@ interface IdentityProps {
 }
 
 /** Select box to restarts: what a status event changes. */
-const IdentityCells = memo(function IdentityCells({ name, selected, task, role, backend, status, lastError, startedAt, restarts, activityState, activitySince, activitySource }: IdentityProps) {
+const IdentityCells = memo(function IdentityCells({ name, selected, task, role, backend, engine, status, lastError, startedAt, restarts, activityState, activitySince, activitySource }: IdentityProps) {
   return (
     <>
       <div role="cell" className="col-select">
@@ -57,6 +58,7 @@ const IdentityCells = memo(function IdentityCells({ name, selected, task, role, 
       </div>
       <div role="cell" className="col-role">{role || <span className="muted">—</span>}</div>
       <div role="cell" className="col-backend"><span className={`backend-tag backend-${backend}`}>{backend}</span></div>
+      <div role="cell" className="col-engine" title={engine ? `Docker engine ${engine}` : undefined}>{engine ?? <span className="muted">—</span>}</div>
       <div role="cell" className="col-status">
         <StatusBadge status={status} title={lastError ?? undefined} />
         {activityState && activitySince && activitySource && <ActivityChip state={activityState} since={activitySince} source={activitySource} compact />}
@@ -114,6 +116,7 @@ export const AgentRow = memo(function AgentRow({ name }: { name: string }) {
         task={agent.task}
         role={agent.role}
         backend={agent.backend}
+        engine={agent.engine}
         status={agent.status}
         lastError={agent.lastError}
         startedAt={agent.startedAt}

@@ -1,5 +1,5 @@
 import { useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { setFilter, clearStatusFilter, setSelected } from '../../store/actions';
+import { setFilter, clearStatusFilter, setEngineFilter, setSelected } from '../../store/actions';
 import { useHive } from '../../store/hive-store';
 import { useHiveArray } from '../../store/use-hive-array';
 import { AgentRow } from './agent-row';
@@ -75,6 +75,7 @@ export function FleetPage() {
                 <div role="columnheader">Name</div>
                 <div role="columnheader">Role</div>
                 <div role="columnheader">Backend</div>
+                <div role="columnheader">Engine</div>
                 <div role="columnheader">Status</div>
                 <div role="columnheader" className="col-num">Uptime</div>
                 <div role="columnheader" className="col-num">Restarts</div>
@@ -104,6 +105,7 @@ export function FleetPage() {
                 onClick={() => {
                   setFilter('');
                   clearStatusFilter();
+                  setEngineFilter(null);
                 }}
               >
                 Clear filters

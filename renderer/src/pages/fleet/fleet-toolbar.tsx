@@ -1,8 +1,18 @@
 import { AGENT_STATUSES, type AgentStatus } from '../../../../shared/lifecycle';
 import { STATUS_COLOR } from '../../components/status-badge';
-import { clearStatusFilter, runBulk, setFilter, setSelected, setSpawnOpen, toggleStatusFilter } from '../../store/actions';
+import { clearStatusFilter, runBulk, setEngineFilter, setFilter, setSelected, setSpawnOpen, toggleStatusFilter } from '../../store/actions';
 import { useHive, type HiveState } from '../../store/hive-store';
 import { useHiveArray } from '../../store/use-hive-array';
+
+/** The engines the fleet's docker agents run on, for the engine filter. */
+function engineNames(s: HiveState): string[] {
+  const set = new Set<string>();
+  for (const n of s.agents.order) {
+    const e = s.agents.byName[n]?.engine;
+    if (e) set.add(e);
+  }
+  return [...set].sort((a, b) => (a === 'local' ? -1 : b === 'local' ? 1 : a.localeCompare(b)));
+}
 
 function countByStatus(s: HiveState): number[] {
   return AGENT_STATUSES.map((st) => s.agents.counts[st] ?? 0);
@@ -14,6 +24,8 @@ export function FleetToolbar({ filterRef }: { filterRef: React.RefObject<HTMLInp
   const statusFilter = useHive((s) => s.ui.statusFilter);
   const counts = useHiveArray(countByStatus);
   const total = useHive((s) => s.agents.order.length);
+  const engines = useHiveArray(engineNames) as string[];
+  const engineFilter = useHive((s) => s.ui.engineFilter);
   return (
     <div className="fleet-toolbar">
       <div className="toolbar-row">
@@ -57,6 +69,19 @@ export function FleetToolbar({ filterRef }: { filterRef: React.RefObject<HTMLInp
               {st} <span className="chip-count">{counts[i]}</span>
             </button>
           ),
+        )}
+        {(engines.length > 0 || engineFilter !== null) && (
+          <label className="engine-filter">
+            <span className="muted">Engine</span>
+            <select className="input input-sm" aria-label="Filter by Docker engine" value={engineFilter ?? ''} onChange={(e) => setEngineFilter(e.target.value || null)}>
+              <option value="">all engines</option>
+              {engines.map((e) => (
+                <option key={e} value={e}>
+                  {e}
+                </option>
+              ))}
+            </select>
+          </label>
         )}
       </div>
     </div>

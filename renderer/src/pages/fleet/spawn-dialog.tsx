@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { BackendKind, Preset, SpawnRequest } from '../../../../shared/contract/index';
+import type { BackendKind, Engine, Preset, SpawnRequest } from '../../../../shared/contract/index';
 import { PresetEndpoint } from './preset-endpoint';
 import { agentNameProblem } from '../../../../shared/names';
 import { errorMessage } from '../../lib/error-message';
@@ -46,6 +46,8 @@ function SpawnForm({ pickDirectory }: { pickDirectory?: () => Promise<string | n
   const [backend, setBackend] = useState<BackendKind>('tmux');
   const [cmd, setCmd] = useState('');
   const [image, setImage] = useState('');
+  const [engine, setEngine] = useState('');
+  const [engines, setEngines] = useState<Engine[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const nameRef = useRef<HTMLInputElement>(null);
@@ -54,6 +56,14 @@ function SpawnForm({ pickDirectory }: { pickDirectory?: () => Promise<string | n
     nameRef.current?.focus();
     nameRef.current?.select();
   }, []);
+
+  // The engines, once docker is chosen (asks each one, so only then).
+  useEffect(() => {
+    if (backend !== 'docker' || engines) return;
+    currentApi()
+      .invoke('engines:list', {})
+      .then(setEngines, () => setEngines([]));
+  }, [backend, engines]);
 
   const nameProblem = name ? agentNameProblem(name) : null;
   const close = (): void => setSpawnOpen(false);
@@ -68,6 +78,7 @@ function SpawnForm({ pickDirectory }: { pickDirectory?: () => Promise<string | n
     const req: SpawnRequest = { name: name.trim(), repo: repo.trim(), role: role.trim(), task, backend, preset };
     if (cmd.trim()) req.cmd = cmd.trim();
     if (backend === 'docker') req.image = image.trim();
+    if (backend === 'docker' && engine) req.engine = engine;
     setBusy(true);
     setError(null);
     try {
@@ -179,6 +190,19 @@ function SpawnForm({ pickDirectory }: { pickDirectory?: () => Promise<string | n
             <label className="field field-wide">
               <span>Image</span>
               <input className="input mono" value={image} placeholder="e.g. agent-hive/claude:latest" onChange={(e) => setImage(e.target.value)} />
+            </label>
+          )}
+          {backend === 'docker' && engines && engines.length > 1 && (
+            <label className="field">
+              <span>Engine</span>
+              <select className="input" value={engine} onChange={(e) => setEngine(e.target.value)}>
+                <option value="">the one that fits</option>
+                {engines.map((e) => (
+                  <option key={e.name} value={e.name} disabled={!e.reachable}>
+                    {e.name} · {e.runningAgents} running{e.reachable ? '' : ' · unreachable'}
+                  </option>
+                ))}
+              </select>
             </label>
           )}
         </div>
