@@ -32,6 +32,8 @@ export interface SecondEngine {
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+// Next to this file in the sources; from dist/ (the bench), back in the sources.
+const FORWARDER = [path.join(HERE, 'netns-forward.mjs'), path.resolve(HERE, '..', '..', '..', 'test', 'support', 'netns-forward.mjs')].find((p) => existsSync(p))!;
 
 function sh(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): string {
   return execFileSync(file, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 120_000, ...opts });
@@ -77,7 +79,7 @@ export async function startSecondEngine(opts: { tls?: boolean; ssh?: boolean } =
   const script = [
     'set -e',
     'ip link set lo up',
-    ...(certs ? [`${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(HERE, 'netns-forward.mjs'))} ${JSON.stringify(fwdSocket)} 2376 &`, `echo $! > ${dir}/forward.pid`] : []),
+    ...(certs ? [`${JSON.stringify(process.execPath)} ${JSON.stringify(FORWARDER)} ${JSON.stringify(fwdSocket)} 2376 &`, `echo $! > ${dir}/forward.pid`] : []),
     [
       'exec dockerd',
       `--data-root ${dir}/data`,
@@ -128,74 +130,98 @@ export async function startSecondEngine(opts: { tls?: boolean; ssh?: boolean } =
       await exited;
     }
   };
-  await start();
-
-  // TLS: 127.0.0.1:PORT here → the forwarder's unix socket → 127.0.0.1:2376 inside the namespace.
   let tcpServer: net.Server | null = null;
-  let tcpUrl: string | null = null;
-  if (certs) {
-    await waitFor(() => existsSync(fwdSocket), 'the TLS forwarder');
-    tcpServer = net.createServer((client) => {
-      const up = net.connect(fwdSocket);
-      client.pipe(up).pipe(client);
-      const end = () => {
-        client.destroy();
-        up.destroy();
-      };
-      client.on('error', end);
-      up.on('error', end);
-    });
-    const port = await freePort();
-    await new Promise<void>((r) => tcpServer!.listen(port, '127.0.0.1', () => r()));
-    tcpUrl = `tcp://127.0.0.1:${port}`;
-  }
-
   let sshd: ChildProcess | null = null;
+  const destroy = async (): Promise<void> => {
+    if (proc) {
+      try {
+        const ids = sh('docker', ['ps', '-aq'], { env }).split('\n').filter(Boolean);
+        if (ids.length > 0) sh('docker', ['rm', '-f', ...ids], { env });
+      } catch {}
+    }
+    sshd?.kill('SIGTERM');
+    tcpServer?.close();
+    await stopEngine();
+    // Whatever this engine started and left (its containerd, shims) names the directory: ended here.
+    killProcessesNaming(dir);
+    // dockerd unmounts its layers when it stops; anything still mounted under the root is unmounted here.
+    try {
+      const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dir));
+      for (const m of mounts.reverse()) execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {}
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let tcpUrl: string | null = null;
   let sshUrl: string | null = null;
   let sshConfig: string | null = null;
-  if (opts.ssh) {
-    const sdir = path.join(dir, 'ssh');
-    mkdirSync(sdir, { mode: 0o700 });
-    mkdirSync('/run/sshd', { recursive: true });
-    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(sdir, 'host_key')]);
-    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(sdir, 'client_key')]);
-    writeFileSync(path.join(sdir, 'authorized_keys'), readFileSync(path.join(sdir, 'client_key.pub')), { mode: 0o600 });
-    const port = await freePort();
-    writeFileSync(
-      path.join(sdir, 'sshd_config'),
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${sdir}/host_key`,
-        `AuthorizedKeysFile ${sdir}/authorized_keys`,
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password',
-        'StrictModes no',
-        'UsePAM no',
-        `PidFile ${sdir}/sshd.pid`,
-        // The "remote machine"'s docker CLI talks to the second engine.
-        `SetEnv DOCKER_HOST=unix://${socket}`,
-        '',
-      ].join('\n'),
-    );
-    sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(sdir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let sshdLog = '';
-    sshd.stderr!.on('data', (d: Buffer) => (sshdLog += d.toString()));
-    const hostPub = readFileSync(path.join(sdir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
-    writeFileSync(path.join(sdir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
-    sshConfig = path.join(sdir, 'ssh_config');
-    writeFileSync(sshConfig, [`Host 127.0.0.1`, `  IdentityFile ${sdir}/client_key`, `  IdentitiesOnly yes`, `  UserKnownHostsFile ${sdir}/known_hosts`, `  StrictHostKeyChecking yes`, ''].join('\n'));
-    const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
-    sshUrl = `ssh://${user}@127.0.0.1:${port}`;
-    await waitFor(() => {
-      try {
-        sh('ssh', ['-F', sshConfig!, '-o', 'BatchMode=yes', '-p', String(port), '-l', user, '127.0.0.1', 'true']);
-        return true;
-      } catch {
-        return false;
-      }
-    }, `sshd on 127.0.0.1:${port} (${sshdLog})`, 20_000);
+  await start();
+  try {
+    // TLS: 127.0.0.1:PORT here → the forwarder's unix socket → 127.0.0.1:2376 inside the namespace.
+    if (certs) {
+      await waitFor(() => existsSync(fwdSocket), 'the TLS forwarder');
+      tcpServer = net.createServer((client) => {
+        const up = net.connect(fwdSocket);
+        client.pipe(up).pipe(client);
+        const end = () => {
+          client.destroy();
+          up.destroy();
+        };
+        client.on('error', end);
+        up.on('error', end);
+      });
+      const port = await freePort();
+      await new Promise<void>((r) => tcpServer!.listen(port, '127.0.0.1', () => r()));
+      tcpUrl = `tcp://127.0.0.1:${port}`;
+    }
+
+    if (opts.ssh) {
+      const sdir = path.join(dir, 'ssh');
+      mkdirSync(sdir, { mode: 0o700 });
+      mkdirSync('/run/sshd', { recursive: true });
+      sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(sdir, 'host_key')]);
+      sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(sdir, 'client_key')]);
+      writeFileSync(path.join(sdir, 'authorized_keys'), readFileSync(path.join(sdir, 'client_key.pub')), { mode: 0o600 });
+      const port = await freePort();
+      writeFileSync(
+        path.join(sdir, 'sshd_config'),
+        [
+          `Port ${port}`,
+          'ListenAddress 127.0.0.1',
+          `HostKey ${sdir}/host_key`,
+          `AuthorizedKeysFile ${sdir}/authorized_keys`,
+          'PasswordAuthentication no',
+          'KbdInteractiveAuthentication no',
+          'PermitRootLogin prohibit-password',
+          'StrictModes no',
+          'UsePAM no',
+          `PidFile ${sdir}/sshd.pid`,
+          // The "remote machine"'s docker CLI talks to the second engine.
+          `SetEnv DOCKER_HOST=unix://${socket}`,
+          '',
+        ].join('\n'),
+      );
+      sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', path.join(sdir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let sshdLog = '';
+      sshd.stderr!.on('data', (d: Buffer) => (sshdLog += d.toString()));
+      const hostPub = readFileSync(path.join(sdir, 'host_key.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+      writeFileSync(path.join(sdir, 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
+      sshConfig = path.join(sdir, 'ssh_config');
+      writeFileSync(sshConfig, [`Host 127.0.0.1`, `  IdentityFile ${sdir}/client_key`, `  IdentitiesOnly yes`, `  UserKnownHostsFile ${sdir}/known_hosts`, `  StrictHostKeyChecking yes`, ''].join('\n'));
+      const user = execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
+      sshUrl = `ssh://${user}@127.0.0.1:${port}`;
+      await waitFor(() => {
+        try {
+          sh('ssh', ['-F', sshConfig!, '-o', 'BatchMode=yes', '-p', String(port), '-l', user, '127.0.0.1', 'true']);
+          return true;
+        } catch {
+          return false;
+        }
+      }, `sshd on 127.0.0.1:${port} (${sshdLog})`, 20_000);
+    }
+
+  } catch (err) {
+    await destroy();
+    throw err;
   }
 
   return {
@@ -209,25 +235,7 @@ export async function startSecondEngine(opts: { tls?: boolean; ssh?: boolean } =
     docker: (args) => sh('docker', args, { env }),
     stop: stopEngine,
     start,
-    destroy: async () => {
-      if (proc) {
-        try {
-          const ids = sh('docker', ['ps', '-aq'], { env }).split('\n').filter(Boolean);
-          if (ids.length > 0) sh('docker', ['rm', '-f', ...ids], { env });
-        } catch {}
-      }
-      sshd?.kill('SIGTERM');
-      tcpServer?.close();
-      await stopEngine();
-      // Whatever this engine started and left (its containerd, shims) names the directory: ended here.
-      killProcessesNaming(dir);
-      // dockerd unmounts its layers when it stops; anything still mounted under the root is unmounted here.
-      try {
-        const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dir));
-        for (const m of mounts.reverse()) execFileSync('umount', ['-l', m], { stdio: 'ignore' });
-      } catch {}
-      rmSync(dir, { recursive: true, force: true });
-    },
+    destroy,
   };
 }
 

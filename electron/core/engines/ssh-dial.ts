@@ -56,7 +56,7 @@ function sshSocket(a: SshAddress): Duplex {
 /** An HTTP agent whose connections are ssh processes; kept alive so a request does not pay a handshake each time. */
 export class SshDialAgent extends http.Agent {
   constructor(private readonly address: SshAddress) {
-    super({ keepAlive: true, maxFreeSockets: 2 });
+    super({ keepAlive: true, maxFreeSockets: 8 });
   }
 
   override createConnection(): Duplex {
