@@ -37,6 +37,9 @@ export class DesktopNotifier {
       if (agent.status === 'crashed') {
         return { key: `agent:${agent.name}`, title: `${agent.name} crashed`, body: agent.lastError ?? `Exit code ${agent.lastExitCode ?? 'unknown'}. The watchdog decides whether to restart it.`, urgent: false };
       }
+      if (agent.status === 'unreachable') {
+        return { key: `agent:${agent.name}`, title: `${agent.name} is unreachable`, body: agent.lastError ?? 'Its Docker engine does not answer. It is adopted when the engine is back.', urgent: false };
+      }
       if (agent.status === 'errored') {
         return { key: `agent:${agent.name}`, title: `${agent.name} needs attention`, body: agent.lastError ?? 'It stopped restarting. Open it in Agent Hive to see why.', urgent: true };
       }

@@ -33,6 +33,7 @@ export function makeAgent(name: string, patch: Partial<Agent> = {}): Agent {
     sessionId: null,
     sleepMode: 'snapshot',
     image: null,
+    engine: null,
     policy: {
       autorestart: true,
       stopExitCodes: [0],

@@ -93,8 +93,11 @@ export class Watchdog implements Disposable {
         // On a Docker engine that does not answer: nothing is known, so nothing is restarted (or restarted elsewhere).
         const why = await backend.unreachable(agent.name).catch(() => null);
         if (why) {
-          if (agent.status === 'running') {
-            this.d.machine.transition({ name: agent.name, to: 'unreachable', from: ['running'], cause: why, actor: 'watchdog', patch: { lastError: why } });
+          // The engine reconciler may have said so already (it hears the same engine go away).
+          if (this.d.repo.find(agent.name)?.status === 'running') {
+            try {
+              this.d.machine.transition({ name: agent.name, to: 'unreachable', from: ['running'], cause: why, actor: 'watchdog', patch: { lastError: why } });
+            } catch {}
           }
           continue;
         }

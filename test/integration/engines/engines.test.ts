@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
 import { LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-labels.js';
+import { HiveCore } from '../../../electron/core/hive-core.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage, GIT_IMAGE } from '../../support/busybox-image.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
 import { releaseDockerShared, useDockerShared } from '../../support/docker-engine-lock.js';
@@ -108,10 +109,12 @@ describe.skipIf(!has)('agents on a second Docker engine (a real dockerd in its o
   it('places an agent on the engine that has its image, and a commit made inside it arrives on hive/NAME', async () => {
     f = await makeCore();
     await f.core.engines!.add({ name: 'e2', url: e2.unixUrl }, 'test');
-    // Only the second engine has the git image: placement picks it without --engine.
+    // Only the second engine has this image (a name made for this run): placement picks it without --engine.
+    const only = `agent-hive-test/e2-only:${process.pid}`;
+    e2.docker(['tag', GIT_IMAGE, only]);
     const cmd =
       'echo made > inside.txt && git add inside.txt && git -c user.name=agent -c user.email=agent@example.com commit -q -m "made inside" && echo draft > draft.txt && echo committed; sleep 600';
-    const a = await spawn({ name: 'g1', image: GIT_IMAGE, cmd });
+    const a = await spawn({ name: 'g1', image: only, cmd });
     expect(a.engine).toBe('e2');
     expect(f.core.agents.list().find((x) => x.name === 'g1')!.engine).toBe('e2');
     const log = path.join(f.dataDir, 'logs', 'g1.log');
@@ -158,6 +161,12 @@ describe.skipIf(!has)('agents on a second Docker engine (a real dockerd in its o
     expect(readFileSync(path.join(wt, 'runs.txt'), 'utf8').trim().split('\n')).toHaveLength(2);
     const snap = f.core.snapshots.list('b1')[0]!;
     expect(snap.type).toBe('sleep');
+    // Wake: the same engine, the same workspace (a third run line), its resume context copied in.
+    await f.core.agents.wake('b1', 'test');
+    await waitFor(() => readFileSync(log, 'utf8').split('\nup').length >= 4, 'the run after wake');
+    expect(f.core.agents.get('b1')).toMatchObject({ status: 'running', engine: 'e2' });
+    await f.core.engines!.sync('b1');
+    expect(readFileSync(path.join(wt, 'runs.txt'), 'utf8').trim().split('\n')).toHaveLength(3);
   }, 120_000);
 
   it('marks agents unreachable while their engine is stopped (the host unaffected), then adopts them with no second container', async () => {
@@ -231,5 +240,27 @@ describe.skipIf(!has)('agents on a second Docker engine (a real dockerd in its o
     // The container it left on e2 (alive there: live-restore) is stopped once e2 answers: one agent, one container.
     await waitFor(async () => (await containersOf(remote, 'fo1')).length === 0, 'the old container on e2 removed', 60_000);
     expect(f.core.agents.get('fo1')).toMatchObject({ engine: 'local', status: 'running' });
+  }, 180_000);
+
+  it('a host that starts while an engine is away marks its agents unreachable (never crashed or started twice), and adopts them when it is back', async () => {
+    f = await makeCore({ enginePingIntervalMs: 300 });
+    await f.core.engines!.add({ name: 'e2', url: e2.unixUrl }, 'test');
+    await spawn({ name: 'h1', image: BUSYBOX_IMAGE, engine: 'e2', cmd: 'echo up; sleep 600' });
+    const dataDir = f.dataDir;
+    const repo = f.repo;
+    // The host goes away; its agent's container runs on. Then the engine goes away too.
+    await f.core.dispose();
+    await e2.stop();
+    const core = new HiveCore({ dataDir, checkIntervalMs: 250, enginePingIntervalMs: 300 });
+    f = { ...f, core, cleanup: async () => { await core.dispose(); rmSync(dataDir, { recursive: true, force: true }); rmSync(repo, { recursive: true, force: true }); } };
+    const r = await core.start();
+    expect(r.crashed).not.toContain('h1');
+    expect(core.agents.get('h1').status).toBe('unreachable');
+    expect(core.agents.get('h1').lastError).toMatch(/engine e2/);
+
+    await e2.start();
+    await waitFor(() => core.agents.get('h1').status === 'running', 'h1 adopted', 60_000);
+    expect(core.agents.get('h1').restarts).toBe(0);
+    expect(await containersOf(remote, 'h1')).toHaveLength(1);
   }, 180_000);
 });
