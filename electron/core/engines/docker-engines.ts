@@ -184,7 +184,7 @@ export class DockerEngines implements Backend {
   }
 
   /** Pings the engine now (3 s at most). */
-  availabilityOf(name: string): Promise<Availability> {
+  async availabilityOf(name: string): Promise<Availability> {
     return this.watchEngine(name);
   }
 
@@ -204,15 +204,15 @@ export class DockerEngines implements Backend {
     return a.available ? null : `engine ${engine}: ${a.reason ?? 'does not answer'}`;
   }
 
-  start(spec: StartSpec): Promise<{ pid: number | null }> {
+  async start(spec: StartSpec): Promise<{ pid: number | null }> {
     return this.backendOf(spec.engine ?? this.o.engineOf(spec.name)).start(spec);
   }
 
-  stop(name: string, opts?: { killTimeoutMs?: number }): Promise<void> {
+  async stop(name: string, opts?: { killTimeoutMs?: number }): Promise<void> {
     return this.backendOf(this.o.engineOf(name)).stop(name, opts);
   }
 
-  isAlive(name: string): Promise<boolean> {
+  async isAlive(name: string): Promise<boolean> {
     return this.backendOf(this.o.engineOf(name)).isAlive(name);
   }
 
@@ -242,23 +242,23 @@ export class DockerEngines implements Backend {
     return out;
   }
 
-  sendInput(name: string, text: string, opts: { enter: boolean }): Promise<number> {
+  async sendInput(name: string, text: string, opts: { enter: boolean }): Promise<number> {
     return this.backendOf(this.o.engineOf(name)).sendInput(name, text, opts);
   }
 
-  adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
+  async adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
     return this.backendOf(this.o.engineOf(agent.name)).adopt(agent);
   }
 
-  pause(name: string): Promise<void> {
+  async pause(name: string): Promise<void> {
     return this.backendOf(this.o.engineOf(name)).pause(name);
   }
 
-  resume(name: string): Promise<void> {
+  async resume(name: string): Promise<void> {
     return this.backendOf(this.o.engineOf(name)).resume(name);
   }
 
-  stats(name: string): Promise<ContainerStats> {
+  async stats(name: string): Promise<ContainerStats> {
     return this.backendOf(this.o.engineOf(name)).stats(name);
   }
 
@@ -336,38 +336,87 @@ export class DockerEngines implements Backend {
       return LOCAL_ENGINE;
     }
     const verdicts = await Promise.all(
-      names.map(async (name): Promise<{ name: string; fits: boolean; why: string; running: number }> => {
+      names.map(async (name): Promise<{ name: string; fits: boolean; hasImage: boolean; why: string; running: number }> => {
         const load = this.o.loadOf(name);
         const l = this.entry(name);
         try {
           const info = (await withTimeout(l.docker.info(), 3000)) as { MemTotal?: number };
           this.setState(l, { available: true, reason: null });
-          const hasImage = await withTimeout(l.docker.getImage(req.image).inspect(), 3000).then(
-            () => true,
-            () => false,
-          );
-          if (!hasImage) return { name, fits: false, why: `has no image ${req.image}`, running: load.running };
+          const hasImage = await this.hasImage(name, req.image);
           const freeMb = (info.MemTotal ?? 0) / 1024 / 1024 - load.reservedMb;
           if (req.memoryMb !== undefined && freeMb < req.memoryMb) {
-            return { name, fits: false, why: `has ${Math.max(0, Math.floor(freeMb))} MB left for ${req.memoryMb} MB`, running: load.running };
+            return { name, fits: false, hasImage, why: `has ${Math.max(0, Math.floor(freeMb))} MB left for ${req.memoryMb} MB`, running: load.running };
           }
-          return { name, fits: true, why: '', running: load.running };
+          return { name, fits: true, hasImage, why: hasImage ? '' : `has no image ${req.image}`, running: load.running };
         } catch (err) {
           const why = unreachableReason(err);
           this.setState(l, { available: false, reason: why });
-          return { name, fits: false, why: `does not answer (${why})`, running: load.running };
+          return { name, fits: false, hasImage: false, why: `does not answer (${why})`, running: load.running };
         }
       }),
     );
-    const fit = verdicts.filter((v) => v.fits).sort((a, b) => a.running - b.running || Number(a.name !== LOCAL_ENGINE) - Number(b.name !== LOCAL_ENGINE) || a.name.localeCompare(b.name));
-    if (fit[0]) return fit[0].name;
-    const noImage = verdicts.every((v) => v.fits || /has no image/.test(v.why) || /does not answer/.test(v.why));
+    const best = (xs: typeof verdicts) =>
+      xs.sort((a, b) => a.running - b.running || Number(a.name !== LOCAL_ENGINE) - Number(b.name !== LOCAL_ENGINE) || a.name.localeCompare(b.name))[0];
+    const ready = best(verdicts.filter((v) => v.fits && v.hasImage));
+    if (ready) return ready.name;
+    // No engine that fits has the image, but one that answers does: the image is copied to the best fit.
+    const source = verdicts.find((v) => v.hasImage);
+    const target = source ? best(verdicts.filter((v) => v.fits)) : undefined;
+    if (source && target) {
+      await this.copyImage(req.image, source.name, target.name);
+      return target.name;
+    }
+    const noImage = !verdicts.some((v) => v.hasImage);
     throw new HiveError(
       noImage ? 'IMAGE_NOT_FOUND' : 'BACKEND_UNAVAILABLE',
-      `No Docker engine fits this agent: ${verdicts.map((v) => `${v.name} ${v.why}`).join('; ')}. ${
-        noImage ? `Build the image on an engine (docker -H URL build -t ${req.image} .), pull it there (docker -H URL pull ${req.image}), or copy it (docker save ${req.image} | docker -H URL load).` : 'Free memory on an engine, or name one with --engine.'
+      `No Docker engine fits this agent: ${verdicts.map((v) => `${v.name} ${v.why || 'fits'}`).join('; ')}. ${
+        noImage ? `Build the image on an engine (docker -H URL build -t ${req.image} .) or pull it there (docker -H URL pull ${req.image}).` : 'Free memory on an engine, or name one with --engine.'
       }`,
     );
+  }
+
+  async hasImage(engine: string, image: string): Promise<boolean> {
+    return withTimeout(this.entry(engine).docker.getImage(image).inspect(), 5000).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * Makes sure `engine` has `image`: when it does not, the image is copied from an engine that has it
+   * (`docker save | docker load` over the two APIs, streamed: no registry needed). IMAGE_NOT_FOUND, saying
+   * what to do, when no engine has it.
+   */
+  async ensureImage(engine: string, image: string): Promise<void> {
+    if (await this.hasImage(engine, image)) return;
+    for (const other of this.names()) {
+      if (other === engine || this.state(other).available === false) continue;
+      if (await this.hasImage(other, image)) {
+        await this.copyImage(image, other, engine);
+        return;
+      }
+    }
+    throw new HiveError('IMAGE_NOT_FOUND', `Engine ${engine} has no image ${image}, and no other engine has it to copy: build it there (docker -H URL build -t ${image} .) or pull it (docker -H URL pull ${image}).`);
+  }
+
+  private async copyImage(image: string, from: string, to: string): Promise<void> {
+    const src = this.entry(from).docker;
+    const dst = this.entry(to).docker;
+    try {
+      const tar = (await src.getImage(image).get()) as unknown as NodeJS.ReadableStream;
+      const load = (await dst.loadImage(tar, { quiet: true })) as unknown as NodeJS.ReadableStream;
+      // The engine answers with a JSON progress stream; an error inside it is the load's error.
+      await new Promise<void>((resolve, reject) => {
+        dst.modem.followProgress(load, (err: Error | null, out: { error?: string }[]) => {
+          const failed = err?.message ?? out?.find((o) => o.error)?.error;
+          if (failed) reject(new Error(failed));
+          else resolve();
+        });
+      });
+    } catch (err) {
+      throw new HiveError('IMAGE_NOT_FOUND', `Could not copy the image ${image} from engine ${from} to ${to}: ${err instanceof Error ? err.message : String(err)}.`);
+    }
+    if (!(await this.hasImage(to, image))) throw new HiveError('IMAGE_NOT_FOUND', `The image ${image} was copied to engine ${to} but is not there: load it by hand (docker save ${image} | docker -H URL load).`);
   }
 
   /** Drops the engine's connection (after `engines remove`). */

@@ -110,6 +110,8 @@ export class EngineService implements Disposable {
       if (!this.d.engines.has(req.engine)) throw new HiveError('ENGINE_NOT_FOUND', `No Docker engine named ${JSON.stringify(req.engine)}. See \`hive engines list\`.`);
       const a = await this.d.engines.availabilityOf(req.engine);
       if (!a.available) throw new HiveError('BACKEND_UNAVAILABLE', `Engine ${req.engine} does not answer: ${a.reason ?? 'no reply'}.`);
+      // Another engine's image is copied over; without any, the container's own start says what to do.
+      if (this.d.engines.names().length > 1) await this.d.engines.ensureImage(req.engine, req.image).catch(() => {});
       return req.engine;
     }
     return this.d.engines.place(req);
@@ -256,12 +258,10 @@ export class EngineService implements Disposable {
       const target = await this.d.engines.availabilityOf(to);
       if (!target.available) throw new HiveError('BACKEND_UNAVAILABLE', `Engine ${to} does not answer: ${target.reason ?? 'no reply'}. Nothing was moved.`);
       if (agent.image) {
-        const has = await this.d.engines
-          .dockerOf(to)
-          .getImage(agent.image)
-          .inspect()
-          .then(() => true, () => false);
-        if (!has) throw new HiveError('IMAGE_NOT_FOUND', `Engine ${to} has no image ${agent.image}: build or load it there first (docker save ${agent.image} | docker -H URL load). Nothing was moved.`);
+        // Copied from an engine that has it when the target does not; refused (nothing moved) otherwise.
+        await this.d.engines.ensureImage(to, agent.image).catch((err: Error) => {
+          throw new HiveError('IMAGE_NOT_FOUND', `${err.message} Nothing was moved.`);
+        });
       }
       const old = await this.d.engines.availabilityOf(from).catch(() => ({ available: false, reason: null }));
       let left: string | null = null;

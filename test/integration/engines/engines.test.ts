@@ -136,6 +136,26 @@ describe.skipIf(!has)('agents on a second Docker engine (a real dockerd in its o
     expect((await f.core.engines!.sync('g1')).commits).toBe(0);
   }, 120_000);
 
+  it('copies the image from the engine that has it to the engine an agent is placed on (no registry)', async () => {
+    f = await makeCore();
+    await f.core.engines!.add({ name: 'e2', url: e2.unixUrl }, 'test');
+    const localOnly = `agent-hive-test/local-only:${process.pid}`;
+    execFileSync('docker', ['tag', BUSYBOX_IMAGE, localOnly]);
+    try {
+      const a = await spawn({ name: 'c1', image: localOnly, engine: 'e2', cmd: 'echo up; sleep 600' });
+      expect(a).toMatchObject({ engine: 'e2', status: 'running' });
+      expect(e2.docker(['image', 'inspect', '--format', '{{.Id}}', localOnly]).trim()).toBe(execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}}', localOnly], { encoding: 'utf8' }).trim());
+      // An image no engine has: refused with what to do, nothing half made.
+      await expect(spawn({ name: 'c2', image: 'agent-hive-test/nowhere:1', cmd: 'true' })).rejects.toThrow(/No Docker engine fits this agent: local has no image agent-hive-test\/nowhere:1; e2 has no image .*docker -H URL build/);
+      expect(f.core.agents.list().map((x) => x.name)).toEqual(['c1']);
+    } finally {
+      execFileSync('docker', ['rmi', localOnly], { stdio: 'ignore' });
+      try {
+        e2.docker(['rmi', '-f', localOnly]);
+      } catch {}
+    }
+  }, 120_000);
+
   it('gives an image without git its workspace, recovers a kill -9 inside on that engine, and brings the work back on sleep', async () => {
     f = await makeCore({ enginePingIntervalMs: 300 });
     await f.core.engines!.add({ name: 'e2', url: e2.unixUrl }, 'test');
