@@ -16,6 +16,7 @@ import { fingerprintHunk, LearnedResolutions } from './learned-resolutions.js';
 import { AnthropicProvider, CommandProvider, OpenAiCompatibleProvider, type LlmProvider } from './llm-provider.js';
 import { MergeFile } from './merge-file.js';
 import { Preflight } from './preflight.js';
+import { findRepoFormatter } from './repo-formatter.js';
 import { Resolver, type FileResolution } from './resolver.js';
 import { Telemetry } from '../observability/telemetry.js';
 import { joinLines } from './text-lines.js';
@@ -225,9 +226,11 @@ export class ConflictService {
       }
       this.store.insertMerge(row);
       let escalated = 0;
+      // The repository's formatter (prettier, biome, dprint), when it configures one and it is installed.
+      const formatter = findRepoFormatter(prepared.worktree, a.repo);
       for (const file of prepared.conflicts) {
         const r = await this.tel.step('merge.file', async () => {
-          const res = await resolver.resolveFile(file);
+          const res = await resolver.resolveFile(file, { formatter });
           this.observeDecision(file.path, res);
           return res;
         }, { 'hive.file': file.path });

@@ -7,7 +7,10 @@ import { AdjacentStrategy } from './adjacent-strategy.js';
 import { identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
 import { versionStrategy } from './version-strategy.js';
 import type { HunkInput, Strategy } from './strategy.js';
-import { joinLines } from './text-lines.js';
+import { joinLines, splitLines } from './text-lines.js';
+import { lexTokens } from './lex-tokens.js';
+import { diffLines } from './line-diff.js';
+import type { RepoFormatter } from './repo-formatter.js';
 import { describeTier, tierOf, type Tier } from './strategy-tiers.js';
 import { VerificationGate } from './verification-gate.js';
 
@@ -106,7 +109,7 @@ export class Resolver {
    * `gitOutput`: the file as git's own merge wrote it (diff3 style, marker size 41), when the caller
    * already merged (replay through merge-tree); otherwise `git merge-file` runs here.
    */
-  async resolveFile(input: FileInput, opts: { gitOutput?: string } = {}): Promise<FileResolution> {
+  async resolveFile(input: FileInput, opts: { gitOutput?: string; formatter?: RepoFormatter | null } = {}): Promise<FileResolution> {
     const { path } = input;
     if (input.base !== null && (input.ours === null) !== (input.theirs === null)) {
       const [gone, kept] = input.ours === null ? ['ours', 'theirs'] : ['theirs', 'ours'];
@@ -155,8 +158,25 @@ export class Resolver {
     if (open.length > 0) {
       return { path, segments: segs, status: 'escalated', merged: null, withMarkers, reason: open.map((h) => `hunk ${h.index + 1}: ${h.reason}`).join('; '), hunks, gate: [], proposal: null, tier: null };
     }
-    const text = assemble();
-    const verdict = await this.gate.check({ path, lang, base, ours, theirs, merged: text });
+    let text = assemble();
+    let verdict = await this.gate.check({ path, lang, base, ours, theirs, merged: text });
+    if (verdict.ok && opts.formatter) {
+      const laidOut = await layOutWithFormatter(opts.formatter, { path, ours, theirs, text, segs, resolutions, hunks });
+      if (laidOut !== null) {
+        const again = await this.gate.check({ path, lang, base, ours, theirs, merged: laidOut });
+        if (again.ok) {
+          text = laidOut;
+          verdict = again;
+          for (const h of hunks) {
+            if (h.strategy !== 'reformat-one-side' || h.situation !== 'old-formatting') continue;
+            h.situation = 'formatted';
+            const t = tierOf('reformat-one-side', 'formatted').tier;
+            h.tier = t === 'withheld' ? 'proposed' : t;
+            h.reason = `${h.reason.replace(/ in the old formatting$/, '')}, laid out by the repository's ${opts.formatter.name} (same tokens as the change; the formatted side is already in its layout)`;
+          }
+        }
+      }
+    }
     if (!verdict.ok) {
       for (const h of hunks) h.attempts.push({ strategy: 'gate', result: 'escalate', reason: verdict.reason });
       return {
@@ -245,6 +265,44 @@ export class Resolver {
     this.mergeFile.dispose();
     if (this.ownsParts) this.grammars.dispose();
   }
+}
+
+/**
+ * A merged file whose answers kept a change in the old formatting (one side ran a formatter), laid out by the
+ * repository's own formatter — or null when that cannot be verified. Verified three ways: the formatter
+ * changed no token (string and comment contents count), it changed only lines of those answers (nothing of
+ * what both sides agree on), and the side that re-formatted is a fixed point of it (that side ran this
+ * formatter with this configuration).
+ */
+async function layOutWithFormatter(
+  formatter: RepoFormatter,
+  f: { path: string; ours: string; theirs: string; text: string; segs: Segment[]; resolutions: (string[] | null)[]; hunks: HunkResult[] },
+): Promise<string | null> {
+  const oldFormatting = new Set(f.hunks.filter((h) => h.strategy === 'reformat-one-side' && h.situation === 'old-formatting').map((h) => h.index));
+  if (oldFormatting.size === 0) return null;
+  // Line ranges of those answers in the merged text.
+  const ranges: { start: number; end: number }[] = [];
+  let line = 0;
+  let hunk = 0;
+  for (let j = 0; j < f.segs.length; j++) {
+    const s = f.segs[j]!;
+    const n = splitLines(joinLines(s.kind === 'stable' ? s.lines : (f.resolutions[j] ?? []))).length;
+    if (s.kind === 'conflict') {
+      if (oldFormatting.has(hunk)) ranges.push({ start: line, end: line + n });
+      hunk++;
+    }
+    line += n;
+  }
+  const out = await formatter.format(f.path, f.text);
+  if (out === null || out === f.text) return null;
+  const a = lexTokens(f.text);
+  const b = lexTokens(out);
+  if (a.length !== b.length || a.some((t, i) => t !== b[i])) return null;
+  const edits = diffLines(splitLines(f.text), splitLines(out));
+  if (!edits || !edits.every((e) => ranges.some((r) => e.start >= r.start && e.end <= r.end))) return null;
+  const fixed = async (side: string) => side !== '' && (await formatter.format(f.path, side)) === side;
+  if (!(await fixed(f.ours)) && !(await fixed(f.theirs))) return null;
+  return out;
 }
 
 function splitKeep(text: string): string[] {

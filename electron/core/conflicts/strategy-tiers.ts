@@ -26,6 +26,10 @@ export const STRATEGY_TIERS: Record<string, TierRow> = {
   // Applied although 14 answers cannot show ≤ 1 % statistically: the answer has exactly the tokens both sides wrote.
   whitespace: { tier: 'applied', measured: { answers: 14, wrong: 0 }, why: 'the sides differ only in whitespace' },
   'reformat-one-side/converted': { tier: 'proposed', measured: { answers: 20, wrong: 1 }, why: 'the change carried over into the new line endings or indentation' },
+  // Applied without a corpus measurement (the replayed histories have no formatter installed), because the
+  // answer is verified: the repository's own formatter laid it out, no token of the change differs, only the
+  // answer's lines moved, and the side that re-formatted is already in that formatter's layout.
+  'reformat-one-side/formatted': { tier: 'applied', measured: null, why: "the change laid out by the repository's own formatter, token for token" },
   'reformat-one-side/old-formatting': { tier: 'proposed', measured: { answers: 54, wrong: 2 }, why: 'keeps the change in the old formatting, which a developer rarely commits' },
   'adjacent-edits/separate-statements': { tier: 'withheld', measured: { answers: 84, wrong: 27 }, why: 'neighbouring edits in different statements are often one change superseding the other' },
   'adjacent-edits/same-statement': { tier: 'withheld', measured: { answers: 30, wrong: 6 }, why: 'one edit inside the statement the other edits (a signature above a body edit)' },
