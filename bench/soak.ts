@@ -1,9 +1,10 @@
 /**
- * `npm run soak` — the chaos soak: a real `hive serve` with N agents on the tmux and process backends and a
- * real redis-server for the bus, and a fault injector at a fixed seed. Faults: kill -9 of agent processes
- * (most often), sleep/wake and restart through the API, kill of the tmux server, kill -9 of the host and its
- * restart as a user would, redis-server stopped and started, a snapshot file corrupted on disk (wake must
- * refuse it; the previous good one is then restored as a person would).
+ * `npm run soak` — the chaos soak: a real `hive serve` with N agents on the tmux, process and (when an
+ * engine answers) Docker backends — every third agent in a container — and a real redis-server for the bus,
+ * and a fault injector at a fixed seed. Faults: kill -9 of agent processes (most often), sleep/wake and
+ * restart through the API, kill of the tmux server, kill -9 of the host and its restart as a user would,
+ * redis-server stopped and started, dockerd restarted, a snapshot file corrupted on disk (wake must refuse
+ * it; the previous good one is then restored as a person would).
  *
  *   node dist/bench/soak.js --minutes M --agents N --seed S [--out FILE]
  *
@@ -21,6 +22,8 @@ import Database from 'better-sqlite3';
 import type { Agent, SnapshotMeta } from '../shared/contract/index.js';
 import { API_PREFIX } from '../shared/contract/wire.js';
 import { tmuxSocketFor } from '../electron/core/supervisor/tmux-backend.js';
+import { dataDirHash } from '../electron/core/supervisor/docker/docker-labels.js';
+import { ensureBusyboxImage } from '../test/support/busybox-image.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(repoRoot, 'dist', 'electron', 'cli', 'main.js');
@@ -72,11 +75,24 @@ const FAULTS = [
   { kind: 'redis-restart', weight: 8 },
   { kind: 'tmux-server-kill', weight: 6 },
   { kind: 'host-kill', weight: 8 },
+  { kind: 'dockerd-restart', weight: 4 },
 ] as const;
 type FaultKind = (typeof FAULTS)[number]['kind'];
 
+/** Docker agents (every third agent) when an engine answers here: the agent script runs in a busybox image with this Node. */
+const NODE_IMAGE = 'agent-hive-test/busybox-node:1';
+const dockerHere = (() => {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const backendOf = (i: number): 'tmux' | 'process' | 'docker' => (dockerHere && i % 3 === 2 ? 'docker' : i % 2 === 0 ? 'tmux' : 'process');
+
 function pickFault(): FaultKind {
-  const faults = FAULTS.filter((f) => !only || only.has(f.kind));
+  const faults = FAULTS.filter((f) => (!only || only.has(f.kind)) && (dockerHere || f.kind !== 'dockerd-restart'));
   const total = faults.reduce((a, f) => a + f.weight, 0);
   let r = rand() * total;
   for (const f of faults) if ((r -= f.weight) < 0) return f.kind;
@@ -192,14 +208,18 @@ class Soak {
     execFileSync('git', ['init', '-q', '-b', 'main', this.repo]);
     writeFileSync(path.join(this.repo, 'README.md'), '# soak\n');
     writeFileSync(path.join(this.repo, '.gitignore'), 'soak-*.log\n');
+    // The agent script in the repository too: a container sees only its worktree (at /workspace).
+    writeFileSync(path.join(this.repo, 'soak-agent.mjs'), readFileSync(agentScript));
+    if (dockerHere) ensureBusyboxImage(NODE_IMAGE, { binaries: [process.execPath] });
     execFileSync('git', ['-C', this.repo, 'add', '.']);
     execFileSync('git', ['-C', this.repo, '-c', 'user.email=soak@example.com', '-c', 'user.name=soak', 'commit', '-q', '-m', 'init']);
     await this.startRedis();
     await this.startHost();
     for (let i = 0; i < agentCount; i++) {
       const name = `soak${String(i).padStart(2, '0')}`;
-      const backend = i % 2 === 0 ? 'tmux' : 'process';
-      await this.call('agents:spawn', { name, repo: this.repo, backend, preset: 'custom', cmd: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(agentScript)}`, policy: { maxRestarts: 1000, unstableWindowMs: 1000 } });
+      const backend = backendOf(i);
+      const docker = backend === 'docker' ? { image: NODE_IMAGE, cmd: `exec node /workspace/soak-agent.mjs` } : { cmd: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(agentScript)}` };
+      await this.call('agents:spawn', { name, repo: this.repo, backend, preset: 'custom', ...docker, policy: { maxRestarts: 1000, unstableWindowMs: 1000 } });
       this.names.push(name);
     }
     const ms = await this.waitRunning(this.names, 60_000);
@@ -352,6 +372,19 @@ class Soak {
         this.record(kind, await this.waitRunning(tmuxAgents.map((a) => a.name), 20_000, pids));
         return;
       }
+      case 'dockerd-restart': {
+        // The engine stopped as a service restart would (SIGTERM; without live-restore its containers stop
+        // too) and started again: docker agents are unreachable meanwhile, then recovered.
+        const dockerAgents = this.names.filter((n) => agents.find((a) => a.name === n)?.backend === 'docker' && !this.planned.has(n));
+        const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
+        const t0 = Date.now();
+        process.kill(pid, 'SIGTERM');
+        for (let i = 0; i < 600 && existsSync(`/proc/${pid}`); i++) await sleep(50);
+        execFileSync('bash', [path.join(repoRoot, '.ci', 'start-dockerd.sh')], { stdio: 'ignore', timeout: 120_000 });
+        const ms = await this.waitRunning(dockerAgents, 60_000);
+        this.record(kind, ms === null ? null : Date.now() - t0);
+        return;
+      }
       case 'host-kill': {
         this.hostDown = true;
         const h = this.host!;
@@ -435,7 +468,7 @@ class Soak {
       date: new Date(started).toISOString(),
       minutes,
       agents: agentCount,
-      backends: { tmux: Math.ceil(agentCount / 2), process: Math.floor(agentCount / 2), docker: 0 },
+      backends: Object.fromEntries(['tmux', 'process', 'docker'].map((b) => [b, Array.from({ length: agentCount }, (_, i) => backendOf(i)).filter((x) => x === b).length])),
       seed,
       faults: this.faults,
       uptimePercent,
@@ -500,6 +533,11 @@ class Soak {
       // gone
     }
     await this.stopRedis();
+    if (dockerHere) {
+      // Containers of this data dir that outlived the stop (a dockerd restart at the very end).
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=agent-hive.data-dir=${dataDirHash(this.dataDir)}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      if (ids.length > 0) execFileSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
+    }
     if (keep) process.stderr.write(`soak: data kept in ${this.dir}\n`);
     else rmSync(this.dir, { recursive: true, force: true });
   }

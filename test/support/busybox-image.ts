@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -13,7 +13,7 @@ export const GIT_IMAGE = 'agent-hive-test/busybox-git:1';
  * Builds the image with `docker import` of a rootfs tarball unless the engine has it already. `dockerHost`
  * picks another engine (DOCKER_HOST); `withGit` adds /usr/bin/git and the shared libraries it links.
  */
-export function ensureBusyboxImage(image = BUSYBOX_IMAGE, opts: { dockerHost?: string; withGit?: boolean } = {}): string {
+export function ensureBusyboxImage(image = BUSYBOX_IMAGE, opts: { dockerHost?: string; withGit?: boolean; binaries?: string[] } = {}): string {
   const env = opts.dockerHost ? { ...process.env, DOCKER_HOST: opts.dockerHost } : process.env;
   try {
     execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore', env });
@@ -38,21 +38,24 @@ export function ensureBusyboxImage(image = BUSYBOX_IMAGE, opts: { dockerHost?: s
     chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
     const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
     for (const a of applets) symlinkSync('busybox', path.join(root, 'bin', a));
-    if (opts.withGit) {
-      const git = '/usr/bin/git';
-      const libs = execFileSync('ldd', [git], { encoding: 'utf8' })
+    for (const bin of [...(opts.withGit ? ['/usr/bin/git'] : []), ...(opts.binaries ?? [])]) {
+      const libs = execFileSync('ldd', [bin], { encoding: 'utf8' })
         .split('\n')
         .map((l) => /(\/\S+)\s+\(0x/.exec(l)?.[1])
         .filter((l): l is string => !!l);
-      for (const f of [git, ...libs]) {
+      for (const f of [bin, ...libs]) {
         mkdirSync(path.join(root, path.dirname(f)), { recursive: true });
         copyFileSync(f, path.join(root, f));
         chmodSync(path.join(root, f), 0o755);
       }
     }
+    // glibc programs (git, node) resolve names through this; without it glibc asks DNS before /etc/hosts,
+    // where Docker writes host.docker.internal.
+    writeFileSync(path.join(root, 'etc', 'nsswitch.conf'), 'hosts: files dns\n');
     const tar = path.join(dir, 'rootfs.tar');
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
-    execFileSync('docker', ['import', '--change', `ENV PATH=/bin${opts.withGit ? ':/usr/bin' : ''}`, tar, image], { stdio: 'ignore', env });
+    const extraDirs = [...new Set([...(opts.withGit ? ['/usr/bin'] : []), ...(opts.binaries ?? []).map((b) => path.dirname(b))])].filter((d) => d !== '/bin');
+    execFileSync('docker', ['import', '--change', `ENV PATH=${['/bin', ...extraDirs].join(':')}`, tar, image], { stdio: 'ignore', env });
     return image;
   } finally {
     rmSync(dir, { recursive: true, force: true });
