@@ -255,8 +255,9 @@ class Soak {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-        if (!cmd.includes('soak-agent.mjs')) continue;
+        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        // The agent itself (node running the script), not a shell or a standby container that names it.
+        if (!/(^|\/)node$/.test(argv[0] ?? '') || !argv.some((a) => a.endsWith('soak-agent.mjs'))) continue;
         const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
         if (/\) Z /.test(stat)) continue;
         const cwd = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find((v) => v.startsWith('HIVE_AGENT='))?.slice(11);

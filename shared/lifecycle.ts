@@ -27,7 +27,7 @@ export const TRANSITIONS: Readonly<Record<AgentStatus, readonly AgentStatus[]>> 
   stopping: ['stopped', 'sleeping', 'starting', 'crashed', 'errored'],
   stopped: ['starting', 'errored'],
   crashed: ['recovering', 'errored', 'stopped', 'starting'],
-  recovering: ['running', 'crashed', 'errored', 'stopped'],
+  recovering: ['running', 'crashed', 'errored', 'stopped', 'unreachable'],
   errored: ['starting', 'stopped'],
   unknown: ['running', 'crashed', 'stopped', 'sleeping', 'errored'],
   unreachable: ['running', 'crashed', 'stopped', 'sleeping', 'errored'],

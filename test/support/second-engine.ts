@@ -25,8 +25,8 @@ export interface SecondEngine {
   docker(args: string[]): string;
   /** Stops the engine (SIGTERM, like `systemctl stop docker`); containers stay on disk. */
   stop(): Promise<void>;
-  /** Starts it again on the same data root. */
-  start(): Promise<void>;
+  /** Starts it again on the same data root (with live-restore unless told otherwise). */
+  start(opts?: { liveRestore?: boolean }): Promise<void>;
   /** Stops everything and removes the data root. */
   destroy(): Promise<void>;
 }
@@ -76,7 +76,7 @@ export async function startSecondEngine(opts: { tls?: boolean; ssh?: boolean } =
   const socket = path.join(dir, 'docker.sock');
   const fwdSocket = path.join(dir, 'tls-forward.sock');
   const certs = opts.tls ? makeCerts(dir) : null;
-  const script = [
+  const script = (liveRestore: boolean) => [
     'set -e',
     'ip link set lo up',
     ...(certs ? [`${JSON.stringify(process.execPath)} ${JSON.stringify(FORWARDER)} ${JSON.stringify(fwdSocket)} 2376 &`, `echo $! > ${dir}/forward.pid`] : []),
@@ -89,12 +89,12 @@ export async function startSecondEngine(opts: { tls?: boolean; ssh?: boolean } =
       ...(certs ? ['-H tcp://127.0.0.1:2376', '--tlsverify', `--tlscacert ${certs.ca}`, `--tlscert ${certs.serverCert}`, `--tlskey ${certs.serverKey}`] : []),
       '--bridge=none --iptables=false --ip6tables=false',
       // Containers outlive a stopped engine (as on a real server), so "engine back" means adopting them.
-      '--live-restore --shutdown-timeout 2',
+      // Without it (start({ liveRestore: false })) a stop stops every container first, as a service restart does.
+      `${liveRestore ? '--live-restore ' : ''}--shutdown-timeout 2`,
       '--containerd-namespace hive-e2 --containerd-plugins-namespace hive-e2-plugins',
       `>> ${dir}/dockerd.log 2>&1`,
     ].join(' '),
   ].join('\n');
-  writeFileSync(path.join(dir, 'run.sh'), script);
 
   let proc: ChildProcess | null = null;
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
@@ -106,7 +106,8 @@ export async function startSecondEngine(opts: { tls?: boolean; ssh?: boolean } =
       return false;
     }
   };
-  const start = async () => {
+  const start = async (o: { liveRestore?: boolean } = {}) => {
+    writeFileSync(path.join(dir, 'run.sh'), script(o.liveRestore ?? true));
     rmSync(path.join(dir, 'docker.pid'), { force: true });
     // Its own process group: stop() signals the whole namespace's processes (dockerd and the forwarder).
     proc = spawn('unshare', ['--net', 'sh', path.join(dir, 'run.sh')], { stdio: 'ignore', detached: true });

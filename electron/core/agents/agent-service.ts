@@ -255,6 +255,12 @@ export class AgentService {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const current = this.d.repo.get(name);
+      // A container's engine went away under a recovery (an engine restart stops its containers before it
+      // stops answering): not errored — unreachable, and recovered when the engine answers again.
+      if (current.status === 'recovering' && opts.via === 'recovering' && agent.backend === 'docker' && err instanceof HiveError && err.code === 'BACKEND_UNAVAILABLE') {
+        this.d.machine.transition({ name, to: 'unreachable', from: ['recovering'], cause: `could not restart: ${message}`, actor: opts.actor, patch: { lastError: message, pid: null } });
+        throw err;
+      }
       if (current.status === opts.via) {
         this.d.machine.transition({ name, to: 'errored', cause: `could not start: ${message}`, actor: opts.actor, patch: { lastError: message, pid: null } });
       }

@@ -294,10 +294,13 @@ export class DockerBackend implements Backend {
    */
   reportLost(name: string): void {
     const t = this.tracked.get(name);
-    if (t) {
+    if (t && !this.settled.has(t.id)) {
       this.reportExit(t, null, 'server-lost');
       return;
     }
+    // Its exit was reported already and its restart failed (the engine was going away): the agent still
+    // needs a recovery, so it is reported once more.
+    if (t) this.untrack(name);
     if (!this.disposed) this.exitEmitter.fire({ name, code: null, signal: null, at: Date.now(), reason: 'server-lost' });
   }
 

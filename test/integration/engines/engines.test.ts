@@ -283,4 +283,26 @@ describe.skipIf(!has)('agents on a second Docker engine (a real dockerd in its o
     expect(core.agents.get('h1').restarts).toBe(0);
     expect(await containersOf(remote, 'h1')).toHaveLength(1);
   }, 180_000);
+
+  it('an engine restart that stops its containers leaves its agents unreachable, not errored, and recovers them when it is back', async () => {
+    f = await makeCore({ enginePingIntervalMs: 300 });
+    await f.core.engines!.add({ name: 'e2', url: e2.unixUrl }, 'test');
+    // This time the engine runs without live-restore: stopping it stops its containers first (SIGTERM), as a
+    // `systemctl restart docker` does; the agent sees its container die while the engine still answers.
+    await e2.stop();
+    await e2.start({ liveRestore: false });
+    try {
+      await spawn({ name: 's1', image: BUSYBOX_IMAGE, engine: 'e2', cmd: 'echo up; sleep 600', policy: { initialDelayMs: 0 } });
+      await e2.stop();
+      await waitFor(() => f!.core.agents.get('s1').status === 'unreachable', 's1 unreachable after the engine stopped it');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(f.core.agents.get('s1').status).toBe('unreachable');
+      await e2.start({ liveRestore: false });
+      await waitFor(() => f!.core.agents.get('s1').status === 'running', 's1 recovered once the engine is back', 60_000);
+      expect(await containersOf(remote, 's1')).toHaveLength(1);
+    } finally {
+      await e2.stop();
+      await e2.start();
+    }
+  }, 180_000);
 });
