@@ -296,9 +296,11 @@ export class TmuxBackend implements Backend {
   private ensurePidWatch(): void {
     if (this.pidWatch || this.disposed) return;
     let busy = false;
-    let suspects = new Set<string>();
+    let tick = 0;
     this.pidWatch = setInterval(() => {
       if (this.tracked.size === 0) return;
+      // Every 10 ms reads one /proc file per agent: past 64 agents, every 50 ms.
+      if (this.tracked.size > 64 && ++tick % 5 !== 0) return;
       const gone = new Set<string>();
       for (const [name, t] of [...this.tracked]) {
         if (!t.pid || this.stopping.has(name)) continue;
@@ -312,12 +314,13 @@ export class TmuxBackend implements Backend {
           gone.add(name);
         }
       }
-      const overdue = [...gone].some((name) => suspects.has(name));
-      suspects = gone;
-      if (!overdue || busy) return;
+      // Gone without a zombie to read (tmux reaped it first: a kill -9 from outside) and the pane-died hook
+      // has not reported it yet: asked of tmux now (its dead pane holds the exit status). Waiting for the hook
+      // or a second tick cost 20–45 ms of detection (bench:recovery --mode kill).
+      if (gone.size === 0 || busy) return;
       busy = true;
       void this.reapDeadPanes().finally(() => (busy = false));
-    }, 50);
+    }, 10);
     this.pidWatch.unref();
   }
 
@@ -441,11 +444,16 @@ export class TmuxBackend implements Backend {
     }
     const at = this.clock.now();
     const present = new Set<string>();
+    // The server that answered (every row carries its pid, the control session's too).
+    let listedServer: number | null = null;
+    let controlSeen = false;
     for (const line of stdout.split('\n')) {
       const [name, dead, ...rest] = line.split('\t');
+      listedServer ??= Number(rest[4]) || null;
       let [status, signal] = rest;
       const sessionId = rest[3] ?? '';
       const serverPid = Number(rest[4]) || null;
+      if (name === CONTROL_SESSION) controlSeen = true;
       if (!name || name === CONTROL_SESSION) continue;
       present.add(name);
       if (dead !== '1') continue;
@@ -480,7 +488,19 @@ export class TmuxBackend implements Backend {
     }
     // A tracked session that vanished without a dead pane (killed from outside) is an exit too — judged
     // only for sessions that existed when the listing was taken.
+    // Our own control session missing too: the server is being killed (kill-server ends every session, ours
+    // included, and answers a moment longer). Its sessions are judged by the server's fate, not reported
+    // "removed" at once: a recovery started then created its session on the dying server (then SIGHUP).
+    const vanished = [...this.tracked].filter(([name, t]) => t.gen <= gen && !present.has(name) && !this.stopping.has(name));
+    if (!controlSeen && vanished.length > 0) {
+      void this.onServerMaybeLost();
+      return;
+    }
     for (const [name, t] of [...this.tracked]) {
+      // A listing from another server says nothing of a session on this one: during a server kill a new
+      // server (started by the first recovery) and the dying one can both answer for a moment, and a
+      // recovered session judged "removed" by the other one's listing was restarted a second time.
+      if (listedServer !== null && t.server !== null && t.server !== listedServer) continue;
       if (t.gen <= gen && !present.has(name) && !this.stopping.has(name)) {
         this.tracked.delete(name);
         this.onDidExitEmitter.fire({ name, code: null, signal: null, at, reason: 'removed' });
@@ -506,12 +526,18 @@ export class TmuxBackend implements Backend {
     const id = this.deadIds.get(name);
     if (id === undefined) return undefined;
     const server = this.deadServers.get(name) ?? null;
-    return server !== null && pidGoneOrZombie(server) ? undefined : id;
+    return server !== null && this.notCurrentServer(server) ? undefined : id;
+  }
+
+  /** True when `server` is gone, or is not the server our commands reach now (a new one started since). */
+  private notCurrentServer(server: number): boolean {
+    return pidGoneOrZombie(server) || (this.lastServer !== null && server !== this.lastServer);
   }
 
   private removeDeadSession(name: string, sessionId: string, server: number | null): void {
-    // Its server is gone: the session went with it, and its id may name another session on a new server.
-    if (sessionId && server !== null && pidGoneOrZombie(server)) return;
+    // Its server is gone (or going, and a new one answers our commands): the session goes with it, and its
+    // id may name another session on the new server — killing it by id there killed a recovered agent.
+    if (sessionId && server !== null && this.notCurrentServer(server)) return;
     const prev = this.killing.get(name) ?? Promise.resolve();
     const p = prev
       .then(() => this.call([['kill-session', '-t', sessionId || sessionTarget(name)]]))

@@ -136,12 +136,19 @@ describe.skipIf(!hasTmux)('kill of the whole tmux server', () => {
       throw err;
     }
 
+    if (tmuxSessions(f.dataDir).length !== 3) {
+      await new Promise((r) => setTimeout(r, 500));
+      for (const n of names) console.log('DBG', n, JSON.stringify(eventsOf(core, n).map((e) => [e.kind, e.to, e.cause, (e.data as { reason?: string } | null)?.reason])));
+    }
     expect(tmuxSessions(f.dataDir).sort()).toEqual(names);
     for (const n of names) {
       const a = core.repo.get(n);
       expect(a.pid).not.toBe(before[n]);
       expect(pidAlive(before[n]!)).toBe(false);
-      await waitFor(() => startsOf(worktrees[n]!).length === 2, 5000, 20, `${n} restarted`);
+      await waitFor(() => startsOf(worktrees[n]!).length === 2, 5000, 20, `${n} restarted`).catch((err) => {
+        console.log('DBG', n, startsOf(worktrees[n]!).length, JSON.stringify(eventsOf(core, n).map((e) => [e.kind, e.to, e.cause])));
+        throw err;
+      });
       expect(agentProcesses(f.dataDir, n)).toEqual([a.pid]);
       expect(eventsOf(core, n, ['recovery'])).toHaveLength(1);
       const crashed = eventsOf(core, n, ['status']).find((e) => e.to === 'crashed')!;
