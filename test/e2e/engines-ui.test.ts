@@ -59,6 +59,7 @@ describe.skipIf(!ready)('Docker engines in the GUI (Chromium against hive serve)
       for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});
     }
     releaseDockerShared();
+    if (host) rmSync(host.dataDir, { recursive: true, force: true });
     rmSync(repo, { recursive: true, force: true });
   }, 60_000);
 
