@@ -191,7 +191,13 @@ export class DockerEngines implements Backend {
   /** The docker backend is available while at least one engine answers (the reason names those that do not). */
   async availability(): Promise<Availability> {
     const names = this.names();
-    const all = await Promise.all(names.map((n) => this.watchEngine(n).catch((err: unknown) => ({ available: false, reason: unreachableReason(err) }))));
+    // An added engine already watched (events stream and ping) is not pinged again: one that does not
+    // answer would hold every caller (system:info, the GUI) for the ping's 3 s.
+    const known = (n: string): Availability | null => {
+      const l = this.live.get(n);
+      return n !== LOCAL_ENGINE && l && l.available !== null ? { available: l.available, reason: l.reason } : null;
+    };
+    const all = await Promise.all(names.map((n) => known(n) ?? this.watchEngine(n).catch((err: unknown) => ({ available: false, reason: unreachableReason(err) }))));
     const down = all.map((a, i) => (a.available ? null : `${names.length > 1 ? `engine ${names[i]}: ` : ''}${a.reason ?? 'does not answer'}`)).filter((x): x is string => x !== null);
     return { available: down.length < names.length, reason: down.length > 0 ? down.join('; ') : null };
   }
