@@ -195,7 +195,7 @@ export class DockerEngines implements Backend {
     // answer would hold every caller (system:info, the GUI) for the ping's 3 s.
     const known = (n: string): Availability | null => {
       const l = this.live.get(n);
-      return n !== LOCAL_ENGINE && l && l.available !== null ? { available: l.available, reason: l.reason } : null;
+      return n !== LOCAL_ENGINE && l && l.available !== null ? { available: l.available, reason: l.available ? null : l.reason } : null;
     };
     const all = await Promise.all(names.map((n) => known(n) ?? this.watchEngine(n).catch((err: unknown) => ({ available: false, reason: unreachableReason(err) }))));
     const down = all.map((a, i) => (a.available ? null : `${names.length > 1 ? `engine ${names[i]}: ` : ''}${a.reason ?? 'does not answer'}`)).filter((x): x is string => x !== null);
