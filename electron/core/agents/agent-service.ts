@@ -406,6 +406,7 @@ export class AgentService {
           await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
         }
       }, { 'hive.backend': agent.backend });
+      await this.pullAfterStop(agent);
       let meta: SnapshotMeta | undefined;
       const result = this.d.machine.transition({
         name,
@@ -462,6 +463,17 @@ export class AgentService {
     return n;
   }
 
+  /**
+   * An agent on another engine wrote on between the snapshot's sync and its container's stop: that last
+   * work comes back too (best effort; it stays in the volume otherwise and comes with the next sync).
+   */
+  private async pullAfterStop(agent: AgentRecord): Promise<void> {
+    if (!this.d.engines?.isRemote(agent)) return;
+    await this.d.engines.pullLocked(agent, 'stopped').catch((err: Error) => {
+      this.d.machine.record(agent.name, 'sync-failed', `could not bring back the work written before it stopped: ${err.message}`, 'system');
+    });
+  }
+
   async restart(name: string, actor: string): Promise<Agent> {
     return this.act('restart', name, actor, async () => {
       const agent = this.d.repo.get(name);
@@ -502,6 +514,7 @@ export class AgentService {
           }
         }
         await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+        await this.pullAfterStop(agent);
       } else if (agent.status === 'unreachable') {
         // Its engine does not answer: the agent is stopped here, and its container there is stopped when the
         // engine answers again (the reconciler never adopts an agent that should not run).
