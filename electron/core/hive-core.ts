@@ -35,7 +35,6 @@ import { DockerReconciler } from './supervisor/docker/docker-reconciler.js';
 import { DockerEngines, type EngineLoad } from './engines/docker-engines.js';
 import { EngineService } from './engines/engine-service.js';
 import { EngineStore } from './engines/engine-store.js';
-import { LOCAL_ENGINE } from '../../shared/contract/engines.js';
 import { TmuxBackend } from './supervisor/tmux-backend.js';
 import { Watchdog } from './watchdog/watchdog.js';
 import { WorktreeManager } from './worktrees/worktree-manager.js';
@@ -187,7 +186,7 @@ export class HiveCore {
             dataDir: this.dataDir,
             store: engineStore,
             local: given.docker instanceof DockerBackend ? given.docker : undefined,
-            engineOf: (name) => (engineOf.get(name) as { engine: string } | undefined)?.engine ?? LOCAL_ENGINE,
+            engineOf: (name) => (engineOf.get(name) as { engine: string } | undefined)?.engine ?? null,
             loadOf: (engine): EngineLoad => {
               const rows = loadOf.all(engine) as { status: string; options: string }[];
               const running = rows.filter((r) => r.status === 'running');

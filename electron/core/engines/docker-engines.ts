@@ -31,8 +31,8 @@ export interface EngineLoad {
 export interface DockerEnginesOptions {
   dataDir: string;
   store: EngineStore | null;
-  /** The engine an agent is placed on (from its record); `local` when it has none. */
-  engineOf(agent: string): string;
+  /** The engine an agent is placed on (from its record); null for an agent the database does not know. */
+  engineOf(agent: string): string | null;
   loadOf(engine: string): EngineLoad;
   /** This machine's engine; by default a DockerBackend on DOCKER_HOST or the local socket. */
   local?: DockerBackend;
@@ -92,6 +92,10 @@ export class DockerEngines implements Backend {
   constructor(private readonly o: DockerEnginesOptions) {
     this.hash = dataDirHash(o.dataDir);
     if (o.local) this.attach(LOCAL_ENGINE, null, o.local, null);
+  }
+
+  private engineOf(agent: string): string {
+    return this.o.engineOf(agent) ?? LOCAL_ENGINE;
   }
 
   /** The local engine's backend (tests and the local-only paths). */
@@ -204,22 +208,22 @@ export class DockerEngines implements Backend {
 
   /** Why the agent's engine cannot be reached right now, or null when it answers (asked at host start). */
   async unreachable(agent: string): Promise<string | null> {
-    const engine = this.o.engineOf(agent);
+    const engine = this.engineOf(agent);
     if (!this.has(engine)) return `its engine ${engine} was removed`;
     const a = await this.watchEngine(engine).catch((err: unknown) => ({ available: false, reason: unreachableReason(err) }));
     return a.available ? null : `engine ${engine}: ${a.reason ?? 'does not answer'}`;
   }
 
   async start(spec: StartSpec): Promise<{ pid: number | null }> {
-    return this.backendOf(spec.engine ?? this.o.engineOf(spec.name)).start(spec);
+    return this.backendOf(spec.engine ?? this.engineOf(spec.name)).start(spec);
   }
 
   async stop(name: string, opts?: { killTimeoutMs?: number }): Promise<void> {
-    return this.backendOf(this.o.engineOf(name)).stop(name, opts);
+    return this.backendOf(this.engineOf(name)).stop(name, opts);
   }
 
   async isAlive(name: string): Promise<boolean> {
-    return this.backendOf(this.o.engineOf(name)).isAlive(name);
+    return this.backendOf(this.engineOf(name)).isAlive(name);
   }
 
   /**
@@ -241,43 +245,46 @@ export class DockerEngines implements Backend {
         continue;
       }
       for (const a of alive) {
-        if (this.o.engineOf(a.name) === name) out.push(a);
-        else await l.backend.stop(a.name, { killTimeoutMs: 10_000 }).catch(() => {});
+        const placed = this.o.engineOf(a.name);
+        if ((placed ?? LOCAL_ENGINE) === name) out.push(a);
+        // Placed on another engine: never two of one agent. (A container of an agent the database does not
+        // know is an orphan: reported by `agents orphans`, never touched.)
+        else if (placed !== null) await l.backend.stop(a.name, { killTimeoutMs: 10_000 }).catch(() => {});
       }
     }
     return out;
   }
 
   async sendInput(name: string, text: string, opts: { enter: boolean }): Promise<number> {
-    return this.backendOf(this.o.engineOf(name)).sendInput(name, text, opts);
+    return this.backendOf(this.engineOf(name)).sendInput(name, text, opts);
   }
 
   async adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
-    return this.backendOf(this.o.engineOf(agent.name)).adopt(agent);
+    return this.backendOf(this.engineOf(agent.name)).adopt(agent);
   }
 
   async pause(name: string): Promise<void> {
-    return this.backendOf(this.o.engineOf(name)).pause(name);
+    return this.backendOf(this.engineOf(name)).pause(name);
   }
 
   async resume(name: string): Promise<void> {
-    return this.backendOf(this.o.engineOf(name)).resume(name);
+    return this.backendOf(this.engineOf(name)).resume(name);
   }
 
   async stats(name: string): Promise<ContainerStats> {
-    return this.backendOf(this.o.engineOf(name)).stats(name);
+    return this.backendOf(this.engineOf(name)).stats(name);
   }
 
   isTracked(name: string): boolean {
-    return this.live.get(this.o.engineOf(name))?.backend.isTracked(name) ?? false;
+    return this.live.get(this.engineOf(name))?.backend.isTracked(name) ?? false;
   }
 
   reportLost(name: string): void {
-    this.backendOf(this.o.engineOf(name)).reportLost(name);
+    this.backendOf(this.engineOf(name)).reportLost(name);
   }
 
   hasStandby(name: string): boolean {
-    return this.live.get(this.o.engineOf(name))?.backend.hasStandby(name) ?? false;
+    return this.live.get(this.engineOf(name))?.backend.hasStandby(name) ?? false;
   }
 
 

@@ -62,11 +62,13 @@ export class DockerReconciler implements Disposable {
     }
     for (const name of alive) {
       const a = this.d.repo.find(name);
-      if (a && a.backend === 'docker' && (a.engine ?? LOCAL_ENGINE) === engine && SHOULD_RUN.has(a.status)) continue;
-      if (a && a.status === 'sleeping' && a.sleepMode === 'pause' && (a.engine ?? LOCAL_ENGINE) === engine) continue;
+      // An agent the database does not know: an orphan, reported by `agents orphans`, never touched.
+      if (!a) continue;
+      if (a.backend === 'docker' && (a.engine ?? LOCAL_ENGINE) === engine && SHOULD_RUN.has(a.status)) continue;
+      if (a.status === 'sleeping' && a.sleepMode === 'pause' && (a.engine ?? LOCAL_ENGINE) === engine) continue;
       // Stopped while the engine was away, or moved to another engine meanwhile: never two of one agent.
       await this.d.service.mutex.run(name, () => backend.stop(name, { killTimeoutMs: 10_000 }).catch(() => {}));
-      if (a) this.d.machine.record(name, 'reconciled', `engine ${engine} answers again: its container there was stopped (the agent is ${a.status}${(a.engine ?? LOCAL_ENGINE) !== engine ? ` on engine ${a.engine}` : ''})`, 'watchdog');
+      this.d.machine.record(name, 'reconciled', `engine ${engine} answers again: its container there was stopped (the agent is ${a.status}${(a.engine ?? LOCAL_ENGINE) !== engine ? ` on engine ${a.engine}` : ''})`, 'watchdog');
     }
     for (const a of this.agentsOn(engine)) {
       if (a.status !== 'unreachable' && a.status !== 'unknown') continue;
