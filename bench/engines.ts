@@ -23,8 +23,8 @@ import { performance } from 'node:perf_hooks';
 import Dockerode from 'dockerode';
 import { SpawnRequest } from '../shared/contract/agents.js';
 import { HiveCore } from '../electron/core/hive-core.js';
-import { LABEL_DATA_DIR } from '../electron/core/supervisor/docker/docker-labels.js';
 import { ensureBusyboxImage, GIT_IMAGE } from '../test/support/busybox-image.js';
+import { removeDataDirResources } from '../test/support/docker-cleanup.js';
 import { makeGitRepo, tempDir } from '../test/support/git-repo.js';
 import { startSecondEngine } from '../test/support/second-engine.js';
 
@@ -105,9 +105,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await core.dispose();
-    const filters = JSON.stringify({ label: [`${LABEL_DATA_DIR}=${core.dockerEngines!.hash}`] });
-    for (const c of await local.listContainers({ all: true, filters }).catch(() => [])) await local.getContainer(c.Id).remove({ force: true }).catch(() => {});
-    for (const v of (await local.listVolumes({ filters }).catch(() => ({ Volumes: [] }))).Volumes ?? []) await local.getVolume(v.Name).remove({ force: true }).catch(() => {});
+    await removeDataDirResources(local, core.dockerEngines!.hash);
     await e2.destroy();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(repo, { recursive: true, force: true });

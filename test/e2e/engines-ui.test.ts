@@ -2,9 +2,10 @@ import { rmSync } from 'node:fs';
 import Dockerode from 'dockerode';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataDirHash, LABEL_DATA_DIR } from '../../electron/core/supervisor/docker/docker-labels.js';
+import { dataDirHash } from '../../electron/core/supervisor/docker/docker-labels.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../support/busybox-image.js';
 import { releaseDockerShared, useDockerShared } from '../support/docker-engine-lock.js';
+import { removeDataDirResources } from '../support/docker-cleanup.js';
 import { makeGitRepo, tempDir } from '../support/git-repo.js';
 import { startHostProcess, type HostProcess } from '../support/host-process.js';
 import { hasService } from '../support/services.js';
@@ -53,10 +54,7 @@ describe.skipIf(!ready)('Docker engines in the GUI (Chromium against hive serve)
     if (host) {
       for (const n of ['on-local', 'on-builder', 'plain']) await invoke('agents:stop', { name: n }).catch(() => {});
       await host.stop();
-      const filters = JSON.stringify({ label: [`${LABEL_DATA_DIR}=${dataDirHash(host.dataDir)}`] });
-      const docker = new Dockerode();
-      for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-      for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});
+      await removeDataDirResources(new Dockerode(), dataDirHash(host.dataDir));
     }
     releaseDockerShared();
     if (host) rmSync(host.dataDir, { recursive: true, force: true });

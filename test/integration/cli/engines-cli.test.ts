@@ -3,9 +3,10 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataDirHash, LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-labels.js';
+import { dataDirHash } from '../../../electron/core/supervisor/docker/docker-labels.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/busybox-image.js';
 import { releaseDockerShared, useDockerShared } from '../../support/docker-engine-lock.js';
+import { removeDataDirResources } from '../../support/docker-cleanup.js';
 import { makeGitRepo, tempDir } from '../../support/git-repo.js';
 import { hive, hiveJson, startHostProcess, waitFor, type HostProcess } from '../../support/host-process.js';
 import { hasService } from '../../support/services.js';
@@ -34,9 +35,7 @@ describe.skipIf(!has)('hive engines through a real `hive serve`', () => {
 
   afterAll(async () => {
     await host?.stop();
-    const filters = JSON.stringify({ label: [`${LABEL_DATA_DIR}=${dataDirHash(dataDir)}`] });
-    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-    for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});
+    await removeDataDirResources(docker, dataDirHash(dataDir));
     releaseDockerShared();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(repo, { recursive: true, force: true });

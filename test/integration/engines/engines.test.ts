@@ -8,6 +8,7 @@ import { LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-
 import { HiveCore } from '../../../electron/core/hive-core.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage, GIT_IMAGE } from '../../support/busybox-image.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
+import { removeDataDirResources } from '../../support/docker-cleanup.js';
 import { releaseDockerShared, useDockerShared } from '../../support/docker-engine-lock.js';
 import { startSecondEngine, type SecondEngine } from '../../support/second-engine.js';
 import { hasService } from '../../support/services.js';
@@ -53,12 +54,7 @@ describe.skipIf(!has)('agents on a second Docker engine (a real dockerd in its o
     const hash = f.core.dockerEngines!.hash;
     // No more exits reach the watchdog; containers outlive the core on purpose and are removed here.
     await f.core.dockerEngines!.dispose();
-    for (const d of [local, remote]) {
-      const filters = JSON.stringify({ label: [`${LABEL_DATA_DIR}=${hash}`] });
-      for (const c of await d.listContainers({ all: true, filters }).catch(() => [])) await d.getContainer(c.Id).remove({ force: true }).catch(() => {});
-      const vols = (await d.listVolumes({ filters }).catch(() => ({ Volumes: [] }))).Volumes ?? [];
-      for (const v of vols) await d.getVolume(v.Name).remove({ force: true }).catch(() => {});
-    }
+    for (const d of [local, remote]) await removeDataDirResources(d, hash);
     await f.cleanup();
     f = null;
   }, 60_000);
