@@ -129,14 +129,18 @@ export class TmuxBackend implements Backend {
     if (this.control && !this.control.closed) return Promise.resolve(this.control);
     if (this.disposed) return Promise.resolve(null);
     this.controlStarting ??= (async () => {
-      const c = new TmuxControlClient(this.serverArgs);
-      c.onDidClose(() => {
-        if (this.control === c) this.control = null;
-        this.env.forget();
-        if (!this.disposed) void this.onServerMaybeLost();
-      });
+      let c = this.newControl();
       try {
-        await c.ready;
+        await c.ready.catch(async (err: Error) => {
+          // The last server is still exiting (a kill-server a moment ago): it refuses every client until it
+          // is gone, and no new server can start on the socket meanwhile. Wait for it (ended if stuck), then
+          // a new client starts the new server. Falling back to one tmux CLI process per start here made
+          // every recovery after a server kill 0.5–2.5 s instead of one request each.
+          if (this.disposed || !/control client exited|server exited unexpectedly|lost server/.test(err.message)) throw err;
+          await this.unstickServer();
+          c = this.newControl();
+          await c.ready;
+        });
         const [g, u, p] = await Promise.all([
           c.request([['show-environment', '-g']]),
           c.request([['show-options', '-gv', 'update-environment']]),
@@ -154,6 +158,16 @@ export class TmuxBackend implements Backend {
       }
     })();
     return this.controlStarting;
+  }
+
+  private newControl(): TmuxControlClient {
+    const c = new TmuxControlClient(this.serverArgs);
+    c.onDidClose(() => {
+      if (this.control === c) this.control = null;
+      this.env.forget();
+      if (!this.disposed) void this.onServerMaybeLost();
+    });
+    return c;
   }
 
   async availability(): Promise<Availability> {
@@ -239,12 +253,15 @@ export class TmuxBackend implements Backend {
       // A server being killed answers a client with "server exited unexpectedly" (or the control client goes
       // away with the request): a moment later a new client starts a new server. At most three rounds.
       for (let round = 0; ; round++) {
-        const control = round === 0 ? (this.control && !this.control.closed ? this.control : null) : await this.ensureControl();
+        // The control client the start began with may have gone since (the server was killed): a new one,
+        // once the old server has exited. The CLI only where no control client can start.
+        const control = await this.ensureControl();
         if (control) {
           const { args } = this.env.plan(spec.name, spec.env, false);
           const r = await control.request(commands(killFirst, args));
           if (r.code === 0) this.env.created(spec.name, args);
           if (r.code !== -1) return r;
+          if (round < 3) continue;
         }
         // The CLI: every variable, and a client not attached to a session gives a new pane its own PATH over
         // `-e PATH=…`, so it runs with the agent's PATH (else the `hive` shim on it is not found in the agent).
