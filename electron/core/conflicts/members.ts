@@ -314,15 +314,24 @@ function importsIn(statements: SyntaxNode[]): Set<string> {
   return out;
 }
 
-/** Identifiers referenced outside import statements. */
+const IDENTIFIERS = ['identifier', 'type_identifier', 'shorthand_property_identifier'];
+
+/**
+ * Identifiers referenced outside import statements. Two native queries (the identifiers, the import
+ * statements' ranges) instead of a walk from JavaScript over every named node, a wasm call per node — the
+ * gate's most expensive step on large files.
+ */
 export function usedIdentifiers(root: SyntaxNode): Set<string> {
   const out = new Set<string>();
-  const walk = (n: SyntaxNode) => {
-    if (n.type === 'import_statement' || n.type === 'import_from_statement') return;
-    if (n.type === 'identifier' || n.type === 'type_identifier' || n.type === 'shorthand_property_identifier') out.add(n.text);
-    for (const c of n.namedChildren) walk(c);
-  };
-  walk(root);
+  const imports = root.descendantsOfType(IMPORT_STATEMENTS).map((s) => [s.startIndex, s.endIndex] as const);
+  let k = 0;
+  // Both lists are in document order, and import statements do not nest.
+  for (const n of root.descendantsOfType(IDENTIFIERS)) {
+    const at = n.startIndex;
+    while (k < imports.length && imports[k]![1] <= at) k++;
+    if (k < imports.length && imports[k]![0] <= at) continue;
+    out.add(n.text);
+  }
   return out;
 }
 
@@ -408,6 +417,16 @@ function factsOf(lang: LanguageId, root: SyntaxNode, nodes: SyntaxNode[], outer:
 }
 
 /**
+ * Facts of top-level statements by language, root type, statement type and text, kept across calls (LRU,
+ * bounded by the characters of the keys): the gate checks four versions of a file per call, and the same
+ * files come back merge after merge in a replay or a `hive merge` of several agents (package.json, types),
+ * with most statements unchanged. A statement's facts depend on nothing else (see below).
+ */
+const statementFacts = new Map<string, { keys: string[]; facts: FileFacts }>();
+let statementFactsChars = 0;
+const STATEMENT_FACTS_MAX_CHARS = 16 * 1024 * 1024;
+
+/**
  * fileFacts of several versions of one file (the gate's base, ours, theirs and result). They differ in a
  * few places, so most top-level statements are the same text in all of them: each distinct statement is
  * read once and its facts added to every version that has it. A statement's facts depend only on its own
@@ -416,7 +435,7 @@ function factsOf(lang: LanguageId, root: SyntaxNode, nodes: SyntaxNode[], outer:
  * whole.
  */
 export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): FileFacts[] {
-  const memo = new Map<string, { keys: string[]; facts: FileFacts }>();
+  const memo = statementFacts;
   return roots.map((root) => {
     if (root.hasError || !STATEMENT_CONTAINERS.has(root.type) || !isContainer(lang, root)) return fileFacts(lang, root);
     const symbols = new Map<string, number>();
@@ -433,9 +452,18 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
         do {
           if (!cursor.nodeIsNamed) continue;
           const type = cursor.nodeType;
-          const key = `${type}\u0000${full.slice(cursor.startIndex - origin, cursor.endIndex - origin)}`;
+          const key = `${lang}\u0000${root.type}\u0000${type}\u0000${full.slice(cursor.startIndex - origin, cursor.endIndex - origin)}`;
           let entry = memo.get(key);
-          if (!entry) {
+          if (entry) {
+            memo.delete(key);
+            memo.set(key, entry);
+            statementFactsChars += key.length;
+            for (const [k] of memo) {
+              if (statementFactsChars <= STATEMENT_FACTS_MAX_CHARS) break;
+              memo.delete(k);
+              statementFactsChars -= k.length;
+            }
+          } else {
             const statement = cursor.currentNode;
             entry = {
               // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
@@ -443,6 +471,12 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
               facts: factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer),
             };
             memo.set(key, entry);
+            statementFactsChars += key.length;
+            for (const [k] of memo) {
+              if (statementFactsChars <= STATEMENT_FACTS_MAX_CHARS) break;
+              memo.delete(k);
+              statementFactsChars -= k.length;
+            }
           }
           for (const k of entry.keys) symbols.set(k, (symbols.get(k) ?? 0) + 1);
           for (const [sym, n] of entry.facts.symbols) symbols.set(sym, (symbols.get(sym) ?? 0) + n);

@@ -133,21 +133,24 @@ export class Resolver {
     const resolutions: (string[] | null)[] = segs.map(() => null);
     const hunks: HunkResult[] = [];
     let usedLlm = false;
+    // What surrounds each hunk: the file before it (earlier hunks as resolved, else ours) and after it (ours).
+    // Built once per file by concatenation, not re-joined from every line per hunk (that was quadratic in
+    // the hunks of a file).
+    const segText = segs.map((s) => joinLines(s.kind === 'stable' ? s.lines : s.ours));
+    const suffixes: string[] = new Array(segs.length + 1).fill('');
+    for (let j = segs.length - 1; j >= 0; j--) suffixes[j] = segText[j]! + suffixes[j + 1]!;
+    let prefix = '';
     for (let i = 0; i < segs.length; i++) {
       const seg = segs[i]!;
-      if (seg.kind !== 'conflict') continue;
-      const h: HunkInput = {
-        path,
-        lang,
-        base: seg.base,
-        ours: seg.ours,
-        theirs: seg.theirs,
-        prefix: joinLines(segs.slice(0, i).flatMap((s, j) => (s.kind === 'stable' ? s.lines : (resolutions[j] ?? s.ours)))),
-        suffix: joinLines(segs.slice(i + 1).flatMap((s) => (s.kind === 'stable' ? s.lines : s.ours))),
-      };
+      if (seg.kind !== 'conflict') {
+        prefix += segText[i]!;
+        continue;
+      }
+      const h: HunkInput = { path, lang, base: seg.base, ours: seg.ours, theirs: seg.theirs, prefix, suffix: suffixes[i + 1]! };
       const result = await this.resolveHunk(h, hunks.length);
       if (result.strategy?.startsWith('llm:')) usedLlm = true;
       if (result.status === 'resolved') resolutions[i] = splitKeep(result.resolution!);
+      prefix += resolutions[i] ? joinLines(resolutions[i]!) : segText[i]!;
       hunks.push(result);
     }
     const assemble = () => finish(joinLines(segs.flatMap((s, j) => (s.kind === 'stable' ? s.lines : (resolutions[j] ?? [])))), merged.trailingNewline);

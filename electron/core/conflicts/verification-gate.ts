@@ -47,7 +47,8 @@ export class VerificationGate {
       hasError: t.rootNode.hasError,
       symbols: all[i]!.symbols,
       imports: all[i]!.imports,
-      used: removed ? usedIdentifiers(t.rootNode) : null,
+      // base's own uses are never asked.
+      used: removed && i > 0 ? usedIdentifiers(t.rootNode) : null,
     }));
     if (merged!.hasError && !ours!.hasError && !theirs!.hasError) {
       return { ok: false, reason: `the result does not parse as ${g.lang} although both sides do` };
