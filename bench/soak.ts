@@ -113,6 +113,11 @@ class Soak {
   readonly planned = new Set<string>();
   hostDown = false;
   hostDownMs = 0;
+  /** dockerd stopped until it answers again: its agents cannot run, as no agent can while the host is down. */
+  engineDown = false;
+  engineDownMs = 0;
+  /** Samples of docker agents while the engine was down (none of them can be running then). */
+  engineDownSamples = 0;
   readonly faults: Record<string, number> = {};
   readonly recovery: Record<string, number[]> = {};
   readonly notes: string[] = [];
@@ -199,8 +204,18 @@ class Soak {
 
   record(kind: string, ms: number | null): void {
     this.faults[kind] = (this.faults[kind] ?? 0) + 1;
-    if (ms === null) this.notes.push(`${new Date().toISOString()} ${kind}: not recovered in time`);
-    else (this.recovery[kind] ??= []).push(ms);
+    if (ms === null) {
+      const note = `${new Date().toISOString()} ${kind}: not recovered in time`;
+      this.notes.push(note);
+      // Which agents, in which state and why: the note alone says nothing a fix could start from.
+      void this.agents()
+        .then((all) => {
+          const down = all.filter((a) => this.names.includes(a.name) && a.status !== 'running' && !this.planned.has(a.name));
+          const i = this.notes.indexOf(note);
+          if (i >= 0) this.notes[i] = `${note}: ${down.map((a) => `${a.name} (${a.backend}) ${a.status}${a.lastError ? `: ${a.lastError.slice(0, 200)}` : ''}`).join('; ') || 'every agent running by now'}`;
+        })
+        .catch(() => undefined);
+    } else (this.recovery[kind] ??= []).push(ms);
   }
 
   async setup(): Promise<void> {
@@ -235,8 +250,13 @@ class Soak {
       } else {
         try {
           const all = await this.agents();
+          if (this.engineDown) this.engineDownMs += 250;
           for (const n of this.names) {
             if (this.planned.has(n)) continue;
+            if (this.engineDown && all.find((a) => a.name === n)?.backend === 'docker') {
+              this.engineDownSamples++;
+              continue;
+            }
             this.expectedSamples++;
             if (all.find((a) => a.name === n)?.status === 'running') this.upSamples++;
           }
@@ -378,12 +398,18 @@ class Soak {
         // too) and started again: docker agents are unreachable meanwhile, then recovered.
         const dockerAgents = this.names.filter((n) => agents.find((a) => a.name === n)?.backend === 'docker' && !this.planned.has(n));
         const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
-        const t0 = Date.now();
-        process.kill(pid, 'SIGTERM');
-        for (let i = 0; i < 600 && existsSync(`/proc/${pid}`); i++) await sleep(50);
-        execFileSync('bash', [path.join(repoRoot, '.ci', 'start-dockerd.sh')], { stdio: 'ignore', timeout: 120_000 });
-        const ms = await this.waitRunning(dockerAgents, 60_000);
-        this.record(kind, ms === null ? null : Date.now() - t0);
+        this.engineDown = true;
+        try {
+          process.kill(pid, 'SIGTERM');
+          for (let i = 0; i < 600 && existsSync(`/proc/${pid}`); i++) await sleep(50);
+          // start-dockerd.sh returns once the engine answers (`docker info`).
+          execFileSync('bash', [path.join(repoRoot, '.ci', 'start-dockerd.sh')], { stdio: 'ignore', timeout: 120_000 });
+        } finally {
+          this.engineDown = false;
+        }
+        // Recovery: the engine answers again → every docker agent running (the engine's own down time is
+        // engineDownMs, apart, like the host's).
+        this.record(kind, await this.waitRunning(dockerAgents, 60_000));
         return;
       }
       case 'host-kill': {
@@ -464,6 +490,8 @@ class Soak {
     const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : null);
     const recoveryMs = Object.fromEntries(Object.entries(this.recovery).map(([k, xs]) => [k, { n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: Math.max(...xs) }]));
     const uptimePercent = this.expectedSamples ? Math.round((this.upSamples / this.expectedSamples) * 100_000) / 1000 : null;
+    const all = this.expectedSamples + this.engineDownSamples;
+    const uptimeWithEngineDownPercent = all ? Math.round((this.upSamples / all) * 100_000) / 1000 : null;
     return {
       benchmark: 'soak',
       date: new Date(started).toISOString(),
@@ -473,7 +501,9 @@ class Soak {
       seed,
       faults: this.faults,
       uptimePercent,
+      uptimeWithEngineDownPercent,
       hostDownMs: this.hostDownMs,
+      engineDownMs: this.engineDownMs,
       recoveryMs,
       messagesSent: this.sent.length,
       lostMessages: lost,
@@ -485,7 +515,7 @@ class Soak {
       corruptSnapshotsLoaded: this.corruptLoaded,
       notes: this.notes,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverageAfter: os.loadavg() },
-      how: 'Uptime: every 250 ms the agents list; an agent counts while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime. Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the host start. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
+      how: 'Uptime: every 250 ms the agents list; an agent counts while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the host start, for dockerd-restart from the engine answering again. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
     };
   }
 
@@ -551,11 +581,11 @@ try {
   const result = await soak.run();
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number };
+  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null };
   process.stderr.write(
     [
       `faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-      `uptime: ${r.uptimePercent} % (host down ${Math.round(r.hostDownMs / 1000)} s, reported apart)`,
+      `uptime: ${r.uptimePercent} % (host down ${Math.round(r.hostDownMs / 1000)} s, engine down ${Math.round((r.engineDownMs ?? 0) / 1000)} s, reported apart; ${r.uptimeWithEngineDownPercent} % counting the engine's down time)`,
       ...Object.entries(r.recoveryMs).map(([k, v]) => `recovery ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms, max ${v.max} ms`),
       `messages: ${r.messagesSent} sent, ${r.lostMessages} lost, ${r.duplicateMessages} delivered twice; duplicate agents: ${r.duplicateAgents}`,
       `context checks: ${r.contextChecks.passed} passed, ${r.contextChecks.failed} failed; integrity: ${r.integrityChecks.passed} passed, ${r.integrityChecks.failed} failed; corrupt snapshots refused: ${r.corruptSnapshotsRefused}`,

@@ -124,6 +124,78 @@ describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', (
     expect(String(metas[0]!.merge)).toMatch(/^[0-9a-f]{40}$/);
   });
 
+  it('reports zeros, not NaN, for a history without merges', { timeout: 120_000 }, async () => {
+    const r = new TestRepo();
+    dirs.push(r.dir);
+    r.commit({ 'a.ts': 'export const a = 1;\n' }, 'only commit');
+    const report = await replayRepo({ repo: r.dir });
+    expect(report).toMatchObject({ mergesScanned: 0, conflictingMerges: 0, files: 0, hunks: 0, noiseFloor: 0, skipped: {} });
+    expect(report.speed).toMatchObject({ hunksPerSecondResolver: 0, hunksPerCpuSecondResolver: 0, hunksPerSecondEndToEnd: 0 });
+    const numbers: [string, number][] = [];
+    const walk = (v: unknown, at: string) => {
+      if (typeof v === 'number') numbers.push([at, v]);
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
+    };
+    walk(report, 'report');
+    expect(numbers.length).toBeGreaterThan(20);
+    expect(numbers.filter(([, v]) => !Number.isFinite(v))).toEqual([]);
+  });
+
+  it('counts what it cannot replay, by reason: octopus and criss-cross merges, add/add, modify/delete, renames, binary and symlink changes', { timeout: 120_000 }, async () => {
+    const r = new TestRepo();
+    dirs.push(r.dir);
+    const bin = (n: number) => `\u0000binary ${n}\n`;
+    r.commit({ 'keep.ts': 'export const k = 1;\n', 'gone.ts': 'export const g = 1;\n', 'moved.ts': 'export const m = 1;\n\nexport const mm = 1;\n', 'blob.bin': bin(0), 'same.ts': 'export const s = 1;\n' }, 'base');
+    r.git('symbolic-ref', 'HEAD', 'refs/heads/main');
+    execFileSync('ln', ['-s', 'keep.ts', path.join(r.dir, 'link')]);
+    r.commit({}, 'a symlink');
+    // One merge with everything a line merge cannot take, and one change both sides made alike.
+    r.git('checkout', '-q', '-b', 'side');
+    r.git('rm', '-q', 'gone.ts');
+    r.git('mv', 'moved.ts', 'renamed.ts');
+    rmSync(path.join(r.dir, 'link'));
+    execFileSync('ln', ['-s', 'gone.ts', path.join(r.dir, 'link')]);
+    r.commit({ 'new.ts': 'export const n = "side";\n', 'blob.bin': bin(1), 'same.ts': 'export const s = 2;\n' }, 'side');
+    r.git('checkout', '-q', 'main');
+    rmSync(path.join(r.dir, 'link'));
+    execFileSync('ln', ['-s', 'same.ts', path.join(r.dir, 'link')]);
+    r.commit({ 'gone.ts': 'export const g = 2;\n', 'moved.ts': 'export const m = 2;\n\nexport const mm = 1;\n', 'new.ts': 'export const n = "main";\n', 'blob.bin': bin(2), 'same.ts': 'export const s = 2;\n' }, 'main');
+    r.git('merge', '-q', '--no-ff', '--no-edit', '-s', 'ours', 'side');
+    // An octopus merge (three parents).
+    r.git('checkout', '-q', '-b', 'o1');
+    r.commit({ 'o1.ts': '1\n' }, 'o1');
+    r.git('checkout', '-q', 'main');
+    r.git('checkout', '-q', '-b', 'o2');
+    r.commit({ 'o2.ts': '2\n' }, 'o2');
+    r.git('checkout', '-q', 'main');
+    r.git('merge', '-q', '--no-ff', '--no-edit', 'o1', 'o2');
+    // A criss-cross: x and y merge each other, then main merges both (two merge bases).
+    r.git('checkout', '-q', '-b', 'x');
+    r.commit({ 'x.ts': 'x\n' }, 'x');
+    r.git('checkout', '-q', 'main');
+    r.git('checkout', '-q', '-b', 'y');
+    r.commit({ 'y.ts': 'y\n' }, 'y');
+    r.git('checkout', '-q', 'x');
+    r.git('merge', '-q', '--no-ff', '--no-edit', 'y~0');
+    r.git('checkout', '-q', 'y');
+    r.git('merge', '-q', '--no-ff', '--no-edit', 'x~1');
+    r.git('checkout', '-q', 'x');
+    r.git('merge', '-q', '--no-ff', '--no-edit', 'y');
+    const report = await replayRepo({ repo: r.dir });
+    expect(report.skipped).toMatchObject({
+      'octopus merges': 1,
+      'criss-cross merges (more than one merge base)': 1,
+      'add/add files': 1,
+      'modify/delete files': 1,
+      'files involved in renames': 1,
+      'binary files': 1,
+    });
+    // The symlink both sides re-pointed is a type change for a line merge: skipped under its own reason.
+    expect(Object.keys(report.skipped).some((k) => /symlink|submodule|type/i.test(k))).toBe(true);
+    // The change both sides made alike is no conflict and is not counted as skipped either.
+    expect(JSON.stringify(report.skipped)).not.toMatch(/same/);
+  });
+
   it('says clearly when the path is not a repository', { timeout: 120_000 }, async () => {
     const d = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-none-'));
     dirs.push(d);

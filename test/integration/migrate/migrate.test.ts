@@ -266,6 +266,30 @@ describe('hive migrate from the LeanVibe .claude fixture', () => {
     }
   });
 
+  it('imports rows whose columns the old database left empty (NULL) with defaults, and says which agent was unknown', async () => {
+    const { claude, dataDir } = setup();
+    const old = new Database(path.join(claude, 'state', 'agent_hive.db'));
+    old.prepare('INSERT INTO tasks (task_id, agent_id, description, status, priority, created_at, updated_at, metadata) VALUES (?, ?, NULL, NULL, NULL, NULL, NULL, NULL)').run('bare-task', 'ghost');
+    old.prepare('INSERT INTO memory_snapshots (snapshot_id, agent_id, snapshot_type, memory_data, created_at) VALUES (?, NULL, NULL, NULL, NULL)').run('bare-snap');
+    old.prepare('INSERT INTO agent_communications (from_agent, to_agent, message_type, message_content, timestamp, delivered) VALUES (NULL, ?, NULL, NULL, NULL, NULL)').run('nobody');
+    old.close();
+    const report = await migrateFromClaudeDir({ source: claude, dataDir, validate: true });
+    expect(report.validation?.ok).toBe(true);
+    expect(report.warnings.join('\n')).toMatch(/Task bare-task belongs to "ghost", which is not among the old agents/);
+    const db = store(dataDir);
+    try {
+      expect(db.prepare('SELECT agent, description, status, priority FROM tasks WHERE id = ?').get('bare-task')).toEqual({ agent: null, description: '', status: 'pending', priority: 5 });
+      const msg = db.prepare("SELECT from_agent, to_agent, type, body, delivered_at FROM messages WHERE to_agent = 'nobody'").get();
+      expect(msg).toEqual({ from_agent: 'unknown', to_agent: 'nobody', type: 'text', body: '', delivered_at: null });
+      const snaps = db.prepare("SELECT agent, note FROM snapshots WHERE note LIKE '%bare-snap%'").all() as { agent: string; note: string }[];
+      expect(snaps).toHaveLength(1);
+      expect(snaps[0]!.agent).toBe('unknown');
+      expect(snaps[0]!.note).toMatch(/bare-snap \(no type, no time\)/);
+    } finally {
+      db.close();
+    }
+  });
+
   it('a corrupt source database is a clear error and imports nothing', async () => {
     const { claude, dataDir } = setup();
     const dbFile = path.join(claude, 'state', 'agent_hive.db');
