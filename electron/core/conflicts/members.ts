@@ -426,6 +426,14 @@ const statementFacts = new Map<string, { keys: string[]; facts: FileFacts }>();
 let statementFactsChars = 0;
 const STATEMENT_FACTS_MAX_CHARS = 16 * 1024 * 1024;
 
+/** The memo's size (entries, key characters): for tests of its accounting. */
+export function statementFactsUsage(): { entries: number; chars: number } {
+  let chars = 0;
+  for (const k of statementFacts.keys()) chars += k.length;
+  if (chars !== statementFactsChars) throw new Error(`statement facts memo: ${statementFactsChars} characters counted, ${chars} held`);
+  return { entries: statementFacts.size, chars };
+}
+
 /**
  * fileFacts of several versions of one file (the gate's base, ours, theirs and result). They differ in a
  * few places, so most top-level statements are the same text in all of them: each distinct statement is
@@ -455,14 +463,9 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
           const key = `${lang}\u0000${root.type}\u0000${type}\u0000${full.slice(cursor.startIndex - origin, cursor.endIndex - origin)}`;
           let entry = memo.get(key);
           if (entry) {
+            // Most recently used last (the map's order), so eviction takes the least recently used first.
             memo.delete(key);
             memo.set(key, entry);
-            statementFactsChars += key.length;
-            for (const [k] of memo) {
-              if (statementFactsChars <= STATEMENT_FACTS_MAX_CHARS) break;
-              memo.delete(k);
-              statementFactsChars -= k.length;
-            }
           } else {
             const statement = cursor.currentNode;
             entry = {

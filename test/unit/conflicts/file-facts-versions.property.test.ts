@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Grammars, languageForPath, type LanguageId } from '../../../electron/core/conflicts/grammars.js';
-import { fileFacts, fileFactsOfVersions, type FileFacts } from '../../../electron/core/conflicts/members.js';
+import { fileFacts, fileFactsOfVersions, statementFactsUsage, type FileFacts } from '../../../electron/core/conflicts/members.js';
 
 // Oracle: fileFacts of each whole tree, each version parsed on its own (no shared statements, no cache).
 const grammars = new Grammars();
@@ -75,6 +75,17 @@ describe('fileFactsOfVersions: facts read once per distinct top-level statement'
   it('equals fileFacts of each whole tree on every hand-written conflict case', async () => {
     expect(CASES.length).toBeGreaterThan(30);
     for (const c of CASES) await expectSameFacts(c.lang, c.versions);
+  });
+
+  it('keeps statement facts across calls: the same versions again add nothing to the memo, and its count stays exact', async () => {
+    const c = CASES.find((x) => x.lang === 'typescript')!;
+    const roots = [];
+    for (const v of c.versions) roots.push((await grammars.tree(c.lang, v)).rootNode);
+    fileFactsOfVersions(c.lang, roots);
+    const once = statementFactsUsage();
+    expect(once.entries).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) fileFactsOfVersions(c.lang, roots);
+    expect(statementFactsUsage()).toEqual(once);
   });
 
   it('equals fileFacts of each whole tree for versions made by line edits of real files (property)', async () => {
