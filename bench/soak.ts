@@ -114,6 +114,8 @@ class Soak {
   hostDown = false;
   hostDownMs = 0;
   /** dockerd stopped until it answers again: its agents cannot run, as no agent can while the host is down. */
+  /** kill -9 of the host → its restarted API answering, per host-kill (part of the host-down time). */
+  readonly hostStarts: number[] = [];
   engineDown = false;
   engineDownMs = 0;
   /** Samples of docker agents while the engine was down (none of them can be running then). */
@@ -423,9 +425,11 @@ class Soak {
         const t0 = Date.now();
         await this.startHost();
         this.hostDown = false;
-        // Host back → every agent running (adopted, or recovered if it died meanwhile).
-        const ms = await this.waitRunning(this.names.filter((n) => !this.planned.has(n)), 30_000);
-        this.record(kind, ms === null ? null : Date.now() - t0);
+        // The host's own start (process start to its API answering) is host-down time, reported apart
+        // (hostStartMs); recovery is from the API answering to every agent running (adopted, or recovered if
+        // it died meanwhile), as for dockerd-restart from the engine answering.
+        this.hostStarts.push(Date.now() - t0);
+        this.record(kind, await this.waitRunning(this.names.filter((n) => !this.planned.has(n)), 30_000));
         return;
       }
     }
@@ -504,6 +508,7 @@ class Soak {
       uptimeWithEngineDownPercent,
       hostDownMs: this.hostDownMs,
       engineDownMs: this.engineDownMs,
+      hostStartMs: this.hostStarts.length ? { n: this.hostStarts.length, p50: pct(this.hostStarts, 50), max: Math.max(...this.hostStarts) } : null,
       recoveryMs,
       messagesSent: this.sent.length,
       lostMessages: lost,
@@ -515,7 +520,7 @@ class Soak {
       corruptSnapshotsLoaded: this.corruptLoaded,
       notes: this.notes,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverageAfter: os.loadavg() },
-      how: 'Uptime: every 250 ms the agents list; an agent counts while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the host start, for dockerd-restart from the engine answering again. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
+      how: 'Uptime: every 250 ms the agents list; an agent counts while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the restarted host answering on its API (its start is hostStartMs, part of the host-down time), for dockerd-restart from the engine answering again. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
     };
   }
 
@@ -581,12 +586,13 @@ try {
   const result = await soak.run();
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null };
+  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; hostStartMs?: { p50: number | null; max: number } | null; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null };
   process.stderr.write(
     [
       `faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `uptime: ${r.uptimePercent} % (host down ${Math.round(r.hostDownMs / 1000)} s, engine down ${Math.round((r.engineDownMs ?? 0) / 1000)} s, reported apart; ${r.uptimeWithEngineDownPercent} % counting the engine's down time)`,
       ...Object.entries(r.recoveryMs).map(([k, v]) => `recovery ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms, max ${v.max} ms`),
+      ...(r.hostStartMs ? [`host start after a kill (host-down time): p50 ${r.hostStartMs.p50} ms, max ${r.hostStartMs.max} ms`] : []),
       `messages: ${r.messagesSent} sent, ${r.lostMessages} lost, ${r.duplicateMessages} delivered twice; duplicate agents: ${r.duplicateAgents}`,
       `context checks: ${r.contextChecks.passed} passed, ${r.contextChecks.failed} failed; integrity: ${r.integrityChecks.passed} passed, ${r.integrityChecks.failed} failed; corrupt snapshots refused: ${r.corruptSnapshotsRefused}`,
       `written to ${out}`,

@@ -193,7 +193,7 @@ export class HiveCore {
               const reservedMb = running.reduce((n, r) => n + ((JSON.parse(r.options) as { memoryMb?: number }).memoryMb ?? 0), 0);
               return { running: running.length, total: rows.length, reservedMb };
             },
-            backendOptions: options.enginePingIntervalMs ? { pingIntervalMs: options.enginePingIntervalMs } : undefined,
+            backendOptions: { ...(options.enginePingIntervalMs ? { pingIntervalMs: options.enginePingIntervalMs } : {}), apiUrl: () => options.apiUrl?.() ?? null },
           })
         : null;
     this.backends = { ...given, ...(this.dockerEngines ? { docker: this.dockerEngines } : {}) };

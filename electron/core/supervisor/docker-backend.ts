@@ -8,7 +8,7 @@ import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from '.
 import { AgentContainers } from './docker/agent-containers.js';
 import { ApiBridge } from './docker/api-bridge.js';
 import { ContainerIo } from './docker/container-io.js';
-import { createOptions, RESUME_FILE, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
+import { createOptions, HOST_ALIAS, RESUME_FILE, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
 import { tarOf } from './docker/tar.js';
 import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR, standbyName } from './docker/docker-labels.js';
 import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
@@ -45,6 +45,11 @@ export interface DockerBackendOptions {
   workspace?: 'bind' | 'volume';
   /** The engine's name in messages (`hive engines`). */
   engine?: string;
+  /**
+   * The host's API URL (loopback) now. A container adopted after a host restart reaches the API through
+   * the bridge forwarder the previous host ran: the new host must forward that port again.
+   */
+  apiUrl?: () => string | null;
 }
 
 export const DEFAULT_PASS_ENV = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'];
@@ -102,7 +107,10 @@ export class DockerBackend implements Backend {
   /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
   readonly onDidChangeAvailability = this.availabilityEmitter.event;
 
+  private readonly apiUrl: (() => string | null) | undefined;
+
   constructor(options: DockerBackendOptions) {
+    this.apiUrl = options.apiUrl;
     const dataDir = path.resolve(options.dataDir);
     this.hash = dataDirHash(dataDir);
     this.docker = options.docker ?? lazyDockerode();
@@ -409,9 +417,36 @@ export class DockerBackend implements Backend {
         : null;
       const tracked = { agent: agent.name, id: info.Id, io, logPath: agent.logPath };
       this.track(tracked);
+      if (info.State.Running) await this.forwardAgain(info, agent.logPath);
       // It died between listAlive and adopt: report it now, the stream will not repeat it.
       if (!info.State.Running) this.reportExit(tracked, info.State.ExitCode, 'exit');
     });
+  }
+
+  /**
+   * The forwarder that let a bridged container reach the loopback-only API lived in the previous host
+   * process: without it an adopted agent's `hive msg`, heartbeats and hooks fail until some other container
+   * starts (the soak found messages to docker agents undelivered after a host restart). Forward the API
+   * again, on the port the container's HIVE_URL names: the forwarder takes the API's own port when free, so
+   * it is the same port when the API came back on its port. Otherwise the agent is told in its log.
+   */
+  private async forwardAgain(info: Dockerode.ContainerInspectInfo, logPath: string): Promise<void> {
+    const api = this.apiUrl?.();
+    const inside = info.Config?.Env?.find((e) => e.startsWith('HIVE_URL='))?.slice('HIVE_URL='.length);
+    const network = info.HostConfig?.NetworkMode ?? '';
+    if (!api || !inside || network === 'host' || network === 'none' || this.ctx.workspace === 'volume') return;
+    let want: URL;
+    try {
+      want = new URL(inside);
+    } catch {
+      return;
+    }
+    if (want.hostname !== HOST_ALIAS) return;
+    const now = new URL(await this.bridge.urlFor(api, network));
+    if (now.port === want.port) return;
+    try {
+      appendFileSync(logPath, `[agent-hive] HIVE_URL ${inside} no longer answers inside this container: the host came back with its API forwarded at ${now.toString()}. Restart the agent to give it the new address.\n`);
+    } catch {}
   }
 
   async pause(name: string): Promise<void> {

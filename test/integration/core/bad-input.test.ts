@@ -171,8 +171,11 @@ describe('bad input to the core', () => {
       // Sleep and wake carry the task through the snapshot and the resume prompt, still verbatim.
       await f.core.agents.sleep('inject', 'test');
       rmSync(path.join(out, 'argv'));
+      rmSync(path.join(out, 'env'));
       await f.core.agents.wake('inject', 'test');
-      await waitFor(() => existsSync(path.join(out, 'argv')), 20_000, 50, 'the fake claude to run again');
+      // The env file is written after argv is complete (argv exists, empty, as soon as its redirection opens
+      // it: reading it then was a flake seen once in five full runs).
+      await waitFor(() => existsSync(path.join(out, 'env')) && readFileSync(path.join(out, 'env'), 'utf8').length > 0, 20_000, 50, 'the fake claude to run again');
       // This stand-in writes no session, so there is nothing to resume: the same id again, and the resume
       // prompt (with the task in it) as one argument.
       const resumed = readFileSync(path.join(out, 'argv'), 'utf8').split('\0').slice(0, -1);

@@ -179,6 +179,41 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     }
   });
 
+  it('forwards the API again for a bridged container that a new host adopts, so its HIVE_URL answers again', async () => {
+    // Found by the soak: after a host restart, messages to docker agents stayed undelivered until some
+    // other container started, because the forwarder lived in the previous host process.
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits++;
+      res.end('pong-from-host');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const first = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false, apiUrl: () => api });
+    let second: DockerBackend | null = null;
+    try {
+      const s = spec({
+        env: { HIVE_AGENT: 'a1', HIVE_URL: api },
+        argv: sh('hp=${HIVE_URL#http://}; while true; do printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 ${hp%:*} ${hp##*:}; echo; sleep 0.2; done'),
+      });
+      await first.start(s);
+      await waitFor(() => hits > 0, 'the host answering the container', 20_000);
+      // The host goes away with its forwarder; the container lives on and gets no answer meanwhile.
+      await first.dispose();
+      await new Promise((r) => setTimeout(r, 1000));
+      const before = hits;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(hits).toBe(before);
+      second = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false, apiUrl: () => api });
+      await second.adopt({ name: 'a1', pid: null, logPath: s.logPath });
+      await waitFor(() => hits > before, 'the host answering the adopted container', 20_000);
+      expect(readLog(s.logPath)).not.toContain('no longer answers');
+    } finally {
+      await second?.dispose();
+      server.close();
+    }
+  });
+
   it('pauses and resumes the container (sleep mode pause): alive throughout, no output while paused', async () => {
     const s = spec({ argv: sh('i=0; while true; do i=$((i+1)); echo tick$i; sleep 0.1; done') });
     await backend.start(s);
