@@ -417,7 +417,8 @@ export class DockerBackend implements Backend {
         : null;
       const tracked = { agent: agent.name, id: info.Id, io, logPath: agent.logPath };
       this.track(tracked);
-      if (info.State.Running) await this.forwardAgain(info, agent.logPath);
+      // Never a reason to fail the adoption: at worst the agent cannot reach the API (as before).
+      if (info.State.Running) await this.forwardAgain(info, agent.logPath).catch(() => undefined);
       // It died between listAlive and adopt: report it now, the stream will not repeat it.
       if (!info.State.Running) this.reportExit(tracked, info.State.ExitCode, 'exit');
     });
