@@ -161,20 +161,20 @@ describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', (
     execFileSync('ln', ['-s', 'same.ts', path.join(r.dir, 'link')]);
     r.commit({ 'gone.ts': 'export const g = 2;\n', 'moved.ts': 'export const m = 2;\n\nexport const mm = 1;\n', 'new.ts': 'export const n = "main";\n', 'blob.bin': bin(2), 'same.ts': 'export const s = 2;\n' }, 'main');
     r.git('merge', '-q', '--no-ff', '--no-edit', '-s', 'ours', 'side');
+    /** A branch from main with one commit of its own. */
+    const branchFromMain = (name: string, files: Record<string, string>) => {
+      r.git('checkout', '-q', 'main');
+      r.git('checkout', '-q', '-b', name);
+      r.commit(files, name);
+    };
     // An octopus merge (three parents).
-    r.git('checkout', '-q', '-b', 'o1');
-    r.commit({ 'o1.ts': '1\n' }, 'o1');
-    r.git('checkout', '-q', 'main');
-    r.git('checkout', '-q', '-b', 'o2');
-    r.commit({ 'o2.ts': '2\n' }, 'o2');
+    branchFromMain('o1', { 'o1.ts': '1\n' });
+    branchFromMain('o2', { 'o2.ts': '2\n' });
     r.git('checkout', '-q', 'main');
     r.git('merge', '-q', '--no-ff', '--no-edit', 'o1', 'o2');
-    // A criss-cross: x and y merge each other, then main merges both (two merge bases).
-    r.git('checkout', '-q', '-b', 'x');
-    r.commit({ 'x.ts': 'x\n' }, 'x');
-    r.git('checkout', '-q', 'main');
-    r.git('checkout', '-q', '-b', 'y');
-    r.commit({ 'y.ts': 'y\n' }, 'y');
+    // A criss-cross: x and y merge each other, then x merges y again (two merge bases).
+    branchFromMain('x', { 'x.ts': 'x\n' });
+    branchFromMain('y', { 'y.ts': 'y\n' });
     r.git('checkout', '-q', 'x');
     r.git('merge', '-q', '--no-ff', '--no-edit', 'y~0');
     r.git('checkout', '-q', 'y');
