@@ -59,4 +59,48 @@ describe('the in-process diff3 finds the same hunks as git merge-file --diff3', 
     console.log(`diff3 agreement with git merge-file: ${same}/${total}`);
     expect(same / total).toBeGreaterThanOrEqual(0.95);
   });
+
+  it('a diff of more than 400 edits is merged in-process without the lines only one side has; it conflicts where git does and hands a clean result to git', async () => {
+    const base = Array.from({ length: 1500 }, (_, i) => `line ${i}\n`);
+    // Ours rewrites every other line of the first half (750 edits), theirs every third line of the second half.
+    const ours = base.map((l, i) => (i < 750 && i % 2 === 0 ? `ours ${i}\n` : l));
+    const theirs = base.map((l, i) => (i >= 750 && i % 3 === 0 ? `theirs ${i}\n` : l));
+    const [b, o, t] = [base.join(''), ours.join(''), theirs.join('')];
+    // Both sides apart: git merges cleanly, and a clean result from the large-diff path is left to git.
+    expect((await git.mergeWithGit(b, o, t)).conflicts).toBe(0);
+    expect(diff3Merge(b, o, t)).toBeNull();
+    // Theirs also rewrites line 10, which ours rewrote: a conflict in both, found here without git.
+    const t2 = t.replace('line 10\n', 'theirs 10\n');
+    const mine = diff3Merge(b, o, t2)!;
+    const ref = await git.mergeWithGit(b, o, t2);
+    expect(ref.conflicts).toBeGreaterThan(0);
+    expect(mine).not.toBeNull();
+    expect(mine.conflicts).toBeGreaterThan(0);
+    const conflict = mine.segments.find((s) => s.kind === 'conflict')!;
+    expect(conflict).toMatchObject({ base: ['line 10\n'], ours: ['ours 10\n'], theirs: ['theirs 10\n'] });
+  });
+
+  it('on random large rewrites: never clean where git conflicts (property)', async () => {
+    const side = fc.array(fc.tuple(fc.nat({ max: 899 }), fc.constantFrom('del', 'chg', 'ins')), { minLength: 300, maxLength: 700 });
+    await fc.assert(
+      fc.asyncProperty(side, side, async (eo, et) => {
+        const base = Array.from({ length: 900 }, (_, i) => `l${i % 300}\n`);
+        const edit = (ops: [number, string][], tag: string) => {
+          const out = [...base];
+          for (const [i, op] of [...ops].sort((x, y) => y[0] - x[0])) {
+            if (op === 'del') out.splice(i, 1);
+            else if (op === 'chg') out[i] = `${tag}${i}\n`;
+            else out.splice(i, 0, `${tag}+${i}\n`);
+          }
+          return out.join('');
+        };
+        const [b, o, t] = [base.join(''), edit(eo, 'o'), edit(et, 't')];
+        const mine = diff3Merge(b, o, t);
+        const ref = await git.mergeWithGit(b, o, t);
+        if (mine && ref.conflicts > 0) expect(mine.conflicts).toBeGreaterThan(0);
+        if (mine && mine.conflicts === 0) expect(ref.conflicts).toBe(0);
+      }),
+      { numRuns: 25, seed: 7 },
+    );
+  });
 });
