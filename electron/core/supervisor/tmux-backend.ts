@@ -25,6 +25,8 @@ const TMUX_CONF = [
   'set -g exit-empty off',
   'set -g remain-on-exit on',
   'set -g history-limit 50000',
+  // Fewer notifications to control clients (see TmuxBackend.handshakes): window names are never used here.
+  'set -g automatic-rename off',
   'set -g default-terminal "xterm-256color"',
   `set-hook -g pane-died "wait-for -S ${DIED_CHANNEL}"`,
   '',
@@ -79,6 +81,14 @@ export class TmuxBackend implements Backend {
   private readonly starting = new Set<string>();
   private readonly diedWhileStarting = new Set<string>();
   private waiter: TmuxControlClient | null = null;
+  /**
+   * Control clients still connecting. tmux 3.3a writes notifications (a session created, a window renamed)
+   * to a control client that is connected but has not finished identifying, and crashes on it (NULL
+   * control state: "segfault at 20" in the kernel log, every session lost). The waiter connecting while a
+   * start created a session did that in 1 of 3 server-kill recoveries. Commands that create, change or
+   * remove sessions wait until every client has finished connecting.
+   */
+  private handshakes: Promise<void> = Promise.resolve();
   private control: TmuxControlClient | null = null;
   private controlStarting: Promise<TmuxControlClient | null> | null = null;
   /** What the server's environment gives a pane already (fewer `-e` per start). */
@@ -118,6 +128,7 @@ export class TmuxBackend implements Backend {
   private async call(commands: string[][], opts: { spawnControl?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
     const control = opts.spawnControl ? await this.ensureControl() : this.control && !this.control.closed ? this.control : null;
     if (control) {
+      await this.handshakes;
       const r = await control.request(commands);
       if (r.code !== -1) return r;
       // The client went away with the request (the server died?): ask again the way that always works.
@@ -160,8 +171,19 @@ export class TmuxBackend implements Backend {
     return this.controlStarting;
   }
 
-  private newControl(): TmuxControlClient {
+  /** A control client, counted as connecting until it answers (or fails). */
+  private connectClient(): TmuxControlClient {
     const c = new TmuxControlClient(this.serverArgs);
+    const prev = this.handshakes;
+    // Bounded: a client that neither answers nor fails (a server stuck exiting) holds no command up for long.
+    let timer: NodeJS.Timeout | undefined;
+    const settled = Promise.race([c.ready.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 2000)))]).finally(() => clearTimeout(timer));
+    this.handshakes = Promise.all([prev, settled]).then(() => undefined);
+    return c;
+  }
+
+  private newControl(): TmuxControlClient {
+    const c = this.connectClient();
     c.onDidClose(() => {
       if (this.control === c) this.control = null;
       this.env.forget();
@@ -226,6 +248,7 @@ export class TmuxBackend implements Backend {
     const target = `${deadId}:`;
     const { args, unset } = this.env.plan(spec.name, spec.env, true);
     const rotated = this.logIno.get(spec.name) !== logIno;
+    await this.handshakes;
     const r = await control.request([
       ...unset.map((k) => ['set-environment', '-u', '-t', deadId, k]),
       // Without -k: a pane that is not dead is never killed here.
@@ -258,10 +281,21 @@ export class TmuxBackend implements Backend {
         const control = await this.ensureControl();
         if (control) {
           const { args } = this.env.plan(spec.name, spec.env, false);
-          const r = await control.request(commands(killFirst, args));
-          if (r.code === 0) this.env.created(spec.name, args);
-          if (r.code !== -1) return r;
-          if (round < 3) continue;
+          await this.handshakes;
+          // Our control session first, as a canary: a server being killed has destroyed every session, ours
+          // included, but a client still connected to it can create new ones there — which then died with it
+          // (SIGHUP) when it was ended a moment later. (Seen in 1 of 3 runs of the server-kill test.)
+          const r = await control.request([['has-session', '-t', `=${CONTROL_SESSION}`], ...commands(killFirst, args)]);
+          if (r.code !== 0 && r.stderr.includes(CONTROL_SESSION)) {
+            if (this.control === control) this.control = null;
+            control.dispose();
+            await this.unstickServer();
+            if (round < 3) continue;
+          } else {
+            if (r.code === 0) this.env.created(spec.name, args);
+            if (r.code !== -1) return r;
+            if (round < 3) continue;
+          }
         }
         // The CLI: every variable, and a client not attached to a session gives a new pane its own PATH over
         // `-e PATH=…`, so it runs with the agent's PATH (else the `hive` shim on it is not found in the agent).
@@ -350,7 +384,7 @@ export class TmuxBackend implements Backend {
    */
   private ensureWaiter(): void {
     if (this.waiter || this.disposed) return;
-    const w = new TmuxControlClient(this.serverArgs);
+    const w = this.connectClient();
     this.waiter = w;
     w.onDidClose(() => {
       if (this.waiter === w) this.waiter = null;
