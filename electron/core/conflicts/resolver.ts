@@ -5,6 +5,7 @@ import { LlmStrategy, type LlmProvider } from './llm-provider.js';
 import { MergeFile, parseDiff3, type Segment } from './merge-file.js';
 import { AdjacentStrategy } from './adjacent-strategy.js';
 import { identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
+import { alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from './side-strategies.js';
 import { versionStrategy } from './version-strategy.js';
 import type { HunkInput, Strategy } from './strategy.js';
 import { joinLines, splitLines } from './text-lines.js';
@@ -101,6 +102,8 @@ export class Resolver {
     this.gate = new VerificationGate(this.grammars);
     const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, versionStrategy, new AdjacentStrategy(this.grammars), new CommutativeStrategy(this.grammars)];
     if (opts.learned) all.push(new LearnedStrategy(opts.learned));
+    // After a person's earlier answer: regularities of how people merge, measured, only ever proposals.
+    all.push(alreadyInOursStrategy, lineByLineStrategy, changelogSectionsStrategy);
     this.strategies = all.filter((s) => !opts.disable?.includes(s.name));
     this.llm = opts.llm ? new LlmStrategy(opts.llm) : null;
   }

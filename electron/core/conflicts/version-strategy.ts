@@ -31,7 +31,8 @@ export const versionStrategy: Strategy = {
   },
 };
 
-const VERSION_LINE = /^\s*"([^"]+)"\s*:\s*"([~^]|>=|<=|>|<|=)?v?(\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z.-]+)?)"\s*,?\s*$/;
+// Trailing commas or, in older package.json files, leading ones (`  , "version": "2.5.5"`).
+const VERSION_LINE = /^\s*,?\s*"([^"]+)"\s*:\s*"([~^]|>=|<=|>|<|=)?v?(\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z.-]+)?)"\s*,?\s*$/;
 
 /** The version lines in order when every line is one (blank lines not allowed: they would be lost); else null. */
 function versionLines(lines: readonly string[]): { key: string; version: string; line: string }[] | null {

@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { Grammars } from '../../../electron/core/conflicts/grammars.js';
+import { alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from '../../../electron/core/conflicts/side-strategies.js';
+import type { HunkInput, StrategyOutcome } from '../../../electron/core/conflicts/strategy.js';
+import { splitLines } from '../../../electron/core/conflicts/text-lines.js';
+import { VerificationGate } from '../../../electron/core/conflicts/verification-gate.js';
+import { versionStrategy } from '../../../electron/core/conflicts/version-strategy.js';
+
+const hunk = (base: string, ours: string, theirs: string, opts: Partial<HunkInput> = {}): HunkInput => ({
+  path: 'src/a.ts',
+  lang: 'typescript',
+  base: splitLines(base),
+  ours: splitLines(ours),
+  theirs: splitLines(theirs),
+  prefix: '',
+  suffix: '',
+  ...opts,
+});
+const text = (r: StrategyOutcome | null | Promise<StrategyOutcome | null>) => {
+  const x = r as StrategyOutcome | null;
+  return x && x.kind === 'resolved' ? x.lines.join('') : null;
+};
+const situation = (r: StrategyOutcome | null | Promise<StrategyOutcome | null>) => {
+  const x = r as StrategyOutcome | null;
+  return x && x.kind === 'resolved' ? x.situation : null;
+};
+
+describe("already in ours (theirs' change is already there)", () => {
+  it('keeps ours when its lines hold theirs edit and more', () => {
+    const r = alreadyInOursStrategy.apply(hunk('run(a);\n', 'run(a, b);\nlog();\n', 'run(a, b);\n'));
+    expect(text(r)).toBe('run(a, b);\nlog();\n');
+    expect(situation(r)).toBe('in-hunk');
+  });
+
+  it("never the mirror image: ours' change already in theirs is not an answer (people took theirs only half the time)", () => {
+    expect(alreadyInOursStrategy.apply(hunk('run(a);\n', 'run(a, b);\n', 'run(a, b);\nlog();\n'))).toBeNull();
+  });
+
+  it('keeps ours when the lines theirs added are elsewhere in ours (moved or cherry-picked), not when theirs removed something ours still has', () => {
+    const prefix = "import { parse } from './parse.js';\nimport { format } from './format.js';\n";
+    const r = alreadyInOursStrategy.apply(hunk('const x = 1;\n', 'const x = 2;\n', "import { format } from './format.js';\nconst x = 1;\n", { prefix }));
+    expect(text(r)).toBe('const x = 2;\n');
+    expect(situation(r)).toBe('elsewhere');
+    // Theirs removed the parse import, which ours' file still has: not already in ours.
+    expect(alreadyInOursStrategy.apply(hunk("import { parse } from './parse.js';\nconst x = 1;\n", 'const x = 2;\n', "import { format } from './format.js';\nconst x = 1;\n", { prefix }))).toBeNull();
+    // Only short or bracket lines added: too common to tell where they came from.
+    expect(alreadyInOursStrategy.apply(hunk('a\n', 'b\n', '}\na\n', { prefix: '}\n' }))).toBeNull();
+  });
+});
+
+describe('line by line', () => {
+  it('takes each line from the side that changed it when the versions line up', () => {
+    const r = lineByLineStrategy.apply(hunk('var a = f(1);\nvar b = g(2);\n', 'let a = f(1);\nvar b = g(2);\n', 'var a = f(1);\nvar b = h(2);\n'));
+    expect(text(r)).toBe('let a = f(1);\nvar b = h(2);\n');
+  });
+
+  it('no answer when a line was changed by both, the line counts differ or one side changed nothing', () => {
+    expect(lineByLineStrategy.apply(hunk('a\nb\n', 'x\nb\n', 'y\nb\n'))).toBeNull();
+    expect(lineByLineStrategy.apply(hunk('a\nb\n', 'x\nb\n', 'a\nb\nc\n'))).toBeNull();
+    expect(lineByLineStrategy.apply(hunk('a\nb\n', 'x\nb\n', 'x\nb\n'))).toBeNull();
+  });
+});
+
+describe('changelog sections', () => {
+  const h = (ours: string, theirs: string, p = 'History.md') => hunk('', ours, theirs, { path: p, lang: null });
+  it('keeps both sides’ release sections, newest date first', () => {
+    const ours = '3.9.1 / 2014-02-01\n==================\n * fixed; ours\n\n';
+    const theirs = '3.8.24 / 2014-02-03\n===================\n * fixed; theirs\n\n';
+    expect(text(changelogSectionsStrategy.apply(h(ours, theirs)))).toBe(theirs + ours);
+    expect(text(changelogSectionsStrategy.apply(h(theirs, ours)))).toBe(theirs + ours);
+  });
+
+  it('no answer for undated headers, text before the first header, a file that is not a changelog, or a base that was changed', () => {
+    expect(changelogSectionsStrategy.apply(h('3.9.1\n * a\n', '3.8.24\n * b\n'))).toBeNull();
+    expect(changelogSectionsStrategy.apply(h(' * loose line\n3.9.1 / 2014-02-01\n', '3.8.24 / 2014-02-03\n'))).toBeNull();
+    expect(changelogSectionsStrategy.apply(h('3.9.1 / 2014-02-01\n', '3.8.24 / 2014-02-03\n', 'docs/notes.md'))).toBeNull();
+    expect(changelogSectionsStrategy.apply(hunk('x\n', '3.9.1 / 2014-02-01\n', '3.8.24 / 2014-02-03\n', { path: 'CHANGELOG.md', lang: null }))).toBeNull();
+  });
+});
+
+describe('higher version in old package.json files', () => {
+  it('reads leading-comma version lines', () => {
+    const r = versionStrategy.apply(hunk('  , "version": "2.5.4"\n', '  , "version": "2.5.5"\n', '  , "version": "2.5.7"\n', { path: 'package.json', lang: 'json' }));
+    expect(text(r)).toBe('  , "version": "2.5.7"\n');
+  });
+});
+
+describe('verification gate: conflict markers', () => {
+  const grammars = new Grammars();
+  afterAll(() => grammars.dispose());
+  const gate = new VerificationGate(grammars);
+  it('a marker-like line an input already had is content; a new one fails with its line number', async () => {
+    const base = 'Title\n=======\n\ntext\n';
+    expect((await gate.check({ path: 'README.md', lang: null, base, ours: base, theirs: base, merged: 'Title\n=======\n\nnew text\n' })).ok).toBe(true);
+    const r = await gate.check({ path: 'README.md', lang: null, base, ours: base, theirs: base, merged: 'Title\n=======\n<<<<<<< ours\ntext\n' });
+    expect(r).toEqual({ ok: false, reason: 'the result still contains a conflict marker at line 3' });
+    // CRLF inputs: the same line with its CR is still the input's own line.
+    const crlf = 'Title\r\n=======\r\n';
+    expect((await gate.check({ path: 'README.md', lang: null, base: crlf, ours: crlf, theirs: crlf, merged: 'Title\r\n=======\r\nmore\r\n' })).ok).toBe(true);
+  });
+});
