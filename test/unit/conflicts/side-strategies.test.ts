@@ -1,21 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Grammars } from '../../../electron/core/conflicts/grammars.js';
 import { alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from '../../../electron/core/conflicts/side-strategies.js';
-import type { HunkInput, StrategyOutcome } from '../../../electron/core/conflicts/strategy.js';
-import { splitLines } from '../../../electron/core/conflicts/text-lines.js';
+import type { StrategyOutcome } from '../../../electron/core/conflicts/strategy.js';
+import { hunk } from './hunk-input.js';
 import { VerificationGate } from '../../../electron/core/conflicts/verification-gate.js';
 import { versionStrategy } from '../../../electron/core/conflicts/version-strategy.js';
 
-const hunk = (base: string, ours: string, theirs: string, opts: Partial<HunkInput> = {}): HunkInput => ({
-  path: 'src/a.ts',
-  lang: 'typescript',
-  base: splitLines(base),
-  ours: splitLines(ours),
-  theirs: splitLines(theirs),
-  prefix: '',
-  suffix: '',
-  ...opts,
-});
 const text = (r: StrategyOutcome | null | Promise<StrategyOutcome | null>) => {
   const x = r as StrategyOutcome | null;
   return x && x.kind === 'resolved' ? x.lines.join('') : null;

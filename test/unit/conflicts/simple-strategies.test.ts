@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { identicalStrategy, reformatStrategy, whitespaceStrategy } from '../../../electron/core/conflicts/simple-strategies.js';
-import type { HunkInput, StrategyOutcome } from '../../../electron/core/conflicts/strategy.js';
-import { splitLines } from '../../../electron/core/conflicts/text-lines.js';
+import type { StrategyOutcome } from '../../../electron/core/conflicts/strategy.js';
+import { hunk } from './hunk-input.js';
 
-const hunk = (base: string, ours: string, theirs: string, opts: Partial<HunkInput> = {}): HunkInput => ({
-  path: 'src/a.ts',
-  lang: 'typescript',
-  base: splitLines(base),
-  ours: splitLines(ours),
-  theirs: splitLines(theirs),
-  prefix: '',
-  suffix: '',
-  ...opts,
-});
 const text = (r: StrategyOutcome | null) => (r && r.kind === 'resolved' ? r.lines.join('') : null);
 
 describe('identical', () => {
