@@ -109,6 +109,9 @@ class Soak {
   host: ChildProcess | null = null;
   redis: ChildProcess | null = null;
   names: string[] = [];
+  /** The fault injected last, and the agent-seconds agents were down (unplanned) while it was the last one. */
+  lastFault = 'none';
+  readonly downByFault: Record<string, number> = {};
   /** Agents a fault has taken down on purpose (asleep, restarting): not counted against uptime meanwhile. */
   readonly planned = new Set<string>();
   hostDown = false;
@@ -261,6 +264,7 @@ class Soak {
             }
             this.expectedSamples++;
             if (all.find((a) => a.name === n)?.status === 'running') this.upSamples++;
+            else this.downByFault[this.lastFault] = (this.downByFault[this.lastFault] ?? 0) + 0.25;
           }
           this.checkDuplicates(all);
         } catch {
@@ -475,6 +479,7 @@ class Soak {
       await sleep(2000 + rand() * 4000);
       if (Date.now() >= until) break;
       const kind = pickFault();
+      this.lastFault = kind;
       await this.inject(kind).catch((err: Error) => this.notes.push(`${kind}: ${err.message}`));
     }
     await Promise.all(background);
@@ -510,6 +515,8 @@ class Soak {
       engineDownMs: this.engineDownMs,
       hostStartMs: this.hostStarts.length ? { n: this.hostStarts.length, p50: pct(this.hostStarts, 50), max: Math.max(...this.hostStarts) } : null,
       recoveryMs,
+      // Where the unplanned down time went: agent-seconds down, by the fault injected last before each sample.
+      downAgentSecondsByFault: Object.fromEntries(Object.entries(this.downByFault).map(([k, v]) => [k, Math.round(v)])),
       messagesSent: this.sent.length,
       lostMessages: lost,
       duplicateMessages: duplicates,
@@ -520,7 +527,7 @@ class Soak {
       corruptSnapshotsLoaded: this.corruptLoaded,
       notes: this.notes,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverageAfter: os.loadavg() },
-      how: 'Uptime: every 250 ms the agents list; an agent counts while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the restarted host answering on its API (its start is hostStartMs, part of the host-down time), for dockerd-restart from the engine answering again. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
+      how: 'Uptime: every 250 ms the agents list; an agent counts while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. downAgentSecondsByFault: agent-seconds an agent that should run was not running, by the fault injected last before the sample (faults overlap, so this is where the time went, roughly). Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the restarted host answering on its API (its start is hostStartMs, part of the host-down time), for dockerd-restart from the engine answering again. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
     };
   }
 
@@ -586,12 +593,13 @@ try {
   const result = await soak.run();
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; hostStartMs?: { p50: number | null; max: number } | null; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null };
+  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; hostStartMs?: { p50: number | null; max: number } | null; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null; downAgentSecondsByFault?: Record<string, number> };
   process.stderr.write(
     [
       `faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `uptime: ${r.uptimePercent} % (host down ${Math.round(r.hostDownMs / 1000)} s, engine down ${Math.round((r.engineDownMs ?? 0) / 1000)} s, reported apart; ${r.uptimeWithEngineDownPercent} % counting the engine's down time)`,
       ...Object.entries(r.recoveryMs).map(([k, v]) => `recovery ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms, max ${v.max} ms`),
+      `down (agent-seconds) by the fault before: ${Object.entries(r.downAgentSecondsByFault ?? {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
       ...(r.hostStartMs ? [`host start after a kill (host-down time): p50 ${r.hostStartMs.p50} ms, max ${r.hostStartMs.max} ms`] : []),
       `messages: ${r.messagesSent} sent, ${r.lostMessages} lost, ${r.duplicateMessages} delivered twice; duplicate agents: ${r.duplicateAgents}`,
       `context checks: ${r.contextChecks.passed} passed, ${r.contextChecks.failed} failed; integrity: ${r.integrityChecks.passed} passed, ${r.integrityChecks.failed} failed; corrupt snapshots refused: ${r.corruptSnapshotsRefused}`,
