@@ -62,11 +62,14 @@ export class Grammars {
   // last CACHE_SIZE always stay; older ones stay while all cached texts together are under CACHE_CHARS, so
   // the next merge of the same file (a fleet merges the same files again and again) starts from a tree of
   // an earlier version instead of a full parse: a 300 KB test file takes ~150 ms to parse whole here.
+  // Bounded by text because a tree lives in the parser's wasm memory, which never shrinks: ~35 bytes per
+  // character here (a 300 KB file's tree: 10.6 MB of RSS), so 2 M characters hold ~70 MB (12 trees of
+  // large files, the old bound, could hold more).
   private readonly cache = new Map<string, { lang: LanguageId; text: string; tree: Tree }>();
   private cachedChars = 0;
   private static readonly CACHE_SIZE = 12;
-  private static readonly CACHE_MAX = 96;
-  private static readonly CACHE_CHARS = 6_000_000;
+  private static readonly CACHE_MAX = 48;
+  private static readonly CACHE_CHARS = 2_000_000;
 
   /**
    * A parsed tree owned by the cache: valid until CACHE_SIZE other texts were parsed; never delete it.
