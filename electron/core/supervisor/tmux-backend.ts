@@ -283,8 +283,8 @@ export class TmuxBackend implements Backend {
           const { args } = this.env.plan(spec.name, spec.env, false);
           await this.handshakes;
           // Our control session first, as a canary: a server being killed has destroyed every session, ours
-          // included, but a client still connected to it can create new ones there — which then died with it
-          // (SIGHUP) when it was ended a moment later. (Seen in 1 of 3 runs of the server-kill test.)
+          // included, but a client still connected to it could create new ones there, to die with it. (A
+          // guard: the SIGHUP deaths first blamed on this were the tmux crash described at `handshakes`.)
           const r = await control.request([['has-session', '-t', `=${CONTROL_SESSION}`], ...commands(killFirst, args)]);
           if (r.code !== 0 && r.stderr.includes(CONTROL_SESSION)) {
             if (this.control === control) this.control = null;
