@@ -116,9 +116,9 @@ class Soak {
   readonly planned = new Set<string>();
   hostDown = false;
   hostDownMs = 0;
-  /** dockerd stopped until it answers again: its agents cannot run, as no agent can while the host is down. */
   /** kill -9 of the host → its restarted API answering, per host-kill (part of the host-down time). */
   readonly hostStarts: number[] = [];
+  /** dockerd stopped until it answers again: its agents cannot run, as no agent can while the host is down. */
   engineDown = false;
   engineDownMs = 0;
   /** Samples of docker agents while the engine was down (none of them can be running then). */

@@ -17,12 +17,23 @@ interface Change {
 const MAX_D = 400;
 const MAX_D_REDUCED = 1500;
 
+/** Line → integer code, the same code for equal lines across every text it is given (for `myers`). */
+export function lineInterner(): (line: string) => number {
+  const ids = new Map<string, number>();
+  return (l) => {
+    let id = ids.get(l);
+    if (id === undefined) ids.set(l, (id = ids.size));
+    return id;
+  };
+}
+
 /**
  * Myers' O(ND) line diff on integer-coded lines; null when the edit distance is too large to walk here.
  * `used.reduced` is set when the diff had to leave out the unmatched lines; `maxD` (no fallback then) caps
  * the edit distance for callers that have a cheaper way out.
  */
-export function myers(a: Int32Array, b: Int32Array, used?: { reduced: boolean }, maxD?: number): Change[] | null {
+export function myers(a: Int32Array, b: Int32Array, opts: { used?: { reduced: boolean }; maxD?: number } = {}): Change[] | null {
+  const { used, maxD } = opts;
   // Trim the common ends first: most merges touch a small middle.
   let pre = 0;
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
@@ -153,12 +164,7 @@ export function diff3Merge(base: string, ours: string, theirs: string): MergeFil
   const trailingNewline = ours.endsWith('\n') || theirs.endsWith('\n') || (ours === '' && theirs === '' && base.endsWith('\n'));
   const nl = (s: string) => (s === '' || s.endsWith('\n') ? s : s + '\n');
   const [bl, ol, tl] = [splitLines(nl(base)), splitLines(nl(ours)), splitLines(nl(theirs))];
-  const ids = new Map<string, number>();
-  const idOf = (l: string) => {
-    let id = ids.get(l);
-    if (id === undefined) ids.set(l, (id = ids.size));
-    return id;
-  };
+  const idOf = lineInterner();
   // Lines all three share at the start are stable whatever the diff says (each pairwise diff trims them
   // first too): only the rest is interned and diffed — interning whole files was most of the merge's time
   // on real histories. The shared end is diffed (with it cut off, Myers can pick another of several equally
@@ -180,8 +186,8 @@ export function diff3Merge(base: string, ours: string, theirs: string): MergeFil
   const [bc, oc, tc] = [code(bl), code(ol), code(tl)];
   const shift = (chs: Change[] | null) => chs?.map((c) => ({ b1: c.b1 + pre, b2: c.b2 + pre, s1: c.s1 + pre, s2: c.s2 + pre })) ?? null;
   const used = { reduced: false };
-  const co = shift(myers(bc, oc, used));
-  const ct = shift(myers(bc, tc, used));
+  const co = shift(myers(bc, oc, { used }));
+  const ct = shift(myers(bc, tc, { used }));
   if (!co || !ct) return null;
   const segments: Segment[] = [];
   let stable: string[] = [];

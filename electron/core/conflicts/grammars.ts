@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Parser from 'web-tree-sitter';
-import { myers } from './diff3.js';
+import { lineInterner, myers } from './diff3.js';
 import { splitLines } from './text-lines.js';
 
 export type LanguageId = 'typescript' | 'tsx' | 'javascript' | 'python' | 'json';
@@ -76,8 +76,8 @@ export class Grammars {
    *
    * The texts of one hunk are the same file with a few lines changed (base, ours, theirs, the merge), so a
    * new text is parsed incrementally from the cached tree of the same language that shares the most of it:
-   * that tree is copied, told what changed (one edit spanning the texts' common prefix and suffix) and
-   * handed to tree-sitter, which reuses every subtree outside the edit. A whole 440-line TypeScript file
+   * that tree is copied, told what changed (the edits `nearest` finds) and handed to tree-sitter, which
+   * reuses every subtree outside the edits. A whole 440-line TypeScript file
    * takes ~10 ms to parse here (wasm), the incremental parse ~1 ms. The result is the tree a full parse gives,
    * except that tree-sitter may attach a comment beside an edit to a neighbouring node instead (seen once, on
    * mongoose's lib/schema.js, with a single inserted line).
@@ -192,15 +192,9 @@ export function lineEdits(old: string, text: string, prefix: number, suffix: num
   const tail = nl < 0 ? 0 : old.length - (nl + 1);
   const a = splitLines(old.slice(from, old.length - tail));
   const b = splitLines(text.slice(from, text.length - tail));
-  const ids = new Map<string, number>();
-  const code = (ls: string[]) =>
-    Int32Array.from(ls, (l) => {
-      let id = ids.get(l);
-      if (id === undefined) ids.set(l, (id = ids.size));
-      return id;
-    });
+  const idOf = lineInterner();
   // Past a couple of hundred changed lines a full parse is about as cheap as the diff.
-  const changes = myers(code(a), code(b), undefined, 200);
+  const changes = myers(Int32Array.from(a, idOf), Int32Array.from(b, idOf), { maxD: 200 });
   if (!changes) return null;
   const startsOf = (ls: string[]) => {
     const out = new Int32Array(ls.length + 1);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { HunkInput, Strategy, StrategyOutcome } from './strategy.js';
-import { joinLines } from './text-lines.js';
+import { hasLine, joinLines } from './text-lines.js';
 
 /**
  * Strategies found by reading the conflicts the engine used to escalate on the development corpus (every
@@ -44,25 +44,12 @@ function holdsChange(side: readonly string[], other: readonly string[], base: re
   return true;
 }
 
-/** Whether `text` has a line that is `line` once trimmed (a native search, no split of the whole file). */
-function hasLine(text: string, line: string): boolean {
-  for (let at = text.indexOf(line); at >= 0; at = text.indexOf(line, at + 1)) {
-    let i = at - 1;
-    while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
-    if (i >= 0 && text[i] !== '\n') continue;
-    let j = at + line.length;
-    while (j < text.length && (text[j] === ' ' || text[j] === '\t' || text[j] === '\r')) j++;
-    if (j === text.length || text[j] === '\n') return true;
-  }
-  return false;
-}
-
 /** `side`'s change (a substantial line added, nothing left of what it removed) is already somewhere in `file`. */
 function changeIsIn(side: readonly string[], base: readonly string[], file: string): boolean {
   const { added, removed } = change(base, side);
   const add = [...added.keys()].filter((l) => !TRIVIAL.has(l));
   if (!add.some((l) => l.length >= 8)) return false;
-  return add.every((l) => hasLine(file, l)) && ![...removed.keys()].some((l) => !TRIVIAL.has(l) && hasLine(file, l));
+  return add.every((l) => hasLine(file, l, true)) && ![...removed.keys()].some((l) => !TRIVIAL.has(l) && hasLine(file, l, true));
 }
 
 /**

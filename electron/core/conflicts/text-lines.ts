@@ -50,3 +50,19 @@ export function indentOf(line: string): string {
 
 /** Conflict markers as git writes them, at the default marker size or any other size of 7+. */
 export const CONFLICT_MARKER = /^(<{7,}|>{7,}|\|{7,}|={7,})(?: |$|\r?\n)/m;
+
+/**
+ * Whether `text` has `line` as one of its lines (LF or CRLF endings), found with native searches, no split
+ * of the whole text. `padded`: the line may also have spaces or tabs around it and CRs after it (a trimmed line's match).
+ */
+export function hasLine(text: string, line: string, padded = false): boolean {
+  for (let at = text.indexOf(line); at >= 0; at = text.indexOf(line, at + 1)) {
+    let i = at - 1;
+    while (padded && i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
+    if (i >= 0 && text[i] !== '\n') continue;
+    let j = at + line.length;
+    while (padded && j < text.length && (text[j] === ' ' || text[j] === '\t' || text[j] === '\r')) j++;
+    if (j === text.length || text[j] === '\n' || (text[j] === '\r' && text[j + 1] === '\n')) return true;
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 import type { Grammars, LanguageId, Tree } from './grammars.js';
 import { fileFactsOfVersions, usedIdentifiers } from './members.js';
-import { CONFLICT_MARKER } from './text-lines.js';
+import { CONFLICT_MARKER, hasLine } from './text-lines.js';
 
 export interface GateInput {
   path: string;
@@ -94,20 +94,10 @@ function firstNewMarker(g: GateInput): number | null {
     const line = lines[i]!;
     if (!CONFLICT_MARKER.test(line)) continue;
     let k = known.get(line);
-    if (k === undefined) known.set(line, (k = [g.base, g.ours, g.theirs].some((t) => hasWholeLine(t, line))));
+    if (k === undefined) known.set(line, (k = [g.base, g.ours, g.theirs].some((t) => hasLine(t, line))));
     if (!k) return i + 1;
   }
   return null;
-}
-
-/** Whether `text` has `line` as one of its lines (with LF or CRLF endings). */
-function hasWholeLine(text: string, line: string): boolean {
-  for (let at = text.indexOf(line); at >= 0; at = text.indexOf(line, at + 1)) {
-    if (at > 0 && text[at - 1] !== '\n') continue;
-    const end = at + line.length;
-    if (end === text.length || text[end] === '\n' || (text[end] === '\r' && text[end + 1] === '\n')) return true;
-  }
-  return false;
 }
 
 function pretty(sym: string): string {
