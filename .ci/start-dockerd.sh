@@ -4,6 +4,8 @@
 # works (overlay2, bridge networking with iptables NAT, host-gateway). Fallbacks, tried only when the log
 # names the cause: vfs when overlayfs is missing, --iptables=false when iptables is (bridge containers
 # then cannot reach the host; the test that needs it says so).
+# live-restore is on (DOCKERD_LIVE_RESTORE=0 turns it off), as Docker recommends for engines that get
+# restarted: containers, and so docker agents, keep running while the engine restarts.
 # Log: /tmp/dockerd.log (override with DOCKERD_LOG).
 set -u
 LOG="${DOCKERD_LOG:-/tmp/dockerd.log}"
@@ -55,7 +57,11 @@ clear_stale_containerd() {
   [ -n "$cpid" ] && [ -d "/proc/$cpid" ] || rm -f "$cpid_file"
 }
 
+LIVE_RESTORE=--live-restore
+[ "${DOCKERD_LIVE_RESTORE:-1}" = 0 ] && LIVE_RESTORE=
+
 try_start() {
+  set -- $LIVE_RESTORE "$@"
   clear_stale_pidfile
   clear_stale_containerd
   echo "start-dockerd: starting: dockerd $*" | tee -a "$LOG"

@@ -89,6 +89,15 @@ const dockerHere = (() => {
     return false;
   }
 })();
+/** Whether the engine keeps containers running across its restarts (.ci/start-dockerd.sh turns it on). */
+const dockerLiveRestore = (() => {
+  if (!dockerHere) return null;
+  try {
+    return execFileSync('docker', ['info', '--format', '{{.LiveRestoreEnabled}}'], { encoding: 'utf8', timeout: 10_000 }).trim() === 'true';
+  } catch {
+    return null;
+  }
+})();
 const backendOf = (i: number): 'tmux' | 'process' | 'docker' => (dockerHere && i % 3 === 2 ? 'docker' : i % 2 === 0 ? 'tmux' : 'process');
 
 function pickFault(): FaultKind {
@@ -400,8 +409,9 @@ class Soak {
         return;
       }
       case 'dockerd-restart': {
-        // The engine stopped as a service restart would (SIGTERM; without live-restore its containers stop
-        // too) and started again: docker agents are unreachable meanwhile, then recovered.
+        // The engine stopped as a service restart would (SIGTERM) and started again. With live-restore
+        // (dockerLiveRestore) its containers run on meanwhile and are found alive; without it they stop with
+        // the engine and are started again once it answers.
         const dockerAgents = this.names.filter((n) => agents.find((a) => a.name === n)?.backend === 'docker' && !this.planned.has(n));
         const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
         this.engineDown = true;
@@ -508,6 +518,7 @@ class Soak {
       agents: agentCount,
       backends: Object.fromEntries(['tmux', 'process', 'docker'].map((b) => [b, Array.from({ length: agentCount }, (_, i) => backendOf(i)).filter((x) => x === b).length])),
       seed,
+      dockerLiveRestore,
       faults: this.faults,
       uptimePercent,
       uptimeWithEngineDownPercent,

@@ -400,7 +400,9 @@ export class DockerBackend implements Backend {
     let io = tracked?.io;
     if (!io?.open) {
       // Adopted without a connection, or the connection dropped with the engine: attach again.
-      io = await ContainerIo.attach(this.docker, this.docker.getContainer(info.Id), tracked?.logPath ?? '/dev/null');
+      const container = this.docker.getContainer(info.Id);
+      const since = tracked?.io?.resumeFrom;
+      io = tracked && since ? await ContainerIo.resume(this.docker, container, tracked.logPath, since) : await ContainerIo.attach(this.docker, container, tracked?.logPath ?? '/dev/null');
       if (tracked) tracked.io = io;
     }
     await io.write(opts.enter ? `${text}\n` : text);
@@ -516,7 +518,22 @@ export class DockerBackend implements Backend {
       if (this.tracked.get(tracked.agent) !== tracked) continue;
       if (!info) this.reportExit(tracked, null, 'removed');
       else if (!info.State.Running) this.reportExit(tracked, info.State.ExitCode, 'server-lost');
+      else if (tracked.io && !tracked.io.open) await this.resumeOutput(tracked, tracked.io.resumeFrom ?? Date.now());
     }
+  }
+
+  /**
+   * The container outlived the engine's restart (live-restore): its output reaches the agent's log again,
+   * what it printed meanwhile included. Without this the log stood still until the next input.
+   */
+  private async resumeOutput(tracked: Tracked, sinceMs: number): Promise<void> {
+    const io = await ContainerIo.resume(this.docker, this.docker.getContainer(tracked.id), tracked.logPath, sinceMs).catch(() => null);
+    if (!io) return; // gone again: the next reconnect catches up
+    if (this.tracked.get(tracked.agent) !== tracked || this.disposed) {
+      io.dispose();
+      return;
+    }
+    tracked.io = io;
   }
 
   private reportExit(tracked: Tracked, rawCode: number | null, reason: ExitInfo['reason'], oom = false): void {

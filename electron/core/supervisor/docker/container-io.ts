@@ -10,6 +10,19 @@ import type { Disposable } from '../../ports/disposable.js';
  */
 export class ContainerIo implements Disposable {
   private ended = false;
+  /**
+   * Where a resume starts reading the engine's log: when the last output arrived (a line the engine logged
+   * after that never reached us), else when the connection closed. Clocks of host and engine are taken to
+   * agree (a remote engine with a skewed clock repeats or misses the lines of the skew).
+   */
+  private lastDataAt: number | null = null;
+  closedAt: number | null = null;
+
+  get resumeFrom(): number | null {
+    return this.lastDataAt ?? this.closedAt;
+  }
+  /** The log-following stream of a resumed connection (output), beside the attached one (input only). */
+  private follower: (NodeJS.ReadableStream & { destroy?: () => void }) | null = null;
 
   private constructor(
     private readonly stream: NodeJS.ReadWriteStream,
@@ -26,9 +39,39 @@ export class ContainerIo implements Disposable {
     const io = new ContainerIo(stream, log);
     // Both streams go to one log, in the order the engine sends them, like a terminal would show them.
     docker.modem.demuxStream(stream, log, log);
+    stream.on('data', () => (io.lastDataAt = Date.now()));
     stream.on('error', () => io.close());
     stream.on('end', () => io.close());
     stream.on('close', () => io.close());
+    return io;
+  }
+
+  /**
+   * A connection again after the engine went away with the container still running (dockerd restarted with
+   * live-restore): output from the engine's log of the container, from the moment the last connection
+   * closed on (what the agent printed while the engine was down included, nothing twice), and a new
+   * connection for input. Needs a log driver the engine can read back (json-file, local, journald).
+   */
+  static async resume(docker: Dockerode, container: Dockerode.Container, logPath: string, sinceMs: number): Promise<ContainerIo> {
+    mkdirSync(path.dirname(logPath), { recursive: true });
+    const input = await container.attach({ stream: true, stdin: true, stdout: false, stderr: false, hijack: true });
+    const follower = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: Math.floor(sinceMs / 1000) })) as unknown as NodeJS.ReadableStream & { destroy?: () => void };
+    const log = createWriteStream(logPath, { flags: 'a' });
+    log.on('error', () => {});
+    const io = new ContainerIo(input, log);
+    io.follower = follower;
+    io.lastDataAt = sinceMs;
+    const frames = new LogFrames((ts, payload) => {
+      if (ts <= sinceMs) return;
+      io.lastDataAt = ts;
+      log.write(payload);
+    });
+    follower.on('data', (chunk: Buffer) => frames.push(chunk));
+    for (const s of [input, follower]) {
+      s.on('error', () => io.close());
+      s.on('end', () => io.close());
+      s.on('close', () => io.close());
+    }
     return io;
   }
 
@@ -49,7 +92,9 @@ export class ContainerIo implements Disposable {
   private close(): void {
     if (this.ended) return;
     this.ended = true;
+    this.closedAt = Date.now();
     this.log.end();
+    this.follower?.destroy?.();
   }
 
   dispose(): void {
@@ -57,4 +102,35 @@ export class ContainerIo implements Disposable {
     this.close();
     s.destroy?.();
   }
+}
+
+/**
+ * The engine's multiplexed log stream (a container without a TTY): frames of an 8-byte header (stream,
+ * 0, 0, 0, payload length big-endian) and a payload, here each an RFC 3339 timestamp, a space, one line.
+ */
+export class LogFrames {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly onLine: (tsMs: number, payload: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (this.pending.length >= 8) {
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      const frame = this.pending.subarray(8, 8 + size);
+      this.pending = this.pending.subarray(8 + size);
+      const space = frame.indexOf(0x20);
+      if (space < 0) continue;
+      this.onLine(timestampMs(frame.subarray(0, space).toString('latin1')), frame.subarray(space + 1));
+    }
+  }
+}
+
+/** Milliseconds of an RFC 3339 timestamp with nanoseconds (Date.parse keeps only what it can). */
+export function timestampMs(ts: string): number {
+  const m = /^(.*T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(ts);
+  if (!m) return Number.NaN;
+  const frac = m[2] ? Number(`0${m[2]}`) : 0;
+  return Date.parse(`${m[1]}${m[3]}`) + frac * 1000;
 }
