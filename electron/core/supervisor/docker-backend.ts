@@ -207,7 +207,8 @@ export class DockerBackend implements Backend {
           );
         } catch {}
       }
-      const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl);
+      const hostAddress = remote ? null : await this.bridge.hostAddress(network);
+      const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl, hostAddress);
       const warm = await this.takeOverWithStandby(spec, opts);
       if (warm) {
         this.afterStart(spec, opts);

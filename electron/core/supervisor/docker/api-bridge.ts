@@ -99,6 +99,15 @@ export class ApiBridge implements Disposable {
   }
 
   /**
+   * The address `host.docker.internal` should name in a bridged container: the gateway the forwarders
+   * listen on, for a local engine; null where the engine's own `host-gateway` has to do (a remote engine).
+   */
+  async hostAddress(network: string): Promise<string | null> {
+    if (network === 'host' || network === 'none' || !localEngine()) return null;
+    return this.bridgeGateway();
+  }
+
+  /**
    * docker0's address. Whether it is an address of this machine (it is not when the engine runs in a VM)
    * shows when binding to it: os.networkInterfaces() cannot tell, it leaves out docker0 while no container
    * is attached (no carrier).

@@ -39,7 +39,10 @@ export class ContainerIo implements Disposable {
     const io = new ContainerIo(stream, log);
     // Both streams go to one log, in the order the engine sends them, like a terminal would show them.
     docker.modem.demuxStream(stream, log, log);
-    stream.on('data', () => (io.lastDataAt = Date.now()));
+    // +1: Date.now() is whole milliseconds and the engine's timestamps are not; a line that reached us in
+    // the millisecond it was logged must not come back from the log. (A line logged in that same
+    // millisecond that never reached us is then missed: a burst cut by the engine's stop, at worst.)
+    stream.on('data', () => (io.lastDataAt = Date.now() + 1));
     stream.on('error', () => io.close());
     stream.on('end', () => io.close());
     stream.on('close', () => io.close());

@@ -190,6 +190,7 @@ export function createOptions(
   name: string,
   cmd: string[],
   hiveUrl?: string,
+  hostAddress?: string | null,
 ): Dockerode.ContainerCreateOptions {
   const problem = agentNameProblem(spec.name);
   if (problem) throw new HiveError('INVALID_NAME', problem);
@@ -226,7 +227,10 @@ export function createOptions(
       // Swap beyond the limit would make the memory limit meaningless.
       MemorySwap: limits.memoryBytes,
       NetworkMode: limits.network,
-      ExtraHosts: bridged ? [`${HOST_ALIAS}:host-gateway`] : undefined,
+      // The bridge gateway's address when known (a local engine): `host-gateway` is what the engine thinks
+      // it is, and Docker 20.10 with live-restore makes it "<nil>" after the engine restarts with containers
+      // running (moby/moby#42753), which left every later container without a way to the API.
+      ExtraHosts: bridged ? [`${HOST_ALIAS}:${hostAddress ?? 'host-gateway'}`] : undefined,
       // The watchdog owns restarts; Docker restarting on its own would race it.
       RestartPolicy: { Name: 'no' },
       // docker-init as PID 1 forwards SIGTERM to `sh -c` commands (which ignore it as PID 1) and reaps zombies.
