@@ -6,7 +6,7 @@ import { HiveError } from '../../../shared/errors.js';
 import { Emitter, type Disposable } from '../ports/disposable.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
 import { AgentContainers } from './docker/agent-containers.js';
-import { ApiBridge } from './docker/api-bridge.js';
+import { ApiBridge, localEngine } from './docker/api-bridge.js';
 import { ContainerIo } from './docker/container-io.js';
 import { createOptions, HOST_ALIAS, RESUME_FILE, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
 import { tarOf } from './docker/tar.js';
@@ -135,6 +135,9 @@ export class DockerBackend implements Backend {
     this.events = new EngineEvents(this.docker, {
       filters: { type: ['container'], event: ['die', 'destroy'], label: [`${LABEL_DATA_DIR}=${this.hash}`] },
       pingIntervalMs: options.pingIntervalMs,
+      // A local engine restarting (a service restart takes a few seconds) is noticed within 0.5 s of it
+      // answering: a try is one connect to a socket. Elsewhere (TCP, or SSH: a process per try) up to 5 s.
+      maxRetryMs: !options.docker && this.engineName === 'local' && localEngine() ? 500 : undefined,
     });
     this.disposables.push(
       this.events.onDidEvent((e) => void this.onEngineEvent(e)),

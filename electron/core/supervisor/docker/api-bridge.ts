@@ -145,7 +145,8 @@ function bind(server: net.Server, host: string, port: number): Promise<number> {
   });
 }
 
-function localEngine(): boolean {
+/** The engine of DOCKER_HOST (or the default) is on this machine: a unix socket or named pipe. */
+export function localEngine(): boolean {
   const h = process.env.DOCKER_HOST;
   return !h || h.startsWith('unix://') || h.startsWith('npipe://');
 }
