@@ -134,6 +134,8 @@ class Soak {
   engineDownSamples = 0;
   readonly faults: Record<string, number> = {};
   readonly recovery: Record<string, number[]> = {};
+  /** kill -9 recoveries by the killed agent's backend (where a slow one comes from). */
+  readonly killRecovery: Record<string, number[]> = {};
   readonly notes: string[] = [];
   upSamples = 0;
   expectedSamples = 0;
@@ -333,7 +335,9 @@ class Soak {
         } catch {
           return;
         }
-        this.record(kind, await this.waitRunning([a.name], 10_000, new Map([[a.name, a.pid]])));
+        const ms = await this.waitRunning([a.name], 10_000, new Map([[a.name, a.pid]]));
+        this.record(kind, ms);
+        if (ms !== null) (this.killRecovery[a.backend] ??= []).push(ms);
         return;
       }
       case 'sleep-wake':
@@ -507,7 +511,9 @@ class Soak {
     const context = this.contextChecks();
     const lost = this.sent.filter((id) => !received.has(id)).length;
     const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]! : null);
-    const recoveryMs = Object.fromEntries(Object.entries(this.recovery).map(([k, xs]) => [k, { n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: Math.max(...xs) }]));
+    const stats = (xs: number[]) => ({ n: xs.length, p50: pct(xs, 50), p99: pct(xs, 99), max: Math.max(...xs) });
+    const recoveryMs = Object.fromEntries(Object.entries(this.recovery).map(([k, xs]) => [k, stats(xs)]));
+    const killRecoveryMsByBackend = Object.fromEntries(Object.entries(this.killRecovery).map(([k, xs]) => [k, stats(xs)]));
     const uptimePercent = this.expectedSamples ? Math.round((this.upSamples / this.expectedSamples) * 100_000) / 1000 : null;
     const all = this.expectedSamples + this.engineDownSamples;
     const uptimeWithEngineDownPercent = all ? Math.round((this.upSamples / all) * 100_000) / 1000 : null;
@@ -526,6 +532,7 @@ class Soak {
       engineDownMs: this.engineDownMs,
       hostStartMs: this.hostStarts.length ? { n: this.hostStarts.length, p50: pct(this.hostStarts, 50), max: Math.max(...this.hostStarts) } : null,
       recoveryMs,
+      killRecoveryMsByBackend,
       // Where the unplanned down time went: agent-seconds down, by the fault injected last before each sample.
       downAgentSecondsByFault: Object.fromEntries(Object.entries(this.downByFault).map(([k, v]) => [k, Math.round(v)])),
       messagesSent: this.sent.length,
@@ -604,12 +611,13 @@ try {
   const result = await soak.run();
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; hostStartMs?: { p50: number | null; max: number } | null; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null; downAgentSecondsByFault?: Record<string, number> };
+  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; killRecoveryMsByBackend?: Record<string, { n: number; p50: number; p99: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; hostStartMs?: { p50: number | null; max: number } | null; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null; downAgentSecondsByFault?: Record<string, number> };
   process.stderr.write(
     [
       `faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `uptime: ${r.uptimePercent} % (host down ${Math.round(r.hostDownMs / 1000)} s, engine down ${Math.round((r.engineDownMs ?? 0) / 1000)} s, reported apart; ${r.uptimeWithEngineDownPercent} % counting the engine's down time)`,
       ...Object.entries(r.recoveryMs).map(([k, v]) => `recovery ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms, max ${v.max} ms`),
+      ...Object.entries(r.killRecoveryMsByBackend ?? {}).map(([k, v]) => `  kill-agent on ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms (n ${v.n})`),
       `down (agent-seconds) by the fault before: ${Object.entries(r.downAgentSecondsByFault ?? {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
       ...(r.hostStartMs ? [`host start after a kill (host-down time): p50 ${r.hostStartMs.p50} ms, max ${r.hostStartMs.max} ms`] : []),
       `messages: ${r.messagesSent} sent, ${r.lostMessages} lost, ${r.duplicateMessages} delivered twice; duplicate agents: ${r.duplicateAgents}`,

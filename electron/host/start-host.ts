@@ -13,6 +13,7 @@ import { maskSecrets, openLogFile, parseLogLevel, type LogFile, type LogLevel } 
 import { logMixin } from '../core/observability/telemetry.js';
 import { startTracing } from '../core/observability/tracing.js';
 import { HIVE_VERSION } from '../core/hive-core.js';
+import { useExecHelper } from '../core/ports/exec.js';
 
 export interface HostOptions {
   dataDir: string;
@@ -75,6 +76,8 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const lock = await HostLock.acquire(dataDir);
+  // Programs (git above all) start in a helper process: a fork here blocked the API and every recovery.
+  const releaseExec = useExecHelper();
   let core: HiveCore | null = null;
   let server: ApiServer | null = null;
   let log: LogFile | null = null;
@@ -128,6 +131,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         l.logger.info({ action: 'host.stop' }, 'host stopped');
         await tracing.flush();
         await l.close();
+        releaseExec();
         lock.release();
       },
     };
@@ -136,6 +140,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     await core?.dispose().catch(() => {});
     log?.logger.error({ action: 'host.start', reason: err instanceof Error ? err.message : String(err) }, 'host failed to start');
     await log?.close().catch(() => {});
+    releaseExec();
     lock.release();
     throw err;
   }
