@@ -83,6 +83,8 @@ export class VerificationGate {
   }
 }
 
+const LABELLED_MARKER = /^(<{7}|>{7}) \S/;
+
 function firstNewMarker(g: GateInput): number | null {
   if (!CONFLICT_MARKER.test(g.merged)) return null;
   // A marker-looking line that one of the inputs already had (Markdown rules, test fixtures) is content.
@@ -94,7 +96,11 @@ function firstNewMarker(g: GateInput): number | null {
     const line = lines[i]!;
     if (!CONFLICT_MARKER.test(line)) continue;
     let k = known.get(line);
-    if (k === undefined) known.set(line, (k = [g.base, g.ours, g.theirs].some((t) => hasLine(t, line))));
+    // A labelled opening or closing marker (`<<<<<<< HEAD`, `>>>>>>> feature`) is what git writes: content
+    // only where all three versions have it (a fixture of a merge tool). One that only a side has is a
+    // conflict someone committed unresolved, and keeping it was a wrong proposal on a real history.
+    const inputs = LABELLED_MARKER.test(line) ? [g.base, g.ours, g.theirs].every((t) => hasLine(t, line)) : [g.base, g.ours, g.theirs].some((t) => hasLine(t, line));
+    if (k === undefined) known.set(line, (k = inputs));
     if (!k) return i + 1;
   }
   return null;

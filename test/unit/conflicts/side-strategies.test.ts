@@ -88,4 +88,15 @@ describe('verification gate: conflict markers', () => {
     const crlf = 'Title\r\n=======\r\n';
     expect((await gate.check({ path: 'README.md', lang: null, base: crlf, ours: crlf, theirs: crlf, merged: 'Title\r\n=======\r\nmore\r\n' })).ok).toBe(true);
   });
+
+  it("git's labelled markers that only one side had (a conflict committed unresolved) fail; ones all three versions have are content", async () => {
+    const base = 'a\nb\n';
+    const ours = 'a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> feature\n';
+    const theirs = 'a\nb2\n';
+    const r = await gate.check({ path: 'notes.txt', lang: null, base, ours, theirs, merged: ours });
+    expect(r).toEqual({ ok: false, reason: 'the result still contains a conflict marker at line 2' });
+    // A merge tool's own test fixture: the markers were there all along.
+    const fixture = 'x\n<<<<<<< HEAD\n=======\n>>>>>>> feature\n';
+    expect((await gate.check({ path: 'fixture.txt', lang: null, base: fixture, ours: fixture + 'y\n', theirs: 'z\n' + fixture, merged: 'z\n' + fixture + 'y\n' })).ok).toBe(true);
+  });
 });
