@@ -16,6 +16,7 @@ import type { ExecOptions, ExecResult } from './exec.js';
 const HELPER_SOURCE = `
 const { execFile } = require('node:child_process');
 process.on('disconnect', () => process.exit(0));
+process.send({ ready: true });
 process.on('message', (m) => {
   let child;
   try {
@@ -30,6 +31,13 @@ process.on('message', (m) => {
   if (m.input !== undefined && m.input !== null) child.stdin && child.stdin.end(m.input);
 });
 `;
+
+/** The command never reached a running helper, so it never ran: `run` runs it itself. */
+export class HelperNotStarted extends Error {
+  constructor() {
+    super('the process helper did not start');
+  }
+}
 
 function channelOf(child: ChildProcess): { ref(): void; unref(): void } | undefined {
   return (child as unknown as { channel?: { ref(): void; unref(): void } }).channel;
@@ -50,10 +58,19 @@ export interface HelperOutcome extends ExecResult {
 }
 
 export class ExecHelper {
+  /** `execPath` is for tests (a program that is not Node: a helper that never starts). */
+  constructor(private readonly execPath = process.execPath) {}
+
   private child: ChildProcess | null = null;
   private readonly pending = new Map<number, { resolve: (r: HelperOutcome) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private disposed = false;
+  /**
+   * The helper could not start at all (it exited before saying it was ready: an Electron build whose
+   * RunAsNode fuse is off, say). Then nothing it was sent ran, and from then on `run` runs programs itself.
+   */
+  broken = false;
+  private readonly notStarted = new Map<number, () => void>();
 
   /** Runs one program in the helper (started on first use, and again after it died). */
   run(file: string, args: readonly string[], opts: ExecOptions): Promise<HelperOutcome> {
@@ -61,15 +78,18 @@ export class ExecHelper {
     const id = this.nextId++;
     return new Promise<HelperOutcome>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      if (!this.ready) this.notStarted.set(id, () => reject(new HelperNotStarted()));
       // Held open while an answer is awaited, not longer (never what keeps a host process alive).
       if (this.pending.size === 1) channelOf(child)?.ref();
       // The host's environment now (settings can change it), not the one the helper started with.
       const ok = child.send(
         { id, file, args, cwd: opts.cwd, env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? 60_000, maxBuffer: opts.maxBuffer ?? 256 * 1024 * 1024, input: opts.input ?? null },
         (err) => {
-          if (!err) return;
+          if (!err || !this.pending.has(id)) return;
+          // It never reached the helper, so it never ran: run here instead.
           this.pending.delete(id);
-          reject(new Error(`${file} ${args.join(' ')} could not be started: the process helper is gone (${err.message})`));
+          this.notStarted.delete(id);
+          reject(new HelperNotStarted());
         },
       );
       void ok;
@@ -81,20 +101,28 @@ export class ExecHelper {
     return this.child?.pid ?? null;
   }
 
+  private ready = false;
+
   private ensure(): ChildProcess {
     if (this.disposed) throw new Error('the process helper was stopped');
     if (this.child && this.child.connected) return this.child;
     const env = { ...process.env };
     // Inside Electron the executable is Electron's: this makes it plain Node.
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-    const child = spawn(process.execPath, ['-e', HELPER_SOURCE], {
+    const child = spawn(this.execPath, ['-e', HELPER_SOURCE], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'advanced',
       env,
       // Not the host's own flags (an inspector port, a profiler): the helper is plain.
       execArgv: [],
     } as Parameters<typeof spawn>[2]);
-    child.on('message', (m: Reply) => {
+    this.ready = false;
+    child.on('message', (m: Reply | { ready: true }) => {
+      if ('ready' in m) {
+        this.ready = true;
+        this.notStarted.clear();
+        return;
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -103,6 +131,15 @@ export class ExecHelper {
     });
     const gone = () => {
       if (this.child === child) this.child = null;
+      if (!this.ready) {
+        // It never started: what it was sent never ran, and is run here instead.
+        this.broken = true;
+        for (const [id, fail] of this.notStarted) {
+          this.pending.delete(id);
+          fail();
+        }
+        this.notStarted.clear();
+      }
       // What was in flight cannot be known to have run or not: said, never run a second time.
       for (const [id, p] of this.pending) {
         this.pending.delete(id);

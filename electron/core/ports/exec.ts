@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { ExecHelper } from './exec-helper.js';
+import { ExecHelper, HelperNotStarted } from './exec-helper.js';
 
 export interface ExecResult {
   stdout: string;
@@ -44,12 +44,18 @@ export function execHelperPid(): number | null {
 
 /** Runs a program with an argument array: never a shell, so no user string is ever interpreted. */
 export function run(file: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  if (helper) {
-    return helper.run(file, args, opts).then((r) => {
-      if (r.message === null) return { stdout: r.stdout, stderr: r.stderr, code: 0 };
-      if (opts.allowFailure && r.code !== -1) return { stdout: r.stdout, stderr: r.stderr, code: r.code };
-      throw failure(file, args, r.stdout, r.stderr, r.code, r.message);
-    });
+  if (helper && !helper.broken) {
+    return helper.run(file, args, opts).then(
+      (r) => {
+        if (r.message === null) return { stdout: r.stdout, stderr: r.stderr, code: 0 };
+        if (opts.allowFailure && r.code !== -1) return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+        throw failure(file, args, r.stdout, r.stderr, r.code, r.message);
+      },
+      (err: unknown) => {
+        if (err instanceof HelperNotStarted) return runHere(file, args, opts);
+        throw err;
+      },
+    );
   }
   return runHere(file, args, opts);
 }

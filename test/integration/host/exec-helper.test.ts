@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execHelperPid, run, useExecHelper } from '../../../electron/core/ports/exec.js';
+import { ExecHelper, HelperNotStarted } from '../../../electron/core/ports/exec-helper.js';
 
 function alive(pid: number): boolean {
   try {
@@ -84,5 +85,12 @@ describe('programs started through the exec helper (a host’s)', () => {
     expect(execHelperPid()).toBeNull();
     // Without a helper, calls run here again.
     expect((await run('echo', ['here'])).stdout).toBe('here\n');
+  });
+
+  it('a helper that cannot start (not Node: an Electron build without RunAsNode) runs nothing and says so, so the caller runs it itself', async () => {
+    const h = new ExecHelper('/bin/false');
+    await expect(h.run('echo', ['x'], {})).rejects.toBeInstanceOf(HelperNotStarted);
+    await until(() => h.broken);
+    h.dispose();
   });
 });
