@@ -13,7 +13,10 @@ export function collectMemoryFiles(worktree: string): MemoryFile[] {
   const files: MemoryFile[] = [];
   let total = 0;
   const add = (rel: string) => {
-    const buf = readFileSync(path.join(worktree, rel));
+    const buf = readIfThere(path.join(worktree, rel));
+    // Gone between the listing and the read: an agent writing a file atomically (a temporary file renamed
+    // over it) does that all the time. Reading it was an error that failed the whole sleep.
+    if (buf === null) return;
     total += buf.length;
     if (total > MAX_MEMORY_BYTES) {
       throw new HiveError('INVALID_INPUT', `The memory files of ${worktree} exceed ${MAX_MEMORY_BYTES / 1024 / 1024} MB; trim ${MEMORY_DIR}.`);
@@ -26,8 +29,14 @@ export function collectMemoryFiles(worktree: string): MemoryFile[] {
   }
   const walk = (relDir: string) => {
     const abs = path.join(worktree, relDir);
-    if (!existsSync(abs)) return;
-    for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    let entries;
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (err) {
+      if (gone(err)) return;
+      throw err;
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const rel = path.join(relDir, entry.name);
       if (entry.isDirectory()) walk(rel);
       else if (entry.isFile()) add(rel);
@@ -35,6 +44,20 @@ export function collectMemoryFiles(worktree: string): MemoryFile[] {
   };
   walk(MEMORY_DIR);
   return files;
+}
+
+function gone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function readIfThere(file: string): Buffer | null {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if (gone(err)) return null;
+    throw err;
+  }
 }
 
 /** Writes memory files back byte-for-byte (atomic per file). Paths must stay inside the worktree. */
