@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendKind, RestartPolicy } from '../shared/contract/agents.js';
 import { HiveCore } from '../electron/core/hive-core.js';
 import { TmuxBackend } from '../electron/core/supervisor/tmux-backend.js';
+import { useExecHelper } from '../electron/core/ports/exec.js';
 import { benchDockerRecovery } from './recovery-docker.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -176,6 +177,8 @@ async function benchHive(backend: BackendKind, work: string, script: string) {
   const dataDir = path.join(work, `data-${backend}`);
   const repo = path.join(work, `repo-${backend}`);
   makeRepo(repo);
+  // As in a host (startHost): programs start from the helper process, not from this one.
+  const releaseExec = useExecHelper();
   const core = new HiveCore({ dataDir, checkIntervalMs: 1000 });
   await core.start();
   const name = `crasher-${backend}`;
@@ -229,6 +232,7 @@ async function benchHive(backend: BackendKind, work: string, script: string) {
   };
   const tmux = core.backends.tmux;
   await core.dispose();
+  releaseExec();
   if (tmux instanceof TmuxBackend) await tmux.killServer();
   return r;
 }
@@ -335,6 +339,7 @@ async function main(): Promise<void> {
       end: { replacement: 'the next start line of the script', detection: 'the core’s crashed status change', running: 'the core’s recovering → running change' },
       backoff: 'disabled for the benchmark via the agent policy: initialDelayMs 0, minUptimeMs 100, maxRestarts 10000 (PM2: restart_delay 0, min_uptime 100)',
       hivePolicy: POLICY,
+      hiveCore: 'in this process, with programs started from the exec helper process as in a host (startHost)',
       order: SYSTEMS,
     },
     results,
