@@ -4,15 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execHelperPid, run, useExecHelper } from '../../../electron/core/ports/exec.js';
 import { ExecHelper, HelperNotStarted } from '../../../electron/core/ports/exec-helper.js';
+import { pidAlive } from '../watchdog/watchdog-helpers.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(fn: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -78,10 +71,10 @@ describe('programs started through the exec helper (a host’s)', () => {
     const next = execHelperPid()!;
     expect(next).not.toBe(first);
     second();
-    expect(alive(next)).toBe(true);
+    expect(pidAlive(next)).toBe(true);
     release();
     release = null;
-    await until(() => !alive(next));
+    await until(() => !pidAlive(next));
     expect(execHelperPid()).toBeNull();
     // Without a helper, calls run here again.
     expect((await run('echo', ['here'])).stdout).toBe('here\n');
