@@ -62,6 +62,8 @@ export class ExecHelper {
   constructor(private readonly execPath = process.execPath) {}
 
   private child: ChildProcess | null = null;
+  /** The current helper's state: whether it said it is ready, and what was sent to it (a helper that died has its own). */
+  private state: { ready: boolean; ids: Set<number> } = { ready: false, ids: new Set() };
   private readonly pending = new Map<number, { resolve: (r: HelperOutcome) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private disposed = false;
@@ -70,29 +72,26 @@ export class ExecHelper {
    * RunAsNode fuse is off, say). Then nothing it was sent ran, and from then on `run` runs programs itself.
    */
   broken = false;
-  private readonly notStarted = new Map<number, () => void>();
 
   /** Runs one program in the helper (started on first use, and again after it died). */
   run(file: string, args: readonly string[], opts: ExecOptions): Promise<HelperOutcome> {
     const child = this.ensure();
+    const state = this.state;
     const id = this.nextId++;
     return new Promise<HelperOutcome>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      if (!this.ready) this.notStarted.set(id, () => reject(new HelperNotStarted()));
+      state.ids.add(id);
       // Held open while an answer is awaited, not longer (never what keeps a host process alive).
-      if (this.pending.size === 1) channelOf(child)?.ref();
+      if (state.ids.size === 1) channelOf(child)?.ref();
       // The host's environment now (settings can change it), not the one the helper started with.
-      const ok = child.send(
+      child.send(
         { id, file, args, cwd: opts.cwd, env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? 60_000, maxBuffer: opts.maxBuffer ?? 256 * 1024 * 1024, input: opts.input ?? null },
         (err) => {
           if (!err || !this.pending.has(id)) return;
           // It never reached the helper, so it never ran: run here instead.
-          this.pending.delete(id);
-          this.notStarted.delete(id);
-          reject(new HelperNotStarted());
+          this.settle(state, id)?.reject(new HelperNotStarted());
         },
       );
-      void ok;
     });
   }
 
@@ -101,7 +100,12 @@ export class ExecHelper {
     return this.child?.pid ?? null;
   }
 
-  private ready = false;
+  private settle(state: { ids: Set<number> }, id: number) {
+    const p = this.pending.get(id);
+    this.pending.delete(id);
+    state.ids.delete(id);
+    return p;
+  }
 
   private ensure(): ChildProcess {
     if (this.disposed) throw new Error('the process helper was stopped');
@@ -116,41 +120,32 @@ export class ExecHelper {
       // Not the host's own flags (an inspector port, a profiler): the helper is plain.
       execArgv: [],
     } as Parameters<typeof spawn>[2]);
-    this.ready = false;
+    const state = { ready: false, ids: new Set<number>() };
     child.on('message', (m: Reply | { ready: true }) => {
       if ('ready' in m) {
-        this.ready = true;
-        this.notStarted.clear();
+        state.ready = true;
         return;
       }
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (this.pending.size === 0) channelOf(child)?.unref();
-      p.resolve({ stdout: m.stdout, stderr: m.stderr, code: m.code, message: m.message });
+      const p = this.settle(state, m.id);
+      if (state.ids.size === 0) channelOf(child)?.unref();
+      p?.resolve({ stdout: m.stdout, stderr: m.stderr, code: m.code, message: m.message });
     });
     const gone = () => {
       if (this.child === child) this.child = null;
-      if (!this.ready) {
-        // It never started: what it was sent never ran, and is run here instead.
-        this.broken = true;
-        for (const [id, fail] of this.notStarted) {
-          this.pending.delete(id);
-          fail();
-        }
-        this.notStarted.clear();
+      // Only what was sent to this helper: a new one may be running already.
+      for (const id of [...state.ids]) {
+        // Never started: nothing it was sent ran, and it is run here instead. Started: what was in flight
+        // cannot be known to have run or not, so it is said, never run a second time.
+        this.settle(state, id)?.reject(state.ready ? new Error('the process helper exited while running this command; it was not retried') : new HelperNotStarted());
       }
-      // What was in flight cannot be known to have run or not: said, never run a second time.
-      for (const [id, p] of this.pending) {
-        this.pending.delete(id);
-        p.reject(new Error('the process helper exited while running this command; it was not retried'));
-      }
+      if (!state.ready) this.broken = true;
     };
     child.on('exit', gone);
     child.on('error', gone);
     child.unref();
     channelOf(child)?.unref();
     this.child = child;
+    this.state = state;
     return child;
   }
 
