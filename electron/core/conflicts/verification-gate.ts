@@ -99,8 +99,11 @@ function firstNewMarker(g: GateInput): number | null {
     // A labelled opening or closing marker (`<<<<<<< HEAD`, `>>>>>>> feature`) is what git writes: content
     // only where all three versions have it (a fixture of a merge tool). One that only a side has is a
     // conflict someone committed unresolved, and keeping it was a wrong proposal on a real history.
-    const inputs = LABELLED_MARKER.test(line) ? [g.base, g.ours, g.theirs].every((t) => hasLine(t, line)) : [g.base, g.ours, g.theirs].some((t) => hasLine(t, line));
-    if (k === undefined) known.set(line, (k = inputs));
+    if (k === undefined) {
+      const versions = [g.base, g.ours, g.theirs];
+      k = LABELLED_MARKER.test(line) ? versions.every((t) => hasLine(t, line)) : versions.some((t) => hasLine(t, line));
+      known.set(line, k);
+    }
     if (!k) return i + 1;
   }
   return null;

@@ -43,9 +43,7 @@ export class ContainerIo implements Disposable {
     // the millisecond it was logged must not come back from the log. (A line logged in that same
     // millisecond that never reached us is then missed: a burst cut by the engine's stop, at worst.)
     stream.on('data', () => (io.lastDataAt = Date.now() + 1));
-    stream.on('error', () => io.close());
-    stream.on('end', () => io.close());
-    stream.on('close', () => io.close());
+    io.closeWith(stream);
     return io;
   }
 
@@ -70,11 +68,8 @@ export class ContainerIo implements Disposable {
       log.write(payload);
     });
     follower.on('data', (chunk: Buffer) => frames.push(chunk));
-    for (const s of [input, follower]) {
-      s.on('error', () => io.close());
-      s.on('end', () => io.close());
-      s.on('close', () => io.close());
-    }
+    io.closeWith(input);
+    io.closeWith(follower);
     return io;
   }
 
@@ -90,6 +85,11 @@ export class ContainerIo implements Disposable {
       }
       this.stream.write(text, (err?: Error | null) => (err ? reject(err) : resolve()));
     });
+  }
+
+  /** The connection is over when this stream errs, ends or closes. */
+  private closeWith(s: NodeJS.EventEmitter): void {
+    for (const ev of ['error', 'end', 'close']) s.on(ev, () => this.close());
   }
 
   private close(): void {
