@@ -214,7 +214,8 @@ export class TmuxBackend implements Backend {
     this.starting.add(spec.name);
     let r: ExecResult;
     try {
-      const deadId = this.liveDeadId(spec.name);
+      let deadId = this.liveDeadId(spec.name);
+      const deadServer = this.deadServers.get(spec.name) ?? null;
       this.deadIds.delete(spec.name);
       this.deadServers.delete(spec.name);
       await this.killing.get(spec.name);
@@ -222,7 +223,10 @@ export class TmuxBackend implements Backend {
       closeSync(openSync(spec.logPath, 'a'));
       const ino = inodeOf(spec.logPath);
       const control = await this.ensureControl();
-      r = (deadId && control ? await this.respawn(control, spec, deadId, ino) : null) ?? (await this.createSession(spec, deadId));
+      // The server may have changed while we waited (it was being killed): the dead session went with it,
+      // and its id may name another agent's new session on the new server.
+      if (deadId && deadServer !== null && this.notCurrentServer(deadServer)) deadId = undefined;
+      r = (deadId && control ? await this.respawn(control, spec, deadId, ino) : null) ?? (await this.createSession(spec, deadId, deadServer));
       this.logIno.set(spec.name, ino);
     } finally {
       this.starting.delete(spec.name);
@@ -262,7 +266,7 @@ export class TmuxBackend implements Backend {
     return r;
   }
 
-  private async createSession(spec: StartSpec, deadId: string | undefined): Promise<ExecResult> {
+  private async createSession(spec: StartSpec, deadId: string | undefined, deadServer: number | null = null): Promise<ExecResult> {
     const commands = (killFirst: string | undefined, env: string[]) => [
       ...(killFirst ? [['kill-session', '-t', killFirst]] : []),
       ['new-session', '-d', '-s', spec.name, '-x', '220', '-y', '50', '-c', spec.cwd, ...env, '--', ...spec.argv],
@@ -272,13 +276,19 @@ export class TmuxBackend implements Backend {
       ['pipe-pane', '-o', '-t', paneTarget(spec.name), PIPE_TO_LOG],
       ['display-message', '-p', '-t', paneTarget(spec.name), STARTED_FORMAT],
     ];
-    const attempt = async (killFirst: string | undefined): Promise<ExecResult> => {
+    const attempt = async (deadFirst: string | undefined): Promise<ExecResult> => {
+      let killFirst = deadFirst;
       // A server being killed answers a client with "server exited unexpectedly" (or the control client goes
       // away with the request): a moment later a new client starts a new server. At most three rounds.
       for (let round = 0; ; round++) {
+        // A round after the first means the server that held the dead session died: the session went with
+        // it, and its id (`$N`) may by now name another agent's recovered session on the new server —
+        // removing it by id killed that agent (a second recovery in the tmux server-kill test).
+        if (round > 0 || (deadServer !== null && this.notCurrentServer(deadServer))) killFirst = undefined;
         // The control client the start began with may have gone since (the server was killed): a new one,
         // once the old server has exited. The CLI only where no control client can start.
         const control = await this.ensureControl();
+        if (killFirst && deadServer !== null && this.notCurrentServer(deadServer)) killFirst = undefined;
         if (control) {
           const { args } = this.env.plan(spec.name, spec.env, false);
           await this.handshakes;
@@ -591,7 +601,8 @@ export class TmuxBackend implements Backend {
     if (sessionId && server !== null && this.notCurrentServer(server)) return;
     const prev = this.killing.get(name) ?? Promise.resolve();
     const p = prev
-      .then(() => this.call([['kill-session', '-t', sessionId || sessionTarget(name)]]))
+      // Judged again when the kill is sent: an earlier kill of this name may have waited across a server change.
+      .then(() => (sessionId && server !== null && this.notCurrentServer(server) ? undefined : this.call([['kill-session', '-t', sessionId || sessionTarget(name)]])))
       .then(() => undefined, () => undefined);
     this.killing.set(name, p);
     void p.then(() => {
