@@ -12,6 +12,8 @@ interface Tracked {
   pid: number;
   child: ChildProcess | null;
   poll: NodeJS.Timeout | null;
+  /** A stop was asked for this process: its exit is not reported. */
+  stopping: boolean;
 }
 
 /**
@@ -29,7 +31,6 @@ export class ProcessBackend implements Backend {
   private readonly onDidExitEmitter = new Emitter<ExitInfo>();
   readonly onDidExit = this.onDidExitEmitter.event;
   private readonly agents = new Map<string, Tracked>();
-  private readonly stopping = new Set<string>();
   private readonly sampler = new ProcessTreeSampler();
 
   constructor(
@@ -65,8 +66,7 @@ export class ProcessBackend implements Backend {
       });
       child.once('spawn', () => {
         settled = true;
-        this.stopping.delete(spec.name);
-        this.agents.set(spec.name, { pid: child.pid!, child, poll: null });
+        this.agents.set(spec.name, { pid: child.pid!, child, poll: null, stopping: false });
         child.stdin?.on('error', () => {});
         resolve({ pid: child.pid ?? null });
       });
@@ -74,7 +74,10 @@ export class ProcessBackend implements Backend {
         const t = this.agents.get(spec.name);
         if (!t || t.child !== child) return;
         this.agents.delete(spec.name);
-        if (this.stopping.has(spec.name)) return;
+        // Asked to stop: not an exit to report. The mark is this process's, not the name's: a timer that
+        // cleared a name's mark 1 s after a stop once cleared it inside the next stop of the same agent (a
+        // wake and a restart within the second), and the restarted process's SIGTERM was taken for a crash.
+        if (t.stopping) return;
         this.onDidExitEmitter.fire({
           name: spec.name,
           pid: child.pid ?? null,
@@ -89,16 +92,15 @@ export class ProcessBackend implements Backend {
 
   async adopt(agent: RunningAgent & { logPath: string }): Promise<void> {
     if (agent.pid === null || !this.isOurs(agent.pid, agent.name)) return;
-    const poll = setInterval(() => {
+    const t: Tracked = { pid: agent.pid, child: null, poll: null, stopping: false };
+    t.poll = setInterval(() => {
       if (!pidGoneOrZombie(agent.pid!)) return;
-      clearInterval(poll);
-      this.agents.delete(agent.name);
-      if (!this.stopping.has(agent.name)) {
-        this.onDidExitEmitter.fire({ name: agent.name, code: null, signal: null, at: this.clock.now(), reason: 'exit' });
-      }
+      clearInterval(t.poll!);
+      if (this.agents.get(agent.name) === t) this.agents.delete(agent.name);
+      if (!t.stopping) this.onDidExitEmitter.fire({ name: agent.name, code: null, signal: null, at: this.clock.now(), reason: 'exit' });
     }, 200);
-    poll.unref();
-    this.agents.set(agent.name, { pid: agent.pid, child: null, poll });
+    t.poll.unref();
+    this.agents.set(agent.name, t);
   }
 
   /** A pid is ours only if its environment names this agent and this data dir (pids get reused). */
@@ -114,21 +116,17 @@ export class ProcessBackend implements Backend {
   async stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
     const t = this.agents.get(name);
     if (!t) return;
-    this.stopping.add(name);
-    try {
-      signalGroup(t.pid, 'SIGTERM');
-      // A stopped (hung) process acts on SIGTERM only once continued; without this it outlives the stop.
-      signalGroup(t.pid, 'SIGCONT');
-      const deadline = this.clock.now() + (opts.killTimeoutMs ?? 5000);
-      // The whole process group, not just its leader: children of the agent must not be left behind.
-      while (this.clock.now() < deadline && (!pidGoneOrZombie(t.pid) || groupAlive(t.pid))) await sleep(20);
-      if (!pidGoneOrZombie(t.pid) || groupAlive(t.pid)) signalGroup(t.pid, 'SIGKILL');
-      while (!pidGoneOrZombie(t.pid)) await sleep(10);
-      if (t.poll) clearInterval(t.poll);
-      this.agents.delete(name);
-    } finally {
-      setTimeout(() => this.stopping.delete(name), 1000).unref();
-    }
+    t.stopping = true;
+    signalGroup(t.pid, 'SIGTERM');
+    // A stopped (hung) process acts on SIGTERM only once continued; without this it outlives the stop.
+    signalGroup(t.pid, 'SIGCONT');
+    const deadline = this.clock.now() + (opts.killTimeoutMs ?? 5000);
+    // The whole process group, not just its leader: children of the agent must not be left behind.
+    while (this.clock.now() < deadline && (!pidGoneOrZombie(t.pid) || groupAlive(t.pid))) await sleep(20);
+    if (!pidGoneOrZombie(t.pid) || groupAlive(t.pid)) signalGroup(t.pid, 'SIGKILL');
+    while (!pidGoneOrZombie(t.pid)) await sleep(10);
+    if (t.poll) clearInterval(t.poll);
+    if (this.agents.get(name) === t) this.agents.delete(name);
   }
 
   async isAlive(name: string): Promise<boolean> {
