@@ -14,7 +14,9 @@ import { hunkResolutions } from './hunk-alignment.js';
 import { IntegrationMerger } from './integration-merger.js';
 import { fingerprintHunk, LearnedResolutions } from './learned-resolutions.js';
 import { AnthropicProvider, CommandProvider, OpenAiCompatibleProvider, type LlmProvider } from './llm-provider.js';
-import { MergeFile } from './merge-file.js';
+import { MergeFile, type MergeFileResult } from './merge-file.js';
+import { choiceOf, describeMergeSide, MERGE_SIDE_STRATEGY, sideOfMerge, sideText, type SideChoice } from './merge-side.js';
+import { describeTier, tierOf } from './strategy-tiers.js';
 import { Preflight } from './preflight.js';
 import { findRepoFormatter } from './repo-formatter.js';
 import { Resolver, type FileResolution } from './resolver.js';
@@ -363,11 +365,60 @@ export class ConflictService {
     this.store.addAttempt(id, null, 'person', 'resolved', choice);
     await this.learn(it.path, it.base, it.ours, it.theirs, text, `person:${actor}`);
     this.announce(id, 'resolved');
+    await this.offerMergeSide(m.id);
     this.d.events.append({ agent: it.agent, kind: 'conflict.resolved', actor, data: { id, path: it.path, choice } });
     const open = this.store.itemsOfMerge(m.id).filter((i) => i.status === 'escalated' || i.status === 'open');
     if (open.length > 0) return { item: this.store.summary(id), merge: this.store.mergeResult(this.store.merge(m.id), `${open.length} file(s) still need a person.`) };
     const merge = await this.finish(m.id, actor);
     return { item: this.store.summary(id), merge };
+  }
+
+  /**
+   * Once a person's answers to files of this merge agree on one side, every file of it still open with no
+   * proposal of its own is offered that side (merge-side.ts). A side offered earlier is replaced as the
+   * answers change, and withdrawn when they no longer agree.
+   */
+  private async offerMergeSide(mergeId: string): Promise<void> {
+    const items = this.store.itemsOfMerge(mergeId);
+    const choices: SideChoice[] = [];
+    for (const i of items) {
+      if (i.status !== 'resolved' || i.resolution === null) continue;
+      // An empty resolution of two non-empty sides is the file removed (resolve() stores '' for that).
+      const answer = i.resolution === '' && (i.ours ?? '') !== '' && (i.theirs ?? '') !== '' ? null : i.resolution;
+      const segs = await this.segmentsOf(i.base, i.ours, i.theirs);
+      const hunks = segs?.segments.filter((x) => x.kind === 'conflict').map((x) => ({ ours: joinLines(x.ours), theirs: joinLines(x.theirs) }));
+      choices.push(choiceOf(i, answer, hunks, segs && answer !== null ? hunkResolutions(segs.segments, answer) : null));
+    }
+    const side = sideOfMerge(choices);
+    for (const i of items) {
+      if (i.status !== 'escalated' && i.status !== 'open') continue;
+      const offered = i.reason.startsWith(MERGE_SIDE_PREFIX);
+      if (i.proposal !== null && !offered) continue;
+      const before = offered ? i.reason.slice(i.reason.indexOf(MERGE_SIDE_SEP) + MERGE_SIDE_SEP.length) : i.reason;
+      if (!side) {
+        if (!offered) continue;
+        this.store.setProposal(i.id, null, before);
+        this.announce(i.id, i.status);
+        continue;
+      }
+      const segs = await this.segmentsOf(i.base, i.ours, i.theirs);
+      const text = sideText(side, i, segs?.segments ?? [], segs?.trailingNewline ?? true);
+      if (text === null) continue;
+      this.store.setProposal(i.id, text, `${MERGE_SIDE_PREFIX}: ${describeMergeSide(side)} (${describeTier(tierOf(MERGE_SIDE_STRATEGY))})${MERGE_SIDE_SEP}${before}`);
+      this.announce(i.id, i.status);
+    }
+  }
+
+  private async segmentsOf(base: string | null, ours: string | null, theirs: string | null): Promise<MergeFileResult | null> {
+    if (ours === null || theirs === null) return null;
+    const mf = new MergeFile();
+    try {
+      return await mf.merge(base ?? '', ours, theirs);
+    } catch {
+      return null;
+    } finally {
+      mf.dispose();
+    }
   }
 
   /** Records the person's answer per hunk, so exactly this conflict resolves itself next time. */
@@ -437,6 +488,10 @@ export class ConflictService {
     this.preflightRunner.dispose();
   }
 }
+
+const MERGE_SIDE_PREFIX = 'proposal (merge-side)';
+/** Between the merge-side offer and the reason the file was escalated for, kept to restore it. */
+const MERGE_SIDE_SEP = ' — escalated because: ';
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim().slice(0, 200);

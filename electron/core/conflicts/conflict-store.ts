@@ -105,6 +105,11 @@ export class ConflictStore {
       .run(status, reason, extra.resolution ?? null, extra.resolvedBy ?? null, this.now(), id);
   }
 
+  /** A proposal offered (or withdrawn, null) after the item was queued, with the reason that says why. */
+  setProposal(id: string, proposal: string | null, reason: string): void {
+    this.db.prepare('UPDATE conflict_items SET proposal = ?, reason = ?, updated_at = ? WHERE id = ?').run(proposal, reason, this.now(), id);
+  }
+
   itemsOfMerge(mergeId: string): ItemRow[] {
     return this.db.prepare('SELECT * FROM conflict_items WHERE merge_id = ? ORDER BY path').all(mergeId) as ItemRow[];
   }

@@ -13,6 +13,7 @@ import type { LlmProvider } from './llm-provider.js';
 import { conflictMigrations } from './migrations.js';
 import { Resolver, type FileResolution } from './resolver.js';
 import { lexTokens } from './lex-tokens.js';
+import { choiceOf, describeMergeSide, MERGE_SIDE_STRATEGY, sideOfMerge, sideText, type SideChoice } from './merge-side.js';
 import { classifyOutcome, humanEdited, type OutcomeClass } from './outcome-classes.js';
 import { outcomeOf, ReplayTally, type Outcome, type ReplayReport } from './replay-tally.js';
 
@@ -104,6 +105,7 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
         else files.push({ path: file, base: o.old, ours: o.new, theirs: t.new });
       }
       let conflicting = false;
+      const sideChoices: SideChoice[] = [];
       // One file at a time: the resolver is CPU work in-process, so the timing per file stays honest.
       await inParallel(files, 1, async (f) => {
         const blobs = await Promise.all([f.base, f.ours, f.theirs, `${merge}:${f.path}`].map((s) => cat!.read(s)));
@@ -156,9 +158,23 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
         // its measured precision whatever its current tier.
         const tc = performance.now();
         const answer = r.status === 'resolved' ? r.merged : r.tier === 'proposed' ? r.proposal : null;
+        const regions = perHunk ? r.hunks.map((h) => perHunk[h.index]!) : null;
         let cls: OutcomeClass | null = null;
-        if (answer !== null) cls = await classifyOutcome(resolver.grammars, { ...input, result: answer, committed: committedText, committedRegions: perHunk ? r.hunks.map((h) => perHunk[h.index]!) : null });
-        tally.fileClass(answer === null ? null : r.tier, cls);
+        if (answer !== null) cls = await classifyOutcome(resolver.grammars, { ...input, result: answer, committed: committedText, committedRegions: regions });
+        // A file nothing answered: the side the person took for this merge's earlier files, as a proposal
+        // (what the queue offers once some files of a merge are answered). The committed files stand in for
+        // the person's answers, in the order the queue lists them.
+        const side = answer === null ? sideOfMerge(sideChoices) : null;
+        const sideAnswer = side ? sideText(side, input, r.segments, input.ours.endsWith('\n') || input.theirs.endsWith('\n')) : null;
+        if (sideAnswer !== null) {
+          const sc = await classifyOutcome(resolver.grammars, { ...input, result: sideAnswer, committed: committedText, committedRegions: regions });
+          tally.fileClass('proposed', sc);
+          tally.strategyClass(MERGE_SIDE_STRATEGY, 'proposed', sc);
+          if (opts.detailsDir) writeDetails(opts.detailsDir, ++detailN, { merge: merge!, path: f.path, input, committedText, answer: sideAnswer, r, cls: sc, strategy: MERGE_SIDE_STRATEGY, reason: describeMergeSide(side!) });
+        } else {
+          tally.fileClass(answer === null ? null : r.tier, cls);
+        }
+        sideChoices.push(choiceOf(input, committedText, r.hunks, regions));
         if (answer !== null) {
           for (const h of r.hunks) {
             if (h.status !== 'resolved' || !h.strategy) continue;
@@ -177,7 +193,7 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
           const wc: OutcomeClass = w.resolution === truth ? 'exact' : sameLexTokens(w.resolution, truth) ? 'formatEquivalent' : humanRegion(input, truth) ? 'humanEdited' : 'wrong';
           tally.strategyClass(w.situation ? `${w.strategy}/${w.situation}` : w.strategy, 'withheld', wc);
         }
-        if (answer === null && opts.detailsDir && opts.detailsEscalated) {
+        if (answer === null && sideAnswer === null && opts.detailsDir && opts.detailsEscalated) {
           writeDetails(opts.detailsDir, ++detailN, { merge: merge!, path: f.path, input, committedText, answer: r.withMarkers, r, cls: null });
         }
         tally.classifyMs += performance.now() - tc;
@@ -264,21 +280,23 @@ async function baseline(git: Git, tmp: string, input: { base: string; ours: stri
 function writeDetails(
   root: string,
   n: number,
-  d: { merge: string; path: string; input: { base: string; ours: string; theirs: string }; committedText: string; answer: string; r: FileResolution; cls: OutcomeClass | null },
+  d: { merge: string; path: string; input: { base: string; ours: string; theirs: string }; committedText: string; answer: string; r: FileResolution; cls: OutcomeClass | null; strategy?: string; reason?: string },
 ): void {
   const dir = path.join(root, String(n));
   mkdirSync(dir, { recursive: true });
   const files = [['base', d.input.base], ['ours', d.input.ours], ['theirs', d.input.theirs], ['committed', d.committedText], ['result', d.answer]] as const;
   for (const [name, text] of files) writeFileSync(path.join(dir, name), text);
   const used = d.r.hunks.filter((h) => h.strategy);
-  const meta = {
-    merge: d.merge,
-    path: d.path,
-    tier: d.r.tier ?? 'escalated',
-    strategies: used.map((h) => (h.situation ? `${h.strategy}/${h.situation}` : h.strategy!)),
-    reasons: d.r.tier ? used.map((h) => h.reason) : d.r.hunks.map((h) => h.reason),
-    class: d.cls,
-  };
+  const meta = d.strategy
+    ? { merge: d.merge, path: d.path, tier: 'proposed', strategies: [d.strategy], reasons: [d.reason ?? ''], class: d.cls }
+    : {
+        merge: d.merge,
+        path: d.path,
+        tier: d.r.tier ?? 'escalated',
+        strategies: used.map((h) => (h.situation ? `${h.strategy}/${h.situation}` : h.strategy!)),
+        reasons: d.r.tier ? used.map((h) => h.reason) : d.r.hunks.map((h) => h.reason),
+        class: d.cls,
+      };
   writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
 }
 

@@ -7,6 +7,7 @@ import { AdjacentStrategy } from './adjacent-strategy.js';
 import { identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
 import { alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from './side-strategies.js';
 import { versionStrategy } from './version-strategy.js';
+import { jsonKeysStrategy, tokenMergeStrategy } from './token-strategies.js';
 import type { HunkInput, Strategy } from './strategy.js';
 import { joinLines, splitLines } from './text-lines.js';
 import { lexTokens } from './lex-tokens.js';
@@ -103,7 +104,7 @@ export class Resolver {
     const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, versionStrategy, new AdjacentStrategy(this.grammars), new CommutativeStrategy(this.grammars)];
     if (opts.learned) all.push(new LearnedStrategy(opts.learned));
     // After a person's earlier answer: regularities of how people merge, measured, only ever proposals.
-    all.push(alreadyInOursStrategy, lineByLineStrategy, changelogSectionsStrategy);
+    all.push(alreadyInOursStrategy, lineByLineStrategy, changelogSectionsStrategy, jsonKeysStrategy, tokenMergeStrategy);
     this.strategies = all.filter((s) => !opts.disable?.includes(s.name));
     this.llm = opts.llm ? new LlmStrategy(opts.llm) : null;
   }

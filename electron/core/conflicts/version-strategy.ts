@@ -15,7 +15,8 @@ export const versionStrategy: Strategy = {
     if (path.basename(h.path) !== 'package.json') return null;
     const o = versionLines(h.ours);
     const t = versionLines(h.theirs);
-    if (!o || !t || o.length === 0 || o.length !== t.length) return null;
+    if (!o || !t) return releaseSide(h);
+    if (o.length === 0 || o.length !== t.length) return null;
     const lines: string[] = [];
     const picked: string[] = [];
     for (let i = 0; i < o.length; i++) {
@@ -30,6 +31,24 @@ export const versionStrategy: Strategy = {
     return { kind: 'resolved', lines, reason: `both sides changed version lines; kept the higher of each: ${picked.slice(0, 4).join(', ')}${picked.length > 4 ? '…' : ''}` };
   },
 };
+
+/**
+ * A package.json region where each side holds exactly one `"version"` line among other lines, and the
+ * versions differ: the whole side with the higher version (a release line merged forward carries its own
+ * dependency list and scripts with it; taking lines from both mixed two releases on the corpus).
+ */
+function releaseSide(h: HunkInput): StrategyOutcome | null {
+  const version = (lines: readonly string[]) => {
+    const found = lines.map((l) => VERSION_LINE.exec(l.replace(/\r?\n$/, ''))).filter((m) => m !== null && m[1] === 'version');
+    return found.length === 1 ? found[0]![3]! : null;
+  };
+  const [vo, vt] = [version(h.ours), version(h.theirs)];
+  if (vo === null || vt === null) return null;
+  const cmp = compareVersions(vo, vt);
+  if (cmp === null || cmp === 0) return null;
+  const [side, v] = cmp > 0 ? ['ours', vo] : ['theirs', vt];
+  return { kind: 'resolved', lines: [...(cmp > 0 ? h.ours : h.theirs)], situation: 'release-side', reason: `both sides changed this part of package.json with a different "version"; kept ${side}, the higher release (${v}), whole` };
+}
 
 // Trailing commas or, in older package.json files, leading ones (`  , "version": "2.5.5"`).
 const VERSION_LINE = /^\s*,?\s*"([^"]+)"\s*:\s*"([~^]|>=|<=|>|<|=)?v?(\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z.-]+)?)"\s*,?\s*$/;

@@ -148,6 +148,38 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(show('release')).toContain('Hive-Resolution: src/lim.ts: reviewer (took the proposal)');
   });
 
+  it('once a person took ours for two files of a merge, the merge’s other open files are offered ours; an answer that breaks the pattern withdraws the offer', { timeout: 120_000 }, async () => {
+    repo.git('branch', 'integration');
+    const files = ['src/p.ts', 'src/q.ts', 'src/r.ts', 'src/s.ts'];
+    repo.commit(Object.fromEntries(files.map((f) => [f, 'export const v = 1;\n'])), 'four files');
+    repo.git('branch', '-f', 'integration', 'HEAD');
+    const f = addAgent('f', 'integration');
+    f.commit(Object.fromEntries(files.map((p) => [p, 'export const v = 2;\n'])), 'f');
+    repo.git('checkout', '-q', 'integration');
+    repo.commit(Object.fromEntries(files.map((p) => [p, 'export const v = 3;\n'])), 'integration moved');
+    repo.git('checkout', '-q', 'main');
+    const r = await svc.merge('f', 'integration');
+    expect(r.status).toBe('escalated');
+    const items = r.files.map((x) => svc.get(x.itemId));
+    expect(items.map((i) => i.proposal)).toEqual([null, null, null, null]);
+    await svc.resolve(items[0]!.id, { take: 'ours' }, 'reviewer');
+    // One answer is not a pattern.
+    expect(svc.get(items[1]!.id).proposal).toBeNull();
+    await svc.resolve(items[1]!.id, { take: 'ours' }, 'reviewer');
+    const offered = svc.get(items[2]!.id);
+    expect(offered.proposal).toBe('export const v = 3;\n');
+    expect(offered.reason).toMatch(/^proposal \(merge-side\): you took ours in every conflicting hunk for 2 of the 2 other file\(s\)/);
+    expect(pushes).toContainEqual({ event: 'conflict:changed', payload: { id: items[2]!.id, status: 'escalated' } });
+    // theirs for the third: 2 of 3 is below the share, so the offer on the fourth is withdrawn and its reason restored.
+    await svc.resolve(items[2]!.id, { take: 'theirs' }, 'reviewer');
+    const last = svc.get(items[3]!.id);
+    expect(last.proposal).toBeNull();
+    expect(last.reason).toBe(items[3]!.reason);
+    await svc.resolve(items[3]!.id, { take: 'ours' }, 'reviewer');
+    expect(repo.git('show', 'integration:src/r.ts')).toBe('export const v = 2;\n');
+    expect(repo.git('show', 'integration:src/s.ts')).toBe('export const v = 3;\n');
+  });
+
   it('proposes the union of commutative import additions; accepting it commits the merge into a branch nobody has checked out', { timeout: 120_000 }, async () => {
     repo.git('branch', 'integration');
     const d = addAgent('d');
