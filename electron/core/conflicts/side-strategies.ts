@@ -44,12 +44,17 @@ function holdsChange(side: readonly string[], other: readonly string[], base: re
   return true;
 }
 
-/** `side`'s change (a substantial line added, nothing left of what it removed) is already somewhere in `file`. */
-function changeIsIn(side: readonly string[], base: readonly string[], file: string): boolean {
+/**
+ * `side`'s change (a substantial line added, nothing left of what it removed) is already somewhere in the
+ * file made of `parts` (whole lines each: the text before the hunk, the hunk, the text after it — searched
+ * in place, not joined into one copy of the file per hunk).
+ */
+function changeIsIn(side: readonly string[], base: readonly string[], parts: readonly string[]): boolean {
   const { added, removed } = change(base, side);
   const add = [...added.keys()].filter((l) => !TRIVIAL.has(l));
   if (!add.some((l) => l.length >= 8)) return false;
-  return add.every((l) => hasLine(file, l, true)) && ![...removed.keys()].some((l) => !TRIVIAL.has(l) && hasLine(file, l, true));
+  const has = (l: string) => parts.some((p) => hasLine(p, l, true));
+  return add.every(has) && ![...removed.keys()].some((l) => !TRIVIAL.has(l) && has(l));
 }
 
 /**
@@ -66,8 +71,8 @@ export const alreadyInOursStrategy: Strategy = {
       return { kind: 'resolved', lines: [...h.ours], situation: 'in-hunk', reason: "ours' lines already hold theirs' change to this region; kept ours" };
     }
     if (h.base.length === 0) return null;
-    const oursFile = h.prefix + joinLines(h.ours) + h.suffix;
-    const theirsFile = h.prefix + joinLines(h.theirs) + h.suffix;
+    const oursFile = [h.prefix, joinLines(h.ours), h.suffix];
+    const theirsFile = [h.prefix, joinLines(h.theirs), h.suffix];
     if (changeIsIn(h.theirs, h.base, oursFile) && !changeIsIn(h.ours, h.base, theirsFile)) {
       return { kind: 'resolved', lines: [...h.ours], situation: 'elsewhere', reason: "every line theirs added here is already in ours' file and nothing theirs removed is left in it (moved or cherry-picked); kept ours" };
     }
