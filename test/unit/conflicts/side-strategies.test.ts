@@ -1,19 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Grammars } from '../../../electron/core/conflicts/grammars.js';
 import { alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from '../../../electron/core/conflicts/side-strategies.js';
-import type { StrategyOutcome } from '../../../electron/core/conflicts/strategy.js';
-import { hunk } from './hunk-input.js';
+import { hunk, situation, text } from './hunk-input.js';
 import { VerificationGate } from '../../../electron/core/conflicts/verification-gate.js';
 import { versionStrategy } from '../../../electron/core/conflicts/version-strategy.js';
 
-const text = (r: StrategyOutcome | null | Promise<StrategyOutcome | null>) => {
-  const x = r as StrategyOutcome | null;
-  return x && x.kind === 'resolved' ? x.lines.join('') : null;
-};
-const situation = (r: StrategyOutcome | null | Promise<StrategyOutcome | null>) => {
-  const x = r as StrategyOutcome | null;
-  return x && x.kind === 'resolved' ? x.situation : null;
-};
 
 describe("already in ours (theirs' change is already there)", () => {
   it('keeps ours when its lines hold theirs edit and more', () => {

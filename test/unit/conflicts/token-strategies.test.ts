@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { StrategyOutcome } from '../../../electron/core/conflicts/strategy.js';
 import { jsonKeysStrategy, mergeTokens, tokenMergeStrategy } from '../../../electron/core/conflicts/token-strategies.js';
 import { versionStrategy } from '../../../electron/core/conflicts/version-strategy.js';
-import { hunk } from './hunk-input.js';
+import { hunk, situation, text } from './hunk-input.js';
 
-const text = (r: StrategyOutcome | null | Promise<StrategyOutcome | null>) => {
-  const x = r as StrategyOutcome | null;
-  return x && x.kind === 'resolved' ? x.lines.join('') : null;
-};
-const situation = (r: StrategyOutcome | null | Promise<StrategyOutcome | null>) => {
-  const x = r as StrategyOutcome | null;
-  return x && x.kind === 'resolved' ? x.situation : null;
-};
 
 describe('token merge', () => {
   it('keeps both sides’ word-level edits of one line', () => {
