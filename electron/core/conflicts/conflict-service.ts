@@ -63,6 +63,9 @@ export class ConflictService {
   private pollTimer: { cancel(): void } | null = null;
   private lastHeads = new Map<string, string>();
   private lastRiskKeys = new Set<string>();
+  /** Per merge, the offer pass under way (offerMergeSide); per resolved item, what its answer took. */
+  private readonly sideOffers = new Map<string, Promise<void>>();
+  private readonly sideChoices = new Map<string, SideChoice>();
 
   constructor(private readonly d: ConflictServiceDeps) {
     this.store = new ConflictStore(d.db, () => d.clock.iso());
@@ -378,34 +381,53 @@ export class ConflictService {
    * proposal of its own is offered that side (merge-side.ts). A side offered earlier is replaced as the
    * answers change, and withdrawn when they no longer agree.
    */
-  private async offerMergeSide(mergeId: string): Promise<void> {
+  private offerMergeSide(mergeId: string): Promise<void> {
+    // One pass at a time per merge: two resolves in quick succession must not write offers computed from
+    // an older state over a newer one (or onto a file resolved meanwhile).
+    const run = (this.sideOffers.get(mergeId) ?? Promise.resolve()).then(() => this.offerMergeSideNow(mergeId)).catch(() => {});
+    this.sideOffers.set(mergeId, run);
+    void run.then(() => {
+      if (this.sideOffers.get(mergeId) === run) this.sideOffers.delete(mergeId);
+    });
+    return run;
+  }
+
+  private async offerMergeSideNow(mergeId: string): Promise<void> {
     const items = this.store.itemsOfMerge(mergeId);
+    // Open files that can take an offer: no proposal of their own, no answer of the applied tier kept aside.
+    const eligible = items.filter((i) => (i.status === 'escalated' || i.status === 'open') && i.auto_result === null && (i.proposal === null || i.reason.startsWith(MERGE_SIDE_PREFIX)));
+    if (eligible.length === 0) return;
     const choices: SideChoice[] = [];
     for (const i of items) {
       if (i.status !== 'resolved' || i.resolution === null) continue;
-      // An empty resolution of two non-empty sides is the file removed (resolve() stores '' for that).
-      const answer = i.resolution === '' && (i.ours ?? '') !== '' && (i.theirs ?? '') !== '' ? null : i.resolution;
-      const segs = await this.segmentsOf(i.base, i.ours, i.theirs);
-      const hunks = segs?.segments.filter((x) => x.kind === 'conflict').map((x) => ({ ours: joinLines(x.ours), theirs: joinLines(x.theirs) }));
-      choices.push(choiceOf(i, answer, hunks, segs && answer !== null ? hunkResolutions(segs.segments, answer) : null));
+      let c = this.sideChoices.get(i.id);
+      if (c === undefined) {
+        // An empty resolution of two non-empty sides is the file removed (resolve() stores '' for that).
+        const answer = i.resolution === '' && (i.ours ?? '') !== '' && (i.theirs ?? '') !== '' ? null : i.resolution;
+        const segs = await this.segmentsOf(i.base, i.ours, i.theirs);
+        const hunks = segs?.segments.filter((x) => x.kind === 'conflict').map((x) => ({ ours: joinLines(x.ours), theirs: joinLines(x.theirs) }));
+        c = choiceOf(i, answer, hunks, segs && answer !== null ? hunkResolutions(segs.segments, answer) : null);
+        // A resolution never changes: judged once.
+        this.sideChoices.set(i.id, c);
+      }
+      choices.push(c);
     }
     const side = sideOfMerge(choices);
-    for (const i of items) {
-      if (i.status !== 'escalated' && i.status !== 'open') continue;
+    for (const i of eligible) {
       const offered = i.reason.startsWith(MERGE_SIDE_PREFIX);
-      if (i.proposal !== null && !offered) continue;
       const before = offered ? i.reason.slice(i.reason.indexOf(MERGE_SIDE_SEP) + MERGE_SIDE_SEP.length) : i.reason;
-      if (!side) {
-        if (!offered) continue;
-        this.store.setProposal(i.id, null, before);
-        this.announce(i.id, i.status);
+      let text: string | null = null;
+      if (side) {
+        const segs = await this.segmentsOf(i.base, i.ours, i.theirs);
+        text = sideText(side, i, segs?.segments ?? [], segs?.trailingNewline ?? true);
+      }
+      if (text === null) {
+        // No side (any more), or none this file can take: an earlier offer is withdrawn.
+        if (offered && this.store.setProposal(i.id, null, before)) this.announce(i.id, i.status);
         continue;
       }
-      const segs = await this.segmentsOf(i.base, i.ours, i.theirs);
-      const text = sideText(side, i, segs?.segments ?? [], segs?.trailingNewline ?? true);
-      if (text === null) continue;
-      this.store.setProposal(i.id, text, `${MERGE_SIDE_PREFIX}: ${describeMergeSide(side)} (${describeTier(tierOf(MERGE_SIDE_STRATEGY))})${MERGE_SIDE_SEP}${before}`);
-      this.announce(i.id, i.status);
+      const reason = `${MERGE_SIDE_PREFIX}: ${describeMergeSide(side!)} (${describeTier(tierOf(MERGE_SIDE_STRATEGY))})${MERGE_SIDE_SEP}${before}`;
+      if (this.store.setProposal(i.id, text, reason)) this.announce(i.id, i.status);
     }
   }
 

@@ -105,9 +105,12 @@ export class ConflictStore {
       .run(status, reason, extra.resolution ?? null, extra.resolvedBy ?? null, this.now(), id);
   }
 
-  /** A proposal offered (or withdrawn, null) after the item was queued, with the reason that says why. */
-  setProposal(id: string, proposal: string | null, reason: string): void {
-    this.db.prepare('UPDATE conflict_items SET proposal = ?, reason = ?, updated_at = ? WHERE id = ?').run(proposal, reason, this.now(), id);
+  /**
+   * A proposal offered (or withdrawn, null) after the item was queued, with the reason that says why. Only
+   * while the item is still open (false: it was resolved or abandoned meanwhile, nothing written).
+   */
+  setProposal(id: string, proposal: string | null, reason: string): boolean {
+    return this.db.prepare("UPDATE conflict_items SET proposal = ?, reason = ?, updated_at = ? WHERE id = ? AND status IN ('open', 'escalated')").run(proposal, reason, this.now(), id).changes > 0;
   }
 
   itemsOfMerge(mergeId: string): ItemRow[] {

@@ -174,7 +174,8 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
         } else {
           tally.fileClass(answer === null ? null : r.tier, cls);
         }
-        sideChoices.push(choiceOf(input, committedText, r.hunks, regions));
+        // A person's answers only: files the resolver applied by itself never reach the queue.
+        if (r.status !== 'resolved') sideChoices.push(choiceOf(input, committedText, r.hunks, regions));
         if (answer !== null) {
           for (const h of r.hunks) {
             if (h.status !== 'resolved' || !h.strategy) continue;

@@ -262,7 +262,7 @@ export class Resolver {
       attempts.push({ strategy: s.name, result: r.kind, reason: r.reason });
       return { ...out, status: 'resolved', strategy: s.name, situation, tier: row.tier, reason: r.reason, resolution: joinLines(r.lines) };
     }
-    out.reason = hardStop ?? (withheld.length ? `answers withheld as too often wrong: ${withheld.map((w) => `${w.name}/${w.situation}`).join(', ')}` : 'no strategy could prove a safe resolution');
+    out.reason = hardStop ?? (withheld.length ? `answers withheld as too often wrong: ${withheld.map((w) => (w.situation ? `${w.name}/${w.situation}` : w.name)).join(', ')}` : 'no strategy could prove a safe resolution');
     // The replay measures withheld answers too (so their tier can be revisited): kept aside, never applied.
     if (withheld.length && this.measureWithheld) out.withheld = { strategy: withheld[0]!.name, situation: withheld[0]!.situation, resolution: joinLines(withheld[0]!.lines) };
     return out;

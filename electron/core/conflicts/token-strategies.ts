@@ -8,7 +8,8 @@ import { compareVersions } from './version-strategy.js';
  * hunks the engine escalated on the development corpus: git conflicts whenever both sides touched the same
  * or neighbouring lines, yet often each side changed different words of those lines (a `var` → `let` on
  * one side, a renamed argument on the other), or different keys of a JSON map. Both are regularities of how
- * people merge, measured, and therefore proposals (strategy-tiers.ts), never applied.
+ * people merge, measured, and never applied: the token merge is a proposal, the JSON key merge withheld
+ * (measured wrong too often; strategy-tiers.ts).
  */
 
 /** Words, single punctuation marks, runs of spaces or tabs, and line ends: every character belongs to a token. */

@@ -4,10 +4,11 @@ import type { HunkInput, Strategy, StrategyOutcome } from './strategy.js';
 /**
  * package.json version lines both sides changed (`"version": "5.2.1"`, dependency pins): on real histories
  * the developer kept the higher version — a release branch merged forward, a dependency bumped on both
- * sides. Applies only when every non-blank line of both sides' region is a `"key": "<version>"` line and
- * both list the same keys in the same order; each line is then taken from the side whose version of that
- * key is higher (a whole side would drop the other side's bump of a neighbouring dependency). Measured on
- * the development corpus (see strategy-tiers.ts), so a proposal, never applied.
+ * sides. Where every non-blank line of both sides' region is a `"key": "<version>"` line and both list the
+ * same keys in the same order, each line is taken from the side whose version of that key is higher (a
+ * whole side would drop the other side's bump of a neighbouring dependency). Where the region holds other
+ * lines too, see `releaseSide`. Measured on the development corpus (see strategy-tiers.ts), so a proposal,
+ * never applied.
  */
 export const versionStrategy: Strategy = {
   name: 'higher-version',
@@ -33,8 +34,8 @@ export const versionStrategy: Strategy = {
 };
 
 /**
- * A package.json region where each side holds exactly one `"version"` line among other lines, and the
- * versions differ: the whole side with the higher version (a release line merged forward carries its own
+ * A package.json region where each side holds exactly one `"version"` line among other lines, and both
+ * sides changed it to different versions: the whole side with the higher version (a release line merged forward carries its own
  * dependency list and scripts with it; taking lines from both mixed two releases on the corpus).
  */
 function releaseSide(h: HunkInput): StrategyOutcome | null {
@@ -42,8 +43,10 @@ function releaseSide(h: HunkInput): StrategyOutcome | null {
     const found = lines.map((l) => VERSION_LINE.exec(l.replace(/\r?\n$/, ''))).filter((m) => m !== null && m[1] === 'version');
     return found.length === 1 ? found[0]![3]! : null;
   };
-  const [vo, vt] = [version(h.ours), version(h.theirs)];
-  if (vo === null || vt === null) return null;
+  const [vb, vo, vt] = [version(h.base), version(h.ours), version(h.theirs)];
+  // Both sides changed the version: where only one did, the other side's edit of this region is its own
+  // change (a "main" or a script), which the whole higher side would drop — left to the later strategies.
+  if (vo === null || vt === null || vo === vb || vt === vb) return null;
   const cmp = compareVersions(vo, vt);
   if (cmp === null || cmp === 0) return null;
   const [side, v] = cmp > 0 ? ['ours', vo] : ['theirs', vt];

@@ -172,6 +172,8 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(pushes).toContainEqual({ event: 'conflict:changed', payload: { id: items[2]!.id, status: 'escalated' } });
     // theirs for the third: 2 of 3 is below the share, so the offer on the fourth is withdrawn and its reason restored.
     await svc.resolve(items[2]!.id, { take: 'theirs' }, 'reviewer');
+    // A resolved file keeps its own answer and reason: offers are written only to open files.
+    expect(svc.get(items[2]!.id)).toMatchObject({ reason: 'reviewer took theirs', proposal: 'export const v = 3;\n' });
     const last = svc.get(items[3]!.id);
     expect(last.proposal).toBeNull();
     expect(last.reason).toBe(items[3]!.reason);

@@ -69,6 +69,11 @@ describe('higher version, the release side', () => {
     expect(situation(r)).toBe('release-side');
   });
 
+  it('no answer where only one side changed the version (the other side’s own edit of the region would be lost)', () => {
+    const base = '  "version": "1.0.0",\n  "main": "a.js",\n';
+    expect(versionStrategy.apply(hunk(base, '  "version": "1.1.0",\n  "main": "a.js",\n', '  "version": "1.0.0",\n  "main": "b.js",\n', { path: 'package.json', lang: 'json' }))).toBeNull();
+  });
+
   it('no answer when a side lists "version" twice or both name the same version', () => {
     const twice = '  "version": "4.1.0",\n  "version": "4.0.0",\n  "main": "x",\n';
     expect(versionStrategy.apply(hunk('  "version": "1.0.0",\n  "main": "y",\n', twice, '  "version": "3.0.0",\n  "main": "z",\n', { path: 'package.json', lang: 'json' }))).toBeNull();
