@@ -42,10 +42,10 @@ export const STRATEGY_TIERS: Record<string, TierRow> = {
   'already-in-ours/elsewhere': { tier: 'withheld', measured: { answers: 19, wrong: 2 }, why: "theirs' change is already elsewhere in ours' file; 2–3 wrong of 16–19 in two runs, above the 10 % proposals may be wrong" },
   'line-by-line': { tier: 'proposed', measured: { answers: 46, wrong: 4 }, why: 'each line changed by one side only; sometimes one change supersedes the other' },
   'changelog-sections': { tier: 'proposed', measured: { answers: 81, wrong: 5 }, why: "both sides' dated release sections, newest first" },
-  'higher-version/release-side': { tier: 'proposed', measured: { answers: 29, wrong: 0 }, why: 'package.json: the side with the higher "version", whole' },
+  'higher-version/release-side': { tier: 'proposed', measured: { answers: 23, wrong: 0 }, why: 'package.json: the side with the higher "version", whole' },
   'json-keys': { tier: 'withheld', measured: { answers: 18, wrong: 11 }, why: 'JSON string maps merged key by key: developers often kept one side\'s whole dependency list (an older pin, a dropped package)' },
   'token-merge/same-lines': { tier: 'proposed', measured: { answers: 86, wrong: 7 }, why: 'both sides edited different words of the same lines' },
-  'merge-side': { tier: 'proposed', measured: { answers: 65, wrong: 5 }, why: "the side a person took for this merge's other files" },
+  'merge-side': { tier: 'proposed', measured: { answers: 64, wrong: 5 }, why: "the side a person took for this merge's other files" },
   learned: { tier: 'proposed', measured: { answers: 15, wrong: 0 }, why: 'a person gave this exact answer before; 1 of 26 wrong in an earlier run with another strategy order, too few answers to show ≤ 1 %' },
 };
 
