@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +45,7 @@ describe.skipIf(!ready)('conflict review end to end in Chromium against hive ser
   afterAll(async () => {
     await browser?.close();
     if (host) {
-      for (const n of ['cf-a', 'cf-b', 'cf-c']) await hive(dataDir, ['agents', 'stop', n]).catch(() => {});
+      for (const n of ['cf-a', 'cf-b', 'cf-c', 'cf-d']) await hive(dataDir, ['agents', 'stop', n]).catch(() => {});
       await host.stop();
     }
     rmSync(repo, { recursive: true, force: true });
@@ -96,5 +96,43 @@ describe.skipIf(!ready)('conflict review end to end in Chromium against hive ser
     await waitFor(() => git(repo, 'log', '-1', '--format=%B', 'release').includes('(took the proposal)'), 60_000, 200, 'the accepted proposal committed');
     expect(git(repo, 'show', 'release:src/lim.ts')).toBe('export const limit = 3;\n');
     await screenshot(page, 'conflicts-05-proposal-accepted');
+  });
+
+  it('after two files of a merge are answered with ours, the third is offered ours (merge-side) and one click accepts it', { timeout: 300_000 }, async () => {
+    const files = ['src/p.ts', 'src/q.ts', 'src/r.ts'];
+    const commitAll = (cwd: string, v: number, message: string) => {
+      for (const f of files) writeFileSync(path.join(cwd, f), `export const v = ${v};\n`);
+      git(cwd, 'add', ...files);
+      git(cwd, '-c', 'user.email=e2e@example.com', '-c', 'user.name=E2E', 'commit', '-qm', message);
+    };
+    // The release branch gets three files, an agent changes them, then the release line moves on.
+    const rel = path.join(tempDir('hive-e2e-release-'), 'wt');
+    git(repo, 'worktree', 'add', '-q', rel, 'release');
+    commitAll(rel, 1, 'three files');
+    const r = await hive(dataDir, ['agents', 'spawn', '--name', 'cf-d', '--repo', repo, '--backend', 'process', '--cmd', 'sleep 600', '--base', 'release']);
+    expect(r.code, r.stderr).toBe(0);
+    commitAll(path.join(dataDir, 'worktrees', 'cf-d'), 2, 'cf-d changes them');
+    commitAll(rel, 3, 'the release line moves on');
+    git(repo, 'worktree', 'remove', rel);
+
+    await page.reload();
+    await page.getByLabel('Agent to merge').selectOption('cf-d');
+    await page.getByLabel('Integration branch').fill('release');
+    await page.getByRole('button', { name: 'Merge', exact: true }).click();
+    await page.getByText(/hive\/cf-d → release: escalated/).waitFor({ timeout: 60_000 });
+    const row = (f: string) => page.locator('.cf-row').filter({ hasText: f }).filter({ hasText: 'cf-d' });
+    for (const f of ['src/p.ts', 'src/q.ts']) {
+      await row(f).click();
+      await page.getByLabel('hunk 1 ours').filter({ hasText: 'export const v = 3;' }).waitFor({ timeout: 30_000 });
+      await page.getByRole('button', { name: 'Take ours' }).click();
+      // The queue lists escalated files by default: an answered one leaves it.
+      await row(f).waitFor({ state: 'detached', timeout: 60_000 });
+    }
+    await row('src/r.ts').click();
+    await page.getByText(/proposal \(merge-side\): you took ours in every conflicting hunk for 2 of the 2 other file\(s\)/).first().waitFor({ timeout: 30_000 });
+    await screenshot(page, 'conflicts-06-merge-side-proposal');
+    await page.getByRole('button', { name: 'Accept proposal' }).click();
+    await waitFor(() => git(repo, 'log', '-1', '--format=%B', 'release').includes('src/r.ts: '), 60_000, 200, 'the merge committed with the accepted proposal');
+    for (const f of files) expect(git(repo, 'show', `release:${f}`)).toBe('export const v = 3;\n');
   });
 });
