@@ -431,6 +431,7 @@ export class ConflictService {
     }
   }
 
+  /** The diff3 segments of three versions, or null when a side is missing or the merge failed. */
   private async segmentsOf(base: string | null, ours: string | null, theirs: string | null): Promise<MergeFileResult | null> {
     if (ours === null || theirs === null) return null;
     const mf = new MergeFile();
@@ -446,20 +447,18 @@ export class ConflictService {
   /** Records the person's answer per hunk, so exactly this conflict resolves itself next time. */
   private async learn(file: string, base: string | null, ours: string | null, theirs: string | null, text: string | null, source: string): Promise<void> {
     if (base === null || ours === null || theirs === null || text === null) return;
-    const mf = new MergeFile();
-    await mf
-      .merge(base, ours, theirs)
-      .then((r) => {
-        const per = hunkResolutions(r.segments, text);
-        if (!per) return;
-        let k = 0;
-        for (const s of r.segments) {
-          if (s.kind !== 'conflict') continue;
-          this.learned.record({ fingerprint: fingerprintHunk(s.base, s.ours, s.theirs), resolution: per[k++]!, path: file, source });
-        }
-      })
-      .catch(() => {})
-      .finally(() => mf.dispose());
+    const r = await this.segmentsOf(base, ours, theirs);
+    const per = r ? hunkResolutions(r.segments, text) : null;
+    if (!r || !per) return;
+    let k = 0;
+    try {
+      for (const s of r.segments) {
+        if (s.kind !== 'conflict') continue;
+        this.learned.record({ fingerprint: fingerprintHunk(s.base, s.ours, s.theirs), resolution: per[k++]!, path: file, source });
+      }
+    } catch {
+      // Remembering the answer is a help, not part of the resolution: the file is resolved either way.
+    }
   }
 
   abandon(id: string, actor = 'user'): ConflictSummary {

@@ -1,7 +1,7 @@
 import { diff3Merge } from './diff3.js';
 import type { HunkInput, Strategy, StrategyOutcome } from './strategy.js';
 import { joinLines, splitLines } from './text-lines.js';
-import { compareVersions } from './version-strategy.js';
+import { compareVersions, versionOf } from './version-strategy.js';
 
 /**
  * Finer-grained re-merges of a conflicting region, found by reading what developers committed for the
@@ -47,11 +47,9 @@ export const tokenMergeStrategy: Strategy = {
     const [b, o, t] = [joinLines(h.base), joinLines(h.ours), joinLines(h.theirs)];
     const merged = mergeTokens(b, o, t);
     if (merged === null || merged === o || merged === t) return null;
-    const situation = 'same-lines';
-    const lines = splitLines(merged);
     // The region's last line keeps its line end: a merge that lost it would join the next line onto it.
     if (o.endsWith('\n') && t.endsWith('\n') && !merged.endsWith('\n')) return null;
-    return { kind: 'resolved', lines, situation, reason: 'the two sides changed different words of these lines; each word-level edit kept (token-level three-way merge)' };
+    return { kind: 'resolved', lines: splitLines(merged), situation: 'same-lines', reason: 'the two sides changed different words of these lines; each word-level edit kept (token-level three-way merge)' };
   },
 };
 
@@ -99,7 +97,7 @@ export const jsonKeysStrategy: Strategy = {
     // A key listed twice is not a map this can merge.
     if (mb.size !== b.length || mo.size !== o.length || mt.size !== t.length) return null;
     const keys = [...mo.keys()];
-    for (const k of mt.keys()) if (!mo.has(k) && !keys.includes(k)) keys.push(k);
+    for (const k of mt.keys()) if (!mo.has(k)) keys.push(k);
     const out: { key: string; value: string }[] = [];
     const bothChanged: string[] = [];
     for (const k of keys) {
@@ -108,9 +106,9 @@ export const jsonKeysStrategy: Strategy = {
       if (vo === vb) v = vt;
       else if (vt === vb || vo === vt) v = vo;
       else {
-        if (vo === undefined || vt === undefined) return null;
-        const cmp = compareVersions(versionOf(vo) ?? '', versionOf(vt) ?? '');
-        if (versionOf(vo) === null || versionOf(vt) === null || cmp === null) return null;
+        const [ao, at] = [vo === undefined ? null : versionOf(vo), vt === undefined ? null : versionOf(vt)];
+        const cmp = ao === null || at === null ? null : compareVersions(ao, at);
+        if (cmp === null) return null;
         v = cmp >= 0 ? vo : vt;
         bothChanged.push(k);
       }
@@ -129,8 +127,3 @@ export const jsonKeysStrategy: Strategy = {
     };
   },
 };
-
-function versionOf(v: string): string | null {
-  const m = /^(?:[~^]|>=|<=|>|<|=)?v?(\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z.-]+)?)$/.exec(v);
-  return m ? m[1]! : null;
-}

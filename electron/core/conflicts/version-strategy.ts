@@ -35,8 +35,9 @@ export const versionStrategy: Strategy = {
 
 /**
  * A package.json region where each side holds exactly one `"version"` line among other lines, and both
- * sides changed it to different versions: the whole side with the higher version (a release line merged forward carries its own
- * dependency list and scripts with it; taking lines from both mixed two releases on the corpus).
+ * sides changed it to different versions: the whole side with the higher version (a release line merged
+ * forward carries its own dependency list and scripts with it; taking lines from both mixed two releases
+ * on the corpus).
  */
 function releaseSide(h: HunkInput): StrategyOutcome | null {
   const version = (lines: readonly string[]) => {
@@ -53,8 +54,16 @@ function releaseSide(h: HunkInput): StrategyOutcome | null {
   return { kind: 'resolved', lines: [...(cmp > 0 ? h.ours : h.theirs)], situation: 'release-side', reason: `both sides changed this part of package.json with a different "version"; kept ${side}, the higher release (${v}), whole` };
 }
 
+/** A version as package.json writes it: an optional range operator and `v`, then the version (group 2). */
+const VERSION_VALUE = String.raw`([~^]|>=|<=|>|<|=)?v?(\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z.-]+)?)`;
 // Trailing commas or, in older package.json files, leading ones (`  , "version": "2.5.5"`).
-const VERSION_LINE = /^\s*,?\s*"([^"]+)"\s*:\s*"([~^]|>=|<=|>|<|=)?v?(\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z.-]+)?)"\s*,?\s*$/;
+const VERSION_LINE = new RegExp(String.raw`^\s*,?\s*"([^"]+)"\s*:\s*"${VERSION_VALUE}"\s*,?\s*$`);
+const VERSION_ONLY = new RegExp(`^${VERSION_VALUE}$`);
+
+/** The version in a package.json value (`^1.2.3` → `1.2.3`), or null when the value is not one. */
+export function versionOf(value: string): string | null {
+  return VERSION_ONLY.exec(value)?.[2] ?? null;
+}
 
 /** The version lines in order when every line is one (blank lines not allowed: they would be lost); else null. */
 function versionLines(lines: readonly string[]): { key: string; version: string; line: string }[] | null {
