@@ -225,7 +225,7 @@ export class TmuxBackend implements Backend {
       const control = await this.ensureControl();
       // The server may have changed while we waited (it was being killed): the dead session went with it,
       // and its id may name another agent's new session on the new server.
-      if (deadId && deadServer !== null && this.notCurrentServer(deadServer)) deadId = undefined;
+      if (deadId && this.serverChanged(deadServer)) deadId = undefined;
       r = (deadId && control ? await this.respawn(control, spec, deadId, ino) : null) ?? (await this.createSession(spec, deadId, deadServer));
       this.logIno.set(spec.name, ino);
     } finally {
@@ -284,11 +284,11 @@ export class TmuxBackend implements Backend {
         // A round after the first means the server that held the dead session died: the session went with
         // it, and its id (`$N`) may by now name another agent's recovered session on the new server —
         // removing it by id killed that agent (a second recovery in the tmux server-kill test).
-        if (round > 0 || (deadServer !== null && this.notCurrentServer(deadServer))) killFirst = undefined;
+        if (round > 0) killFirst = undefined;
         // The control client the start began with may have gone since (the server was killed): a new one,
         // once the old server has exited. The CLI only where no control client can start.
         const control = await this.ensureControl();
-        if (killFirst && deadServer !== null && this.notCurrentServer(deadServer)) killFirst = undefined;
+        if (killFirst && this.serverChanged(deadServer)) killFirst = undefined;
         if (control) {
           const { args } = this.env.plan(spec.name, spec.env, false);
           await this.handshakes;
@@ -587,7 +587,7 @@ export class TmuxBackend implements Backend {
     const id = this.deadIds.get(name);
     if (id === undefined) return undefined;
     const server = this.deadServers.get(name) ?? null;
-    return server !== null && this.notCurrentServer(server) ? undefined : id;
+    return this.serverChanged(server) ? undefined : id;
   }
 
   /** True when `server` is gone, or is not the server our commands reach now (a new one started since). */
@@ -595,14 +595,19 @@ export class TmuxBackend implements Backend {
     return pidGoneOrZombie(server) || (this.lastServer !== null && server !== this.lastServer);
   }
 
+  /** A known server that is no longer the current one: a session id of it means nothing (or another session) now. */
+  private serverChanged(server: number | null): boolean {
+    return server !== null && this.notCurrentServer(server);
+  }
+
   private removeDeadSession(name: string, sessionId: string, server: number | null): void {
     // Its server is gone (or going, and a new one answers our commands): the session goes with it, and its
     // id may name another session on the new server — killing it by id there killed a recovered agent.
-    if (sessionId && server !== null && this.notCurrentServer(server)) return;
+    if (sessionId && this.serverChanged(server)) return;
     const prev = this.killing.get(name) ?? Promise.resolve();
     const p = prev
       // Judged again when the kill is sent: an earlier kill of this name may have waited across a server change.
-      .then(() => (sessionId && server !== null && this.notCurrentServer(server) ? undefined : this.call([['kill-session', '-t', sessionId || sessionTarget(name)]])))
+      .then(() => (sessionId && this.serverChanged(server) ? undefined : this.call([['kill-session', '-t', sessionId || sessionTarget(name)]])))
       .then(() => undefined, () => undefined);
     this.killing.set(name, p);
     void p.then(() => {
