@@ -21,6 +21,19 @@ export function backoffDelay(p: RestartPolicy, streak: number): number {
   return Math.min(p.maxDelayMs, Math.round(base * Math.pow(p.factor, streak - 1)));
 }
 
+/**
+ * Whether an exit counts toward the agent's quick-crash streak (the backoff exponent). An exit the agent did
+ * not cause itself does not: its tmux server or container engine went away, its session was removed from
+ * outside, or its terminal hung up (SIGHUP: tmux ends a pane's process so when its session or server is
+ * killed). Those restart at once however soon after the last start they come; the crash-loop guard
+ * (maxRestarts within unstableWindowMs) still counts them. A kill -9 does count: the kernel's OOM killer
+ * sends it too, and an agent that runs out of memory on every start is a crash loop.
+ */
+export function countsAsQuickCrash(e: ExitInfo): boolean {
+  if (e.reason === 'server-lost' || e.reason === 'removed') return false;
+  return !(e.reason === 'killed' && e.signal === 'SIGHUP');
+}
+
 export function restartsInWindow(times: number[], now: number, windowMs: number): number[] {
   return times.filter((t) => now - t < windowMs);
 }

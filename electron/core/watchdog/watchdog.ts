@@ -9,7 +9,7 @@ import type { SnapshotContents } from '../../../shared/contract/snapshots.js';
 import type { Backend, ExitInfo } from '../supervisor/backend.js';
 import { tailLines } from '../snapshots/context.js';
 import { pidGoneOrZombie } from '../supervisor/process-tree.js';
-import { backoffDelay, classifyExit, restartsInWindow } from './restart-policy.js';
+import { backoffDelay, classifyExit, countsAsQuickCrash, restartsInWindow } from './restart-policy.js';
 
 export interface WatchdogDeps {
   repo: AgentRepo;
@@ -202,6 +202,7 @@ export class Watchdog implements Disposable {
     const p = agent.policy;
     if (!p.autorestart) return;
     const now = this.d.clock.now();
+    const own = countsAsQuickCrash(e);
     const streak = uptime >= p.minUptimeMs ? 0 : this.streak.get(agent.name) ?? 0;
     const times = restartsInWindow(this.history.get(agent.name) ?? [], now, p.unstableWindowMs);
     if (times.length >= p.maxRestarts) {
@@ -210,8 +211,8 @@ export class Watchdog implements Disposable {
       this.d.notify('error', `${agent.name} stopped restarting`, reason);
       return;
     }
-    const delay = backoffDelay(p, streak);
-    this.streak.set(agent.name, streak + 1);
+    const delay = own ? backoffDelay(p, streak) : 0;
+    this.streak.set(agent.name, own ? streak + 1 : streak);
     this.history.set(agent.name, [...times, now]);
     if (delay <= 0) return this.recover(agent.name, e, 0);
     this.d.machine.record(agent.name, 'backoff', `restart in ${delay} ms (attempt ${streak + 1})`, 'watchdog', { delayMs: delay, attempt: streak + 1 });
@@ -378,6 +379,7 @@ function describeExit(e: ExitInfo): string {
     case 'exit':
       return `exited with code ${e.code ?? '?'}`;
     case 'killed':
+      if (e.signal === 'SIGHUP') return 'killed by SIGHUP: its terminal closed (its tmux session or server was ended)';
       return `killed by ${e.signal ?? 'a signal'}`;
     case 'server-lost':
       return 'its tmux server or container engine went away';

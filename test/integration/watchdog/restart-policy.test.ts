@@ -5,7 +5,7 @@ import type { BackendKind } from '../../../shared/contract/agents.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
 import { hasService } from '../../support/services.js';
 import { waitFor } from '../../support/host-process.js';
-import { agentProcesses, eventsOf, pidAlive, sleep, sleeperCmd, spawnAgent, startsOf, transitionsOf, waitRecovered, waitStatus } from './watchdog-helpers.js';
+import { agentProcesses, eventsOf, killTmuxServer, pidAlive, sleep, sleeperCmd, spawnAgent, startsOf, transitionsOf, waitRecovered, waitStatus } from './watchdog-helpers.js';
 
 const hasTmux = hasService('tmux');
 const backends: BackendKind[] = hasTmux ? ['tmux', 'process'] : ['process'];
@@ -119,5 +119,41 @@ describe.each(backends)('restart policy on the %s backend', (backend) => {
     process.kill(woken.pid!, 'SIGKILL');
     await waitRecovered(core, 'nap', 1);
     expect(agentProcesses(f.dataDir, 'nap')).toHaveLength(1);
+  });
+});
+
+// (hasService fails in CI when tmux is missing; outside CI it says what to install.)
+describe.skipIf(!hasTmux)('restart policy when the tmux server goes away', () => {
+  let f: CoreFixture | null = null;
+  afterEach(async () => {
+    await f?.cleanup();
+    f = null;
+  });
+
+  it('a tmux server killed again and again soon after each start: restarted at once every time, no backoff (not the agent crashing), with the cause said', async () => {
+    f = await makeCore();
+    const { core } = f;
+    // Every start is "quick" (minUptimeMs 10 s): an own crash would back off 100, 200, 400 ms.
+    const a = await spawnAgent(core, f.repo, 'hup', 'tmux', sleeperCmd(), { minUptimeMs: 10_000, maxRestarts: 50, unstableWindowMs: 60_000 });
+    await waitFor(() => startsOf(a.worktree).length === 1, 5000, 20, 'start');
+    for (let i = 1; i <= 4; i++) {
+      killTmuxServer(f.dataDir);
+      await waitRecovered(core, 'hup', i);
+      await waitFor(() => startsOf(a.worktree).length === i + 1, 5000, 20, `start ${i + 1}`);
+    }
+    const evs = eventsOf(core, 'hup');
+    expect(evs.filter((e) => e.kind === 'backoff')).toEqual([]);
+    expect(evs.filter((e) => e.kind === 'recovery').map((e) => e.data!.delayMs)).toEqual([0, 0, 0, 0]);
+    for (const c of evs.filter((e) => e.kind === 'status' && e.to === 'crashed')) {
+      expect(c.cause).toMatch(/^killed by SIGHUP: its terminal closed|^its tmux server or container engine went away$/);
+    }
+    expect(agentProcesses(f.dataDir, 'hup')).toHaveLength(1);
+
+    // Its own crash soon after still backs off: the streak was not reset by the server kills, nor grown.
+    process.kill(core.repo.get('hup').pid!, 'SIGKILL');
+    await waitRecovered(core, 'hup', 5);
+    process.kill(core.repo.get('hup').pid!, 'SIGKILL');
+    await waitRecovered(core, 'hup', 6);
+    expect(eventsOf(core, 'hup', ['backoff']).map((e) => e.data!.delayMs)).toEqual([100]);
   });
 });

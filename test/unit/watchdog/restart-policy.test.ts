@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RestartPolicy } from '../../../shared/contract/agents.js';
 import { DEFAULT_POLICY } from '../../../electron/core/agents/default-policy.js';
 import type { ExitInfo } from '../../../electron/core/supervisor/backend.js';
-import { backoffDelay, classifyExit, restartsInWindow } from '../../../electron/core/watchdog/restart-policy.js';
+import { backoffDelay, classifyExit, countsAsQuickCrash, restartsInWindow } from '../../../electron/core/watchdog/restart-policy.js';
 
 const policy = (p: Partial<RestartPolicy> = {}): RestartPolicy => ({ ...DEFAULT_POLICY, ...p });
 const exit = (e: Partial<ExitInfo>): ExitInfo => ({ name: 'a', code: null, signal: null, at: 0, reason: 'exit', ...e });
@@ -75,6 +75,21 @@ describe('classifyExit', () => {
 
   it('a listed stop code wins over not-found', () => {
     expect(classifyExit(exit({ code: 127 }), policy({ stopExitCodes: [127] }), 10)).toBe('stopped');
+  });
+});
+
+describe('countsAsQuickCrash', () => {
+  it("the agent's own exits and kills count toward the backoff streak, also kill -9 (the OOM killer sends it)", () => {
+    expect(countsAsQuickCrash(exit({ code: 3 }))).toBe(true);
+    expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGKILL' }))).toBe(true);
+    expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGSEGV' }))).toBe(true);
+    expect(countsAsQuickCrash(exit({ reason: 'hung' }))).toBe(true);
+  });
+
+  it('a lost server, a session removed from outside and a hung-up terminal (SIGHUP) do not', () => {
+    expect(countsAsQuickCrash(exit({ reason: 'server-lost' }))).toBe(false);
+    expect(countsAsQuickCrash(exit({ reason: 'removed' }))).toBe(false);
+    expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGHUP' }))).toBe(false);
   });
 });
 
