@@ -100,6 +100,16 @@ const dockerLiveRestore = (() => {
 })();
 const backendOf = (i: number): 'tmux' | 'process' | 'docker' => (dockerHere && i % 3 === 2 ? 'docker' : i % 2 === 0 ? 'tmux' : 'process');
 
+/** A live process: /proc has it and it is not a zombie waiting to be reaped (a killed agent is one at first). */
+function processUp(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function pickFault(): FaultKind {
   const faults = FAULTS.filter((f) => (!only || only.has(f.kind)) && (dockerHere || f.kind !== 'dockerd-restart'));
   const total = faults.reduce((a, f) => a + f.weight, 0);
@@ -274,7 +284,10 @@ class Soak {
               continue;
             }
             this.expectedSamples++;
-            if (all.find((a) => a.name === n)?.status === 'running') this.upSamples++;
+            // Running by the host's record and by the kernel: between a kill and its detection the record
+            // still says running, and that gap is down time too.
+            const a = all.find((x) => x.name === n);
+            if (a?.status === 'running' && (!a.pid || processUp(a.pid))) this.upSamples++;
             else this.downByFault[this.lastFault] = (this.downByFault[this.lastFault] ?? 0) + 0.25;
           }
           this.checkDuplicates(all);
@@ -545,7 +558,7 @@ class Soak {
       corruptSnapshotsLoaded: this.corruptLoaded,
       notes: this.notes,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverageAfter: os.loadavg() },
-      how: 'Uptime: every 250 ms the agents list; an agent counts while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. downAgentSecondsByFault: agent-seconds an agent that should run was not running, by the fault injected last before the sample (faults overlap, so this is where the time went, roughly). Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the restarted host answering on its API (its start is hostStartMs, part of the host-down time), for dockerd-restart from the engine answering again (dockerLiveRestore: whether the engine kept its containers running across its restarts); killRecoveryMsByBackend: the kill -9 recoveries by the backend of the killed agent. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
+      how: 'Uptime: every 250 ms the agents list; an agent counts as up while the host records it running and its process is alive in /proc (not a zombie: a killed agent counts as down from the kill, not from its detection), and while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. downAgentSecondsByFault: agent-seconds an agent that should run was not running, by the fault injected last before the sample (faults overlap, so this is where the time went, roughly). Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the restarted host answering on its API (its start is hostStartMs, part of the host-down time), for dockerd-restart from the engine answering again (dockerLiveRestore: whether the engine kept its containers running across its restarts); killRecoveryMsByBackend: the kill -9 recoveries by the backend of the killed agent. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
     };
   }
 
