@@ -335,6 +335,52 @@ export function usedIdentifiers(root: SyntaxNode): Set<string> {
   return out;
 }
 
+/** usedIdentifiers of statements and their parts, by text (LRU, bounded by the characters of the keys). */
+const usedMemo = new Map<string, Set<string>>();
+let usedMemoChars = 0;
+const USED_MEMO_MAX_CHARS = 8 * 1024 * 1024;
+
+function usedOf(key: string, node: SyntaxNode): Set<string> {
+  let used = usedMemo.get(key);
+  if (used) {
+    usedMemo.delete(key);
+    usedMemo.set(key, used);
+    return used;
+  }
+  used = usedIdentifiers(node);
+  usedMemo.set(key, used);
+  usedMemoChars += key.length;
+  for (const [k] of usedMemo) {
+    if (usedMemoChars <= USED_MEMO_MAX_CHARS) break;
+    usedMemo.delete(k);
+    usedMemoChars -= k.length;
+  }
+  return used;
+}
+
+/**
+ * usedIdentifiers of a whole file from its top-level statements, each read once by its text across calls
+ * (the gate asks it of three versions of a file that differ in a few places), and a long one by its parts
+ * as in factsByParts: identifiers are leaves, so the parts hold them all, and an import statement is a part
+ * whole. The same set as usedIdentifiers(root) (members.test); a tree with a syntax error is read whole.
+ */
+export function usedIdentifiersOfFile(lang: LanguageId, root: SyntaxNode): Set<string> {
+  if (root.hasError || !STATEMENT_CONTAINERS.has(root.type)) return usedIdentifiers(root);
+  const out = new Set<string>();
+  const stack: Array<[SyntaxNode, boolean]> = root.namedChildren.map((c) => [c, true]);
+  while (stack.length > 0) {
+    const [node, top] = stack.pop()!;
+    const type = node.type;
+    const long = node.endIndex - node.startIndex >= (top ? SPLIT_MIN_CHARS : PART_MIN_CHARS);
+    if (!long || IMPORT_STATEMENTS.includes(type) || IDENTIFIERS.includes(type)) {
+      for (const n of usedOf(`${top ? 'top' : 'part'}\u0000${lang}\u0000${type}\u0000${node.text}`, node)) out.add(n);
+      continue;
+    }
+    for (const child of node.namedChildren) stack.push([child, false]);
+  }
+  return out;
+}
+
 const DECLARATIONS = [
   'variable_declarator',
   'function_declaration',
@@ -426,6 +472,68 @@ const statementFacts = new Map<string, { keys: string[]; facts: FileFacts }>();
 let statementFactsChars = 0;
 const STATEMENT_FACTS_MAX_CHARS = 16 * 1024 * 1024;
 
+/** The memo entry of `key`, computed once; most recently used last (the map's order), so eviction takes the least recently used first. */
+function remembered(key: string, compute: () => { keys: string[]; facts: FileFacts }): { keys: string[]; facts: FileFacts } {
+  let entry = statementFacts.get(key);
+  if (entry) {
+    statementFacts.delete(key);
+    statementFacts.set(key, entry);
+    return entry;
+  }
+  entry = compute();
+  statementFacts.set(key, entry);
+  statementFactsChars += key.length;
+  for (const [k] of statementFacts) {
+    if (statementFactsChars <= STATEMENT_FACTS_MAX_CHARS) break;
+    statementFacts.delete(k);
+    statementFactsChars -= k.length;
+  }
+  return entry;
+}
+
+/**
+ * A top-level statement at least this long that is not in the memo is read by its parts (factsByParts): a
+ * test file is one `describe(…)` call of thousands of lines, changed in every version, so a memo of whole
+ * statements never hit and the gate read each version whole (mongoose: 30 checks of files over 100 KB
+ * cost 1.6 s in facts alone).
+ */
+const SPLIT_MIN_CHARS = 4096;
+/** Parts shorter than this are not split further (a memo entry each). */
+const PART_MIN_CHARS = 512;
+
+/**
+ * The facts of a long top-level statement as the sum of its parts', each part in the memo by its text: the
+ * parts are the nodes met going down from the statement, through nodes that are neither containers nor
+ * imports, that are short, containers or imports. Everything such a part contributes depends only on its
+ * own subtree and on the key path of the statement (`context`): a container's key path runs through its
+ * container ancestors, and none lies between the statement and a part. A declaration passed through on the
+ * way down adds its own name. The sums equal the statement read whole (members.test: the property test
+ * of fileFactsOfVersions against fileFacts).
+ */
+function factsByParts(lang: LanguageId, root: SyntaxNode, outer: Outer, statement: SyntaxNode, context: string): FileFacts {
+  const symbols = new Map<string, number>();
+  const imports = new Set<string>();
+  const declared = new Set<string>();
+  const stack = [statement];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const type = node.type;
+    if (node.endIndex - node.startIndex < PART_MIN_CHARS || CONTAINERS[lang].has(type) || IMPORT_SET.has(type)) {
+      const { facts } = remembered(`part\u0000${context}\u0000${type}\u0000${node.text}`, () => ({
+        keys: [],
+        facts: factsOf(lang, root, node.descendantsOfType(FACT_TYPES[lang]), outer),
+      }));
+      for (const [sym, n] of facts.symbols) symbols.set(sym, (symbols.get(sym) ?? 0) + n);
+      for (const n of facts.imports) imports.add(n);
+      for (const n of facts.declared) declared.add(n);
+      continue;
+    }
+    if (DECLARATION_SET.has(type)) for (const n of declaredIn(new Set(), [node])) declared.add(n);
+    for (const child of node.namedChildren) stack.push(child);
+  }
+  return { symbols, imports, declared };
+}
+
 /** The memo's size (entries, key characters): for tests of its accounting. */
 export function statementFactsUsage(): { entries: number; chars: number } {
   let chars = 0;
@@ -443,7 +551,6 @@ export function statementFactsUsage(): { entries: number; chars: number } {
  * whole.
  */
 export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): FileFacts[] {
-  const memo = statementFacts;
   return roots.map((root) => {
     if (root.hasError || !STATEMENT_CONTAINERS.has(root.type) || !isContainer(lang, root)) return fileFacts(lang, root);
     const symbols = new Map<string, number>();
@@ -461,26 +568,16 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
           if (!cursor.nodeIsNamed) continue;
           const type = cursor.nodeType;
           const key = `${lang}\u0000${root.type}\u0000${type}\u0000${full.slice(cursor.startIndex - origin, cursor.endIndex - origin)}`;
-          let entry = memo.get(key);
-          if (entry) {
-            // Most recently used last (the map's order), so eviction takes the least recently used first.
-            memo.delete(key);
-            memo.set(key, entry);
-          } else {
+          const entry = remembered(key, () => {
             const statement = cursor.currentNode;
-            entry = {
-              // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
-              keys: type === 'comment' ? [] : memberKeys(statement),
-              facts: factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer),
-            };
-            memo.set(key, entry);
-            statementFactsChars += key.length;
-            for (const [k] of memo) {
-              if (statementFactsChars <= STATEMENT_FACTS_MAX_CHARS) break;
-              memo.delete(k);
-              statementFactsChars -= k.length;
-            }
-          }
+            // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
+            const keys = type === 'comment' ? [] : memberKeys(statement);
+            const facts =
+              statement.endIndex - statement.startIndex < SPLIT_MIN_CHARS
+                ? factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer)
+                : factsByParts(lang, root, outer, statement, `${lang}\u0000${root.type}\u0000${keys[0] ?? '[]'}`);
+            return { keys, facts };
+          });
           for (const k of entry.keys) symbols.set(k, (symbols.get(k) ?? 0) + 1);
           for (const [sym, n] of entry.facts.symbols) symbols.set(sym, (symbols.get(sym) ?? 0) + n);
           for (const n of entry.facts.imports) imports.add(n);

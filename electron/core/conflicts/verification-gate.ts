@@ -1,5 +1,5 @@
 import type { Grammars, LanguageId, Tree } from './grammars.js';
-import { fileFactsOfVersions, usedIdentifiers } from './members.js';
+import { fileFactsOfVersions, usedIdentifiersOfFile } from './members.js';
 import { CONFLICT_MARKER, hasLine } from './text-lines.js';
 
 export interface GateInput {
@@ -48,7 +48,7 @@ export class VerificationGate {
       symbols: all[i]!.symbols,
       imports: all[i]!.imports,
       // base's own uses are never asked.
-      used: removed && i > 0 ? usedIdentifiers(t.rootNode) : null,
+      used: removed && i > 0 ? usedIdentifiersOfFile(g.lang!, t.rootNode) : null,
     }));
     if (merged!.hasError && !ours!.hasError && !theirs!.hasError) {
       return { ok: false, reason: `the result does not parse as ${g.lang} although both sides do` };

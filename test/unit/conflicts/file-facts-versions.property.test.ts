@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Grammars, languageForPath, type LanguageId } from '../../../electron/core/conflicts/grammars.js';
-import { fileFacts, fileFactsOfVersions, statementFactsUsage, type FileFacts } from '../../../electron/core/conflicts/members.js';
+import { fileFacts, fileFactsOfVersions, statementFactsUsage, usedIdentifiers, usedIdentifiersOfFile, type FileFacts } from '../../../electron/core/conflicts/members.js';
 
 // Oracle: fileFacts of each whole tree, each version parsed on its own (no shared statements, no cache).
 const grammars = new Grammars();
@@ -33,16 +33,56 @@ const CASES: Array<{ name: string; lang: LanguageId; versions: string[] }> = rea
   return [{ name, lang, versions }];
 });
 
+/**
+ * A test file as many repositories write them: imports, then one `describe(…)` call of thousands of
+ * characters holding nested describes, tests, objects, arrays, declarations and parameters. Its one
+ * statement is long enough to be read by its parts (factsByParts).
+ */
+function describeFile(lang: 'javascript' | 'typescript' | 'python'): string {
+  if (lang === 'python') {
+    const tests = Array.from({ length: 30 }, (_, i) => `    def test_${i}(self, fixture_${i}, extra=None):\n        value_${i} = {"k${i}": [${i}, "x"], "nested": {"a": fixture_${i}}}\n        assert value_${i}["k${i}"][0] == ${i}\n`).join('\n');
+    return `import os\nfrom pathlib import Path\n\nclass TestThings:\n    setting = {"a": 1}\n\n${tests}`;
+  }
+  const t = lang === 'typescript' ? ': number' : '';
+  const tests = Array.from({ length: 25 }, (_, i) =>
+    [
+      `    it('case ${i}', async function (done${t}) {`,
+      `      const doc${i} = { name: 'n${i}', tags: ['a', 'b${i}'], nested: { deep: ${i}, list: [{ x: ${i} }] } };`,
+      `      function helper${i}(a${t}, b = { d: ${i} }) { return [a, b]; }`,
+      `      assert.deepEqual(helper${i}(doc${i}.nested.deep), [${i}, { d: ${i} }]);`,
+      '    });',
+    ].join('\n'),
+  );
+  return [
+    "import assert from 'node:assert';",
+    "import { start, stop as halt } from './server.js';",
+    '',
+    "describe('things', function () {",
+    '  const shared = { port: 0, list: [1, 2, 3] };',
+    "  describe('first half', () => {",
+    ...tests.slice(0, 12),
+    '  });',
+    "  describe('second half', () => {",
+    ...tests.slice(12),
+    '  });',
+    '});',
+    '',
+  ].join('\n');
+}
+
 const SOURCES: Array<[LanguageId, string]> = [
+  ['javascript', describeFile('javascript')],
+  ['typescript', describeFile('typescript')],
+  ['python', describeFile('python')],
   ['typescript', readFileSync(path.join(repoRoot, 'electron/core/conflicts/members.ts'), 'utf8')],
   ['tsx', readFileSync(path.join(repoRoot, 'renderer/src/pages/fleet/fleet-page.tsx'), 'utf8')],
   ...CASES.filter((c) => c.lang === 'python').map((c): [LanguageId, string] => [c.lang, c.versions[0]!]),
 ];
 
-async function whole(lang: LanguageId, text: string): Promise<FileFacts> {
+async function whole(lang: LanguageId, text: string): Promise<FileFacts & { used: Set<string> }> {
   const tree = (await plain.parser(lang)).parse(text);
   try {
-    return fileFacts(lang, tree.rootNode);
+    return { ...fileFacts(lang, tree.rootNode), used: usedIdentifiers(tree.rootNode) };
   } finally {
     tree.delete();
   }
@@ -53,9 +93,12 @@ const plainFacts = (f: FileFacts) => ({ symbols: [...f.symbols].sort(), imports:
 async function expectSameFacts(lang: LanguageId, versions: string[]): Promise<void> {
   const roots = [];
   for (const v of versions) roots.push((await grammars.tree(lang, v)).rootNode);
-  const together = fileFactsOfVersions(lang, roots).map(plainFacts);
+  const together = fileFactsOfVersions(lang, roots).map((f, i) => ({ ...plainFacts(f), used: [...usedIdentifiersOfFile(lang, roots[i]!)].sort() }));
   const alone = [];
-  for (const v of versions) alone.push(plainFacts(await whole(lang, v)));
+  for (const v of versions) {
+    const w = await whole(lang, v);
+    alone.push({ ...plainFacts(w), used: [...w.used].sort() });
+  }
   expect(together).toEqual(alone);
 }
 
@@ -71,7 +114,7 @@ const LINES = [
   'export const added = { a: 1 };',
 ];
 
-describe('fileFactsOfVersions: facts read once per distinct top-level statement', () => {
+describe('fileFactsOfVersions and usedIdentifiersOfFile: facts read once per distinct top-level statement', () => {
   it('equals fileFacts of each whole tree on every hand-written conflict case', async () => {
     expect(CASES.length).toBeGreaterThan(30);
     for (const c of CASES) await expectSameFacts(c.lang, c.versions);
@@ -86,6 +129,22 @@ describe('fileFactsOfVersions: facts read once per distinct top-level statement'
     expect(once.entries).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) fileFactsOfVersions(c.lang, roots);
     expect(statementFactsUsage()).toEqual(once);
+  });
+
+  it('reads a long describe(…) statement by its parts: the same facts as the whole tree, for each version of a test file', async () => {
+    for (const lang of ['javascript', 'typescript', 'python'] as const) {
+      const base = describeFile(lang);
+      expect(base.length).toBeGreaterThan(4096);
+      const lines = base.split('\n');
+      const edit = (at: number, del: number, ...ins: string[]) => {
+        const copy = [...lines];
+        copy.splice(at, del, ...ins);
+        return copy.join('\n');
+      };
+      const mid = Math.floor(lines.length / 2);
+      const line = lang === 'python' ? '        extra_value = {"added": [1, 2]}' : "      const added = { key: 'v', list: [1, { y: 2 }] };";
+      await expectSameFacts(lang, [base, edit(mid, 0, line), edit(mid + 3, 1), edit(mid, 1, line, line)]);
+    }
   });
 
   it('equals fileFacts of each whole tree for versions made by line edits of real files (property)', async () => {
