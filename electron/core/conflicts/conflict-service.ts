@@ -326,6 +326,8 @@ export class ConflictService {
     this.store.updateMerge(mergeId, items.some((i) => i.status === 'resolved') ? 'resolved' : 'auto-resolved', commit.sha);
     this.d.events.append({ agent: m.agent, kind: 'merge.committed', actor, data: { id: mergeId, commit: commit.sha, into: m.into_branch } });
     await this.merger.cleanup(m.repo, m.worktree);
+    // Its files take no more offers: the answers judged for them are not needed any more.
+    for (const it of items) this.sideChoices.delete(it.id);
     return this.store.mergeResult(this.store.merge(mergeId), commit.message);
   }
 
@@ -384,7 +386,10 @@ export class ConflictService {
   private offerMergeSide(mergeId: string): Promise<void> {
     // One pass at a time per merge: two resolves in quick succession must not write offers computed from
     // an older state over a newer one (or onto a file resolved meanwhile).
-    const run = (this.sideOffers.get(mergeId) ?? Promise.resolve()).then(() => this.offerMergeSideNow(mergeId)).catch(() => {});
+    // An offer is a help, never in the way of the resolve that triggered it: a failure is said, not thrown.
+    const run = (this.sideOffers.get(mergeId) ?? Promise.resolve())
+      .then(() => this.offerMergeSideNow(mergeId))
+      .catch((err: unknown) => this.d.notify('warning', 'No merge-side proposal', `The other open files of this merge were not offered the side of your answers: ${err instanceof Error ? err.message : String(err)}`));
     this.sideOffers.set(mergeId, run);
     void run.then(() => {
       if (this.sideOffers.get(mergeId) === run) this.sideOffers.delete(mergeId);
