@@ -104,14 +104,35 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Does any process of the group still exist? */
+/**
+ * Does any process of the group still run? A zombie does not count: it has exited and only waits for its
+ * parent to read its status. A grandchild whose parent died is reaped by PID 1, and a PID 1 that never
+ * reaps (a shell or node as a container's first process) left a stop waiting out its whole kill timeout
+ * for a group that had long exited. Without /proc, any member counts.
+ */
 export function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
 }
 
 /** The wait status a zombie left in /proc (Linux 3.5+), or null when the pid is not a zombie. */
