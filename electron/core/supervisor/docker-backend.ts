@@ -523,7 +523,32 @@ export class DockerBackend implements Backend {
       if (!info) this.reportExit(tracked, null, 'removed');
       else if (!info.State.Running) this.reportExit(tracked, info.State.ExitCode, 'server-lost');
       else if (tracked.io && !tracked.io.open) await this.resumeOutput(tracked, tracked.io.resumeFrom ?? Date.now());
+      if (info?.State.Running && tracked.standby && !tracked.standby.io.open) await this.reattachStandby(tracked, tracked.standby);
     }
+  }
+
+  /**
+   * The standby outlived the engine's restart as well (live-restore), but not its stdin connection, and a
+   * standby is handed the agent through its stdin: a new connection. Without it every docker agent's next
+   * crash after an engine restart started cold (soak: kill -9 of a docker agent p50 0.85 s). A standby that
+   * did not outlive the engine goes; the next start is cold, and a new standby follows it.
+   */
+  private async reattachStandby(tracked: Tracked, sb: Standby): Promise<void> {
+    const io = await this.containers
+      .inspect(sb.id)
+      .then((info) => (info?.State.Running ? ContainerIo.resume(this.docker, this.docker.getContainer(sb.id), sb.logPath, Date.now()) : null))
+      .catch(() => null);
+    if (tracked.standby !== sb || this.disposed) {
+      io?.dispose();
+      return;
+    }
+    sb.io.dispose();
+    if (io) {
+      sb.io = io;
+      return;
+    }
+    tracked.standby = undefined;
+    this.discard(sb.id, null);
   }
 
   /**

@@ -479,7 +479,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
   );
 
   it.skipIf(!localEngine)(
-    'with live-restore an agent outlives a dockerd restart: no exit, and its output reaches the log again, what it printed meanwhile included, nothing twice',
+    'with live-restore an agent outlives a dockerd restart: no exit, its output reaches the log again (what it printed meanwhile included, nothing twice), and its warm standby still takes over the next crash',
     async () => {
       if (!liveRestore()) {
         // CI's engine is started by .ci/start-dockerd.sh, with live-restore: there this must run.
@@ -487,13 +487,19 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
         console.warn('SKIPPED: dockerd runs without live-restore (start it with .ci/start-dockerd.sh)');
         return;
       }
+      // With its warm standby (the shared backend here runs without one).
+      await backend.dispose();
+      backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+      backend.onDidExit((e) => exits.push(e));
       const s = spec({ argv: sh('i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done') });
       const ticks = () => [...readLog(s.logPath).matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1]));
       const release = await useDockerExclusive();
       let atStop = 0;
+      let pid: number | null = null;
       try {
-        await backend.start(s);
+        ({ pid } = await backend.start(s));
         await waitFor(() => ticks().length > 5, 'the first ticks', 30_000);
+        await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
         // A service restart: SIGTERM, a moment with no engine (the agent goes on printing), a new engine.
         await stopDockerd('SIGTERM');
         atStop = ticks().length;
@@ -510,6 +516,19 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
       expect({ missing, twice, atStop }).toEqual({ missing: [], twice: [], atStop });
       expect(exits).toEqual([]);
       expect((await backend.listAlive()).map((a) => a.name)).toEqual(['a1']);
+      // The standby outlived the restart too, and is connected again: the next crash is handed to it (its
+      // stdin connection closed with the engine; before, the backend dropped it and restarted cold).
+      await waitFor(() => backend.hasStandby('a1'), 'the standby, connected again', 30_000);
+      const standbyId = (await containersOf(backend.hash)).find((c) => c.Names.some((n) => n.includes('.standby-')))!.Id;
+      process.kill(pid!, 'SIGKILL');
+      await waitFor(() => exits.length === 1, 'the exit');
+      await backend.start(s);
+      await waitFor(async () => {
+        const list = await containersOf(backend.hash);
+        return list.some((c) => c.Id === standbyId && c.State === 'running' && c.Names.includes(`/${containerName(backend.hash, 'a1')}`));
+      }, 'the standby to carry the agent', 30_000);
+      const after = ticks().length;
+      await waitFor(() => ticks().length > after + 5, 'the agent to print again', 30_000);
       await backend.stop('a1', { killTimeoutMs: 1000 });
       // A container started after such a restart still has a way to the host: Docker 20.10 writes "<nil>"
       // for `host-gateway` then (moby/moby#42753), so the backend names the bridge gateway itself.
