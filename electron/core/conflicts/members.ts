@@ -340,14 +340,38 @@ const usedMemo = new Map<string, Set<string>>();
 let usedMemoChars = 0;
 const USED_MEMO_MAX_CHARS = 8 * 1024 * 1024;
 
-function usedOf(key: string, node: SyntaxNode): Set<string> {
+/**
+ * usedIdentifiers of several versions of a file (the gate's ours, theirs and result) from their top-level
+ * statements, each read once by its text across calls, and a long one by its parts as in factsByParts,
+ * remembered at every level: identifiers are leaves, so the parts hold them all, and an import statement
+ * is a part whole. The same sets as usedIdentifiers of each root (file-facts-versions.property.test.ts); a
+ * tree with a syntax error is read whole.
+ */
+export function usedIdentifiersOfVersions(lang: LanguageId, roots: SyntaxNode[]): Set<string>[] {
+  const changed = changedRanges(roots);
+  return roots.map((root, v) => {
+    if (root.hasError || !STATEMENT_CONTAINERS.has(root.type)) return usedIdentifiers(root);
+    const out = new Set<string>();
+    for (const statement of root.namedChildren) for (const n of usedOfNode(lang, statement, SPLIT_MIN_CHARS, changed[v]!)) out.add(n);
+    return out;
+  });
+}
+
+function usedOfNode(lang: LanguageId, node: SyntaxNode, splitAt: number, changed: Range): Set<string> {
+  const type = node.type;
+  const key = `${lang}\u0000${splitAt}\u0000${type}\u0000${node.text}`;
   let used = usedMemo.get(key);
   if (used) {
     usedMemo.delete(key);
     usedMemo.set(key, used);
     return used;
   }
-  used = usedIdentifiers(node);
+  if (!overlaps(node, changed) || node.endIndex - node.startIndex < splitAt || IMPORT_STATEMENTS.includes(type) || IDENTIFIERS.includes(type)) {
+    used = usedIdentifiers(node);
+  } else {
+    used = new Set<string>();
+    for (const child of node.namedChildren) for (const n of usedOfNode(lang, child, PART_MIN_CHARS, changed)) used.add(n);
+  }
   usedMemo.set(key, used);
   usedMemoChars += key.length;
   for (const [k] of usedMemo) {
@@ -356,29 +380,6 @@ function usedOf(key: string, node: SyntaxNode): Set<string> {
     usedMemoChars -= k.length;
   }
   return used;
-}
-
-/**
- * usedIdentifiers of a whole file from its top-level statements, each read once by its text across calls
- * (the gate asks it of three versions of a file that differ in a few places), and a long one by its parts
- * as in factsByParts: identifiers are leaves, so the parts hold them all, and an import statement is a part
- * whole. The same set as usedIdentifiers(root) (members.test); a tree with a syntax error is read whole.
- */
-export function usedIdentifiersOfFile(lang: LanguageId, root: SyntaxNode): Set<string> {
-  if (root.hasError || !STATEMENT_CONTAINERS.has(root.type)) return usedIdentifiers(root);
-  const out = new Set<string>();
-  const stack: Array<[SyntaxNode, boolean]> = root.namedChildren.map((c) => [c, true]);
-  while (stack.length > 0) {
-    const [node, top] = stack.pop()!;
-    const type = node.type;
-    const long = node.endIndex - node.startIndex >= (top ? SPLIT_MIN_CHARS : PART_MIN_CHARS);
-    if (!long || IMPORT_STATEMENTS.includes(type) || IDENTIFIERS.includes(type)) {
-      for (const n of usedOf(`${top ? 'top' : 'part'}\u0000${lang}\u0000${type}\u0000${node.text}`, node)) out.add(n);
-      continue;
-    }
-    for (const child of node.namedChildren) stack.push([child, false]);
-  }
-  return out;
 }
 
 const DECLARATIONS = [
@@ -502,36 +503,72 @@ const SPLIT_MIN_CHARS = 4096;
 const PART_MIN_CHARS = 512;
 
 /**
- * The facts of a long top-level statement as the sum of its parts', each part in the memo by its text: the
- * parts are the nodes met going down from the statement, through nodes that are neither containers nor
- * imports, that are short, containers or imports. Everything such a part contributes depends only on its
- * own subtree and on the key path of the statement (`context`): a container's key path runs through its
- * container ancestors, and none lies between the statement and a part. A declaration passed through on the
- * way down adds its own name. The sums equal the statement read whole (members.test: the property test
- * of fileFactsOfVersions against fileFacts).
+ * The facts of a long top-level statement as the sum of its children's, each child's (nodeFacts) in the
+ * memo by its text. Everything a node below the statement contributes depends only on its own subtree and
+ * on the key path of the statement (`context`) — as long as no container lies between the two: a
+ * container's key path runs through its container ancestors. So the way down stops at containers and
+ * imports (read whole, as a part), and at short nodes; a declaration passed on the way adds its own name.
+ * The sums equal the statement read whole (file-facts-versions.property.test.ts).
  */
-function factsByParts(lang: LanguageId, root: SyntaxNode, outer: Outer, statement: SyntaxNode, context: string): FileFacts {
-  const symbols = new Map<string, number>();
-  const imports = new Set<string>();
-  const declared = new Set<string>();
-  const stack = [statement];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const type = node.type;
-    if (node.endIndex - node.startIndex < PART_MIN_CHARS || CONTAINERS[lang].has(type) || IMPORT_SET.has(type)) {
-      const { facts } = remembered(`part\u0000${context}\u0000${type}\u0000${node.text}`, () => ({
-        keys: [],
-        facts: factsOf(lang, root, node.descendantsOfType(FACT_TYPES[lang]), outer),
-      }));
-      for (const [sym, n] of facts.symbols) symbols.set(sym, (symbols.get(sym) ?? 0) + n);
-      for (const n of facts.imports) imports.add(n);
-      for (const n of facts.declared) declared.add(n);
-      continue;
+function factsByParts(lang: LanguageId, root: SyntaxNode, outer: Outer, statement: SyntaxNode, context: string, changed: Range): FileFacts {
+  const facts: FileFacts = { symbols: new Map(), imports: new Set(), declared: new Set() };
+  if (DECLARATION_SET.has(statement.type)) for (const n of declaredIn(new Set(), [statement])) facts.declared.add(n);
+  for (const child of statement.namedChildren) addFacts(facts, nodeFacts(lang, root, outer, child, context, changed));
+  return facts;
+}
+
+/**
+ * A node's facts below a long statement, remembered at every level: the versions of a file share most
+ * subtrees, so after the first version each unchanged subtree is found at the highest level (one lookup),
+ * and only the path down to what changed is read again.
+ */
+function nodeFacts(lang: LanguageId, root: SyntaxNode, outer: Outer, node: SyntaxNode, context: string, changed: Range): FileFacts {
+  const type = node.type;
+  return remembered(`part\u0000${context}\u0000${type}\u0000${node.text}`, () => {
+    if (!overlaps(node, changed) || node.endIndex - node.startIndex < PART_MIN_CHARS || CONTAINERS[lang].has(type) || IMPORT_SET.has(type)) {
+      return { keys: [], facts: factsOf(lang, root, node.descendantsOfType(FACT_TYPES[lang]), outer) };
     }
-    if (DECLARATION_SET.has(type)) for (const n of declaredIn(new Set(), [node])) declared.add(n);
-    for (const child of node.namedChildren) stack.push(child);
+    return { keys: [], facts: factsByParts(lang, root, outer, node, context, changed) };
+  }).facts;
+}
+
+/** Where a version differs from the others: [start, end) of its text. */
+type Range = readonly [number, number];
+
+/**
+ * For each version, the range outside of which all of them are the same text (their common start and
+ * end). A node outside it is the same in every version, so it is read whole, with one query, and found in
+ * the memo for the others; only nodes across it are split further.
+ */
+function changedRanges(roots: SyntaxNode[]): Range[] {
+  const texts = roots.map((r) => r.text);
+  const first = texts[0] ?? '';
+  let prefix = first.length;
+  let suffix = first.length;
+  for (const t of texts) {
+    const max = Math.min(prefix, t.length);
+    let p = 0;
+    while (p < max && t.charCodeAt(p) === first.charCodeAt(p)) p++;
+    prefix = p;
   }
-  return { symbols, imports, declared };
+  for (const t of texts) {
+    const max = Math.min(suffix, t.length - prefix, first.length - prefix);
+    let q = 0;
+    while (q < max && t.charCodeAt(t.length - 1 - q) === first.charCodeAt(first.length - 1 - q)) q++;
+    suffix = q;
+  }
+  return roots.map((r, i) => [r.startIndex + prefix, r.startIndex + texts[i]!.length - suffix]);
+}
+
+/** Whether the node touches the range (an empty range, an insertion, touches the nodes at its place). */
+function overlaps(node: SyntaxNode, [start, end]: Range): boolean {
+  return node.startIndex <= end && node.endIndex >= start;
+}
+
+function addFacts(into: FileFacts, f: FileFacts): void {
+  for (const [sym, n] of f.symbols) into.symbols.set(sym, (into.symbols.get(sym) ?? 0) + n);
+  for (const n of f.imports) into.imports.add(n);
+  for (const n of f.declared) into.declared.add(n);
 }
 
 /** The memo's size (entries, key characters): for tests of its accounting. */
@@ -551,7 +588,8 @@ export function statementFactsUsage(): { entries: number; chars: number } {
  * whole.
  */
 export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): FileFacts[] {
-  return roots.map((root) => {
+  const changed = changedRanges(roots);
+  return roots.map((root, v) => {
     if (root.hasError || !STATEMENT_CONTAINERS.has(root.type) || !isContainer(lang, root)) return fileFacts(lang, root);
     const symbols = new Map<string, number>();
     const imports = new Set<string>();
@@ -575,7 +613,7 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
             const facts =
               statement.endIndex - statement.startIndex < SPLIT_MIN_CHARS
                 ? factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer)
-                : factsByParts(lang, root, outer, statement, `${lang}\u0000${root.type}\u0000${keys[0] ?? '[]'}`);
+                : factsByParts(lang, root, outer, statement, `${lang}\u0000${root.type}\u0000${keys[0] ?? '[]'}`, changed[v]!);
             return { keys, facts };
           });
           for (const k of entry.keys) symbols.set(k, (symbols.get(k) ?? 0) + 1);

@@ -1,5 +1,5 @@
 import type { Grammars, LanguageId, Tree } from './grammars.js';
-import { fileFactsOfVersions, usedIdentifiersOfFile } from './members.js';
+import { fileFactsOfVersions, usedIdentifiersOfVersions } from './members.js';
 import { CONFLICT_MARKER, hasLine } from './text-lines.js';
 
 export interface GateInput {
@@ -43,12 +43,13 @@ export class VerificationGate {
     const all = fileFactsOfVersions(g.lang, trees.map((t) => t.rootNode));
     const [bd, od, td, md] = all.map((f) => f.declared);
     const removed = [...bd!].some((n) => !od!.has(n) || !td!.has(n));
+    // base's own uses are never asked.
+    const used = removed ? [null, ...usedIdentifiersOfVersions(g.lang, trees.slice(1).map((t) => t.rootNode))] : null;
     const [base, ours, theirs, merged] = trees.map((t, i): Facts => ({
       hasError: t.rootNode.hasError,
       symbols: all[i]!.symbols,
       imports: all[i]!.imports,
-      // base's own uses are never asked.
-      used: removed && i > 0 ? usedIdentifiersOfFile(g.lang!, t.rootNode) : null,
+      used: used?.[i] ?? null,
     }));
     if (merged!.hasError && !ours!.hasError && !theirs!.hasError) {
       return { ok: false, reason: `the result does not parse as ${g.lang} although both sides do` };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Grammars, languageForPath, type LanguageId } from '../../../electron/core/conflicts/grammars.js';
-import { fileFacts, fileFactsOfVersions, statementFactsUsage, usedIdentifiers, usedIdentifiersOfFile, type FileFacts } from '../../../electron/core/conflicts/members.js';
+import { fileFacts, fileFactsOfVersions, statementFactsUsage, usedIdentifiers, usedIdentifiersOfVersions, type FileFacts } from '../../../electron/core/conflicts/members.js';
 
 // Oracle: fileFacts of each whole tree, each version parsed on its own (no shared statements, no cache).
 const grammars = new Grammars();
@@ -93,7 +93,8 @@ const plainFacts = (f: FileFacts) => ({ symbols: [...f.symbols].sort(), imports:
 async function expectSameFacts(lang: LanguageId, versions: string[]): Promise<void> {
   const roots = [];
   for (const v of versions) roots.push((await grammars.tree(lang, v)).rootNode);
-  const together = fileFactsOfVersions(lang, roots).map((f, i) => ({ ...plainFacts(f), used: [...usedIdentifiersOfFile(lang, roots[i]!)].sort() }));
+  const used = usedIdentifiersOfVersions(lang, roots);
+  const together = fileFactsOfVersions(lang, roots).map((f, i) => ({ ...plainFacts(f), used: [...used[i]!].sort() }));
   const alone = [];
   for (const v of versions) {
     const w = await whole(lang, v);
@@ -114,7 +115,7 @@ const LINES = [
   'export const added = { a: 1 };',
 ];
 
-describe('fileFactsOfVersions and usedIdentifiersOfFile: facts read once per distinct top-level statement', () => {
+describe('fileFactsOfVersions and usedIdentifiersOfVersions: facts read once per distinct top-level statement', () => {
   it('equals fileFacts of each whole tree on every hand-written conflict case', async () => {
     expect(CASES.length).toBeGreaterThan(30);
     for (const c of CASES) await expectSameFacts(c.lang, c.versions);
