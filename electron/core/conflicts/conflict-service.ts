@@ -389,7 +389,13 @@ export class ConflictService {
     // An offer is a help, never in the way of the resolve that triggered it: a failure is said, not thrown.
     const run = (this.sideOffers.get(mergeId) ?? Promise.resolve())
       .then(() => this.offerMergeSideNow(mergeId))
-      .catch((err: unknown) => this.d.notify('warning', 'No merge-side proposal', `The other open files of this merge were not offered the side of your answers: ${err instanceof Error ? err.message : String(err)}`));
+      .catch((err: unknown) => {
+        try {
+          this.d.notify('warning', 'No merge-side proposal', `The other open files of this merge were not offered the side of your answers: ${err instanceof Error ? err.message : String(err)}`);
+        } catch {
+          // (nothing else to tell it with)
+        }
+      });
     this.sideOffers.set(mergeId, run);
     void run.then(() => {
       if (this.sideOffers.get(mergeId) === run) this.sideOffers.delete(mergeId);
@@ -472,6 +478,7 @@ export class ConflictService {
     for (const other of this.store.itemsOfMerge(m.id)) {
       if (other.status === 'escalated' || other.status === 'open' || other.status === 'auto-resolved') this.store.setItemStatus(other.id, 'abandoned', `abandoned by ${actor}`);
       this.announce(other.id, 'abandoned');
+      this.sideChoices.delete(other.id);
     }
     this.store.updateMerge(m.id, 'abandoned');
     void this.merger.abort(m.repo, m.worktree);

@@ -366,14 +366,16 @@ function usedOfNode(lang: LanguageId, node: SyntaxNode, splitAt: number, changed
     usedMemo.set(key, used);
     return used;
   }
-  if (!overlaps(node, changed) || node.endIndex - node.startIndex < splitAt || IMPORT_STATEMENTS.includes(type) || IDENTIFIERS.includes(type)) {
+  if (IDENTIFIERS.includes(type)) {
+    used = new Set([node.text]);
+  } else if (!overlaps(node, changed) || node.endIndex - node.startIndex < splitAt || IMPORT_STATEMENTS.includes(type)) {
     used = usedIdentifiers(node);
   } else {
     used = new Set<string>();
     for (const child of node.namedChildren) for (const n of usedOfNode(lang, child, PART_MIN_CHARS, changed)) used.add(n);
   }
+  if (!usedMemo.has(key)) usedMemoChars += key.length;
   usedMemo.set(key, used);
-  usedMemoChars += key.length;
   for (const [k] of usedMemo) {
     if (usedMemoChars <= USED_MEMO_MAX_CHARS) break;
     usedMemo.delete(k);
@@ -482,8 +484,9 @@ function remembered(key: string, compute: () => { keys: string[]; facts: FileFac
     return entry;
   }
   entry = compute();
+  // (A nested computation may have stored the same key meanwhile: counted once.)
+  if (!statementFacts.has(key)) statementFactsChars += key.length;
   statementFacts.set(key, entry);
-  statementFactsChars += key.length;
   for (const [k] of statementFacts) {
     if (statementFactsChars <= STATEMENT_FACTS_MAX_CHARS) break;
     statementFacts.delete(k);
@@ -524,12 +527,22 @@ function factsByParts(lang: LanguageId, root: SyntaxNode, outer: Outer, statemen
  */
 function nodeFacts(lang: LanguageId, root: SyntaxNode, outer: Outer, node: SyntaxNode, context: string, changed: Range): FileFacts {
   const type = node.type;
-  return remembered(`part\u0000${context}\u0000${type}\u0000${node.text}`, () => {
-    if (!overlaps(node, changed) || node.endIndex - node.startIndex < PART_MIN_CHARS || CONTAINERS[lang].has(type) || IMPORT_SET.has(type)) {
-      return { keys: [], facts: factsOf(lang, root, node.descendantsOfType(FACT_TYPES[lang]), outer) };
-    }
+  // A Python `block` is a container only as a class body: which one it is belongs in the key.
+  const kind = type === 'block' || type === 'union_type' ? `${type}\u0000${isContainer(lang, node)}` : type;
+  return remembered(`part\u0000${context}\u0000${kind}\u0000${node.text}`, () => {
+    if (readWhole(lang, node, PART_MIN_CHARS, changed)) return { keys: [], facts: factsOf(lang, root, node.descendantsOfType(FACT_TYPES[lang]), outer) };
     return { keys: [], facts: factsByParts(lang, root, outer, node, context, changed) };
   }).facts;
+}
+
+/**
+ * Where the way down stops: a node read whole (one query). Containers and imports always — their facts
+ * involve the node itself (its members, its bindings) — and short nodes, and nodes outside the span where
+ * the versions differ (the same text in all of them, so the memo has them after the first).
+ */
+function readWhole(lang: LanguageId, node: SyntaxNode, minChars: number, changed: Range | null): boolean {
+  const type = node.type;
+  return node.endIndex - node.startIndex < minChars || CONTAINERS[lang].has(type) || IMPORT_SET.has(type) || (changed !== null && !overlaps(node, changed));
 }
 
 /** Where a version differs from the others: [start, end) of its text. */
@@ -572,11 +585,15 @@ function addFacts(into: FileFacts, f: FileFacts): void {
 }
 
 /** The memo's size (entries, key characters): for tests of its accounting. */
-export function statementFactsUsage(): { entries: number; chars: number } {
+export function statementFactsUsage(): { entries: number; chars: number; parts: number } {
   let chars = 0;
-  for (const k of statementFacts.keys()) chars += k.length;
+  let parts = 0;
+  for (const k of statementFacts.keys()) {
+    chars += k.length;
+    if (k.startsWith('part\u0000')) parts++;
+  }
   if (chars !== statementFactsChars) throw new Error(`statement facts memo: ${statementFactsChars} characters counted, ${chars} held`);
-  return { entries: statementFacts.size, chars };
+  return { entries: statementFacts.size, chars, parts };
 }
 
 /**
@@ -610,10 +627,9 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
             const statement = cursor.currentNode;
             // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
             const keys = type === 'comment' ? [] : memberKeys(statement);
-            const facts =
-              statement.endIndex - statement.startIndex < SPLIT_MIN_CHARS
-                ? factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer)
-                : factsByParts(lang, root, outer, statement, `${lang}\u0000${root.type}\u0000${keys[0] ?? '[]'}`, changed[v]!);
+            const facts = readWhole(lang, statement, SPLIT_MIN_CHARS, null)
+              ? factsOf(lang, root, statement.descendantsOfType(FACT_TYPES[lang]), outer)
+              : factsByParts(lang, root, outer, statement, `${lang}\u0000${root.type}\u0000${keys[0] ?? '[]'}`, changed[v]!);
             return { keys, facts };
           });
           for (const k of entry.keys) symbols.set(k, (symbols.get(k) ?? 0) + 1);

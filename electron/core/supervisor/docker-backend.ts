@@ -523,7 +523,8 @@ export class DockerBackend implements Backend {
       if (!info) this.reportExit(tracked, null, 'removed');
       else if (!info.State.Running) this.reportExit(tracked, info.State.ExitCode, 'server-lost');
       else if (tracked.io && !tracked.io.open) await this.resumeOutput(tracked, tracked.io.resumeFrom ?? Date.now());
-      if (info?.State.Running && tracked.standby && !tracked.standby.io.open) await this.reattachStandby(tracked, tracked.standby);
+      // Not awaited: the exits of the agents after this one are not held up by it.
+      if (info?.State.Running && tracked.standby && !tracked.standby.io.open) void this.reattachStandby(tracked, tracked.standby);
     }
   }
 
@@ -534,11 +535,13 @@ export class DockerBackend implements Backend {
    * did not outlive the engine goes; the next start is cold, and a new standby follows it.
    */
   private async reattachStandby(tracked: Tracked, sb: Standby): Promise<void> {
+    if (this.disposed) return;
+    // It has printed nothing yet (it waits for its activation line): a plain attach, no log to catch up.
     const io = await this.containers
       .inspect(sb.id)
-      .then((info) => (info?.State.Running ? ContainerIo.resume(this.docker, this.docker.getContainer(sb.id), sb.logPath, Date.now()) : null))
+      .then((info) => (info?.State.Running ? ContainerIo.attach(this.docker, this.docker.getContainer(sb.id), sb.logPath) : null))
       .catch(() => null);
-    if (tracked.standby !== sb || this.disposed) {
+    if (tracked.standby !== sb || this.tracked.get(tracked.agent) !== tracked || this.disposed) {
       io?.dispose();
       return;
     }

@@ -1,4 +1,4 @@
-import type { RestartPolicy } from '../../../shared/contract/agents.js';
+import type { BackendKind, RestartPolicy } from '../../../shared/contract/agents.js';
 import type { ExitInfo } from '../supervisor/backend.js';
 
 export type ExitVerdict = 'crashed' | 'stopped' | 'not-found';
@@ -23,15 +23,18 @@ export function backoffDelay(p: RestartPolicy, streak: number): number {
 
 /**
  * Whether an exit counts toward the agent's quick-crash streak (the backoff exponent). An exit the agent did
- * not cause itself does not: its tmux server or container engine went away, its session was removed from
- * outside, or its terminal hung up (SIGHUP: tmux ends a pane's process so when its session or server is
- * killed). Those restart at once however soon after the last start they come; the crash-loop guard
- * (maxRestarts within unstableWindowMs) still counts them. A kill -9 does count: the kernel's OOM killer
- * sends it too, and an agent that runs out of memory on every start is a crash loop.
+ * not cause itself does not: its session or container was removed from outside, or — on tmux — its tmux
+ * server went away or its terminal hung up (SIGHUP: tmux ends a pane's process so when its session or
+ * server is killed). Those restart at once however soon after the last start they come; the crash-loop
+ * guard (maxRestarts within unstableWindowMs) still counts them. Elsewhere a lost server is judged like any
+ * exit (a process or container that vanished while no host watched may have crashed by itself; a container
+ * has no terminal, so its 129 is its own), and a kill -9 always counts: the kernel's OOM killer sends it too,
+ * and an agent that runs out of memory on every start is a crash loop.
  */
-export function countsAsQuickCrash(e: ExitInfo): boolean {
-  if (e.reason === 'server-lost' || e.reason === 'removed') return false;
-  return !(e.reason === 'killed' && e.signal === 'SIGHUP');
+export function countsAsQuickCrash(e: ExitInfo, backend: BackendKind): boolean {
+  if (e.reason === 'removed') return false;
+  if (backend !== 'tmux') return true;
+  return e.reason !== 'server-lost' && !(e.reason === 'killed' && e.signal === 'SIGHUP');
 }
 
 export function restartsInWindow(times: number[], now: number, windowMs: number): number[] {

@@ -158,7 +158,7 @@ export class Watchdog implements Disposable {
     this.d.telemetry.recordSpan('detect', e.at, this.d.clock.now(), { 'hive.exit_reason': e.reason });
     const uptime = agent.startedAt ? e.at - Date.parse(agent.startedAt) : 0;
     const verdict = classifyExit(e, agent.policy, uptime);
-    const what = causeOverride ?? describeExit(e);
+    const what = causeOverride ?? describeExit(e, agent.backend);
     if (verdict === 'stopped') {
       this.d.machine.transition({ name: e.name, to: 'stopped', cause: `${what}; a stop exit code, not restarted`, actor: 'watchdog', patch: { pid: null, lastExitCode: e.code } });
       return;
@@ -202,7 +202,7 @@ export class Watchdog implements Disposable {
     const p = agent.policy;
     if (!p.autorestart) return;
     const now = this.d.clock.now();
-    const own = countsAsQuickCrash(e);
+    const own = countsAsQuickCrash(e, agent.backend);
     const streak = uptime >= p.minUptimeMs ? 0 : this.streak.get(agent.name) ?? 0;
     const times = restartsInWindow(this.history.get(agent.name) ?? [], now, p.unstableWindowMs);
     if (times.length >= p.maxRestarts) {
@@ -234,7 +234,7 @@ export class Watchdog implements Disposable {
       const contents = await this.d.service.captureContext(agent, 'crash', { git: false });
       const restartAt = this.d.clock.now();
       try {
-        await this.d.telemetry.step('restart', () => this.d.service.launch(name, { cause: `recovering after ${describeExit(e)}`, actor: 'watchdog', snapshot: contents, via: 'recovering' }), { 'hive.backend': agent.backend });
+        await this.d.telemetry.step('restart', () => this.d.service.launch(name, { cause: `recovering after ${describeExit(e, agent.backend)}`, actor: 'watchdog', snapshot: contents, via: 'recovering' }), { 'hive.backend': agent.backend });
       } catch (err) {
         this.d.notify('error', `${name} could not be recovered`, (err as Error).message);
         return;
@@ -374,12 +374,12 @@ export class Watchdog implements Disposable {
   }
 }
 
-function describeExit(e: ExitInfo): string {
+function describeExit(e: ExitInfo, backend: BackendKind): string {
   switch (e.reason) {
     case 'exit':
       return `exited with code ${e.code ?? '?'}`;
     case 'killed':
-      if (e.signal === 'SIGHUP') return 'killed by SIGHUP: its terminal closed (its tmux session or server was ended)';
+      if (e.signal === 'SIGHUP' && backend === 'tmux') return 'killed by SIGHUP: its terminal closed (its tmux session or server was ended)';
       return `killed by ${e.signal ?? 'a signal'}`;
     case 'server-lost':
       return 'its tmux server or container engine went away';

@@ -136,24 +136,28 @@ describe.skipIf(!hasTmux)('restart policy when the tmux server goes away', () =>
     // Every start is "quick" (minUptimeMs 10 s): an own crash would back off 100, 200, 400 ms.
     const a = await spawnAgent(core, f.repo, 'hup', 'tmux', sleeperCmd(), { minUptimeMs: 10_000, maxRestarts: 50, unstableWindowMs: 60_000 });
     await waitFor(() => startsOf(a.worktree).length === 1, 5000, 20, 'start');
-    for (let i = 1; i <= 4; i++) {
+    // Its own quick crash first: restarted at once, and the next one of its own would wait 100 ms.
+    process.kill(core.repo.get('hup').pid!, 'SIGKILL');
+    await waitRecovered(core, 'hup', 1);
+    await waitFor(() => startsOf(a.worktree).length === 2, 5000, 20, 'start 2');
+    for (let i = 2; i <= 5; i++) {
       killTmuxServer(f.dataDir);
       await waitRecovered(core, 'hup', i);
       await waitFor(() => startsOf(a.worktree).length === i + 1, 5000, 20, `start ${i + 1}`);
     }
     const evs = eventsOf(core, 'hup');
     expect(evs.filter((e) => e.kind === 'backoff')).toEqual([]);
-    expect(evs.filter((e) => e.kind === 'recovery').map((e) => e.data!.delayMs)).toEqual([0, 0, 0, 0]);
-    for (const c of evs.filter((e) => e.kind === 'status' && e.to === 'crashed')) {
+    const crashes = evs.filter((e) => e.kind === 'status' && e.to === 'crashed');
+    expect(crashes).toHaveLength(5);
+    for (const c of crashes.slice(1)) {
       expect(c.cause).toMatch(/^killed by SIGHUP: its terminal closed|^its tmux server or container engine went away$/);
     }
     expect(agentProcesses(f.dataDir, 'hup')).toHaveLength(1);
 
-    // Its own crash soon after still backs off: the streak was not reset by the server kills, nor grown.
-    process.kill(core.repo.get('hup').pid!, 'SIGKILL');
-    await waitRecovered(core, 'hup', 5);
+    // Its own crash again: 100 ms, so the server kills neither reset its streak nor grew it.
     process.kill(core.repo.get('hup').pid!, 'SIGKILL');
     await waitRecovered(core, 'hup', 6);
+    expect(eventsOf(core, 'hup', ['recovery']).map((e) => e.data!.delayMs)).toEqual([0, 0, 0, 0, 0, 100]);
     expect(eventsOf(core, 'hup', ['backoff']).map((e) => e.data!.delayMs)).toEqual([100]);
   });
 });

@@ -39,9 +39,11 @@ const CASES: Array<{ name: string; lang: LanguageId; versions: string[] }> = rea
  * statement is long enough to be read by its parts (factsByParts).
  */
 function describeFile(lang: 'javascript' | 'typescript' | 'python'): string {
+  // An import over the split threshold: read whole all the same (its bindings are the statement's own).
+  const names = Array.from({ length: 500 }, (_, i) => `name_${i}`).join(', ');
   if (lang === 'python') {
     const tests = Array.from({ length: 30 }, (_, i) => `    def test_${i}(self, fixture_${i}, extra=None):\n        value_${i} = {"k${i}": [${i}, "x"], "nested": {"a": fixture_${i}}}\n        assert value_${i}["k${i}"][0] == ${i}\n`).join('\n');
-    return `import os\nfrom pathlib import Path\n\nclass TestThings:\n    setting = {"a": 1}\n\n${tests}`;
+    return `import os\nfrom pathlib import Path\nfrom names import (${names})\n\nclass TestThings:\n    setting = {"a": 1}\n\n${tests}`;
   }
   const t = lang === 'typescript' ? ': number' : '';
   const tests = Array.from({ length: 25 }, (_, i) =>
@@ -56,6 +58,7 @@ function describeFile(lang: 'javascript' | 'typescript' | 'python'): string {
   return [
     "import assert from 'node:assert';",
     "import { start, stop as halt } from './server.js';",
+    `import { ${names} } from './names.js';`,
     '',
     "describe('things', function () {",
     '  const shared = { port: 0, list: [1, 2, 3] };',
@@ -144,7 +147,14 @@ describe('fileFactsOfVersions and usedIdentifiersOfVersions: facts read once per
       };
       const mid = Math.floor(lines.length / 2);
       const line = lang === 'python' ? '        extra_value = {"added": [1, 2]}' : "      const added = { key: 'v', list: [1, { y: 2 }] };";
-      await expectSameFacts(lang, [base, edit(mid, 0, line), edit(mid + 3, 1), edit(mid, 1, line, line)]);
+      const before = statementFactsUsage().parts;
+      // The long import changed too (a name removed, one added), and a file with only the import changed.
+      const imports = lines.findIndex((l) => l.includes('name_0'));
+      const renamed = lines[imports]!.replace('name_7, ', '').replace('name_499', 'name_499, name_extra');
+      await expectSameFacts(lang, [base, edit(mid, 0, line), edit(mid + 3, 1), edit(mid, 1, line, line), edit(imports, 1, renamed)]);
+      // JavaScript and TypeScript split the describe(…) call into parts; Python's long statements here are a
+      // class (its body a container) and an import, both read whole.
+      if (lang !== 'python') expect(statementFactsUsage().parts).toBeGreaterThan(before);
     }
   });
 

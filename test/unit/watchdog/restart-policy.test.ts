@@ -80,16 +80,24 @@ describe('classifyExit', () => {
 
 describe('countsAsQuickCrash', () => {
   it("the agent's own exits and kills count toward the backoff streak, also kill -9 (the OOM killer sends it)", () => {
-    expect(countsAsQuickCrash(exit({ code: 3 }))).toBe(true);
-    expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGKILL' }))).toBe(true);
-    expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGSEGV' }))).toBe(true);
-    expect(countsAsQuickCrash(exit({ reason: 'hung' }))).toBe(true);
+    for (const backend of ['tmux', 'process', 'docker'] as const) {
+      expect(countsAsQuickCrash(exit({ code: 3 }), backend)).toBe(true);
+      expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGKILL' }), backend)).toBe(true);
+      expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGSEGV' }), backend)).toBe(true);
+      expect(countsAsQuickCrash(exit({ reason: 'hung' }), backend)).toBe(true);
+    }
   });
 
-  it('a lost server, a session removed from outside and a hung-up terminal (SIGHUP) do not', () => {
-    expect(countsAsQuickCrash(exit({ reason: 'server-lost' }))).toBe(false);
-    expect(countsAsQuickCrash(exit({ reason: 'removed' }))).toBe(false);
-    expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGHUP' }))).toBe(false);
+  it('a session or container removed from outside does not, on any backend', () => {
+    for (const backend of ['tmux', 'process', 'docker'] as const) expect(countsAsQuickCrash(exit({ reason: 'removed' }), backend)).toBe(false);
+  });
+
+  it('on tmux a lost server and a hung-up terminal (SIGHUP) do not; elsewhere they count (a vanished process, a container has no terminal)', () => {
+    expect(countsAsQuickCrash(exit({ reason: 'server-lost' }), 'tmux')).toBe(false);
+    expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGHUP' }), 'tmux')).toBe(false);
+    expect(countsAsQuickCrash(exit({ reason: 'server-lost' }), 'process')).toBe(true);
+    expect(countsAsQuickCrash(exit({ reason: 'server-lost' }), 'docker')).toBe(true);
+    expect(countsAsQuickCrash(exit({ reason: 'killed', signal: 'SIGHUP' }), 'docker')).toBe(true);
   });
 });
 
