@@ -336,9 +336,43 @@ export function usedIdentifiers(root: SyntaxNode): Set<string> {
 }
 
 /** usedIdentifiers of statements and their parts, by text (LRU, bounded by the characters of the keys). */
-const usedMemo = new Map<string, Set<string>>();
-let usedMemoChars = 0;
-const USED_MEMO_MAX_CHARS = 8 * 1024 * 1024;
+/** A memo by text, the least recently used out first once its keys hold more than `maxChars` characters. */
+class TextMemo<V> {
+  private readonly map = new Map<string, V>();
+  /** Characters of the keys held. */
+  chars = 0;
+  constructor(private readonly maxChars: number) {}
+
+  get(key: string, compute: () => V): V {
+    let value = this.map.get(key);
+    if (value !== undefined) {
+      // Most recently used last (the map's order), so eviction takes the least recently used first.
+      this.map.delete(key);
+      this.map.set(key, value);
+      return value;
+    }
+    value = compute();
+    // (A nested computation may have stored the same key meanwhile: counted once.)
+    if (!this.map.has(key)) this.chars += key.length;
+    this.map.set(key, value);
+    for (const [k] of this.map) {
+      if (this.chars <= this.maxChars) break;
+      this.map.delete(k);
+      this.chars -= k.length;
+    }
+    return value;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+const usedMemo = new TextMemo<Set<string>>(8 * 1024 * 1024);
 
 /**
  * usedIdentifiers of several versions of a file (the gate's ours, theirs and result) from their top-level
@@ -360,28 +394,13 @@ export function usedIdentifiersOfVersions(lang: LanguageId, roots: SyntaxNode[])
 function usedOfNode(lang: LanguageId, node: SyntaxNode, splitAt: number, changed: Range): Set<string> {
   const type = node.type;
   const key = `${lang}\u0000${splitAt}\u0000${type}\u0000${node.text}`;
-  let used = usedMemo.get(key);
-  if (used) {
-    usedMemo.delete(key);
-    usedMemo.set(key, used);
-    return used;
-  }
-  if (IDENTIFIERS.includes(type)) {
-    used = new Set([node.text]);
-  } else if (!overlaps(node, changed) || node.endIndex - node.startIndex < splitAt || IMPORT_STATEMENTS.includes(type)) {
-    used = usedIdentifiers(node);
-  } else {
-    used = new Set<string>();
+  return usedMemo.get(key, () => {
+    if (IDENTIFIERS.includes(type)) return new Set([node.text]);
+    if (!overlaps(node, changed) || node.endIndex - node.startIndex < splitAt || IMPORT_STATEMENTS.includes(type)) return usedIdentifiers(node);
+    const used = new Set<string>();
     for (const child of node.namedChildren) for (const n of usedOfNode(lang, child, PART_MIN_CHARS, changed)) used.add(n);
-  }
-  if (!usedMemo.has(key)) usedMemoChars += key.length;
-  usedMemo.set(key, used);
-  for (const [k] of usedMemo) {
-    if (usedMemoChars <= USED_MEMO_MAX_CHARS) break;
-    usedMemo.delete(k);
-    usedMemoChars -= k.length;
-  }
-  return used;
+    return used;
+  });
 }
 
 const DECLARATIONS = [
@@ -471,29 +490,8 @@ function factsOf(lang: LanguageId, root: SyntaxNode, nodes: SyntaxNode[], outer:
  * files come back merge after merge in a replay or a `hive merge` of several agents (package.json, types),
  * with most statements unchanged. A statement's facts depend on nothing else (see below).
  */
-const statementFacts = new Map<string, { keys: string[]; facts: FileFacts }>();
-let statementFactsChars = 0;
-const STATEMENT_FACTS_MAX_CHARS = 16 * 1024 * 1024;
+const statementFacts = new TextMemo<{ keys: string[]; facts: FileFacts }>(16 * 1024 * 1024);
 
-/** The memo entry of `key`, computed once; most recently used last (the map's order), so eviction takes the least recently used first. */
-function remembered(key: string, compute: () => { keys: string[]; facts: FileFacts }): { keys: string[]; facts: FileFacts } {
-  let entry = statementFacts.get(key);
-  if (entry) {
-    statementFacts.delete(key);
-    statementFacts.set(key, entry);
-    return entry;
-  }
-  entry = compute();
-  // (A nested computation may have stored the same key meanwhile: counted once.)
-  if (!statementFacts.has(key)) statementFactsChars += key.length;
-  statementFacts.set(key, entry);
-  for (const [k] of statementFacts) {
-    if (statementFactsChars <= STATEMENT_FACTS_MAX_CHARS) break;
-    statementFacts.delete(k);
-    statementFactsChars -= k.length;
-  }
-  return entry;
-}
 
 /**
  * A top-level statement at least this long that is not in the memo is read by its parts (factsByParts): a
@@ -529,7 +527,7 @@ function nodeFacts(lang: LanguageId, root: SyntaxNode, outer: Outer, node: Synta
   const type = node.type;
   // A Python `block` is a container only as a class body: which one it is belongs in the key.
   const kind = type === 'block' || type === 'union_type' ? `${type}\u0000${isContainer(lang, node)}` : type;
-  return remembered(`part\u0000${context}\u0000${kind}\u0000${node.text}`, () => {
+  return statementFacts.get(`part\u0000${context}\u0000${kind}\u0000${node.text}`, () => {
     if (readWhole(lang, node, PART_MIN_CHARS, changed)) return { keys: [], facts: factsOf(lang, root, node.descendantsOfType(FACT_TYPES[lang]), outer) };
     return { keys: [], facts: factsByParts(lang, root, outer, node, context, changed) };
   }).facts;
@@ -592,7 +590,7 @@ export function statementFactsUsage(): { entries: number; chars: number; parts: 
     chars += k.length;
     if (k.startsWith('part\u0000')) parts++;
   }
-  if (chars !== statementFactsChars) throw new Error(`statement facts memo: ${statementFactsChars} characters counted, ${chars} held`);
+  if (chars !== statementFacts.chars) throw new Error(`statement facts memo: ${statementFacts.chars} characters counted, ${chars} held`);
   return { entries: statementFacts.size, chars, parts };
 }
 
@@ -623,7 +621,7 @@ export function fileFactsOfVersions(lang: LanguageId, roots: SyntaxNode[]): File
           if (!cursor.nodeIsNamed) continue;
           const type = cursor.nodeType;
           const key = `${lang}\u0000${root.type}\u0000${type}\u0000${full.slice(cursor.startIndex - origin, cursor.endIndex - origin)}`;
-          const entry = remembered(key, () => {
+          const entry = statementFacts.get(key, () => {
             const statement = cursor.currentNode;
             // The root's own members: statements count by their keys only (STATEMENT_CONTAINERS).
             const keys = type === 'comment' ? [] : memberKeys(statement);
