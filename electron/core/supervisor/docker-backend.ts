@@ -531,8 +531,8 @@ export class DockerBackend implements Backend {
   /**
    * The standby outlived the engine's restart as well (live-restore), but not its stdin connection, and a
    * standby is handed the agent through its stdin: a new connection. Without it every docker agent's next
-   * crash after an engine restart started cold (soak: kill -9 of a docker agent p50 0.85 s). A standby that
-   * did not outlive the engine goes; the next start is cold, and a new standby follows it.
+   * crash after an engine restart started cold (a container create and start instead of one write). A
+   * standby that did not outlive the engine goes; the next start is cold, and a new standby follows it.
    */
   private async reattachStandby(tracked: Tracked, sb: Standby): Promise<void> {
     if (this.disposed) return;
