@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Agent, SnapshotMeta } from '../shared/contract/index.js';
 import { API_PREFIX } from '../shared/contract/wire.js';
+import { pidGoneOrZombie, procStatFields } from '../electron/core/supervisor/process-tree.js';
 import { tmuxSocketFor } from '../electron/core/supervisor/tmux-backend.js';
 import { dataDirHash } from '../electron/core/supervisor/docker/docker-labels.js';
 import { ensureBusyboxImage } from '../test/support/busybox-image.js';
@@ -99,16 +100,6 @@ const dockerLiveRestore = (() => {
   }
 })();
 const backendOf = (i: number): 'tmux' | 'process' | 'docker' => (dockerHere && i % 3 === 2 ? 'docker' : i % 2 === 0 ? 'tmux' : 'process');
-
-/** A live process: /proc has it and it is not a zombie waiting to be reaped (a killed agent is one at first). */
-function processUp(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function pickFault(): FaultKind {
   const faults = FAULTS.filter((f) => (!only || only.has(f.kind)) && (dockerHere || f.kind !== 'dockerd-restart'));
@@ -284,10 +275,10 @@ class Soak {
               continue;
             }
             this.expectedSamples++;
-            // Running by the host's record and by the kernel: between a kill and its detection the record
-            // still says running, and that gap is down time too.
+            // Running by the host's record and by the kernel (gone, or a zombie waiting to be reaped, is
+            // down): between a kill and its detection the record still says running, and that gap is down too.
             const a = all.find((x) => x.name === n);
-            if (a?.status === 'running' && (!a.pid || processUp(a.pid))) this.upSamples++;
+            if (a?.status === 'running' && (!a.pid || !pidGoneOrZombie(a.pid))) this.upSamples++;
             else this.downByFault[this.lastFault] = (this.downByFault[this.lastFault] ?? 0) + 0.25;
           }
           this.checkDuplicates(all);
@@ -308,8 +299,8 @@ class Soak {
         const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
         // The agent itself (node running the script), not a shell or a standby container that names it.
         if (!/(^|\/)node$/.test(argv[0] ?? '') || !argv.some((a) => a.endsWith('soak-agent.mjs'))) continue;
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        if (/\) Z /.test(stat)) continue;
+        const state = procStatFields(entry, 1)?.[0];
+        if (state === undefined || state === 'Z') continue; // gone, or exited and not reaped yet
         const cwd = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find((v) => v.startsWith('HIVE_AGENT='))?.slice(11);
         if (cwd) perAgent.set(cwd, (perAgent.get(cwd) ?? 0) + 1);
       } catch {

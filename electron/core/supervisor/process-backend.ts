@@ -6,7 +6,7 @@ import { plainText } from '../output/plain-text.js';
 import type { Clock } from '../ports/clock.js';
 import { Emitter } from '../ports/disposable.js';
 import type { Availability, Backend, ExitInfo, RunningAgent, StartSpec } from './backend.js';
-import { ProcessTreeSampler, pidAlive, pidGoneOrZombie, groupAlive, signalGroup } from './process-tree.js';
+import { ProcessTreeSampler, pidAlive, pidGoneOrZombie, groupAlive, procStatFields, signalGroup } from './process-tree.js';
 
 interface Tracked {
   pid: number;
@@ -154,10 +154,9 @@ export class ProcessBackend implements Backend {
     for (const entry of entries) {
       const pid = Number(entry);
       if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+      const fields = procStatFields(pid, 3);
+      if (!fields || fields[0] === 'Z' || Number(fields[2]) !== pid) continue;
       try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (fields[0] === 'Z' || Number(fields[2]) !== pid) continue;
         const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
         if (!env.includes(`HIVE_DATA_DIR=${this.dataDir}`)) continue;
         const name = env.find((e) => e.startsWith('HIVE_AGENT='))?.slice('HIVE_AGENT='.length);

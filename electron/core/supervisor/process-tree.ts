@@ -56,14 +56,8 @@ function scanProc(): ProcTable {
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = procStatFields(pid);
+    if (!fields) continue;
     out.set(pid, {
       ppid: Number(fields[1]),
       ticks: Number(fields[11]) + Number(fields[12]),
@@ -71,6 +65,20 @@ function scanProc(): ProcTable {
     });
   }
   return out;
+}
+
+/**
+ * The fields of /proc/PID/stat after the command name (state first, then ppid, pgrp, …), at most `limit`
+ * of them; null when the process is gone or there is no /proc. The command name may hold spaces and
+ * parentheses: the fields start after the last ')'.
+ */
+export function procStatFields(pid: number | string, limit?: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ', limit);
+  } catch {
+    return null;
+  }
 }
 
 export function pidAlive(pid: number): boolean {
@@ -85,12 +93,7 @@ export function pidAlive(pid: number): boolean {
 /** True when the process is a zombie or gone (a zombie still answers kill(pid, 0)). */
 export function pidGoneOrZombie(pid: number): boolean {
   if (!pidAlive(pid)) return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
+  return procStatFields(pid, 1)?.[0] === 'Z';
 }
 
 /** Signals the process group led by `pid` (agents run as group leaders), or the pid alone if that fails. */
@@ -117,8 +120,7 @@ export function groupAlive(pgid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
   // Most often the leader itself still runs: one file, not a scan (stops poll this every 20–25 ms).
-  const leader = stateOf(pgid);
-  if (leader !== null && leader !== 'Z') return true;
+  if (!pidGoneOrZombie(pgid)) return true;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -127,37 +129,17 @@ export function groupAlive(pgid: number): boolean {
   }
   for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 3);
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-    } catch {
-      // gone meanwhile
-    }
+    const fields = procStatFields(entry, 3); // gone meanwhile: null
+    if (fields && Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
   }
   return false;
-}
-
-/** A process's state letter from /proc (R, S, Z, …), or null when it is gone or there is no /proc. */
-function stateOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return null;
-  }
 }
 
 /** The wait status a zombie left in /proc (Linux 3.5+), or null when the pid is not a zombie. */
 export function zombieWaitStatus(pid: number): number | null {
   if (!(pid > 0)) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' && fields[49] !== undefined ? Number(fields[49]) : null;
-  } catch {
-    return null;
-  }
+  const fields = procStatFields(pid);
+  return fields?.[0] === 'Z' && fields[49] !== undefined ? Number(fields[49]) : null;
 }
 
 export function signalName(n: number): string {

@@ -10,13 +10,13 @@ import { agentProcesses, eventsOf, killTmuxServer, pidAlive, sleep, sleeperCmd, 
 const hasTmux = hasService('tmux');
 const backends: BackendKind[] = hasTmux ? ['tmux', 'process'] : ['process'];
 
-describe.each(backends)('restart policy on the %s backend', (backend) => {
-  let f: CoreFixture | null = null;
-  afterEach(async () => {
-    await f?.cleanup();
-    f = null;
-  });
+let f: CoreFixture | null = null;
+afterEach(async () => {
+  await f?.cleanup();
+  f = null;
+});
 
+describe.each(backends)('restart policy on the %s backend', (backend) => {
   it('an exit code listed in stopExitCodes means stopped, not restarted', async () => {
     f = await makeCore();
     const { core } = f;
@@ -124,12 +124,6 @@ describe.each(backends)('restart policy on the %s backend', (backend) => {
 
 // (hasService fails in CI when tmux is missing; outside CI it says what to install.)
 describe.skipIf(!hasTmux)('restart policy when the tmux server goes away', () => {
-  let f: CoreFixture | null = null;
-  afterEach(async () => {
-    await f?.cleanup();
-    f = null;
-  });
-
   it('a tmux server killed again and again soon after each start: restarted at once every time, no backoff (not the agent crashing), with the cause said', async () => {
     f = await makeCore();
     const { core } = f;
