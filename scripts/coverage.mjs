@@ -14,7 +14,8 @@
 // shared/. `npm test` runs the suite through this script, so CI enforces them.
 // `npm run coverage -- FILE…` runs only those test files (one run, no thresholds): what a change covers.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import libCoverage from 'istanbul-lib-coverage';
@@ -30,15 +31,23 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 rmSync(out, { recursive: true, force: true });
 mkdirSync(raw, { recursive: true });
 
+// The tests' temp dirs (git repos, data dirs, Chromium profiles, …) go to one scratch dir per run, removed
+// when the run ends, so a run leaves nothing behind in /tmp even where a test's own cleanup misses a dir.
+// Locks shared between runs on this machine (test/support/docker-engine-lock.ts) stay in the real tmpdir.
+const sharedTmp = os.tmpdir();
+const scratch = mkdtempSync(path.join(sharedTmp, 'hive-test-run-'));
 const step = (what, file, args, env = {}) => {
   process.stderr.write(`coverage: ${what}\n`);
-  const r = spawnSync(file, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  const r = spawnSync(file, args, { cwd: root, stdio: 'inherit', env: { ...process.env, TMPDIR: scratch, HIVE_TEST_SHARED_TMPDIR: sharedTmp, ...env } });
   return r.status ?? 1;
 };
 
 // `--built`: dist/ is fresh already (`npm test` builds, then lints, then runs this).
 const built = process.argv.includes('--built');
-if (!built && step('build (dist/ with source maps, for the child processes)', 'npm', ['run', 'build']) !== 0) process.exit(1);
+if (!built && step('build (dist/ with source maps, for the child processes)', 'npm', ['run', 'build']) !== 0) {
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(1);
+}
 const only = process.argv.slice(2).filter((a) => a !== '--built');
 // vitest's default excludes take `*-spec.ts` for a test file (container-spec.ts is product code): replaced.
 const common = ['--coverage.enabled', '--coverage.provider=v8', '--coverage.reporter=json', '--coverage.include=electron/**', '--coverage.include=shared/**', '--coverage.include=renderer/src/**', '--coverage.all', '--coverage.exclude=**/*.d.ts'];
@@ -50,6 +59,7 @@ const failed = (
         step('tests (real agents)', bin('vitest'), ['run', 'test/integration/agents', ...common, `--coverage.reportsDirectory=${path.join(out, 'agents')}`], { NODE_V8_COVERAGE: raw }),
       ]
 ).some((c) => c !== 0);
+rmSync(scratch, { recursive: true, force: true });
 
 process.stderr.write('coverage: child processes (c8 over dist/, mapped to the sources)\n');
 execFileSync(bin('c8'), ['report', '--temp-directory', raw, '--reports-dir', path.join(out, 'children'), '--reporter', 'json', '--include', 'dist/electron/**', '--include', 'dist/shared/**', '--exclude', 'dist/bench/**'], { cwd: root, stdio: 'inherit' });

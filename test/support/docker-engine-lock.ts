@@ -7,8 +7,10 @@ import path from 'node:path';
  * containers of the others. Users register (shared); the restarter waits until it is the only user and
  * holds a marker that makes new users wait (exclusive). Entries of dead processes are ignored.
  */
-const DIR = path.join(os.tmpdir(), 'agent-hive-docker-users');
-const EXCLUSIVE = path.join(os.tmpdir(), 'agent-hive-docker-exclusive');
+// Machine-wide: `npm test` gives each run its own TMPDIR and names the shared one.
+const SHARED = process.env.HIVE_TEST_SHARED_TMPDIR || os.tmpdir();
+const DIR = path.join(SHARED, 'agent-hive-docker-users');
+const EXCLUSIVE = path.join(SHARED, 'agent-hive-docker-exclusive');
 
 function alive(pid: number): boolean {
   try {
