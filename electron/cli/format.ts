@@ -1,7 +1,7 @@
 /** Plain aligned columns for terminals; --json is the format for scripts. */
 export function formatTable(headers: string[], rows: unknown[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => String(c ?? '').replace(/\n/g, ' ⏎ ')))];
-  const widths = headers.map((_, i) => Math.min(60, Math.max(...cells.map((r) => (r[i] ?? '').length))));
+  const widths = headers.map((_, i) => Math.min(60, cells.reduce((w, r) => Math.max(w, (r[i] ?? '').length), 0)));
   return cells.map((r) => r.map((c, i) => (c.length > widths[i]! ? c.slice(0, widths[i]! - 1) + '…' : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 

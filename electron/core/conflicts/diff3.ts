@@ -1,5 +1,5 @@
 import type { MergeFileResult, Segment } from './merge-file.js';
-import { splitLines } from './text-lines.js';
+import { pushLines, splitLines } from './text-lines.js';
 
 /** One change of a side against base: base [b1, b2) became side [s1, s2). */
 interface Change {
@@ -213,13 +213,15 @@ export function diff3Merge(base: string, ours: string, theirs: string): MergeFil
     const b = ct[it];
     // A change only one side made, strictly before the other side's next change: apply it.
     if (a && (!b || a.b2 < b.b1)) {
-      stable.push(...bl.slice(pos, a.b1), ...ol.slice(a.s1, a.s2));
+      pushLines(stable, bl, pos, a.b1);
+      pushLines(stable, ol, a.s1, a.s2);
       pos = a.b2;
       io++;
       continue;
     }
     if (b && (!a || b.b2 < a.b1)) {
-      stable.push(...bl.slice(pos, b.b1), ...tl.slice(b.s1, b.s2));
+      pushLines(stable, bl, pos, b.b1);
+      pushLines(stable, tl, b.s1, b.s2);
       pos = b.b2;
       it++;
       continue;
@@ -239,17 +241,17 @@ export function diff3Merge(base: string, ours: string, theirs: string): MergeFil
     lo = Math.min(lo, a!.b1, b!.b1);
     const oSide = side(ol, co.slice(startO, io), lo, hi, co, startO);
     const tSide = side(tl, ct.slice(startT, it), lo, hi, ct, startT);
-    stable.push(...bl.slice(pos, lo));
+    pushLines(stable, bl, pos, lo);
     pos = hi;
     if (oSide.length === tSide.length && oSide.every((l, i) => l === tSide[i])) {
-      stable.push(...oSide);
+      pushLines(stable, oSide);
       continue;
     }
     flush();
     segments.push({ kind: 'conflict', base: bl.slice(lo, hi), ours: oSide, theirs: tSide });
     conflicts++;
   }
-  stable.push(...bl.slice(pos));
+  pushLines(stable, bl, pos);
   flush();
   // A large diff walked without its unmatched lines is a shortest edit script, where git's xdiff gives up
   // on shortest past a cost and may line the edits up otherwise. On mongoose's history 12 of 197 such files
@@ -283,7 +285,7 @@ function splitShared(b: string, o: string, t: string): [string[], string[], stri
   q = b.length - start;
   const head = splitLines(b.slice(0, p));
   const tail = splitLines(b.slice(b.length - q));
-  const mid = (x: string) => [...head, ...splitLines(x.slice(p, x.length - q)), ...tail];
+  const mid = (x: string) => head.concat(splitLines(x.slice(p, x.length - q)), tail);
   return [mid(b), mid(o), mid(t)];
 }
 

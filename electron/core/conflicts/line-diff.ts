@@ -1,3 +1,5 @@
+import { pushLines } from './text-lines.js';
+
 /** One change of a side against base: base lines [start, end) were replaced by `lines`. */
 export interface Edit {
   start: number;
@@ -52,9 +54,10 @@ export function applyEdits(base: readonly string[], edits: readonly Edit[]): str
   const out: string[] = [];
   let pos = 0;
   for (const e of edits) {
-    out.push(...base.slice(pos, e.start), ...e.lines);
+    pushLines(out, base, pos, e.start);
+    pushLines(out, e.lines);
     pos = e.end;
   }
-  out.push(...base.slice(pos));
+  pushLines(out, base, pos);
   return out;
 }

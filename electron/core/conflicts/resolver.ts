@@ -9,7 +9,7 @@ import { alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } 
 import { versionStrategy } from './version-strategy.js';
 import { jsonKeysStrategy, tokenMergeStrategy } from './token-strategies.js';
 import type { HunkInput, Strategy } from './strategy.js';
-import { joinLines, splitLines } from './text-lines.js';
+import { joinLines, pushLines, splitLines } from './text-lines.js';
 import { lexTokens } from './lex-tokens.js';
 import { diffLines } from './line-diff.js';
 import type { RepoFormatter } from './repo-formatter.js';
@@ -323,8 +323,17 @@ function finish(text: string, trailingNewline: boolean): string {
 export function renderMarkers(segments: Segment[], trailingNewline = true): string {
   const out: string[] = [];
   for (const s of segments) {
-    if (s.kind === 'stable') out.push(...s.lines);
-    else out.push('<<<<<<< ours\n', ...s.ours, '||||||| base\n', ...s.base, '=======\n', ...s.theirs, '>>>>>>> theirs\n');
+    if (s.kind === 'stable') {
+      pushLines(out, s.lines);
+      continue;
+    }
+    out.push('<<<<<<< ours\n');
+    pushLines(out, s.ours);
+    out.push('||||||| base\n');
+    pushLines(out, s.base);
+    out.push('=======\n');
+    pushLines(out, s.theirs);
+    out.push('>>>>>>> theirs\n');
   }
   return finish(out.join(''), trailingNewline);
 }

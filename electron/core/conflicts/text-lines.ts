@@ -13,6 +13,15 @@ export function splitLines(text: string): string[] {
   return out;
 }
 
+/**
+ * Appends `from[start..end)` to `to`. Not `to.push(...from)`: a spread passes every line as an argument on
+ * the stack, and past ~120,000 lines (a large lockfile or generated bundle) that throws "Maximum call stack
+ * size exceeded".
+ */
+export function pushLines(to: string[], from: readonly string[], start = 0, end = from.length): void {
+  for (let i = start; i < end; i++) to.push(from[i]!);
+}
+
 export function joinLines(lines: readonly string[]): string {
   return lines.join('');
 }

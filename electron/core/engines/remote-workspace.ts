@@ -253,11 +253,13 @@ export class RemoteWorkspace {
   }
 }
 
-function walk(root: string, rel: string): string[] {
-  const out = [rel];
+// One list for the whole walk: not `out.push(...walk(sub))`, which throws past ~120,000 paths under one
+// directory (a dependency tree) because a spread passes each path as an argument.
+function walk(root: string, rel: string, out: string[] = []): string[] {
+  out.push(rel);
   const abs = path.join(root, rel);
   if (!lstatSync(abs).isDirectory()) return out;
-  for (const e of readdirSync(abs)) out.push(...walk(root, path.posix.join(rel, e)));
+  for (const e of readdirSync(abs)) walk(root, path.posix.join(rel, e), out);
   return out;
 }
 

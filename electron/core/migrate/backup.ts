@@ -64,12 +64,12 @@ export function backupSource(source: string, dataDir: string, at: string): Backu
   return { dir, ...copy };
 }
 
-function walk(root: string, rel: string, skipped: string[]): string[] {
-  const out: string[] = [];
+// One list for the whole walk (a spread of a subtree's list throws past ~120,000 paths).
+function walk(root: string, rel: string, skipped: string[], out: string[] = []): string[] {
   for (const name of readdirSync(path.join(root, rel)).sort()) {
     const r = rel ? path.join(rel, name) : name;
     const st = lstatSync(path.join(root, r));
-    if (st.isDirectory()) out.push(...walk(root, r, skipped));
+    if (st.isDirectory()) walk(root, r, skipped, out);
     else if (st.isFile()) out.push(r);
     else skipped.push(r);
   }

@@ -22,7 +22,7 @@ export function diffSnapshots(a: Side, b: Side): string {
     const y = fb.get(p);
     if (x && y && x.sha256 === y.sha256) continue;
     out.push(`@@ memory ${p} ${!x ? '(added)' : !y ? '(removed)' : '(changed)'} @@`);
-    out.push(...lineDiff(x ? decode(x.contentBase64) : '', y ? decode(y.contentBase64) : ''));
+    for (const l of lineDiff(x ? decode(x.contentBase64) : '', y ? decode(y.contentBase64) : '')) out.push(l);
   }
   const wa = JSON.stringify(a.contents.workingMemory, null, 1);
   const wb = JSON.stringify(b.contents.workingMemory, null, 1);

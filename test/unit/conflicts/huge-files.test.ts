@@ -1,0 +1,43 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { diff3Merge } from '../../../electron/core/conflicts/diff3.js';
+import { applyEdits } from '../../../electron/core/conflicts/line-diff.js';
+import { Resolver, renderMarkers } from '../../../electron/core/conflicts/resolver.js';
+
+// A lockfile or a generated bundle can have a few hundred thousand lines. Copying lines with
+// `array.push(...lines)` passes each line as an argument on the stack and threw "Maximum call stack size
+// exceeded" past ~120,000 lines — for such a file even a clean merge failed.
+const N = 200_000;
+const lines = Array.from({ length: N }, (_, i) => `  "dep-${i}": "1.0.${i}",\n`);
+const base = lines.join('');
+const resolver = new Resolver();
+afterAll(() => resolver.dispose());
+
+describe(`files of ${N.toLocaleString('en')} lines`, () => {
+  it('a conflict at the end is found and escalated with markers, not a crash', async () => {
+    const ours = lines.slice(0, N - 1).join('') + '  "dep-x": "2.0.0",\n';
+    const theirs = lines.slice(0, N - 1).join('') + '  "dep-x": "3.0.0",\n';
+    const r = await resolver.resolveFile({ path: 'data/huge.txt', base, ours, theirs });
+    expect(r.status).toBe('escalated');
+    expect(r.hunks).toHaveLength(1);
+    expect(r.hunks[0]!.ours).toBe('  "dep-x": "2.0.0",\n');
+    expect(r.withMarkers.startsWith(lines.slice(0, 3).join(''))).toBe(true);
+    expect(r.withMarkers.endsWith('=======\n  "dep-x": "3.0.0",\n>>>>>>> theirs\n')).toBe(true);
+    expect(r.withMarkers.split('\n')).toHaveLength(N - 1 + 7 + 1);
+  });
+
+  it('changes far apart merge cleanly, every line kept', async () => {
+    const ours = 'top\n' + lines.slice(1).join('');
+    const theirs = lines.slice(0, N - 1).join('') + 'bottom\n';
+    const r = await resolver.resolveFile({ path: 'data/huge.txt', base, ours, theirs });
+    expect(r.status).toBe('clean');
+    expect(r.merged).toBe('top\n' + lines.slice(1, N - 1).join('') + 'bottom\n');
+  });
+
+  it('the building blocks: diff3Merge, applyEdits and renderMarkers on that many lines', () => {
+    const m = diff3Merge(base, base.replace('"dep-0"', '"dep-zero"'), base + 'end\n');
+    expect(m?.conflicts).toBe(0);
+    expect(m!.segments.reduce((n, s) => n + (s.kind === 'stable' ? s.lines.length : 0), 0)).toBe(N + 1);
+    expect(renderMarkers(m!.segments)).toBe(base.replace('"dep-0"', '"dep-zero"') + 'end\n');
+    expect(applyEdits(lines, [{ start: N - 1, end: N, lines: ['last\n'] }])).toEqual([...lines.slice(0, N - 1), 'last\n']);
+  });
+});
