@@ -144,6 +144,11 @@ export class Resolver {
     const suffixes: string[] = new Array(segs.length + 1).fill('');
     for (let j = segs.length - 1; j >= 0; j--) suffixes[j] = segText[j]! + suffixes[j + 1]!;
     let prefix = '';
+    // Past MAX_HUNKS conflicting regions the syntax strategies' cost grows with hunks × file size (each
+    // looks at its hunk in the whole file): 400 regions took 4 s, 5,000 over ten minutes. Such a file (both
+    // sides rewrote it throughout) is not resolved region by region; every hunk is listed for a person.
+    const conflicts = segs.filter((s) => s.kind === 'conflict').length;
+    const tooMany = conflicts > MAX_HUNKS ? `${conflicts} conflicting regions in one file (more than ${MAX_HUNKS}): not resolved region by region. Take one side for the whole file (hive conflicts resolve ID --take ours|theirs) or merge it by hand` : null;
     for (let i = 0; i < segs.length; i++) {
       const seg = segs[i]!;
       if (seg.kind !== 'conflict') {
@@ -151,7 +156,7 @@ export class Resolver {
         continue;
       }
       const h: HunkInput = { path, lang, base: seg.base, ours: seg.ours, theirs: seg.theirs, prefix, suffix: suffixes[i + 1]! };
-      const result = await this.resolveHunk(h, hunks.length);
+      const result = tooMany ? unresolvedHunk(h, hunks.length, tooMany) : await this.resolveHunk(h, hunks.length);
       if (result.strategy?.startsWith('llm:')) usedLlm = true;
       if (result.status === 'resolved') resolutions[i] = splitKeep(result.resolution!);
       prefix += resolutions[i] ? joinLines(resolutions[i]!) : segText[i]!;
@@ -163,7 +168,7 @@ export class Resolver {
     }
     const open = hunks.filter((h) => h.status === 'escalated');
     if (open.length > 0) {
-      return { path, segments: segs, status: 'escalated', merged: null, withMarkers, reason: open.map((h) => `hunk ${h.index + 1}: ${h.reason}`).join('; '), hunks, gate: [], proposal: null, tier: null };
+      return { path, segments: segs, status: 'escalated', merged: null, withMarkers, reason: tooMany ?? open.map((h) => `hunk ${h.index + 1}: ${h.reason}`).join('; '), hunks, gate: [], proposal: null, tier: null };
     }
     let text = assemble();
     let verdict = await this.gate.check({ path, lang, base, ours, theirs, merged: text });
@@ -220,21 +225,8 @@ export class Resolver {
   }
 
   private async resolveHunk(h: HunkInput, index: number): Promise<HunkResult> {
-    const attempts: Attempt[] = [];
-    const out: HunkResult = {
-      index,
-      base: joinLines(h.base),
-      ours: joinLines(h.ours),
-      theirs: joinLines(h.theirs),
-      fingerprint: fingerprintHunk(h.base, h.ours, h.theirs),
-      status: 'escalated',
-      strategy: null,
-      situation: null,
-      tier: null,
-      reason: '',
-      resolution: null,
-      attempts,
-    };
+    const out = unresolvedHunk(h, index, '');
+    const { attempts } = out;
     let hardStop: string | null = null;
     const withheld: { name: string; situation: string | null; reason: string; lines: string[] }[] = [];
     const chain = this.llm ? [...this.strategies, this.llm] : this.strategies;
@@ -310,6 +302,27 @@ async function layOutWithFormatter(
   const fixed = async (side: string) => side !== '' && (await formatter.format(f.path, side)) === side;
   if (!(await fixed(f.ours)) && !(await fixed(f.theirs))) return null;
   return out;
+}
+
+/** More conflicting regions than this in one file: none is resolved (see resolveFile). */
+export const MAX_HUNKS = 300;
+
+/** A hunk no strategy answered (yet): the texts, its fingerprint, escalated with `reason`. */
+function unresolvedHunk(h: HunkInput, index: number, reason: string): HunkResult {
+  return {
+    index,
+    base: joinLines(h.base),
+    ours: joinLines(h.ours),
+    theirs: joinLines(h.theirs),
+    fingerprint: fingerprintHunk(h.base, h.ours, h.theirs),
+    status: 'escalated',
+    strategy: null,
+    situation: null,
+    tier: null,
+    reason,
+    resolution: null,
+    attempts: [],
+  };
 }
 
 function splitKeep(text: string): string[] {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { diff3Merge } from '../../../electron/core/conflicts/diff3.js';
 import { applyEdits } from '../../../electron/core/conflicts/line-diff.js';
-import { Resolver, renderMarkers } from '../../../electron/core/conflicts/resolver.js';
+import { MAX_HUNKS, Resolver, renderMarkers } from '../../../electron/core/conflicts/resolver.js';
 
 // A lockfile or a generated bundle can have a few hundred thousand lines. Copying lines with
 // `array.push(...lines)` passes each line as an argument on the stack and threw "Maximum call stack size
@@ -39,5 +39,30 @@ describe(`files of ${N.toLocaleString('en')} lines`, () => {
     expect(m!.segments.reduce((n, s) => n + (s.kind === 'stable' ? s.lines.length : 0), 0)).toBe(N + 1);
     expect(renderMarkers(m!.segments)).toBe(base.replace('"dep-0"', '"dep-zero"') + 'end\n');
     expect(applyEdits(lines, [{ start: N - 1, end: N, lines: ['last\n'] }])).toEqual([...lines.slice(0, N - 1), 'last\n']);
+  });
+});
+
+describe('a file both sides rewrote throughout', () => {
+  // Every fourth line changed differently by each side: one conflicting region per change.
+  const regions = (n: number) => {
+    const ls = Array.from({ length: n * 4 }, (_, i) => `const v${i} = ${i};\n`);
+    const side = (tag: string) => ls.map((l, i) => (i % 4 === 0 ? l.replace(';', `; // ${tag}`) : l)).join('');
+    return { path: 'src/rewritten.ts', base: ls.join(''), ours: side('ours'), theirs: side('theirs') };
+  };
+
+  it(`past ${MAX_HUNKS} regions every hunk is escalated at once with one reason that says what to do`, async () => {
+    // (Through the strategies each region cost ~10 ms at 400 regions and more as they grow: 2,000 took minutes.)
+    const r = await resolver.resolveFile(regions(2000));
+    expect(r.status).toBe('escalated');
+    expect(r.hunks).toHaveLength(2000);
+    expect(r.hunks.every((h) => h.status === 'escalated' && h.attempts.length === 0 && h.fingerprint.length > 0)).toBe(true);
+    expect(r.reason).toBe(`2000 conflicting regions in one file (more than ${MAX_HUNKS}): not resolved region by region. Take one side for the whole file (hive conflicts resolve ID --take ours|theirs) or merge it by hand`);
+    expect(r.withMarkers.match(/^<<<<<<< ours$/gm)).toHaveLength(2000);
+  });
+
+  it(`up to ${MAX_HUNKS} regions each one still goes through the strategies`, async () => {
+    const r = await resolver.resolveFile(regions(MAX_HUNKS));
+    expect(r.hunks).toHaveLength(MAX_HUNKS);
+    expect(r.hunks.every((h) => h.attempts.length > 0)).toBe(true);
   });
 });
