@@ -198,9 +198,29 @@ export function symbolsOf(lang: LanguageId, root: SyntaxNode): Map<string, numbe
   return symbolsIn(lang, root, root.descendantsOfType([...CONTAINERS[lang]]));
 }
 
+/**
+ * Thrown when a tree's symbols would take more than SYMBOL_BUDGET characters: key paths and array items
+ * known by their text grow with the nesting depth, so a file nested thousands of levels deep (a 40 KB JSON
+ * of 20,000 nested arrays) needed gigabytes and ran the process out of memory. Real files stay far below
+ * (a 115 KB package-lock.json: well under a million). The gate then refuses the answer (a person decides).
+ */
+export class TooDeeplyNested extends Error {
+  constructor(readonly chars: number) {
+    super(`its key paths would take more than ${chars.toLocaleString('en')} characters (nested too deeply to check)`);
+  }
+}
+
+const SYMBOL_BUDGET_MIN = 16_000_000;
+
 /** symbolsOf over the containers a query already found (document order, as descendantsOfType gives them). */
 function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[], outer: Outer | null = null): Map<string, number> {
   const out = new Map<string, number>();
+  const budget = Math.max(SYMBOL_BUDGET_MIN, 20 * (root.endIndex - root.startIndex));
+  let spent = 0;
+  const spend = (chars: number) => {
+    spent += chars;
+    if (spent > budget) throw new TooDeeplyNested(budget);
+  };
   // One native query for every container, then each container's key path from its nearest enclosing
   // container. Visiting every node from JavaScript costs a wasm call per node, and climbing with
   // node.parent costs a walk down from the root per step (tree-sitter stores no parent links).
@@ -256,6 +276,7 @@ function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[],
       open.push({ node: container, end, children: null });
     }
     prefix ??= climb(container);
+    spend(prefix.length);
     prefixes.set(container.id, prefix);
     return prefix;
   };
@@ -270,12 +291,17 @@ function symbolsIn(lang: LanguageId, root: SyntaxNode, containers: SyntaxNode[],
       // Entries known only by their text (array items) count by text; statements do not count at all.
       if (keys.length === 0) {
         if (!statements) {
+          // Counted before the text is read: an item's text holds everything nested in it.
+          spend(prefix.length + m.endIndex - m.startIndex);
           const sym = `${prefix}text:${m.text.replace(/\s+/g, ' ')}`;
           out.set(sym, (out.get(sym) ?? 0) + 1);
         }
         continue;
       }
-      for (const sym of keys.map((k) => prefix + k)) out.set(sym, (out.get(sym) ?? 0) + 1);
+      for (const sym of keys.map((k) => prefix + k)) {
+        spend(sym.length);
+        out.set(sym, (out.get(sym) ?? 0) + 1);
+      }
     }
   }
   return out;

@@ -96,10 +96,19 @@ const SEPARATORS = new Set([',', ';', '|']);
 /**
  * The tree as one string with the children of unordered containers sorted (separators dropped, so a
  * trailing comma moved by the reorder does not count), and runs of top-level imports sorted. Null when
- * the text does not parse cleanly.
+ * the text does not parse cleanly, or is nested too deeply for the recursive walk (thousands of levels: a
+ * RangeError that used to end a whole replay).
  */
 export async function canonicalTree(grammars: Grammars, lang: LanguageId, text: string): Promise<string | null> {
-  return grammars.withTree(lang, text, (root) => (root.hasError ? null : canon(lang, root)));
+  return grammars.withTree(lang, text, (root) => {
+    if (root.hasError) return null;
+    try {
+      return canon(lang, root);
+    } catch (err) {
+      if (err instanceof RangeError) return null;
+      throw err;
+    }
+  });
 }
 
 function canon(lang: LanguageId, n: SyntaxNode): string {

@@ -1,5 +1,5 @@
 import type { Grammars, LanguageId, Tree } from './grammars.js';
-import { fileFactsOfVersions, usedIdentifiersOfVersions } from './members.js';
+import { fileFactsOfVersions, TooDeeplyNested, usedIdentifiersOfVersions, type FileFacts } from './members.js';
 import { CONFLICT_MARKER, hasLine } from './text-lines.js';
 
 export interface GateInput {
@@ -40,7 +40,13 @@ export class VerificationGate {
     for (const t of [g.base, g.ours, g.theirs, g.merged]) trees.push(await this.grammars.tree(g.lang, t));
     // Names a side stopped declaring (a removed import, a renamed variable): if the result still uses one
     // that it no longer declares, the other side's new code refers to something that is gone.
-    const all = fileFactsOfVersions(g.lang, trees.map((t) => t.rootNode));
+    let all: FileFacts[];
+    try {
+      all = fileFactsOfVersions(g.lang, trees.map((t) => t.rootNode));
+    } catch (err) {
+      if (err instanceof TooDeeplyNested) return { ok: false, reason: `the result cannot be checked: ${err.message}` };
+      throw err;
+    }
     const [bd, od, td, md] = all.map((f) => f.declared);
     const removed = [...bd!].some((n) => !od!.has(n) || !td!.has(n));
     // base's own uses are never asked.

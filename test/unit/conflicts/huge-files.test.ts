@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { diff3Merge } from '../../../electron/core/conflicts/diff3.js';
 import { applyEdits } from '../../../electron/core/conflicts/line-diff.js';
+import { canonicalTree, classifyOutcome } from '../../../electron/core/conflicts/outcome-classes.js';
 import { MAX_HUNKS, Resolver, renderMarkers } from '../../../electron/core/conflicts/resolver.js';
 
 // A lockfile or a generated bundle can have a few hundred thousand lines. Copying lines with
@@ -64,5 +65,30 @@ describe('a file both sides rewrote throughout', () => {
     const r = await resolver.resolveFile(regions(MAX_HUNKS));
     expect(r.hunks).toHaveLength(MAX_HUNKS);
     expect(r.hunks.every((h) => h.attempts.length > 0)).toBe(true);
+  });
+});
+
+describe('a file nested thousands of levels deep', () => {
+  // 40 KB of JSON: 20,000 arrays, one inside the other. Each array's key path and text grew with its depth:
+  // the gate's symbols needed gigabytes and the process died out of memory after ~100 s.
+  const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+
+  it('the gate refuses the answer at once with a reason (nothing is applied it could not check)', async () => {
+    const r = await resolver.resolveFile({ path: 'fixtures/deep.json', base: `${deep}\n`, ours: `${deep}\n\n`, theirs: ` ${deep}\n` });
+    expect(r.status).toBe('escalated');
+    expect(r.reason).toMatch(/^verification failed: the result cannot be checked: its key paths would take more than [\d,]+ characters \(nested too deeply to check\)$/);
+    expect(process.memoryUsage().heapUsed).toBeLessThan(1024 * 1024 * 1024);
+  });
+
+  it('a few thousand levels are still checked and merged', async () => {
+    const d = '['.repeat(2000) + ']'.repeat(2000);
+    const r = await resolver.resolveFile({ path: 'fixtures/deep.json', base: `${d}\n`, ours: `${d}\n\n`, theirs: ` ${d}\n` });
+    expect(r.status).toBe('resolved');
+  });
+
+  it('the replay classes such a file instead of failing the run (the order check gives up, it does not throw)', async () => {
+    const c = await classifyOutcome(resolver.grammars, { path: 'd.json', base: deep, ours: deep, theirs: deep, result: `${deep}\n`, committed: ` ${deep} [1]` });
+    expect(c).toBe('humanEdited');
+    expect(await canonicalTree(resolver.grammars, 'json', deep)).toBeNull();
   });
 });
