@@ -137,7 +137,12 @@ describe.skipIf(!hasTmux)('restart policy when the tmux server goes away', () =>
     for (let i = 2; i <= 5; i++) {
       killTmuxServer(f.dataDir);
       await waitRecovered(core, 'hup', i);
-      await waitFor(() => startsOf(a.worktree).length === i + 1, 5000, 20, `start ${i + 1}`);
+      await waitFor(() => startsOf(a.worktree).length === i + 1, 5000, 20, `start ${i + 1}`).catch((err) => {
+        // What the host believed, for a failure that only shows in a loaded full run.
+        const rec = core.repo.get('hup');
+        console.log('DBG hup', rec.status, rec.pid, rec.pid ? pidAlive(rec.pid) : null, 'starts', startsOf(a.worktree).length, JSON.stringify(eventsOf(core, 'hup').map((e) => [e.at, e.kind, e.to, e.cause])));
+        throw err;
+      });
     }
     const evs = eventsOf(core, 'hup');
     expect(evs.filter((e) => e.kind === 'backoff')).toEqual([]);
