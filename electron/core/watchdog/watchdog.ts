@@ -225,13 +225,23 @@ export class Watchdog implements Disposable {
   private async recover(name: string, e: ExitInfo, delayMs: number): Promise<void> {
     this.pending.delete(name);
     if (this.disposed) return;
-    let crash: { agent: AgentRecord; contents: SnapshotContents } | null = null;
+    let crash: { agent: AgentRecord; contents: SnapshotContents | null } | null = null;
     await this.d.service.mutex.run(name, async () => {
       const agent = this.d.repo.find(name);
       if (!agent || agent.status !== 'crashed') return;
       const detectedAt = e.at;
       // Memory files and the output tail are read before the restart (cheap, and the new process may change them).
-      const contents = await this.d.service.captureContext(agent, 'crash', { git: false });
+      // A snapshot that cannot be taken (memory files past the size limit, one unreadable) never keeps the
+      // agent down: it restarts from what its worktree holds, and the event says why there is no snapshot.
+      // (Thrown here, it left the agent in 'crashed' for good.)
+      let contents: SnapshotContents | null = null;
+      try {
+        contents = await this.d.service.captureContext(agent, 'crash', { git: false });
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        this.d.machine.record(name, 'snapshot-failed', `crash snapshot not taken (${why}); restarted without it`, 'watchdog');
+        this.d.notify('warning', `${name}: crash snapshot not taken`, why);
+      }
       const restartAt = this.d.clock.now();
       try {
         await this.d.telemetry.step('restart', () => this.d.service.launch(name, { cause: `recovering after ${describeExit(e, agent.backend)}`, actor: 'watchdog', snapshot: contents, via: 'recovering' }), { 'hive.backend': agent.backend });
@@ -253,8 +263,8 @@ export class Watchdog implements Disposable {
       crash = { agent, contents };
     });
     // (assigned inside the callback, which TypeScript's narrowing does not see)
-    const done = crash as { agent: AgentRecord; contents: SnapshotContents } | null;
-    if (!done) return;
+    const done = crash as { agent: AgentRecord; contents: SnapshotContents | null } | null;
+    if (!done?.contents) return;
     const { agent, contents } = done;
     // The slow part (git state: several git processes) after the agent is back, and outside the agent's
     // lock: holding it here delayed the handling of the next crash by the whole git round trip.

@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendKind } from '../../../shared/contract/agents.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
@@ -98,6 +100,27 @@ describe.each(backends)('kill -9 of a %s agent', (backend) => {
     }
     expect(eventsOf(core, 'again', ['recovery'])).toHaveLength(4);
     await waitStatus(core, 'again', 'running');
+  });
+
+  it('recovers even when its crash snapshot cannot be taken (memory files over the 64 MB limit), and says so', async () => {
+    f = await makeCore();
+    const { core } = f;
+    const a = await spawnAgent(core, f.repo, 'hoarder', backend, sleeperCmd());
+    await waitFor(() => startsOf(a.worktree).length === 1, 5000, 20, 'first start');
+    // The agent's memory grew past what a snapshot holds: taking one fails (a sleep would refuse with this).
+    mkdirSync(path.join(a.worktree, '.hive', 'memory'), { recursive: true });
+    writeFileSync(path.join(a.worktree, '.hive', 'memory', 'dump.bin'), Buffer.alloc(65 * 1024 * 1024, 1));
+    process.kill(core.repo.get('hoarder').pid!, 'SIGKILL');
+    const back = await waitRecovered(core, 'hoarder', 1).catch((err) => {
+      console.log('DBG', JSON.stringify(eventsOf(core, 'hoarder').map((e) => [e.kind, e.to, e.cause])));
+      throw err;
+    });
+    expect(pidAlive(back.pid!)).toBe(true);
+    await waitFor(() => startsOf(a.worktree).length === 2, 5000, 20, 'second start');
+    const [failed, ...more] = eventsOf(core, 'hoarder', ['snapshot-failed']);
+    expect(more).toEqual([]);
+    expect(failed!.cause).toMatch(/^crash snapshot not taken \(The memory files of .* exceed 64 MB; trim \.hive\/memory\.\); restarted without it$/);
+    expect(existsSync(path.join(a.worktree, '.hive', 'memory', 'dump.bin'))).toBe(true);
   });
 });
 
