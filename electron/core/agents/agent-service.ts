@@ -22,6 +22,7 @@ import { sessionFile, turnsWithText } from './tools/transcripts.js';
 import { prepareTool, type ToolPrep } from './tools/prepare-tool.js';
 import type { StateMachine } from './state-machine.js';
 import type { Telemetry } from '../observability/telemetry.js';
+import { LOG_ROTATE_BYTES } from '../output/output-tailer.js';
 
 type ParsedSpawn = z.output<typeof import('../../../shared/contract/agents.js').SpawnRequest>;
 
@@ -68,7 +69,6 @@ export interface EngineHooks {
 }
 
 const OUTPUT_TAIL_LINES = 5000;
-const LOG_ROTATE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Spawn, sleep, wake, restart, stop and remove — every action an agent can take, serialized per agent.
@@ -295,7 +295,7 @@ export class AgentService {
     this.resumedAt.delete(name);
   }
 
-  /** Logs are append-only; one that passed LOG_ROTATE_BYTES is moved to `<name>.log.1` at the next start. */
+  /** Logs are append-only; one that passed LOG_ROTATE_BYTES is moved to `<name>.log.1` at the next start (and while it runs, by the output tailer). */
   private rotateLog(name: string): void {
     const file = this.logPath(name);
     try {

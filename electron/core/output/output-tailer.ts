@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../ports/clock.js';
 import { Emitter, type Disposable } from '../ports/disposable.js';
@@ -11,9 +11,13 @@ export interface OutputChunk {
   end: number;
 }
 
+/** A running agent's log past this size is moved aside to `<name>.log.1` (see `bound`). */
+export const LOG_ROTATE_BYTES = 64 * 1024 * 1024;
+
 /**
  * Follows every agent log in `<dataDir>/logs` (one inotify watch for the folder) and announces new
- * output. The logs are written by tmux's pipe-pane, the child processes or the Docker stream; this only reads.
+ * output. The logs are written by tmux's pipe-pane, the child processes or the Docker stream; this reads
+ * them, and keeps each one bounded while its agent runs.
  */
 export class OutputTailer implements Disposable {
   private readonly onDidOutputEmitter = new Emitter<OutputChunk>();
@@ -25,6 +29,7 @@ export class OutputTailer implements Disposable {
   constructor(
     private readonly logDir: string,
     private readonly clock: Clock,
+    private readonly maxBytes = LOG_ROTATE_BYTES,
   ) {}
 
   start(): void {
@@ -49,7 +54,56 @@ export class OutputTailer implements Disposable {
   }
 
   private sweep(): void {
-    for (const name of this.offsets.keys()) this.read(name);
+    for (const name of this.offsets.keys()) {
+      this.read(name);
+      this.bound(name);
+    }
+  }
+
+  /**
+   * A log past maxBytes while its agent runs (a loop printing without end filled the disk: logs were only
+   * moved aside at the next start) is copied to `<name>.log.1` and emptied in place. Every writer appends
+   * (O_APPEND: tmux's `cat >>`, the process backend's fd, the Docker stream), so each goes on at the new
+   * end, with no hole. What was appended during the copy is added to the copy before the file is emptied;
+   * only a write in the microseconds between that last read and the truncate can be lost. On disk: at
+   * most twice maxBytes, plus what the agent writes between two sweeps.
+   */
+  private bound(name: string): void {
+    const file = path.join(this.logDir, `${name}.log`);
+    try {
+      if (statSync(file).size <= this.maxBytes) return;
+      const aside = `${file}.1`;
+      try {
+        copyFileSync(file, aside);
+      } catch (err) {
+        // No room for the copy (the disk this log filled): emptied all the same, or the disk stays full.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+        const fd = openSync(file, 'r+');
+        ftruncateSync(fd, 0);
+        closeSync(fd);
+        this.offsets.set(name, 0);
+        return;
+      }
+      const fd = openSync(file, 'r+');
+      const out = openSync(aside, 'a');
+      try {
+        let copied = fstatSync(out).size;
+        for (let size = fstatSync(fd).size; size > copied; size = fstatSync(fd).size) {
+          const buf = Buffer.alloc(Math.min(size - copied, 1024 * 1024));
+          const n = readSync(fd, buf, 0, buf.length, copied);
+          if (n === 0) break;
+          writeSync(out, buf, 0, n);
+          copied += n;
+        }
+        ftruncateSync(fd, 0);
+      } finally {
+        closeSync(out);
+        closeSync(fd);
+      }
+      this.offsets.set(name, 0);
+    } catch {
+      // Gone, or no room for the copy: tried again at the next sweep.
+    }
   }
 
   private read(name: string): void {

@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { completeUtf8Length, OutputTailer, type OutputChunk } from '../../../../electron/core/output/output-tailer.js';
@@ -73,3 +74,50 @@ describe('OutputTailer (real files, inotify)', () => {
     expect(completeUtf8Length(b(0x61, 0x80, 0x80))).toBe(3); // stray continuations pass through
   });
 });
+
+describe('a log that grows while its agent runs (real writer appending, real files)', () => {
+  it('is moved aside to .log.1 and emptied in place past the limit: the writer goes on at the new end, no hole, no line cut', async () => {
+    const dir = tempDir('hive-tail-rotate-');
+    const logs = path.join(dir, 'logs');
+    mkdirSync(logs);
+    const limit = 64 * 1024;
+    const tailer = new OutputTailer(logs, systemClock, limit);
+    const log = path.join(logs, 'chatty.log');
+    writeFileSync(log, '');
+    tailer.start();
+    tailer.follow('chatty');
+    // An agent printing without end, appending as every backend's writer does (`>>`: O_APPEND).
+    const writer = spawn('sh', ['-c', `i=0; while :; do i=$((i+1)); echo "line $i"; if [ $((i % 200)) -eq 0 ]; then sleep 0.01; fi; done >> '${log}'`], { stdio: 'ignore' });
+    try {
+      await waitUntil(() => existsSync(`${log}.1`) && statSync(log).size < limit, 15_000);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      writer.kill('SIGKILL');
+      tailer.dispose();
+    }
+    const aside = readFileSync(`${log}.1`, 'utf8');
+    const live = readFileSync(log, 'utf8');
+    expect(aside.length).toBeGreaterThan(limit);
+    for (const text of [aside, live]) {
+      expect(text.includes('\0')).toBe(false);
+      expect(text.endsWith('\n')).toBe(true);
+      expect(text.split('\n').slice(0, -1).every((l) => /^line \d+$/.test(l))).toBe(true);
+    }
+    // The live log goes on where the copy ends (a line written in the microseconds between the last read
+    // and the truncate could be lost: a few at most).
+    const num = (l: string) => Number(l.slice(5));
+    const lastAside = num(aside.trimEnd().split('\n').at(-1)!);
+    const firstLive = num(live.split('\n')[0]!);
+    expect(firstLive).toBeGreaterThan(lastAside);
+    expect(firstLive - lastAside).toBeLessThanOrEqual(5);
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+});
+
+async function waitUntil(ok: () => boolean, timeoutMs: number): Promise<void> {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
