@@ -3,6 +3,7 @@ import type { PushEventName, PushPayload } from '../../shared/contract/index.js'
 import type { Bus } from './bus/bus.js';
 import { createBus } from './bus/create-bus.js';
 import { EventLog } from './events/event-log.js';
+import { pruneHistory } from './store/retention.js';
 import { Git } from './git/git.js';
 import type { AllHandlers } from './handlers.js';
 import { systemClock, type Clock } from './ports/clock.js';
@@ -380,6 +381,20 @@ export class HiveCore {
     this.usageTimer = setInterval(() => void this.sampleUsage(), 2000);
     this.usageTimer.unref();
     this.disposables.add({ dispose: () => clearInterval(this.usageTimer!) });
+    // Old history (events, acknowledged messages) is pruned a minute after the start, then every hour.
+    const prune = () => {
+      try {
+        const r = pruneHistory(this.db, this.clock.now());
+        if (r.events + r.messages > 0) this.options.logger?.info({ events: r.events, messages: r.messages }, 'pruned history older than the retention');
+      } catch (err) {
+        this.options.logger?.warn({ err }, 'could not prune old history (tried again in an hour)');
+      }
+    };
+    const first = setTimeout(prune, 60_000);
+    const hourly = setInterval(prune, 3600_000);
+    first.unref();
+    hourly.unref();
+    this.disposables.add({ dispose: () => (clearTimeout(first), clearInterval(hourly)) });
     return result;
   }
 
