@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, WebSocket } from 'ws';
 import { channels, isChannel, type ChannelName } from '../../shared/contract/index.js';
@@ -72,7 +73,8 @@ const MIME: Record<string, string> = {
 };
 
 /** Validates a request against its channel's schema and runs the handler: the one path every transport uses. */
-export async function dispatch(handlers: AllHandlers, channel: string, payload: unknown, ctx: CallContext): Promise<unknown> {
+/** The request checked against its channel's schema (thrown: UNKNOWN_CHANNEL, INVALID_INPUT). */
+export function validateRequest(channel: string, payload: unknown): unknown {
   if (!isChannel(channel)) throw new HiveError('UNKNOWN_CHANNEL', `There is no API channel named ${JSON.stringify(channel)}.`);
   const schema = channels[channel].req;
   const parsed = schema.safeParse(payload ?? {});
@@ -80,9 +82,17 @@ export async function dispatch(handlers: AllHandlers, channel: string, payload: 
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ');
     throw new HiveError('INVALID_INPUT', `Invalid request for ${channel}: ${issues}.`);
   }
-  const handler = handlers[channel as ChannelName] as (req: unknown, ctx: CallContext) => unknown;
-  return await handler(parsed.data, ctx);
+  return parsed.data;
 }
+
+export async function dispatch(handlers: AllHandlers, channel: string, payload: unknown, ctx: CallContext): Promise<unknown> {
+  const request = validateRequest(channel, payload);
+  const handler = handlers[channel as ChannelName] as (req: unknown, ctx: CallContext) => unknown;
+  return await handler(request, ctx);
+}
+
+/** Thrown by readBody past MAX_BODY: answered 413, then the connection is closed. */
+class BodyTooLarge extends Error {}
 
 /**
  * The local API: HTTP + WebSocket on loopback, every request authenticated with the token, and the built
@@ -104,12 +114,22 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   let port = 0;
   const cache = new Map<string, { key: string; body: Buffer }>();
+  // Bound to every interface (0.0.0.0 or ::, only with --allow-remote): the machine's own addresses and
+  // name are what other machines connect with. Read when a request comes (interfaces come and go).
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const ownNames = (): string[] => [
+    os.hostname().toLowerCase(),
+    ...Object.values(os.networkInterfaces())
+      .flat()
+      .flatMap((i) => (i ? [i.family === 'IPv6' ? `[${i.address.replace(/%.*$/, '')}]` : i.address] : [])),
+  ];
   const hostOk = (req: IncomingMessage): boolean => {
     // Refuse other Host names (DNS rebinding: a web page must not reach the API through a name it controls).
     const h = (req.headers.host ?? '').toLowerCase();
     // host.docker.internal: docker agents reach the API through the docker backend's bridge forwarder under
     // that name (a fixed name, not one a web page can point at this machine; the token is still required).
-    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`, `host.docker.internal:${port}`].includes(h);
+    if ([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`, `host.docker.internal:${port}`].includes(h)) return true;
+    return wildcard && ownNames().some((n) => h === `${n}:${port}`);
   };
 
   const tel = opts.telemetry ?? null;
@@ -137,7 +157,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!hostOk(req)) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: 'Unknown Host header.' } });
+    if (!hostOk(req)) {
+      const message = wildcard
+        ? `Unknown Host header ${JSON.stringify(req.headers.host ?? '')}: connect with this machine's name or one of its addresses (${ownNames().join(', ')}).`
+        : `Unknown Host header ${JSON.stringify(req.headers.host ?? '')}: this host listens on ${host}; connect to ${host.includes(':') ? `[${host}]` : host}:${port}.`;
+      return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message } });
+    }
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
     if (!authorized(req, url)) {
       return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'A valid token is required: open the URL that `hive serve` printed, or send Authorization: Bearer <token>.' } });
@@ -151,18 +176,25 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     if (url.pathname.startsWith(API_PREFIX)) {
       if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'INVALID_INPUT', message: 'Use POST.' } });
-      const channel = decodeURIComponent(url.pathname.slice(API_PREFIX.length));
+      const channel = decodeOrNull(url.pathname.slice(API_PREFIX.length));
+      if (channel === null) return sendJson(res, 404, { error: { code: 'UNKNOWN_CHANNEL', message: 'The channel name in the path is not valid percent-encoding.' } });
       let body: unknown;
       try {
         const raw = await readBody(req);
         body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
       } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          res.setHeader('connection', 'close');
+          return sendJson(res, 413, { error: { code: 'INVALID_INPUT', message: `The request body is larger than ${MAX_BODY / 1024 / 1024} MB.` } });
+        }
         return sendJson(res, 400, { error: { code: 'INVALID_INPUT', message: `The request body is not valid JSON (${(err as Error).message}).` } });
       }
       const actor = String(req.headers['x-hive-actor'] ?? 'api').slice(0, 100);
       try {
         const data = await call(channel, actor, 'http', async () => {
           const key = opts.cacheKey?.(channel, body) ?? null;
+          // A cached answer only for a request that is valid (else a bad request got the last good answer).
+          if (key !== null) validateRequest(channel, body);
           const hit = key !== null ? cache.get(channel) : undefined;
           if (hit && hit.key === key) return hit.body;
           const result = await dispatch(opts.handlers, channel, body, { actor });
@@ -197,9 +229,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       res.end('<!doctype html><title>Agent Hive</title><p>The UI is not built. Run <code>npm run build</code> in the agent-hive folder, then reload.</p>');
       return;
     }
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    const rel = url.pathname === '/' ? 'index.html' : (decodeOrNull(url.pathname) ?? '\0').replace(/^\/+/, '');
     const file = path.resolve(dir, rel);
-    if (!file.startsWith(path.resolve(dir) + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
+    if (rel.includes('\0') || !file.startsWith(path.resolve(dir) + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { ...headers, 'content-type': 'text/plain' });
       res.end('Not found');
       return;
@@ -220,10 +252,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   wss.on('connection', (ws: WebSocket) => {
     ws.on('message', (raw) => {
+      // Anything but a JSON object gets an error answer (id -1); `null` once ended the whole host here.
       let msg: { id?: unknown; channel?: unknown; payload?: unknown };
       try {
         msg = JSON.parse(String(raw)) as typeof msg;
-      } catch {
+      } catch (err) {
+        send(ws, { id: -1, error: { code: 'INVALID_INPUT', message: `The message is not valid JSON (${(err as Error).message}).` } });
+        return;
+      }
+      if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
+        send(ws, { id: -1, error: { code: 'INVALID_INPUT', message: 'A message is a JSON object: {"id": number, "channel": string, "payload": …}.' } });
         return;
       }
       const id = typeof msg.id === 'number' ? msg.id : -1;
@@ -284,16 +322,21 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
+      // Past the limit the rest is read and dropped, and the 413 sent once the upload is over: destroying
+      // the connection at once reset it before the client could read why. Past four times the limit it is
+      // cut off.
+      if (size > 4 * MAX_BODY) req.destroy();
       if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
+        tooLarge = true;
+        chunks.length = 0;
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
@@ -301,7 +344,16 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function cookie(req: IncomingMessage, name: string): string | null {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    if (k === name) return decodeOrNull(v.join('='));
   }
   return null;
+}
+
+/** decodeURIComponent, or null for text that is not valid percent-encoding (a URIError, once a 500). */
+function decodeOrNull(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
 }

@@ -34,7 +34,11 @@ export async function startHostProcess(dataDir: string, extraArgs: string[] = []
   child.stdout!.on('data', (d) => (out += String(d)));
   child.stderr!.on('data', (d) => (out += String(d)));
   const uiUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hive serve did not print its URL within 20 s. Output:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      // Not left running behind a failed test.
+      child.kill('SIGTERM');
+      reject(new Error(`hive serve did not print its URL within 20 s (stopped). Output:\n${out}`));
+    }, 20_000);
     const check = () => {
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out);
       if (m) {

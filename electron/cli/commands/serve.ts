@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { HiveError } from '../../../shared/errors.js';
 import type { CliContext } from '../context.js';
+import os from 'node:os';
 
 /** `hive serve`: the headless host — the core, the local API and the browser UI, until SIGINT/SIGTERM. */
 export function registerServeCommands(program: Command, ctx: CliContext): void {
@@ -31,9 +32,20 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
         redisUrl: opts.redis || process.env.HIVE_REDIS_URL || null,
       });
       const { adopted, crashed } = host.reconciled;
+      // Bound to every interface: 0.0.0.0 is no address to open; this machine's loopback and its network
+      // addresses are (the API answers under those names only).
+      const wildcard = host.server.host === '0.0.0.0' || host.server.host === '::';
+      const token = new URL(host.uiUrl).searchParams.get('token') ?? '';
+      const addresses = Object.values(os.networkInterfaces())
+        .flat()
+        .flatMap((i) => (i && !i.internal && i.family === 'IPv4' ? [i.address] : []));
+      const ui = wildcard
+        ? `Open the UI: http://127.0.0.1:${host.server.port}/?token=${token}\n` +
+          (addresses.length ? `From another machine: ${addresses.map((a) => `http://${a}:${host.server.port}/?token=${token}`).join('  ')}\n` : '')
+        : `Open the UI: ${host.uiUrl}\n`;
       process.stdout.write(
         `Agent Hive is running for ${host.core.dataDir}\n` +
-          `Open the UI: ${host.uiUrl}\n` +
+          ui +
           (adopted.length ? `Re-attached to ${adopted.length} running agent(s): ${adopted.join(', ')}\n` : '') +
           (crashed.length ? `Recovering ${crashed.length} agent(s) that vanished while no host ran: ${crashed.join(', ')}\n` : '') +
           `Logs: ${host.core.dataDir}/logs/hive.log (\`hive logs --follow\`); metrics: GET ${host.server.url}/metrics with the token.\n` +

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { channels } from '../../../shared/contract/index.js';
@@ -175,6 +176,56 @@ describe('the local API of a real `hive serve`', () => {
     }
   }, 60_000);
 
+  it('bad input the server itself meets gets an answer and never ends the host', async () => {
+    // A WebSocket message that is JSON but not an object (`null` ended the whole host), or not JSON at all.
+    const opened = await wsOpen(`${host.url.replace('http:', 'ws:')}${WS_PATH}?token=${host.token}`);
+    if (!('ws' in opened)) throw new Error(`refused: ${opened.refused}`);
+    const inbox: Record<string, unknown>[] = [];
+    opened.ws.on('message', (raw) => inbox.push(JSON.parse(String(raw)) as Record<string, unknown>));
+    try {
+      for (const m of ['null', '42', '[1]', '"text"', '{nope']) opened.ws.send(m);
+      opened.ws.send(JSON.stringify({ id: 11, channel: 'agents:list', payload: {} }));
+      await waitFor(() => inbox.some((m) => m.id === 11), 10_000, 20, 'the reply after the bad messages');
+      const errors = inbox.filter((m) => m.id === -1).map((m) => (m.error as { code: string; message: string }));
+      expect(errors).toHaveLength(5);
+      expect(errors.every((e) => e.code === 'INVALID_INPUT')).toBe(true);
+      expect(errors[0]!.message).toMatch(/^A message is a JSON object/);
+      expect(errors[4]!.message).toMatch(/^The message is not valid JSON/);
+    } finally {
+      opened.ws.terminate();
+    }
+    expect(host.child.exitCode).toBeNull();
+    // A channel name that is not valid percent-encoding, a cookie that is not: 404 and 401, not a 500.
+    expect((await post('%E0%A4%A', {}, auth())).status).toBe(404);
+    expect((await fetch(`${host.url}${API_PREFIX}agents:list`, { method: 'POST', headers: { cookie: 'hive_token=%E0%A4%A' }, body: '{}' })).status).toBe(401);
+    // A cached answer is given only to a valid request (a bad one after a good one got the good answer).
+    expect((await post('agents:list', {}, auth())).status).toBe(200);
+    expect((await post('agents:list', 'x', auth())).status).toBe(400);
+    // Past 64 MB: a 413 that says so (the connection was reset before the client could read it).
+    const big = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(host.url);
+      const req = http.request({ host: u.hostname, port: Number(u.port), method: 'POST', path: `${API_PREFIX}agents:input`, headers: { ...auth(), 'content-type': 'application/json' } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += String(d)));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(1024 * 1024, 'a');
+      let sent = 0;
+      const write = () => {
+        while (sent < 70) {
+          sent++;
+          if (!req.write(chunk)) return void req.once('drain', write);
+        }
+        req.end();
+      };
+      write();
+    });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body)).toMatchObject({ error: { code: 'INVALID_INPUT', message: 'The request body is larger than 64 MB.' } });
+    expect((await post('agents:list', {}, auth())).status).toBe(200);
+  }, 60_000);
+
   it('a second `hive serve` on the same data dir fails and names the first one’s pid', async () => {
     const r = await hive(dataDir, ['serve', '--port', '0']);
     expect(r.code).toBe(1);
@@ -196,6 +247,33 @@ describe('hive serve refusals and no host', () => {
       expect(existsSync(`${dir}/host.json`)).toBe(false);
       expect(existsSync(`${dir}/hive.db`)).toBe(false);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('--host 0.0.0.0 --allow-remote answers under the machine\'s own addresses and name, still not under a foreign name', async () => {
+    const dir = tempDir('hive-remote-ok-');
+    const h = await startHostProcess(dir, ['--host', '0.0.0.0', '--allow-remote']);
+    try {
+      const port = Number(new URL(h.url).port);
+      const own = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
+      const ask = (hostHeader: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `${API_PREFIX}agents:list`, headers: { authorization: `Bearer ${h.token}`, host: hostHeader } }, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += String(d)));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+          req.end('{}');
+        });
+      expect((await ask(`${own}:${port}`)).status).toBe(200);
+      expect((await ask(`${os.hostname()}:${port}`)).status).toBe(200);
+      const foreign = await ask(`evil.example:${port}`);
+      expect(foreign.status).toBe(403);
+      expect(JSON.parse(foreign.body).error.message).toContain(own);
+    } finally {
+      await h.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
