@@ -73,23 +73,32 @@ export const Agent = z.object({
 export type Agent = z.infer<typeof Agent>;
 
 const name = z.string().min(1).max(200);
-const text = z.string().max(1_000_000);
+/**
+ * Text that ends up in a command line, a path, a terminal or git: a NUL byte cannot pass there (a tmux
+ * command or terminal cut the text at it silently, execve refused it after the agent's row and worktree
+ * were made), so it is refused here, before anything is created.
+ */
+export const noNul = (max: number) => z.string().max(max).refine((s) => !s.includes('\0'), { message: 'must not contain NUL (\\0) characters' });
+const text = noNul(1_000_000);
 
 export const SpawnRequest = z.object({
   name: z.string().max(200),
-  repo: z.string().min(1).max(4096),
-  role: z.string().max(200).default(''),
+  repo: noNul(4096).pipe(z.string().min(1)),
+  role: noNul(200).default(''),
   task: text.default(''),
   backend: BackendKind.default('tmux'),
   preset: Preset.default('custom'),
-  cmd: z.string().max(100_000).optional(),
-  image: z.string().max(500).optional(),
+  cmd: noNul(100_000).optional(),
+  image: noNul(500).optional(),
   sleepMode: SleepMode.optional(),
-  baseBranch: z.string().max(500).optional(),
+  /** A branch, tag or commit; never a git option (a leading '-' was passed to `git worktree add` as one). */
+  baseBranch: noNul(500)
+    .refine((s) => !s.startsWith('-'), { message: 'a branch name cannot start with "-"' })
+    .optional(),
   policy: RestartPolicy.partial().optional(),
   cpus: z.number().positive().max(1024).optional(),
   memoryMb: z.number().int().positive().max(1_048_576).optional(),
-  network: z.string().max(200).optional(),
+  network: noNul(200).optional(),
   /** Docker only: the engine to run on; without it the engine that fits (see `hive engines`). */
   engine: z.string().max(40).optional(),
 });
@@ -118,7 +127,7 @@ export const agentsChannels = {
     res: z.object({ removed: z.literal(true), archive: z.string().nullable() }),
   },
   'agents:input': {
-    req: z.object({ name, text: z.string().max(100_000), enter: z.boolean().default(true) }),
+    req: z.object({ name, text: noNul(100_000), enter: z.boolean().default(true) }),
     /** confirmedBy: where delivery was seen — the tool's own transcript, or only its screen. */
     res: z.object({ ok: z.literal(true), attempts: z.number().int(), confirmedBy: z.enum(['transcript', 'screen']).nullable() }),
   },

@@ -53,7 +53,14 @@ export const snapshotsChannels = {
   'memory:save': {
     req: z.object({
       name: z.string().min(1).max(200),
-      files: z.array(z.object({ path: z.string().min(1).max(4096), contentBase64: z.string() })).max(10_000),
+      files: z
+        .array(
+          z.object({
+            path: z.string().min(1).max(4096).refine((s) => !s.includes('\0'), { message: 'must not contain NUL (\\0) characters' }),
+            contentBase64: z.base64({ message: 'must be base64' }),
+          }),
+        )
+        .max(10_000),
     }),
     res: z.object({ saved: z.array(z.string()) }),
   },

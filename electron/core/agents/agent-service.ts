@@ -673,12 +673,24 @@ export class AgentService {
   /** `hive memory save FILE…` from inside an agent: files land under `.hive/memory/` in its worktree. */
   saveMemory(name: string, files: { path: string; contentBase64: string }[], actor: string): string[] {
     const agent = this.d.repo.get(name);
-    const saved: string[] = [];
-    for (const f of files) {
+    const root = path.join(agent.worktree, MEMORY_DIR);
+    // Every path is checked before anything is written: one bad path used to leave the files before it
+    // written and unrecorded.
+    const targets = files.map((f) => {
       const rel = path.join(MEMORY_DIR, f.path.replace(/^(\.\.(\/|\\|$))+/, '').replace(/^[/\\]+/, ''));
-      const target = safeJoin(path.join(agent.worktree, MEMORY_DIR), path.relative(MEMORY_DIR, rel));
+      const target = safeJoin(root, path.relative(MEMORY_DIR, rel));
+      if (target === root || path.relative(root, target) === '') {
+        throw new HiveError('INVALID_INPUT', `The memory file path ${JSON.stringify(f.path)} names the memory folder itself; give a file name.`);
+      }
+      if (existsSync(target) && statSync(target).isDirectory()) {
+        throw new HiveError('INVALID_INPUT', `The memory file path ${JSON.stringify(f.path)} is a folder in ${MEMORY_DIR}; give a file name.`);
+      }
+      return { target, bytes: Buffer.from(f.contentBase64, 'base64') };
+    });
+    const saved: string[] = [];
+    for (const { target, bytes } of targets) {
       mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(target, Buffer.from(f.contentBase64, 'base64'));
+      writeFileSync(target, bytes);
       saved.push(path.relative(agent.worktree, target));
     }
     this.d.machine.record(name, 'memory', `${saved.length} memory file(s) saved`, actor, { files: saved });

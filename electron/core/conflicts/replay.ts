@@ -57,7 +57,16 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
   let cat: CatFileBatch | null = null;
   let diffs: DiffTreeBatch | null = null;
   try {
-    const list = (await g(['rev-list', '--merges', '--parents', '--reverse', '--date-order', opts.rev ?? 'HEAD'])).stdout.trim();
+    // The revision as a commit id: `--rev=--output=FILE` was handed to rev-list as an option (it wrote the
+    // file), and a name that names nothing replayed "0 merges" and exited 0.
+    const wanted = opts.rev ?? 'HEAD';
+    const resolved = await g(['rev-parse', '--verify', '-q', '--end-of-options', `${wanted}^{commit}`]);
+    if (opts.rev !== undefined && (resolved.code !== 0 || wanted.startsWith('-'))) {
+      throw new HiveError('INVALID_INPUT', `--rev ${JSON.stringify(wanted)} is not a branch, tag or commit of ${repo}.`);
+    }
+    // (No --rev and no commit yet: an empty history, replayed as such.)
+    const rev = resolved.code === 0 ? resolved.stdout.trim() : 'HEAD';
+    const list = (await g(['rev-list', '--merges', '--parents', '--reverse', '--date-order', rev])).stdout.trim();
     let merges = list ? list.split('\n').map((l) => l.split(' ')) : [];
     if (opts.limit && merges.length > opts.limit) merges = merges.slice(merges.length - opts.limit);
     cat = new CatFileBatch(repo, env, 'git');
@@ -69,7 +78,7 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
     diffs = new DiffTreeBatch(repo, env, 'git', readOnly);
     let detailN = 0;
     if (opts.detailsDir) mkdirSync(opts.detailsDir, { recursive: true });
-    const graph = merges.length > 0 ? await commitGraph(g, opts.rev ?? 'HEAD') : null;
+    const graph = merges.length > 0 ? await commitGraph(g, rev) : null;
     for (const [i, [merge, ...parents]] of merges.entries()) {
       opts.onMerge?.(i, merges.length);
       tally.mergesScanned++;

@@ -38,11 +38,21 @@ export class WorktreeManager {
     if (existsSync(worktree)) {
       throw new HiveError('AGENT_EXISTS', `A worktree already exists at ${worktree}. Remove it (git worktree remove) or choose another name.`);
     }
+    // The base as a commit id: a name git would read as an option (`--lock`, `--no-checkout`) or one that
+    // names nothing gets a clear error here, and `worktree add` is only ever given the id.
+    let base: string | null = null;
+    if (baseBranch) {
+      const r = await this.git.run(repo, ['rev-parse', '--verify', '-q', '--end-of-options', `${baseBranch}^{commit}`], { allowFailure: true });
+      if (r.code !== 0 || baseBranch.startsWith('-')) {
+        throw new HiveError('INVALID_INPUT', `The base ${JSON.stringify(baseBranch)} is not a branch, tag or commit of ${repo}. List them with \`git -C ${repo} branch -a\`.`);
+      }
+      base = r.stdout.trim();
+    }
     mkdirSync(path.dirname(worktree), { recursive: true });
     const exists = (await this.git.run(repo, ['rev-parse', '--verify', '-q', `refs/heads/${branch}`], { allowFailure: true })).code === 0;
     const args = exists
       ? ['worktree', 'add', worktree, branch]
-      : ['worktree', 'add', '-b', branch, worktree, ...(baseBranch ? [baseBranch] : [])];
+      : ['worktree', 'add', '-b', branch, worktree, ...(base ? [base] : [])];
     const r = await this.perRepo.run(repo, () => this.git.run(repo, args, { allowFailure: true }));
     if (r.code !== 0) throw new HiveError('SPAWN_FAILED', `git could not create the worktree for ${name}: ${r.stderr.trim()}`);
     return { repo, worktree, branch };

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -200,5 +200,15 @@ describe.skipIf(!hasService('git'))('hive conflicts replay on a real history', (
     const d = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-none-'));
     dirs.push(d);
     await expect(replayRepo({ repo: d })).rejects.toThrow(/not a git repository/);
+  });
+
+  it('--rev must name a commit: an option is never passed on to git (it wrote a file), a missing name is an error', { timeout: 120_000 }, async () => {
+    const r = buildHistory();
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'hive-replay-rev-')), 'written-by-git');
+    dirs.push(path.dirname(out));
+    await expect(replayRepo({ repo: r.dir, rev: `--output=${out}` })).rejects.toThrow(/^--rev "--output=.*" is not a branch, tag or commit of /);
+    expect(existsSync(out)).toBe(false);
+    await expect(replayRepo({ repo: r.dir, rev: 'no-such-branch' })).rejects.toThrow(/--rev "no-such-branch" is not a branch/);
+    expect((await replayRepo({ repo: r.dir, rev: 'HEAD', limit: 1 })).mergesScanned).toBe(1);
   });
 });

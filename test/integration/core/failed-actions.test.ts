@@ -1,7 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
+import { validateRequest } from '../../../electron/host/api-server.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
 import { killAgentProcesses, pidRunning } from './agent-procs.js';
 
@@ -36,5 +38,60 @@ describe('actions that fail while taking the snapshot', () => {
     expect(pidRunning(a.pid)).toBe(false);
     expect(core.events.list({ agent: 'big', limit: 20 }).find((e) => e.kind === 'snapshot-failed')?.cause).toMatch(/no checkpoint at stop: .*64 MB/);
     expect(core.snapshots.list('big')).toEqual([]);
+  }, 60_000);
+});
+
+/** Bad input is refused before anything exists: no agent row, no worktree, no branch, no file written. */
+describe('bad input to spawn and memory:save (real git, real files)', () => {
+  let f: CoreFixture;
+  beforeEach(async () => {
+    f = await makeCore();
+  });
+  afterEach(async () => {
+    killAgentProcesses(f.dataDir);
+    await f.cleanup();
+  });
+
+  const refused = (channel: string, payload: unknown) => {
+    try {
+      validateRequest(channel, payload);
+    } catch (err) {
+      return err as { code: string; message: string };
+    }
+    throw new Error(`${channel} accepted ${JSON.stringify(payload)}`);
+  };
+
+  it('NUL characters and a base that is a git option are refused by the contract', () => {
+    const base = { name: 'x', repo: f.repo, backend: 'process', cmd: 'sleep 1' };
+    expect(refused('agents:spawn', { ...base, cmd: 'echo a\0b; sleep 100' }).message).toMatch(/cmd: must not contain NUL/);
+    expect(refused('agents:spawn', { ...base, repo: `${f.repo}\0` }).message).toMatch(/repo: must not contain NUL/);
+    expect(refused('agents:spawn', { ...base, baseBranch: '--no-checkout' }).message).toMatch(/baseBranch: a branch name cannot start with "-"/);
+    expect(refused('agents:input', { name: 'x', text: 'hello\0world' }).code).toBe('INVALID_INPUT');
+    expect(refused('memory:save', { name: 'x', files: [{ path: 'a.md', contentBase64: '!!!not base64***' }] }).message).toMatch(/contentBase64: must be base64/);
+    expect(refused('memory:save', { name: 'x', files: [{ path: 'a\0.md', contentBase64: '' }] }).message).toMatch(/path: must not contain NUL/);
+  });
+
+  it('a base that names nothing: a clear error, and no row, worktree or branch is left', async () => {
+    const { core } = f;
+    await expect(core.agents.spawn(SpawnRequest.parse({ name: 'nobase', repo: f.repo, backend: 'process', cmd: 'sleep 600', baseBranch: 'no-such-branch' }), 'test')).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/^The base "no-such-branch" is not a branch, tag or commit of /),
+    });
+    expect(core.repo.find('nobase')).toBeNull();
+    expect(existsSync(path.join(f.dataDir, 'worktrees', 'nobase'))).toBe(false);
+    expect(execFileSync('git', ['-C', f.repo, 'branch', '--list', 'hive/nobase'], { encoding: 'utf8' })).toBe('');
+    // A real branch still works, given as a name.
+    const ok = await core.agents.spawn(SpawnRequest.parse({ name: 'based', repo: f.repo, backend: 'process', cmd: 'sleep 600', baseBranch: 'HEAD' }), 'test');
+    expect(ok.status).toBe('running');
+  }, 60_000);
+
+  it('memory:save with one bad path writes none of the files', async () => {
+    const { core } = f;
+    const a = await core.agents.spawn(SpawnRequest.parse({ name: 'mem', repo: f.repo, backend: 'process', preset: 'custom', cmd: 'sleep 600' }), 'test');
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    expect(() => core.agents.saveMemory('mem', [{ path: 'first.md', contentBase64: b64('one') }, { path: 'a/../../escape.md', contentBase64: b64('two') }], 'test')).toThrow(/points outside/);
+    expect(() => core.agents.saveMemory('mem', [{ path: 'first.md', contentBase64: b64('one') }, { path: '.', contentBase64: b64('two') }], 'test')).toThrow(/names the memory folder itself/);
+    expect(existsSync(path.join(a.worktree, '.hive', 'memory', 'first.md'))).toBe(false);
+    expect(core.agents.saveMemory('mem', [{ path: 'first.md', contentBase64: b64('one') }], 'test')).toEqual([path.join('.hive', 'memory', 'first.md')]);
   }, 60_000);
 });
