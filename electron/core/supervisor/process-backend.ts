@@ -97,7 +97,7 @@ export class ProcessBackend implements Backend {
       if (!pidGoneOrZombie(agent.pid!)) return;
       clearInterval(t.poll!);
       if (this.agents.get(agent.name) === t) this.agents.delete(agent.name);
-      if (!t.stopping) this.onDidExitEmitter.fire({ name: agent.name, code: null, signal: null, at: this.clock.now(), reason: 'exit' });
+      if (!t.stopping) this.onDidExitEmitter.fire({ name: agent.name, pid: agent.pid, code: null, signal: null, at: this.clock.now(), reason: 'exit' });
     }, 200);
     t.poll.unref();
     this.agents.set(agent.name, t);

@@ -150,6 +150,10 @@ export class Watchdog implements Disposable {
     }
     const agent = this.d.repo.find(e.name);
     if (!agent || !LIVE.has(agent.status)) return; // stopped, sleeping or removed on purpose
+    // The exit of an older process: it died while a restart or a wake held the agent's lock, and the agent
+    // runs a new process now. Judged against the new run it was taken for its crash, and a second copy of
+    // the agent was started beside the first.
+    if (e.pid != null && agent.pid != null && e.pid !== agent.pid) return;
     // crash → detect → restart, one trace (the restart is a child when it follows without a backoff).
     return this.d.telemetry.action('crash', e.name, { actor: 'watchdog', reason: e.reason, attrs: { 'hive.backend': agent.backend } }, () => this.judgeExit(agent, e, causeOverride));
   }

@@ -11,6 +11,7 @@ import {
   killTmuxServer,
   pidAlive,
   readMemory,
+  sleep,
   sleeperCmd,
   spawnAgent,
   startsOf,
@@ -100,6 +101,23 @@ describe.each(backends)('kill -9 of a %s agent', (backend) => {
     }
     expect(eventsOf(core, 'again', ['recovery'])).toHaveLength(4);
     await waitStatus(core, 'again', 'running');
+  });
+
+  it('a process that dies while a restart holds the agent is not taken for a crash of the new one (no second copy)', async () => {
+    f = await makeCore();
+    const { core } = f;
+    const a = await spawnAgent(core, f.repo, 'twice', backend, sleeperCmd());
+    await waitFor(() => startsOf(a.worktree).length === 1, 5000, 20, 'first start');
+    const old = core.repo.get('twice').pid!;
+    // Dies (the OOM killer, a kill -9) just as the user's restart begins: its exit waits for the restart.
+    const restarted = core.agents.restart('twice', 'user');
+    process.kill(old, 'SIGKILL');
+    const back = await restarted;
+    expect(back.status).toBe('running');
+    await sleep(1500);
+    expect(core.repo.get('twice')).toMatchObject({ status: 'running', pid: back.pid, restarts: 0 });
+    expect(agentProcesses(f.dataDir, 'twice')).toEqual([back.pid]);
+    expect(transitionsOf(core, 'twice').slice(2)).toEqual(['running->stopping', 'stopping->starting', 'starting->running']);
   });
 
   it('recovers even when its crash snapshot cannot be taken (memory files over the 64 MB limit), and says so', async () => {
