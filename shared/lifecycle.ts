@@ -24,7 +24,8 @@ export const TRANSITIONS: Readonly<Record<AgentStatus, readonly AgentStatus[]>> 
   starting: ['running', 'errored', 'crashed', 'stopping', 'stopped'],
   running: ['sleeping', 'stopping', 'stopped', 'crashed', 'recovering', 'errored', 'unknown', 'unreachable'],
   sleeping: ['starting', 'stopped', 'errored', 'running'],
-  stopping: ['stopped', 'sleeping', 'starting', 'crashed', 'errored'],
+  // running: the stop failed and the process still runs (never left in stopping, where nothing is allowed).
+  stopping: ['stopped', 'sleeping', 'starting', 'crashed', 'errored', 'running'],
   stopped: ['starting', 'errored'],
   crashed: ['recovering', 'errored', 'stopped', 'starting'],
   recovering: ['running', 'crashed', 'errored', 'stopped', 'unreachable'],

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Agent, BackendKind, GitState, Preset, RestartPolicy } from '../../../shared/contract/agents.js';
 import type { SpawnRequest } from '../../../shared/contract/agents.js';
 import type { SnapshotContents, SnapshotMeta, SnapshotType } from '../../../shared/contract/snapshots.js';
-import { HiveError } from '../../../shared/errors.js';
+import { HiveError, isHiveError } from '../../../shared/errors.js';
 import { actionAllowed, type AgentAction, type AgentStatus } from '../../../shared/lifecycle.js';
 import { newAgentNameProblem } from '../../../shared/names.js';
 import type { z } from 'zod';
@@ -399,13 +399,15 @@ export class AgentService {
         return { contents: c, blob: await this.d.snapshots.writeBlobAsync(c) };
       });
       this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: 'sleep requested', actor });
-      await tel.step('stop', async () => {
-        if (agent.sleepMode === 'pause' && backend.pause) {
-          await backend.pause(name);
-        } else {
-          await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
-        }
-      }, { 'hive.backend': agent.backend });
+      await tel.step('stop', () =>
+        this.stopStep(agent, 'sleep', actor, async () => {
+          if (agent.sleepMode === 'pause' && backend.pause) {
+            await backend.pause(name);
+          } else {
+            await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+          }
+        }),
+      { 'hive.backend': agent.backend });
       await this.pullAfterStop(agent);
       let meta: SnapshotMeta | undefined;
       const result = this.d.machine.transition({
@@ -484,7 +486,7 @@ export class AgentService {
         snapshot = await this.captureContext(agent, 'checkpoint', { sync: true });
         await this.d.snapshots.saveAsync(snapshot);
         this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `restart requested by ${actor}`, actor });
-        await this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+        await this.stopStep(agent, 'restart', actor, () => this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs }));
         this.prune(name);
       } else {
         snapshot = await this.latestForWake(name);
@@ -513,7 +515,8 @@ export class AgentService {
             this.d.machine.record(name, 'snapshot-failed', `no checkpoint at stop: ${err instanceof Error ? err.message : String(err)}`, actor);
           }
         }
-        await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
+        if (agent.status === 'running') await this.stopStep(agent, 'stop', actor, () => backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs }));
+        else await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
         await this.pullAfterStop(agent);
       } else if (agent.status === 'unreachable') {
         // Its engine does not answer: the agent is stopped here, and its container there is stopped when the
@@ -668,6 +671,37 @@ export class AgentService {
       this.d.machine.record(agent.name, 'restored', `snapshot ${id} restored by ${actor}`, actor, { id, files: n });
       return { agent: agent.name, restoredFiles: n };
     });
+  }
+
+  /**
+   * The stop step of an action that moved a running agent to `stopping`. When it fails (a tmux call timed
+   * out, the Docker engine answered 500) the agent is never left in `stopping`, where no action is allowed
+   * and the watchdog does not look: a process still alive goes back to running (watched again) and the
+   * action fails with the reason; one that is gone lets the action go on; an unknown state is errored.
+   */
+  private async stopStep(agent: AgentRecord, what: string, actor: string, stop: () => Promise<void>): Promise<void> {
+    try {
+      await stop();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      const alive = await this.backendFor(agent.backend)
+        .isAlive(agent.name)
+        .catch(() => null);
+      if (alive === false) {
+        this.d.machine.record(agent.name, 'stop', `${what}: the stop reported an error (${why}), but the process is gone`, actor);
+        return;
+      }
+      this.d.machine.transition({
+        name: agent.name,
+        to: alive ? 'running' : 'errored',
+        from: ['stopping'],
+        cause: `${what} failed: the stop did not work (${why}); ${alive ? 'it is still running' : 'its state is unknown'}`,
+        actor,
+        patch: alive ? {} : { lastError: why },
+      });
+      if (isHiveError(err)) throw err;
+      throw new HiveError('BACKEND_UNAVAILABLE', `Could not stop ${agent.name}: ${why}. ${alive ? 'It is still running; try again.' : 'Its state is unknown: stop it again, or look at its backend.'}`);
+    }
   }
 
   /** `hive memory save FILE…` from inside an agent: files land under `.hive/memory/` in its worktree. */

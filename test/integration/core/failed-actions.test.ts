@@ -5,6 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
 import { validateRequest } from '../../../electron/host/api-server.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
+import { tempDir } from '../../support/git-repo.js';
+import { ProcessBackend } from '../../../electron/core/supervisor/process-backend.js';
+import { systemClock } from '../../../electron/core/ports/clock.js';
 import { killAgentProcesses, pidRunning } from './agent-procs.js';
 
 /** An action that fails half-way must not strand the agent in a state where nothing is allowed. */
@@ -93,5 +96,47 @@ describe('bad input to spawn and memory:save (real git, real files)', () => {
     expect(() => core.agents.saveMemory('mem', [{ path: 'first.md', contentBase64: b64('one') }, { path: '.', contentBase64: b64('two') }], 'test')).toThrow(/names the memory folder itself/);
     expect(existsSync(path.join(a.worktree, '.hive', 'memory', 'first.md'))).toBe(false);
     expect(core.agents.saveMemory('mem', [{ path: 'first.md', contentBase64: b64('one') }], 'test')).toEqual([path.join('.hive', 'memory', 'first.md')]);
+  }, 60_000);
+});
+
+/** The real process backend with one injected fault: its next stop() throws (as a tmux call that timed out does). */
+class StopFailsOnce extends ProcessBackend {
+  failNext = false;
+  override async stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('injected: kill-session timed out');
+    }
+    return super.stop(name, opts);
+  }
+}
+
+describe('a stop that fails (injected fault in the real process backend) never leaves the agent in stopping', () => {
+  let f: CoreFixture;
+  let backend: StopFailsOnce;
+  beforeEach(async () => {
+    const dataDir = tempDir('hive-data-');
+    backend = new StopFailsOnce(dataDir, systemClock);
+    f = await makeCore({ dataDir, backends: { process: backend } });
+  });
+  afterEach(async () => {
+    killAgentProcesses(f.dataDir);
+    await f.cleanup();
+  });
+
+  it.each(['stop', 'sleep', 'restart'] as const)('%s: the agent goes back to running with the reason, and every action works again', async (action) => {
+    const { core } = f;
+    const a = await core.agents.spawn(SpawnRequest.parse({ name: 'sticky', repo: f.repo, backend: 'process', preset: 'custom', cmd: 'sleep 600' }), 'test');
+    backend.failNext = true;
+    await expect(core.agents[action]('sticky', 'test')).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE', message: expect.stringMatching(/^Could not stop sticky: injected: kill-session timed out\. It is still running; try again\.$/) });
+    expect(core.agents.get('sticky')).toMatchObject({ status: 'running', pid: a.pid });
+    expect(pidRunning(a.pid)).toBe(true);
+    const last = core.events.list({ agent: 'sticky', limit: 1 })[0]!;
+    expect(last).toMatchObject({ from: 'stopping', to: 'running' });
+    expect(last.cause).toBe(`${action} failed: the stop did not work (injected: kill-session timed out); it is still running`);
+    // Not stuck: the same action now works.
+    const done = await core.agents[action]('sticky', 'test');
+    expect(done.status).toBe(action === 'stop' ? 'stopped' : action === 'sleep' ? 'sleeping' : 'running');
+    expect(pidRunning(a.pid)).toBe(false);
   }, 60_000);
 });
