@@ -524,7 +524,9 @@ export class AgentService {
         await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch((err: Error) => {
           this.d.machine.record(name, 'stop', `its engine does not answer (${err.message}); its container is stopped when it answers again`, actor);
         });
-      } else if (agent.status === 'sleeping' && (await backend.isAlive(name).catch(() => false))) {
+      } else if (await backend.isAlive(name).catch(() => false)) {
+        // Sleeping in pause mode, or errored/crashed with its process still there (a hung agent that could
+        // not be stopped): a stop ends it.
         await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
       }
       return publicAgent(this.d.machine.transition({ name, to: 'stopped', cause: `stopped by ${actor}`, actor, patch: { pid: null } }).agent);

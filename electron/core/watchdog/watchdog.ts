@@ -82,7 +82,16 @@ export class Watchdog implements Disposable {
       if (!needed.has(kind)) continue;
       const avail = await b.availability().catch(() => ({ available: false, reason: 'unreachable' }));
       if (!avail.available) continue;
-      alive.set(kind, new Map((await b.listAlive().catch(() => [])).map((a) => [a.name, a.pid])));
+      // A listing that fails says nothing: its agents are left as they are (the periodic check looks at them
+      // later). Taken for "nothing alive", it marked live agents crashed and started second copies of them.
+      const listed = await b.listAlive().then(
+        (l) => l,
+        (err: unknown) => {
+          this.d.notify('warning', `could not list the ${kind} agents at host start`, `${err instanceof Error ? err.message : String(err)}; their state is checked again shortly.`);
+          return null;
+        },
+      );
+      if (listed) alive.set(kind, new Map(listed.map((a) => [a.name, a.pid])));
     }
     for (const agent of agents) {
       if (!needsReconcile(agent)) continue;
@@ -107,7 +116,18 @@ export class Watchdog implements Disposable {
         (agent.backend === 'process' && 'isRunningFromBefore' in backend && (backend as unknown as { isRunningFromBefore(n: string, p: number | null): boolean }).isRunningFromBefore(agent.name, agent.pid));
       // The pid the backend sees wins: a host killed mid-launch never recorded the new one.
       const pid = names.get(agent.name) ?? agent.pid;
-      if (processAlive) await backend.adopt?.({ name: agent.name, pid, logPath: this.d.service.logPath(agent.name) });
+      if (processAlive) {
+        // One agent that cannot be adopted (its container went away meanwhile, a tmux call timed out) must not
+        // stop the host from starting, nor the others from being reconciled.
+        const failed = await Promise.resolve(backend.adopt?.({ name: agent.name, pid, logPath: this.d.service.logPath(agent.name) })).then(
+          () => null,
+          (err: unknown) => (err instanceof Error ? err.message : String(err)),
+        );
+        if (failed !== null) {
+          this.d.machine.record(agent.name, 'adopt-failed', `could not re-attach at host start (${failed}); its state is checked again shortly`, 'watchdog');
+          continue;
+        }
+      }
       if (agent.status === 'crashed') {
         // Still alive only if the host died while stopping a hung agent: finish that first.
         if (processAlive) await backend.stop(agent.name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch(() => {});
@@ -351,13 +371,30 @@ export class Watchdog implements Disposable {
     const backend = this.d.backends[a.backend];
     if (!backend) return;
     const at = this.d.clock.now();
+    let stuck = false;
+    let marked = false;
     await this.d.service.mutex.run(a.name, async () => {
       const current = this.d.repo.find(a.name);
       if (current?.status !== 'running') return;
+      marked = true;
       // Mark first so the exit this stop causes is not taken for a second crash.
       this.d.machine.transition({ name: a.name, to: 'crashed', cause: `hung: no heartbeat or output for ${a.policy.hangTimeoutMs} ms twice`, actor: 'watchdog', patch: { pid: null } });
-      await backend.stop(a.name, { killTimeoutMs: a.policy.killTimeoutMs });
+      try {
+        await backend.stop(a.name, { killTimeoutMs: a.policy.killTimeoutMs });
+      } catch (err) {
+        // Not stopped: a restart now would run a second copy beside the hung one. Still alive (or unknown):
+        // errored with the reason, for a person; gone after all: recovered as usual.
+        const why = err instanceof Error ? err.message : String(err);
+        if ((await backend.isAlive(a.name).catch(() => true)) !== false) {
+          const reason = `hung, and could not be stopped (${why}); not restarted while it may still run. Stop it, then restart it.`;
+          this.d.machine.transition({ name: a.name, to: 'errored', from: ['crashed'], cause: reason, actor: 'watchdog', patch: { lastError: reason } });
+          this.d.notify('error', `${a.name} hung and could not be stopped`, reason);
+          stuck = true;
+        }
+      }
     });
+    // (Not running any more when the lock came: nothing hung to report.)
+    if (!marked || stuck) return;
     this.d.notify('warning', `${a.name} hung`, 'It was stopped and is being recovered.');
     const agent = this.d.repo.get(a.name);
     await this.scheduleRecovery(agent, { name: a.name, code: null, signal: 'SIGTERM', at, reason: 'hung' }, 0);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
@@ -8,6 +8,7 @@ import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
 import { tempDir } from '../../support/git-repo.js';
 import { ProcessBackend } from '../../../electron/core/supervisor/process-backend.js';
 import { systemClock } from '../../../electron/core/ports/clock.js';
+import { HiveCore } from '../../../electron/core/hive-core.js';
 import { killAgentProcesses, pidRunning } from './agent-procs.js';
 
 /** An action that fails half-way must not strand the agent in a state where nothing is allowed. */
@@ -138,5 +139,46 @@ describe('a stop that fails (injected fault in the real process backend) never l
     const done = await core.agents[action]('sticky', 'test');
     expect(done.status).toBe(action === 'stop' ? 'stopped' : action === 'sleep' ? 'sleeping' : 'running');
     expect(pidRunning(a.pid)).toBe(false);
+  }, 60_000);
+});
+
+/** The real process backend with one injected fault: adopting one agent throws (its process went away meanwhile, a call timed out). */
+class AdoptFailsFor extends ProcessBackend {
+  constructor(dataDir: string, private readonly failing: string) {
+    super(dataDir, systemClock);
+  }
+  override async adopt(agent: { name: string; pid: number | null; logPath: string }): Promise<void> {
+    if (agent.name === this.failing) throw new Error('injected: could not attach');
+    return super.adopt(agent);
+  }
+}
+
+describe('host start when one agent cannot be adopted (injected fault in the real process backend)', () => {
+  it('the host starts, the other agents are adopted, the one is recorded and left to the periodic check', async () => {
+    const first = await makeCore();
+    const second: { core: HiveCore | null } = { core: null };
+    let firstDisposed = false;
+    try {
+      for (const name of ['keep', 'odd']) {
+        await first.core.agents.spawn(SpawnRequest.parse({ name, repo: first.repo, backend: 'process', preset: 'custom', cmd: 'sleep 600' }), 'test');
+      }
+      const pids = Object.fromEntries(['keep', 'odd'].map((n) => [n, first.core.repo.get(n).pid!]));
+      // The host goes away; its agents keep running (as after `hive serve` is stopped).
+      await first.core.dispose();
+      firstDisposed = true;
+      second.core = new HiveCore({ dataDir: first.dataDir, checkIntervalMs: 250, backends: { process: new AdoptFailsFor(first.dataDir, 'odd') } });
+      const result = await second.core.start();
+      expect(result.adopted).toEqual(['keep']);
+      expect(second.core.repo.get('keep')).toMatchObject({ status: 'running', pid: pids.keep });
+      const failed = second.core.events.list({ agent: 'odd', limit: 5 }).find((e) => e.kind === 'adopt-failed');
+      expect(failed?.cause).toBe('could not re-attach at host start (injected: could not attach); its state is checked again shortly');
+      expect(pidRunning(pids.odd!)).toBe(true);
+    } finally {
+      await second.core?.dispose();
+      if (!firstDisposed) await first.core.dispose();
+      killAgentProcesses(first.dataDir);
+      rmSync(first.dataDir, { recursive: true, force: true });
+      rmSync(first.repo, { recursive: true, force: true });
+    }
   }, 60_000);
 });

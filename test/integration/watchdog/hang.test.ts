@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendKind } from '../../../shared/contract/agents.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
+import { tempDir } from '../../support/git-repo.js';
+import { ProcessBackend } from '../../../electron/core/supervisor/process-backend.js';
+import { systemClock } from '../../../electron/core/ports/clock.js';
 import { hasService } from '../../support/services.js';
 import { waitFor } from '../../support/host-process.js';
 import { eventsOf, pidAlive, readMemory, sleep, spawnAgent, startsOf, tickerCmd, waitRecovered, workerPid, writeMemory } from './watchdog-helpers.js';
@@ -61,4 +64,42 @@ describe.each(backends)('hang detection on the %s backend (SIGSTOP)', (backend) 
     expect(eventsOf(core, 'busy', ['heartbeat-missed'])).toHaveLength(2);
     expect(core.repo.get('busy')).toMatchObject({ status: 'running', restarts: 1, pid: back.pid });
   });
+});
+
+/** The real process backend with one injected fault: stop() throws (as a tmux call that timed out does). */
+class StopAlwaysFails extends ProcessBackend {
+  failing = true;
+  override async stop(name: string, opts: { killTimeoutMs?: number } = {}): Promise<void> {
+    if (this.failing) throw new Error('injected: kill timed out');
+    return super.stop(name, opts);
+  }
+}
+
+describe('a hung agent that cannot be stopped (injected fault in the real process backend)', () => {
+  let f: CoreFixture | null = null;
+  afterEach(async () => {
+    await f?.cleanup();
+    f = null;
+  });
+
+  it('is errored with the reason, not left crashed nor restarted beside the hung one; stop and restart work after', async () => {
+    const dataDir = tempDir('hive-data-');
+    const backend = new StopAlwaysFails(dataDir, systemClock);
+    f = await makeCore({ dataDir, checkIntervalMs: 250, backends: { process: backend } });
+    const { core } = f;
+    const a = await spawnAgent(core, f.repo, 'frozen', 'process', tickerCmd(), HANG);
+    await waitFor(() => workerPid(a.worktree) !== null, 5000, 20, 'the worker');
+    const worker = workerPid(a.worktree)!;
+    process.kill(worker, 'SIGSTOP');
+    const errored = await waitFor(() => (core.repo.get('frozen').status === 'errored' ? core.repo.get('frozen') : null), 15_000, 20, 'errored');
+    expect(errored.lastError).toBe('hung, and could not be stopped (injected: kill timed out); not restarted while it may still run. Stop it, then restart it.');
+    expect(pidAlive(a.pid!)).toBe(true);
+    expect(eventsOf(core, 'frozen', ['recovery'])).toEqual([]);
+    expect(startsOf(a.worktree)).toHaveLength(1);
+    backend.failing = false;
+    process.kill(worker, 'SIGCONT');
+    expect((await core.agents.stop('frozen', 'test')).status).toBe('stopped');
+    await waitFor(() => !pidAlive(a.pid!), 5000, 20, 'the hung process to be gone');
+    expect((await core.agents.restart('frozen', 'test')).status).toBe('running');
+  }, 60_000);
 });
