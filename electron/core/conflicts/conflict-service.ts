@@ -22,6 +22,7 @@ import { findRepoFormatter } from './repo-formatter.js';
 import { Resolver, type FileResolution } from './resolver.js';
 import { Telemetry } from '../observability/telemetry.js';
 import { joinLines } from './text-lines.js';
+import { KeyedMutex } from '../agents/keyed-mutex.js';
 
 export interface ConflictServiceDeps {
   db: Db;
@@ -201,8 +202,10 @@ export class ConflictService {
     const target = into ?? (await this.defaultBranch(a.repo));
     const id = `m-${randomUUID().slice(0, 8)}`;
     const resolver = new Resolver({ learned: this.learned, llm: this.llmProvider() });
+    let worktree = '';
     try {
       const prepared = await this.merger.start(a.repo, id, target, a.branch);
+      worktree = prepared.worktree;
       const row: Omit<MergeRow, 'created_at' | 'updated_at'> = {
         id,
         agent: a.name,
@@ -230,54 +233,70 @@ export class ConflictService {
         return this.store.mergeResult(this.store.merge(id), commit.message);
       }
       this.store.insertMerge(row);
-      let escalated = 0;
-      // The repository's formatter (prettier, biome, dprint), when it configures one and it is installed.
-      const formatter = findRepoFormatter(prepared.worktree, a.repo);
-      for (const file of prepared.conflicts) {
-        const r = await this.tel.step('merge.file', async () => {
-          const res = await resolver.resolveFile(file, { formatter });
-          this.observeDecision(file.path, res);
-          return res;
-        }, { 'hive.file': file.path });
-        const intents = await this.merger.intents(prepared, file.path);
-        const itemId = `c-${randomUUID().slice(0, 8)}`;
-        const status: ConflictStatus = r.status === 'resolved' || r.status === 'clean' ? 'auto-resolved' : 'escalated';
-        this.store.insertItem({
-          id: itemId,
-          mergeId: id,
-          agent: a.name,
-          path: file.path,
-          status,
-          reason: r.reason,
-          base: file.base,
-          ours: file.ours,
-          theirs: file.theirs,
-          withMarkers: r.withMarkers,
-          autoResult: r.merged,
-          proposal: r.proposal,
-          hunks: r.hunks.map((h) => ({ index: h.index, base: h.base, ours: h.ours, theirs: h.theirs, status: h.status, strategy: h.strategy, reason: h.reason, resolution: h.resolution })),
-          intents,
-        });
-        for (const h of r.hunks) for (const t of h.attempts) this.store.addAttempt(itemId, h.index, t.strategy, t.result, t.reason);
-        if (status === 'auto-resolved') await this.merger.writeFile(prepared.worktree, file.path, r.merged);
-        else escalated++;
-      }
-      const check = escalated === 0 ? await this.runCheck(prepared.worktree) : null;
-      if (check && !check.ok) {
-        for (const it of this.store.itemsOfMerge(id)) {
-          this.store.setItemStatus(it.id, 'escalated', `the check command failed after automatic resolution: ${check.output}`);
-          this.store.addAttempt(it.id, null, 'check-command', 'escalate', check.output);
+      // Under the merge's lock from here: an abandon waits until the files are in and the check has run,
+      // instead of removing the worktree under them (the check's verdict then wrote itself over 'abandoned').
+      return await this.mergeLocks.run(id, async () => {
+        let escalated = 0;
+        // The repository's formatter (prettier, biome, dprint), when it configures one and it is installed.
+        const formatter = findRepoFormatter(prepared.worktree, a.repo);
+        for (const file of prepared.conflicts) {
+          const r = await this.tel.step('merge.file', async () => {
+            const res = await resolver.resolveFile(file, { formatter });
+            this.observeDecision(file.path, res);
+            return res;
+          }, { 'hive.file': file.path });
+          const intents = await this.merger.intents(prepared, file.path);
+          const itemId = `c-${randomUUID().slice(0, 8)}`;
+          const status: ConflictStatus = r.status === 'resolved' || r.status === 'clean' ? 'auto-resolved' : 'escalated';
+          this.store.insertItem({
+            id: itemId,
+            mergeId: id,
+            agent: a.name,
+            path: file.path,
+            status,
+            reason: r.reason,
+            base: file.base,
+            ours: file.ours,
+            theirs: file.theirs,
+            withMarkers: r.withMarkers,
+            autoResult: r.merged,
+            proposal: r.proposal,
+            hunks: r.hunks.map((h) => ({ index: h.index, base: h.base, ours: h.ours, theirs: h.theirs, status: h.status, strategy: h.strategy, reason: h.reason, resolution: h.resolution })),
+            intents,
+          });
+          for (const h of r.hunks) for (const t of h.attempts) this.store.addAttempt(itemId, h.index, t.strategy, t.result, t.reason);
+          if (status === 'auto-resolved') await this.merger.writeFile(prepared.worktree, file.path, r.merged);
+          else escalated++;
         }
-        escalated = prepared.conflicts.length;
+        const check = escalated === 0 ? await this.runCheck(prepared.worktree) : null;
+        if (check && !check.ok) {
+          for (const it of this.store.itemsOfMerge(id)) {
+            this.store.setItemStatus(it.id, 'escalated', `the check command failed after automatic resolution: ${check.output}`);
+            this.store.addAttempt(it.id, null, 'check-command', 'escalate', check.output);
+          }
+          escalated = prepared.conflicts.length;
+        }
+        if (escalated === 0) return await this.finish(id, actor);
+        this.store.updateMerge(id, check && !check.ok ? 'check-failed' : 'escalated');
+        for (const it of this.store.itemsOfMerge(id).filter((i) => i.status === 'escalated')) {
+          this.announce(it.id, 'escalated');
+          this.d.notify('warning', `Conflict needs review: ${it.path}`, `${a.branch} → ${target}: ${it.reason}`);
+        }
+        this.d.events.append({ agent: a.name, kind: 'merge.escalated', actor, data: { id, into: target, files: escalated } });
+        return this.store.mergeResult(this.store.merge(id), `${escalated} file(s) need a person: see \`hive conflicts list\`.`);
+      });
+    } catch (err) {
+      // A merge that fails part-way (a file that cannot be written, git failing, the branch moving under
+      // it) leaves neither its worktree nor a row that looks open: the worktree leaked, and the row stayed
+      // 'escalated' with files that could never be finished.
+      if (this.store.findMerge(id) && !this.store.merge(id).commit_sha) {
+        for (const it of this.store.itemsOfMerge(id)) {
+          if (it.status !== 'abandoned') this.store.setItemStatus(it.id, 'abandoned', `the merge failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        this.store.updateMerge(id, 'abandoned');
       }
-      if (escalated === 0) return await this.finish(id, actor);
-      this.store.updateMerge(id, check && !check.ok ? 'check-failed' : 'escalated');
-      for (const it of this.store.itemsOfMerge(id).filter((i) => i.status === 'escalated')) {
-        this.announce(it.id, 'escalated');
-        this.d.notify('warning', `Conflict needs review: ${it.path}`, `${a.branch} → ${target}: ${it.reason}`);
-      }
-      this.d.events.append({ agent: a.name, kind: 'merge.escalated', actor, data: { id, into: target, files: escalated } });
-      return this.store.mergeResult(this.store.merge(id), `${escalated} file(s) need a person: see \`hive conflicts list\`.`);
+      if (worktree) await this.merger.abort(a.repo, worktree);
+      throw err;
     } finally {
       resolver.dispose();
     }
@@ -345,7 +364,18 @@ export class ConflictService {
     return this.store.item(id);
   }
 
+  /**
+   * One resolve or abandon of a merge at a time: two resolves of the same file both succeeded (the second
+   * person told 'took theirs' while the worktree held ours), and an abandon during a resolve removed the
+   * worktree under it.
+   */
+  private readonly mergeLocks = new KeyedMutex();
+
   async resolve(id: string, how: { take?: 'ours' | 'theirs' | 'both' | 'proposal'; text?: string }, actor = 'user'): Promise<{ item: ConflictSummary; merge: MergeResult }> {
+    return this.mergeLocks.run(this.store.row(id).merge_id, () => this.resolveLocked(id, how, actor));
+  }
+
+  private async resolveLocked(id: string, how: { take?: 'ours' | 'theirs' | 'both' | 'proposal'; text?: string }, actor: string): Promise<{ item: ConflictSummary; merge: MergeResult }> {
     const it = this.store.row(id);
     if (it.status !== 'escalated' && it.status !== 'open') {
       throw new HiveError('INVALID_INPUT', `Conflict ${id} is ${it.status}; only open or escalated conflicts can be resolved.`);
@@ -374,8 +404,25 @@ export class ConflictService {
     this.d.events.append({ agent: it.agent, kind: 'conflict.resolved', actor, data: { id, path: it.path, choice } });
     const open = this.store.itemsOfMerge(m.id).filter((i) => i.status === 'escalated' || i.status === 'open');
     if (open.length > 0) return { item: this.store.summary(id), merge: this.store.mergeResult(this.store.merge(m.id), `${open.length} file(s) still need a person.`) };
-    const merge = await this.finish(m.id, actor);
-    return { item: this.store.summary(id), merge };
+    try {
+      const merge = await this.finish(m.id, actor);
+      return { item: this.store.summary(id), merge };
+    } catch (err) {
+      if (!(err instanceof HiveError) || err.code !== 'MERGE_FAILED') throw err;
+      // The commit cannot land (the branch moved, or was deleted, since the merge began): this merge is
+      // over. Left as it was, its files showed resolved in a merge that could never be finished. The
+      // answers are remembered (learned above), so the next `hive merge` of the agent offers them again.
+      const why = `the merge could not be committed (${err.message}); your answers are remembered: run \`hive merge ${m.agent}\` again and accept them`;
+      for (const other of this.store.itemsOfMerge(m.id)) {
+        this.store.setItemStatus(other.id, 'abandoned', why);
+        this.announce(other.id, 'abandoned');
+        this.sideChoices.delete(other.id);
+      }
+      this.store.updateMerge(m.id, 'abandoned');
+      await this.merger.abort(m.repo, m.worktree);
+      this.d.events.append({ agent: it.agent, kind: 'merge.abandoned', actor, data: { id: m.id, reason: err.message } });
+      throw new HiveError('MERGE_FAILED', `${err.message.replace(/ Run `hive merge` again\.$/, '')} Your answers are remembered: run \`hive merge ${m.agent}\` again and accept them.`);
+    }
   }
 
   /**
@@ -472,16 +519,26 @@ export class ConflictService {
     }
   }
 
-  abandon(id: string, actor = 'user'): ConflictSummary {
+  abandon(id: string, actor = 'user'): Promise<ConflictSummary> {
+    return this.mergeLocks.run(this.store.row(id).merge_id, async () => this.abandonLocked(id, actor));
+  }
+
+  private async abandonLocked(id: string, actor: string): Promise<ConflictSummary> {
     const it = this.store.row(id);
     const m = this.store.merge(it.merge_id);
+    if (m.status === 'abandoned') return this.store.summary(id);
+    if (m.commit_sha) {
+      throw new HiveError('INVALID_INPUT', `The merge of conflict ${id} is already committed (${m.commit_sha.slice(0, 12)} on ${m.into_branch}); there is nothing to abandon. Revert the commit to undo it.`);
+    }
     for (const other of this.store.itemsOfMerge(m.id)) {
       if (other.status === 'escalated' || other.status === 'open' || other.status === 'auto-resolved') this.store.setItemStatus(other.id, 'abandoned', `abandoned by ${actor}`);
       this.announce(other.id, 'abandoned');
       this.sideChoices.delete(other.id);
     }
     this.store.updateMerge(m.id, 'abandoned');
-    void this.merger.abort(m.repo, m.worktree);
+    // Awaited: the worktree is gone when the answer comes (a resolve queued behind this finds the merge
+    // abandoned, never a half-removed worktree).
+    await this.merger.abort(m.repo, m.worktree);
     this.d.events.append({ agent: it.agent, kind: 'merge.abandoned', actor, data: { id: m.id } });
     return this.store.summary(id);
   }

@@ -75,6 +75,10 @@ export class ConflictStore {
     this.db.prepare('UPDATE conflict_merges SET status = ?, commit_sha = COALESCE(?, commit_sha), updated_at = ? WHERE id = ?').run(status, commit, this.now(), id);
   }
 
+  findMerge(id: string): MergeRow | null {
+    return (this.db.prepare('SELECT * FROM conflict_merges WHERE id = ?').get(id) as MergeRow | undefined) ?? null;
+  }
+
   merge(id: string): MergeRow {
     const row = this.db.prepare('SELECT * FROM conflict_merges WHERE id = ?').get(id) as MergeRow | undefined;
     if (!row) throw new HiveError('CONFLICT_NOT_FOUND', `No integration merge ${id}. List them with \`hive conflicts list\`.`);

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SideIntent } from '../../../shared/contract/conflicts.js';
 import { HiveError } from '../../../shared/errors.js';
@@ -84,8 +84,22 @@ export class IntegrationMerger {
     if (text === null) return this.removeFile(worktree, file);
     const full = path.join(worktree, file);
     if (!full.startsWith(worktree + path.sep)) throw new HiveError('INVALID_INPUT', `The path ${file} leaves the worktree.`);
+    // Never through a symbolic link: writing followed a conflicting link to wherever it pointed (outside
+    // the worktree too) and left the link itself unresolved. A folder on the way that is a link is refused;
+    // the file itself, when a link, is replaced.
+    for (let dir = path.dirname(full); dir.length > worktree.length; dir = path.dirname(dir)) {
+      if (lstatOrNull(dir)?.isSymbolicLink()) throw new HiveError('INVALID_INPUT', `${file} is inside ${path.relative(worktree, dir)}, a symbolic link; resolve it by hand in ${worktree}.`);
+    }
+    // A link in the merge (mode 120000 in every stage git has for it) is resolved as a link to the chosen text.
+    const modes = (await this.git.out(worktree, ['ls-files', '-s', '-z', '--', file])).split('\0').filter(Boolean).map((l) => l.split(' ')[0]);
+    const links = modes.filter((m) => m === '120000').length;
+    if (links > 0 && links < modes.length) {
+      throw new HiveError('INVALID_INPUT', `${file} is a symbolic link on one side and a file on the other; resolve it by hand in ${worktree} (git add, then resolve it with --file).`);
+    }
+    if (lstatOrNull(full)?.isSymbolicLink()) unlinkSync(full);
     mkdirSync(path.dirname(full), { recursive: true });
-    writeFileSync(full, text);
+    if (links > 0) symlinkSync(text.replace(/\n$/, ''), full);
+    else writeFileSync(full, text);
     await this.git.run(worktree, ['add', '--', file]);
   }
 
@@ -100,7 +114,20 @@ export class IntegrationMerger {
     if (c.code !== 0) throw new HiveError('MERGE_FAILED', `Could not commit the merge: ${(c.stderr || c.stdout).trim()}`);
     const sha = (await this.git.out(p.worktree, ['rev-parse', 'HEAD'])).trim();
     const t = await this.target(p.repo, p.into);
-    const old = t.staged ? [] : [p.oursHead];
+    let old = [p.oursHead];
+    if (t.staged) {
+      // The staged ref (`hive/integration/<branch>`) is compared and swapped too: another merge may have
+      // landed there since this one started, and overwriting it dropped that merge from the branch while its
+      // row still said merged. A staged ref that no longer builds on the branch (the branch moved past it)
+      // is replaced, as when a merge starts.
+      const cur = (await this.git.run(p.repo, ['rev-parse', '--verify', '-q', t.ref], { allowFailure: true })).stdout.trim();
+      const intoHead = (await this.git.run(p.repo, ['rev-parse', '--verify', '-q', `refs/heads/${p.into}`], { allowFailure: true })).stdout.trim();
+      const isAncestor = async (a: string, b: string) => (await this.git.run(p.repo, ['merge-base', '--is-ancestor', a, b], { allowFailure: true })).code === 0;
+      if (cur && !(await isAncestor(cur, sha)) && intoHead && (await isAncestor(intoHead, cur))) {
+        throw new HiveError('MERGE_FAILED', `${t.ref.replace('refs/heads/', '')} moved while merging (another merge landed on it); the merge commit ${sha.slice(0, 12)} was not applied. Run \`hive merge\` again.`);
+      }
+      old = [cur || '0'.repeat(40)];
+    }
     const u = await this.git.run(p.repo, ['update-ref', '-m', `hive merge: ${subject}`, t.ref, sha, ...old], { allowFailure: true });
     if (u.code !== 0) {
       throw new HiveError('MERGE_FAILED', `${p.into} moved while merging (${u.stderr.trim()}); the merge commit ${sha.slice(0, 12)} was not applied. Run \`hive merge\` again.`);
@@ -140,6 +167,14 @@ export class IntegrationMerger {
     await this.git.run(repo, ['worktree', 'remove', '--force', worktree], { allowFailure: true }).catch(() => {});
     rmSync(worktree, { recursive: true, force: true });
     await this.git.run(repo, ['worktree', 'prune'], { allowFailure: true }).catch(() => {});
+  }
+}
+
+function lstatOrNull(p: string): ReturnType<typeof lstatSync> | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -224,8 +224,85 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     const r = await svc.merge('e', 'integration');
     expect(r.status).toBe('check-failed');
     expect(svc.list({ limit: 5 })[0]!.reason).toContain('check command failed');
-    const abandoned = svc.abandon(r.files[0]!.itemId);
+    const abandoned = await svc.abandon(r.files[0]!.itemId);
     expect(abandoned.status).toBe('abandoned');
+  });
+
+  it('a merge landed on hive/integration/main while another waited for a person is never dropped; the waiting one ends, its answer remembered', { timeout: 120_000 }, async () => {
+    const a = addAgent('a');
+    const b = addAgent('b');
+    const c = addAgent('c');
+    a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'a');
+    b.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'b');
+    c.commit({ 'README.md': '# r\n\nfrom c\n' }, 'c');
+    expect((await svc.merge('a')).status).toBe('clean');
+    const waiting = await svc.merge('b');
+    expect(waiting.status).toBe('escalated');
+    // Meanwhile c lands on the staged ref.
+    const landed = await svc.merge('c');
+    expect(landed.status).toBe('clean');
+    const staged = repo.git('rev-parse', 'hive/integration/main').trim();
+    // b's answer cannot be committed on top of what it started from: refused, c's merge kept.
+    await expect(svc.resolve(waiting.files[0]!.itemId, { take: 'theirs' }, 'reviewer')).rejects.toMatchObject({
+      code: 'MERGE_FAILED',
+      message: expect.stringMatching(/hive\/integration\/main moved while merging .* Your answers are remembered: run `hive merge b` again and accept them\.$/),
+    });
+    expect(repo.git('rev-parse', 'hive/integration/main').trim()).toBe(staged);
+    expect(repo.git('show', 'hive/integration/main:README.md')).toBe('# r\n\nfrom c\n');
+    expect(svc.get(waiting.files[0]!.itemId).status).toBe('abandoned');
+    // Again: the person's answer comes back as a proposal; accepted, both merges are on the branch.
+    const again = await svc.merge('b');
+    expect(again.status).toBe('escalated');
+    const proposed = svc.get(again.files[0]!.itemId);
+    expect(proposed.proposal).toBe('export const limit = 3;\n');
+    const done = await svc.resolve(proposed.id, { take: 'proposal' }, 'reviewer');
+    expect(done.merge.status).toBe('resolved');
+    expect(repo.git('show', 'hive/integration/main:README.md')).toBe('# r\n\nfrom c\n');
+    expect(repo.git('show', 'hive/integration/main:src/lim.ts')).toBe('export const limit = 3;\n');
+    // A committed merge cannot be abandoned afterwards.
+    await expect(svc.abandon(proposed.id)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/is already committed/) });
+  });
+
+  it('two resolves of one conflict at once: one wins, the other is told it is resolved; an abandon waits for a resolve', { timeout: 120_000 }, async () => {
+    repo.git('branch', 'integration');
+    const a = addAgent('a');
+    const b = addAgent('b');
+    a.commit({ 'src/lim.ts': 'export const limit = 2;\n', 'README.md': '# r a\n' }, 'a');
+    b.commit({ 'src/lim.ts': 'export const limit = 3;\n', 'README.md': '# r b\n' }, 'b');
+    await svc.merge('a', 'integration');
+    const r = await svc.merge('b', 'integration');
+    expect(r.files).toHaveLength(2);
+    const [lim, readme] = [...r.files].sort((x, y) => x.path.localeCompare(y.path)).reverse();
+    const results = await Promise.allSettled([svc.resolve(lim!.itemId, { take: 'theirs' }, 'one'), svc.resolve(lim!.itemId, { take: 'ours' }, 'two')]);
+    expect(results.map((x) => x.status)).toEqual(['fulfilled', 'rejected']);
+    expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/is resolved; only open or escalated conflicts can be resolved/);
+    expect(svc.get(lim!.itemId).resolution).toBe('export const limit = 3;\n');
+    // An abandon sent with a resolve: they run one after the other, never one inside the other.
+    const [resolved, abandoned] = await Promise.allSettled([svc.resolve(readme!.itemId, { take: 'ours' }, 'one'), svc.abandon(readme!.itemId)]);
+    expect(resolved.status).toBe('fulfilled');
+    // The resolve finished the merge first: nothing was left to abandon.
+    expect(abandoned).toMatchObject({ status: 'rejected', reason: { code: 'INVALID_INPUT' } });
+    expect(repo.git('show', 'integration:README.md')).toBe('# r a\n');
+  });
+
+  it('a conflicting symbolic link is resolved as a link; nothing is written where a link points', { timeout: 120_000 }, async () => {
+    repo.git('branch', 'integration');
+    const victim = path.join(tmp, 'victim.txt');
+    writeFileSync(victim, 'untouched\n');
+    const a = addAgent('a');
+    const b = addAgent('b');
+    for (const [w, target] of [[a, victim], [b, 't2']] as const) {
+      symlinkSync(target, path.join(w.dir, 'link'));
+      w.git('add', 'link');
+      w.git('commit', '-q', '-m', `link to ${target}`);
+    }
+    await svc.merge('a', 'integration');
+    const r = await svc.merge('b', 'integration');
+    expect(r.status).toBe('escalated');
+    await svc.resolve(r.files[0]!.itemId, { take: 'theirs' }, 'reviewer');
+    expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
+    expect(repo.git('ls-tree', 'integration', 'link')).toMatch(/^120000 blob [0-9a-f]+\tlink\n$/);
+    expect(repo.git('cat-file', '-p', 'integration:link')).toBe('t2');
   });
 });
 
