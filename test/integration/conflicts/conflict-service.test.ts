@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +97,33 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(msg).toContain('Hive-Intent: make limits configurable');
     repo.commit({ 'README.md': '# user\n' }, 'user commit');
     expect(show('HEAD')).not.toContain('Hive-Agent');
+  });
+
+  it("the repository's own hooks still run in agent worktrees: .git/hooks and a core.hooksPath folder (husky)", { timeout: 120_000 }, async () => {
+    const hook = (dir: string, name: string, body: string) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    };
+    // A pre-commit in .git/hooks that refuses a file named secret.txt.
+    hook(path.join(repo.dir, '.git', 'hooks'), 'pre-commit', 'if git diff --cached --name-only | grep -q secret.txt; then echo "no secrets" >&2; exit 1; fi');
+    const a = addAgent('a');
+    await svc.installHook('a');
+    expect(() => a.commit({ 'secret.txt': 'x\n' }, 'leak')).toThrow(/no secrets/);
+    a.git('reset', '-q', 'HEAD', 'secret.txt');
+    rmSync(path.join(a.dir, 'secret.txt'));
+    a.commit({ 'src/lim.ts': 'export const limit = 2;\n' }, 'fine');
+    expect(a.git('log', '-1', '--format=%B')).toContain('Hive-Agent: a');
+
+    // husky's way: core.hooksPath = .husky (relative to the working tree), a commit-msg hook there.
+    repo.commit({ '.husky/commit-msg': '#!/bin/sh\ngrep -q "^JIRA-" "$1" || { echo "commit message must start with JIRA-" >&2; exit 1; }\n' }, 'JIRA-1 husky');
+    repo.git('update-index', '--chmod=+x', '.husky/commit-msg');
+    repo.git('commit', '-q', '-m', 'JIRA-2 executable');
+    repo.git('config', 'core.hooksPath', '.husky');
+    const b = addAgent('b');
+    await svc.installHook('b');
+    expect(() => b.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'no ticket')).toThrow(/must start with JIRA-/);
+    b.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'JIRA-3 limit');
+    expect(b.git('log', '-1', '--format=%B')).toMatch(/^JIRA-3 limit\n\nHive-Agent: b/);
   });
 
   it('merge → escalated → resolved by a person with a Hive-Resolution trailer → the same conflict later comes with the learned answer as a proposal, accepted in one step', { timeout: 120_000 }, async () => {
