@@ -1,3 +1,5 @@
+import { HiveError } from '../../shared/errors.js';
+
 /** Plain aligned columns for terminals; --json is the format for scripts. */
 export function formatTable(headers: string[], rows: unknown[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => String(c ?? '').replace(/\n/g, ' ⏎ ')))];
@@ -11,4 +13,20 @@ export function ago(iso: string, now = Date.now()): string {
   if (s < 3600) return `${Math.round(s / 60)}m ago`;
   if (s < 86400) return `${Math.round(s / 3600)}h ago`;
   return `${Math.round(s / 86400)}d ago`;
+}
+
+/**
+ * A commander parser for a numeric option that refuses what is not a number, naming the flag and the value
+ * (`--cpus abc` went to the API as null: "expected number, received null"; `--memory-mb 12abc` was 12).
+ */
+export function numberOption(flag: string, opts: { integer?: boolean; min?: number; max?: number } = {}): (v: string) => number {
+  return (v: string) => {
+    const n = v.trim() === '' ? Number.NaN : Number(v);
+    const { integer = false, min = -Infinity, max = Infinity } = opts;
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+      const range = min > -Infinity && max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` of at least ${min}` : '';
+      throw new HiveError('INVALID_INPUT', `${flag} takes ${integer ? 'a whole number' : 'a number'}${range}, not ${JSON.stringify(v)}.`);
+    }
+    return n;
+  };
 }

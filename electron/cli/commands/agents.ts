@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Agent, HiveEvent, SnapshotMeta } from '../../../shared/contract/index.js';
 import { HiveError } from '../../../shared/errors.js';
 import type { CliContext } from '../context.js';
-import { formatTable, ago } from '../format.js';
+import { formatTable, ago, numberOption } from '../format.js';
 
 const ACTIONS = ['sleep', 'wake', 'restart', 'stop'] as const;
 
@@ -39,8 +39,8 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .option('--role <role>', 'role, shown in the fleet view', '')
     .option('--task <task>', 'the task prompt', '')
     .option('--image <image>', 'docker image (docker backend)')
-    .option('--cpus <n>', 'CPU limit, e.g. 1.5 (docker backend)', Number)
-    .option('--memory-mb <mb>', 'memory limit in MB (docker backend)', (v: string) => Number.parseInt(v, 10))
+    .option('--cpus <n>', 'CPU limit, e.g. 1.5 (docker backend)', numberOption('--cpus', { min: 0.01, max: 1024 }))
+    .option('--memory-mb <mb>', 'memory limit in MB (docker backend)', numberOption('--memory-mb', { integer: true, min: 1 }))
     .option('--network <mode>', 'bridge (default) | host | none | a docker network (docker backend)')
     .option('--engine <name>', 'the Docker engine to run on (see `hive engines list`); default: the one that fits')
     .option('--sleep-mode <mode>', 'snapshot (default) | pause: docker pause keeps memory, instant wake')
@@ -193,9 +193,9 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .command('logs')
     .description('print the end of an agent\'s output')
     .argument('<name>')
-    .option('--bytes <n>', 'how much', '65536')
-    .action(async (name: string, o: { bytes: string }) => {
-      const r = await ctx.api().invoke('agents:output', { name, maxBytes: Number(o.bytes) });
+    .option('--bytes <n>', 'how much', numberOption('--bytes', { integer: true, min: 1, max: 16_777_216 }), 65536)
+    .action(async (name: string, o: { bytes: number }) => {
+      const r = await ctx.api().invoke('agents:output', { name, maxBytes: o.bytes });
       process.stdout.write(r.text);
     });
 
@@ -290,10 +290,10 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .command('events')
     .description('the event log: every status change and action, newest first')
     .option('--agent <name>', 'only this agent')
-    .option('--limit <n>', 'how many', '200')
+    .option('--limit <n>', 'how many', numberOption('--limit', { integer: true, min: 1 }), 200)
     .option('--json', 'print JSON')
-    .action(async (o: { agent?: string; limit: string; json?: boolean }) => {
-      const list = await ctx.api().invoke('events:list', { agent: o.agent, limit: Number(o.limit) });
+    .action(async (o: { agent?: string; limit: number; json?: boolean }) => {
+      const list = await ctx.api().invoke('events:list', { agent: o.agent, limit: o.limit });
       ctx.print(
         list.map((e) => ({ at: e.at, agent: e.agent, kind: e.kind, from: e.from, to: e.to, cause: e.cause, actor: e.actor })),
         o,

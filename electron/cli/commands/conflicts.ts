@@ -5,7 +5,7 @@ import { HiveError } from '../../../shared/errors.js';
 import { CommandProvider, AnthropicProvider, OpenAiCompatibleProvider, type LlmProvider } from '../../core/conflicts/llm-provider.js';
 import type { ReplayReport } from '../../core/conflicts/replay-tally.js';
 import type { CliContext } from '../context.js';
-import { ago, formatTable } from '../format.js';
+import { ago, formatTable, numberOption } from '../format.js';
 
 const STATUSES = ['open', 'auto-resolved', 'escalated', 'resolved', 'abandoned'] as const;
 
@@ -42,7 +42,7 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
     .description('the escalation queue: one item per conflicting file')
     .option('--status <status>', STATUSES.join(' | '))
     .option('--agent <name>', 'only this agent')
-    .option('--limit <n>', 'at most this many', (v: string) => Number.parseInt(v, 10), 500)
+    .option('--limit <n>', 'at most this many', numberOption('--limit', { integer: true, min: 1 }), 500)
     .option('--json', 'print JSON')
     .action(async (o: { status?: string; agent?: string; limit: number; json?: boolean }) => {
       if (o.status && !(STATUSES as readonly string[]).includes(o.status)) throw new HiveError('INVALID_INPUT', `Unknown status ${o.status}; use one of ${STATUSES.join(', ')}.`);
@@ -126,7 +126,7 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
     .command('replay')
     .description('benchmark the resolver on a local repository\'s merge history (bare clones work; nothing is written to it)')
     .requiredOption('--repo <path>', 'a local git repository')
-    .option('--limit <n>', 'only the last N merge commits', (v: string) => Number.parseInt(v, 10))
+    .option('--limit <n>', 'only the last N merge commits', numberOption('--limit', { integer: true, min: 1 }))
     .option('--rev <rev>', 'history to walk', 'HEAD')
     .option('--llm', 'also use a language model: $HIVE_LLM_COMMAND, or ANTHROPIC_API_KEY (+ $HIVE_LLM_MODEL)')
     .option('--details <dir>', 'write base/ours/theirs/committed/result/meta.json of every applied or proposed file to DIR/<n>/')

@@ -81,7 +81,7 @@ export class ConflictService {
 
   private agent(name: string): AgentRow {
     const a = this.d.db.prepare('SELECT name, repo, worktree, branch, status, task FROM agents WHERE name = ?').get(name) as AgentRow | undefined;
-    if (!a) throw new HiveError('AGENT_NOT_FOUND', `No agent named ${name}. See \`hive list\` for the agents there are.`);
+    if (!a) throw new HiveError('AGENT_NOT_FOUND', `No agent named ${name}. See \`hive agents list\` for the agents there are.`);
     return a;
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
@@ -43,6 +43,8 @@ export interface ReplayOptions {
 export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
   const git = opts.git ?? new Git();
   const repo = path.resolve(opts.repo);
+  // (A folder that does not exist made git's spawn fail with ENOENT, which read as "git is not installed".)
+  if (!existsSync(repo)) throw new HiveError('NOT_A_GIT_REPO', `${repo} does not exist. Give the path of a local clone (bare clones work too).`);
   const gitDir = (await git.run(repo, ['rev-parse', '--git-dir'], { allowFailure: true })).stdout.trim();
   if (!gitDir) throw new HiveError('NOT_A_GIT_REPO', `${repo} is not a git repository. Give the path of a local clone (bare clones work too).`);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'hive-replay-'));

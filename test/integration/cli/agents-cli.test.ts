@@ -79,6 +79,22 @@ describe('hive CLI against a real `hive serve`', () => {
     });
   }, 90_000);
 
+  it('numeric flags that are not numbers: a message naming the flag and the value, exit 1, nothing sent', async () => {
+    const cases: [string[], RegExp][] = [
+      [['agents', 'spawn', '--name', 'n1', '--repo', repo, '--backend', 'docker', '--cpus', 'abc'], /^hive: --cpus takes a number from 0\.01 to 1024, not "abc"\. \[INVALID_INPUT\]\n$/],
+      [['agents', 'spawn', '--name', 'n2', '--repo', repo, '--backend', 'docker', '--memory-mb', '12abc'], /^hive: --memory-mb takes a whole number of at least 1, not "12abc"\. \[INVALID_INPUT\]\n$/],
+      [['events', '--limit', 'abc'], /^hive: --limit takes a whole number of at least 1, not "abc"\./],
+      [['agents', 'logs', 'x', '--bytes', '-5'], /^hive: --bytes takes a whole number from 1 to 16777216, not "-5"\./],
+      [['conflicts', 'list', '--limit', '0'], /^hive: --limit takes a whole number of at least 1, not "0"\./],
+    ];
+    const results = await Promise.all(cases.map(([args]) => hive(dataDir, args)));
+    results.forEach((r, i) => {
+      expect(r.code, cases[i]![0].join(' ')).toBe(1);
+      expect(r.stderr).toMatch(cases[i]![1]);
+    });
+    expect((await hiveJson<unknown[]>(dataDir, ['agents', 'list', '--json'])).some((a) => ['n1', 'n2'].includes((a as { name: string }).name))).toBe(false);
+  }, 90_000);
+
   it('bad spawns: duplicate name, malformed names, a repo that is not git, claude not on PATH', async () => {
     await hiveJson(dataDir, ['agents', 'spawn', '--name', 'twin', '--repo', repo, '--backend', 'process', '--cmd', 'sleep 600']);
     const notGit = tempDir('hive-not-git-');
