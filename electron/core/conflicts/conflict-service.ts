@@ -19,7 +19,7 @@ import { choiceOf, describeMergeSide, MERGE_SIDE_STRATEGY, sideOfMerge, sideText
 import { describeTier, tierOf } from './strategy-tiers.js';
 import { Preflight } from './preflight.js';
 import { findRepoFormatter } from './repo-formatter.js';
-import { Resolver, type FileResolution } from './resolver.js';
+import { Resolver, type FileResolution, escalatedWhole } from './resolver.js';
 import { Telemetry } from '../observability/telemetry.js';
 import { joinLines } from './text-lines.js';
 import { KeyedMutex } from '../agents/keyed-mutex.js';
@@ -240,8 +240,14 @@ export class ConflictService {
         // The repository's formatter (prettier, biome, dprint), when it configures one and it is installed.
         const formatter = findRepoFormatter(prepared.worktree, a.repo);
         for (const file of prepared.conflicts) {
+          // Unmerged with one side only and no base: git moved the file aside (a file on one side where the
+          // other has a folder: `x~HEAD`). Resolved as a plain file it was committed under that name.
+          const movedAside =
+            file.base === null && (file.ours === null) !== (file.theirs === null)
+              ? `git could not put ${file.path} in place (one side has a file where the other has a folder, or a rename it could not follow) and moved it aside under this name; resolve it by hand in ${prepared.worktree}, then give the result with --file`
+              : null;
           const r = await this.tel.step('merge.file', async () => {
-            const res = await resolver.resolveFile(file, { formatter });
+            const res = movedAside ? escalatedWhole(file, movedAside) : await resolver.resolveFile(file, { formatter });
             this.observeDecision(file.path, res);
             return res;
           }, { 'hive.file': file.path });

@@ -351,7 +351,8 @@ export function renderMarkers(segments: Segment[], trailingNewline = true): stri
   return finish(out.join(''), trailingNewline);
 }
 
-function escalatedWhole(input: FileInput, reason: string): FileResolution {
+/** The whole file for a person, with `reason` (no strategy runs). */
+export function escalatedWhole(input: FileInput, reason: string): FileResolution {
   const h: HunkResult = {
     index: 0,
     base: input.base ?? '',

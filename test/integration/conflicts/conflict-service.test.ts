@@ -312,6 +312,23 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(repo.git('show', 'integration:README.md')).toBe('# r a\n');
   });
 
+  it('a file on one side where the other has a folder is escalated, not committed under the name git moved it to', { timeout: 120_000 }, async () => {
+    repo.git('branch', 'integration');
+    const a = addAgent('a');
+    const b = addAgent('b');
+    a.commit({ 'gen/x': 'a file\n' }, 'x as a file');
+    b.commit({ 'gen/x/y': 'in a folder\n' }, 'x as a folder');
+    const before = repo.git('rev-parse', 'integration');
+    await svc.merge('b', 'integration');
+    const r = await svc.merge('a', 'integration');
+    expect(r.status).toBe('escalated');
+    const item = svc.get(r.files[0]!.itemId);
+    expect(item.path).toMatch(/^gen\/x~/);
+    expect(item.reason).toMatch(/^git could not put gen\/x~\S+ in place \(one side has a file where the other has a folder/);
+    expect(repo.git('ls-tree', '-r', '--name-only', 'integration')).not.toMatch(/x~/);
+    expect(repo.git('rev-parse', 'integration')).not.toBe(before);
+  });
+
   it('a conflicting symbolic link is resolved as a link; nothing is written where a link points', { timeout: 120_000 }, async () => {
     repo.git('branch', 'integration');
     const victim = path.join(tmp, 'victim.txt');
