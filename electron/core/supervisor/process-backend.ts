@@ -26,6 +26,9 @@ interface Tracked {
  * otherwise take that as "quit"), and any later host can open the pipe and type into an adopted agent.
  * Where named pipes cannot be made (Windows), stdin is a pipe from this host, as before.
  */
+/** How long a stop waits for a process after SIGKILL. */
+const KILL_WAIT_MS = 10_000;
+
 export class ProcessBackend implements Backend {
   readonly kind = 'process' as const;
   private readonly onDidExitEmitter = new Emitter<ExitInfo>();
@@ -124,7 +127,17 @@ export class ProcessBackend implements Backend {
     // The whole process group, not just its leader: children of the agent must not be left behind.
     while (this.clock.now() < deadline && (!pidGoneOrZombie(t.pid) || groupAlive(t.pid))) await sleep(20);
     if (!pidGoneOrZombie(t.pid) || groupAlive(t.pid)) signalGroup(t.pid, 'SIGKILL');
-    while (!pidGoneOrZombie(t.pid)) await sleep(10);
+    // SIGKILL cannot end a process in uninterruptible sleep (stuck in the kernel on a hung disk or network
+    // mount) until the kernel lets it go: waiting without a bound held the agent's lock, and with it every
+    // later action on the agent, for as long.
+    const killDeadline = this.clock.now() + KILL_WAIT_MS;
+    while (!pidGoneOrZombie(t.pid)) {
+      if (this.clock.now() > killDeadline) {
+        t.stopping = false;
+        throw new HiveError('BACKEND_UNAVAILABLE', `Process ${t.pid} of ${name} did not end ${KILL_WAIT_MS / 1000} s after SIGKILL: it is stuck in the kernel (uninterruptible sleep, e.g. on a hung disk or network mount) and ends when the kernel lets it go. Try the stop again later.`);
+      }
+      await sleep(10);
+    }
     if (t.poll) clearInterval(t.poll);
     if (this.agents.get(name) === t) this.agents.delete(name);
   }
