@@ -338,6 +338,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     });
     req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
+    // Cut off (past four times the limit) or gone: only 'close' comes; settled so the request is not left pending.
+    req.on('close', () => reject(tooLarge ? new BodyTooLarge() : new Error('the client closed the connection')));
   });
 }
 

@@ -489,6 +489,10 @@ export class AgentService {
         await this.stopStep(agent, 'restart', actor, () => this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs }));
         this.prune(name);
       } else {
+        // Errored or crashed with its process still there (a hung agent that could not be stopped): ended
+        // first, or the restart ran a second copy beside it.
+        const backend = this.backendFor(agent.backend);
+        if (await backend.isAlive(name).catch(() => false)) await backend.stop(name, { killTimeoutMs: agent.policy.killTimeoutMs });
         snapshot = await this.latestForWake(name);
       }
       await this.restoreContext(agent, snapshot);

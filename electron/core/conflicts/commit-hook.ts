@@ -3,12 +3,14 @@ import path from 'node:path';
 import type { Git } from '../git/git.js';
 
 /**
- * Where the repository's own hooks are, worked out when a hook runs: its core.hooksPath (the shared config,
- * then the user's), relative to the top of the working tree as git reads it (husky's `.husky/_`), else
+ * Where the repository's own hooks are, worked out when a hook runs: the core.hooksPath git would use
+ * without this worktree's own setting (system, global, included files, the repository's config — the last
+ * one wins, as in git), relative to the top of the working tree as git reads it (husky's `.husky/_`), else
  * `<common dir>/hooks`. Never this folder itself.
  */
 const ORIGINAL_HOOKS = `common=$(git rev-parse --git-common-dir 2>/dev/null)
-orig=$(git config --type=path --file "$common/config" --get core.hooksPath 2>/dev/null || git config --type=path --global --get core.hooksPath 2>/dev/null || printf '%s' "$common/hooks")
+orig=$(git config --type=path --show-scope --get-all core.hooksPath 2>/dev/null | grep -v '^worktree' | tail -n 1 | cut -f2-)
+[ -n "$orig" ] || orig="$common/hooks"
 case "$orig" in /*) ;; *) orig="$(git rev-parse --show-toplevel 2>/dev/null)/$orig" ;; esac
 here=$(cd "$(dirname "$0")" && pwd -P)
 [ -d "$orig" ] && [ "$(cd "$orig" && pwd -P)" = "$here" ] && orig=`;

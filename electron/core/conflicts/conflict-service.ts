@@ -233,9 +233,9 @@ export class ConflictService {
         return this.store.mergeResult(this.store.merge(id), commit.message);
       }
       this.store.insertMerge(row);
-      // Under the merge's lock from here: an abandon waits until the files are in and the check has run,
-      // instead of removing the worktree under them (the check's verdict then wrote itself over 'abandoned').
-      return await this.mergeLocks.run(id, async () => {
+      // Under the merge's lock: an abandon waits until the files are in, instead of removing the worktree
+      // under them (the check's verdict then wrote itself over 'abandoned').
+      let escalated = await this.mergeLocks.run(id, async () => {
         let escalated = 0;
         // The repository's formatter (prettier, biome, dprint), when it configures one and it is installed.
         const formatter = findRepoFormatter(prepared.worktree, a.repo);
@@ -274,7 +274,15 @@ export class ConflictService {
           if (status === 'auto-resolved') await this.merger.writeFile(prepared.worktree, file.path, r.merged);
           else escalated++;
         }
-        const check = escalated === 0 ? await this.runCheck(prepared.worktree) : null;
+        return escalated;
+      });
+      // The check command (up to 30 minutes) runs outside the lock, so an abandon meanwhile is not kept
+      // waiting; its verdict counts only if the merge was not abandoned while it ran.
+      const check = escalated === 0 ? await this.runCheck(prepared.worktree) : null;
+      return await this.mergeLocks.run(id, async () => {
+        const now = this.store.merge(id);
+        if (now.status === 'abandoned') return this.store.mergeResult(now, 'The merge was abandoned while its check command ran.');
+        if (now.commit_sha) return this.store.mergeResult(now, `Merged into ${now.into_branch} as ${now.commit_sha.slice(0, 12)}.`);
         if (check && !check.ok) {
           for (const it of this.store.itemsOfMerge(id)) {
             this.store.setItemStatus(it.id, 'escalated', `the check command failed after automatic resolution: ${check.output}`);
@@ -297,9 +305,12 @@ export class ConflictService {
       // 'escalated' with files that could never be finished.
       if (this.store.findMerge(id) && !this.store.merge(id).commit_sha) {
         for (const it of this.store.itemsOfMerge(id)) {
-          if (it.status !== 'abandoned') this.store.setItemStatus(it.id, 'abandoned', `the merge failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (it.status === 'abandoned') continue;
+          this.store.setItemStatus(it.id, 'abandoned', `the merge failed: ${err instanceof Error ? err.message : String(err)}`);
+          this.announce(it.id, 'abandoned');
         }
         this.store.updateMerge(id, 'abandoned');
+        this.d.events.append({ agent: a.name, kind: 'merge.abandoned', actor, data: { id, reason: err instanceof Error ? err.message : String(err) } });
       }
       if (worktree) await this.merger.abort(a.repo, worktree);
       throw err;

@@ -126,7 +126,8 @@ export class IntegrationMerger {
       if (cur && !(await isAncestor(cur, sha)) && intoHead && (await isAncestor(intoHead, cur))) {
         throw new HiveError('MERGE_FAILED', `${t.ref.replace('refs/heads/', '')} moved while merging (another merge landed on it); the merge commit ${sha.slice(0, 12)} was not applied. Run \`hive merge\` again.`);
       }
-      old = [cur || '0'.repeat(40)];
+      // '' = must not exist yet (any hash format; forty zeros is a SHA-1 id only).
+      old = [cur];
     }
     const u = await this.git.run(p.repo, ['update-ref', '-m', `hive merge: ${subject}`, t.ref, sha, ...old], { allowFailure: true });
     if (u.code !== 0) {

@@ -75,6 +75,7 @@ export class Watchdog implements Disposable {
     const adopted: string[] = [];
     const crashed: string[] = [];
     const alive = new Map<BackendKind, Map<string, number | null>>();
+    const listFailed = new Map<BackendKind, string>();
     const agents = this.d.repo.list();
     const needed = new Set(agents.filter((a) => needsReconcile(a)).map((a) => a.backend));
     for (const [kind, b] of Object.entries(this.d.backends) as [BackendKind, Backend][]) {
@@ -87,7 +88,9 @@ export class Watchdog implements Disposable {
       const listed = await b.listAlive().then(
         (l) => l,
         (err: unknown) => {
-          this.d.notify('warning', `could not list the ${kind} agents at host start`, `${err instanceof Error ? err.message : String(err)}; their state is checked again shortly.`);
+          const why = err instanceof Error ? err.message : String(err);
+          this.d.notify('warning', `could not list the ${kind} agents at host start`, `${why}; running agents are checked again shortly.`);
+          listFailed.set(kind, why);
           return null;
         },
       );
@@ -97,6 +100,10 @@ export class Watchdog implements Disposable {
       if (!needsReconcile(agent)) continue;
       const backend = this.d.backends[agent.backend];
       const names = alive.get(agent.backend);
+      if (backend && !names && listFailed.has(agent.backend)) {
+        await this.unsure(agent, backend, `listing its agents failed: ${listFailed.get(agent.backend)}`);
+        continue;
+      }
       if (!backend || !names) continue; // backend unavailable: leave as is (docker shows unknown)
       if (!names.has(agent.name) && backend.unreachable) {
         // On a Docker engine that does not answer: nothing is known, so nothing is restarted (or restarted elsewhere).
@@ -125,6 +132,7 @@ export class Watchdog implements Disposable {
         );
         if (failed !== null) {
           this.d.machine.record(agent.name, 'adopt-failed', `could not re-attach at host start (${failed}); its state is checked again shortly`, 'watchdog');
+          await this.unsure(agent, backend, `re-attaching failed: ${failed}`);
           continue;
         }
       }
@@ -160,6 +168,27 @@ export class Watchdog implements Disposable {
       await this.onExit({ name: agent.name, code: null, signal: null, at: this.d.clock.now(), reason: 'server-lost' }, 'vanished while no host was running');
     }
     return { adopted, crashed };
+  }
+
+  /**
+   * An agent whose state could not be checked at host start. A running one is left to the periodic check,
+   * a sleeping one to its wake; any other was left where nothing looks at it (a `stopping` one allowed no
+   * action until the next host): a stop is finished, anything else is errored with the reason (restart,
+   * stop and remove are open there), never restarted blind (it may still run).
+   */
+  private async unsure(agent: AgentRecord, backend: Backend, why: string): Promise<void> {
+    if (agent.status === 'running' || agent.status === 'sleeping' || agent.status === 'unreachable') return;
+    try {
+      if (agent.status === 'stopping') {
+        await backend.stop(agent.name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch(() => {});
+        this.d.machine.transition({ name: agent.name, to: 'stopped', cause: `stop completed at host start (its state could not be checked: ${why})`, actor: 'watchdog', patch: { pid: null } });
+        return;
+      }
+      const reason = `its state could not be checked at host start (${why}); not restarted while it may still run. Restart or stop it.`;
+      this.d.machine.transition({ name: agent.name, to: 'errored', cause: reason, actor: 'watchdog', patch: { lastError: reason } });
+    } catch {
+      // (a transition the lifecycle does not allow from this state: left as it is)
+    }
   }
 
   private async onExit(e: ExitInfo, causeOverride?: string, deferred = false): Promise<void> {

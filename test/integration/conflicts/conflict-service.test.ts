@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -124,6 +124,14 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(() => b.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'no ticket')).toThrow(/must start with JIRA-/);
     b.commit({ 'src/lim.ts': 'export const limit = 3;\n' }, 'JIRA-3 limit');
     expect(b.git('log', '-1', '--format=%B')).toMatch(/^JIRA-3 limit\n\nHive-Agent: b/);
+
+    // A core.hooksPath that comes from an included config file (a work profile) is found too.
+    repo.git('config', '--unset', 'core.hooksPath');
+    const profile = path.join(tmp, 'work-profile.gitconfig');
+    writeFileSync(profile, `[core]\n\thooksPath = ${path.join(tmp, 'profile-hooks')}\n`);
+    repo.git('config', 'include.path', profile);
+    hook(path.join(tmp, 'profile-hooks'), 'pre-commit', 'echo "profile hook says no" >&2; exit 1');
+    expect(() => b.commit({ 'src/lim.ts': 'export const limit = 4;\n' }, 'JIRA-4 limit')).toThrow(/profile hook says no/);
   });
 
   it('merge → escalated → resolved by a person with a Hive-Resolution trailer → the same conflict later comes with the learned answer as a proposal, accepted in one step', { timeout: 120_000 }, async () => {
@@ -327,6 +335,32 @@ describe.skipIf(!hasService('git'))('ConflictService with real git repositories'
     expect(item.reason).toMatch(/^git could not put gen\/x~\S+ in place \(one side has a file where the other has a folder/);
     expect(repo.git('ls-tree', '-r', '--name-only', 'integration')).not.toMatch(/x~/);
     expect(repo.git('rev-parse', 'integration')).not.toBe(before);
+  });
+
+  it('an abandon while the check command runs is not kept waiting for it, and the check does not undo it', { timeout: 120_000 }, async () => {
+    repo.git('branch', 'integration');
+    const marker = path.join(tmp, 'check-started');
+    svc.setSettings({ checkCommand: `sh -c "touch ${marker}; sleep 4"` });
+    const d = addAgent('d');
+    const e = addAgent('e');
+    d.commit({ 'src/a.ts': "import { a } from './m.js';\n\nexport const x = a + 1;\n" }, 'd');
+    e.commit({ 'src/a.ts': "import { a } from './m.js';\n\nexport const x = a  +  1;\n" }, 'e');
+    svc.setSettings({ checkCommand: '' });
+    await svc.merge('d', 'integration');
+    svc.setSettings({ checkCommand: `sh -c "touch ${marker}; sleep 4"` });
+    const merging = svc.merge('e', 'integration');
+    const t0 = Date.now();
+    while (!existsSync(marker)) {
+      if (Date.now() - t0 > 20_000) throw new Error('the check command did not start');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const [item] = svc.list({ agent: 'e', limit: 5 });
+    const abandonedAt = Date.now();
+    expect((await svc.abandon(item!.id)).status).toBe('abandoned');
+    expect(Date.now() - abandonedAt).toBeLessThan(3000);
+    const result = await merging;
+    expect(result.status).toBe('abandoned');
+    expect(svc.get(item!.id).status).toBe('abandoned');
   });
 
   it('a conflicting symbolic link is resolved as a link; nothing is written where a link points', { timeout: 120_000 }, async () => {

@@ -182,3 +182,45 @@ describe('host start when one agent cannot be adopted (injected fault in the rea
     }
   }, 60_000);
 });
+
+/** The real process backend with one injected fault: listing its agents fails (a call that timed out). */
+class ListFails extends ProcessBackend {
+  override async listAlive(): Promise<{ name: string; pid: number | null }[]> {
+    throw new Error('injected: listing timed out');
+  }
+}
+
+describe('host start when a backend cannot list its agents (injected fault in the real process backend)', () => {
+  it('nothing is restarted blind; a stop cut short is finished, a start cut short is errored with the reason, a running agent is left to the check', async () => {
+    const first = await makeCore();
+    let second: HiveCore | null = null;
+    let firstDisposed = false;
+    try {
+      for (const name of ['run', 'half-stopped', 'half-started']) {
+        await first.core.agents.spawn(SpawnRequest.parse({ name, repo: first.repo, backend: 'process', preset: 'custom', cmd: 'sleep 600' }), 'test');
+      }
+      const pids = Object.fromEntries(['run', 'half-stopped', 'half-started'].map((n) => [n, first.core.repo.get(n).pid!]));
+      // A host killed in the middle of a stop and of a start.
+      first.core.db.prepare("UPDATE agents SET status = 'stopping' WHERE name = 'half-stopped'").run();
+      first.core.db.prepare("UPDATE agents SET status = 'starting' WHERE name = 'half-started'").run();
+      await first.core.dispose();
+      firstDisposed = true;
+      second = new HiveCore({ dataDir: first.dataDir, checkIntervalMs: 250, backends: { process: new ListFails(first.dataDir, systemClock) } });
+      const before = second.events.list({ limit: 1 })[0]!.id;
+      const result = await second.start();
+      expect(result).toEqual({ adopted: [], crashed: [] });
+      expect(second.repo.get('run')).toMatchObject({ status: 'running', pid: pids.run });
+      expect(second.repo.get('half-stopped').status).toBe('stopped');
+      expect(second.repo.get('half-started')).toMatchObject({ status: 'errored', lastError: expect.stringMatching(/^its state could not be checked at host start \(listing its agents failed: injected: listing timed out\); not restarted while it may still run\. Restart or stop it\.$/) });
+      // Not started a second time.
+      expect(second.events.list({ limit: 100 }).filter((e) => e.id > before && (e.to === 'starting' || e.to === 'recovering'))).toEqual([]);
+      expect(pidRunning(pids['half-started']!)).toBe(true);
+    } finally {
+      await second?.dispose();
+      if (!firstDisposed) await first.core.dispose();
+      killAgentProcesses(first.dataDir);
+      rmSync(first.dataDir, { recursive: true, force: true });
+      rmSync(first.repo, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

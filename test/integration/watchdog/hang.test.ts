@@ -6,7 +6,7 @@ import { ProcessBackend } from '../../../electron/core/supervisor/process-backen
 import { systemClock } from '../../../electron/core/ports/clock.js';
 import { hasService } from '../../support/services.js';
 import { waitFor } from '../../support/host-process.js';
-import { eventsOf, pidAlive, readMemory, sleep, spawnAgent, startsOf, tickerCmd, waitRecovered, workerPid, writeMemory } from './watchdog-helpers.js';
+import { agentProcesses, eventsOf, pidAlive, readMemory, sleep, spawnAgent, startsOf, tickerCmd, waitRecovered, workerPid, writeMemory } from './watchdog-helpers.js';
 
 const hasTmux = hasService('tmux');
 const backends: BackendKind[] = hasTmux ? ['tmux', 'process'] : ['process'];
@@ -98,8 +98,14 @@ describe('a hung agent that cannot be stopped (injected fault in the real proces
     expect(startsOf(a.worktree)).toHaveLength(1);
     backend.failing = false;
     process.kill(worker, 'SIGCONT');
-    expect((await core.agents.stop('frozen', 'test')).status).toBe('stopped');
-    await waitFor(() => !pidAlive(a.pid!), 5000, 20, 'the hung process to be gone');
-    expect((await core.agents.restart('frozen', 'test')).status).toBe('running');
+    // A restart from errored ends the process that is still there first (it started a second copy).
+    const back = await core.agents.restart('frozen', 'test');
+    expect(back.status).toBe('running');
+    expect(pidAlive(a.pid!)).toBe(false);
+    await waitFor(() => !pidAlive(worker), 5000, 20, 'the hung worker to be gone');
+    // (The ticker's own worker and sleep run beside its new leader.)
+    expect(agentProcesses(f.dataDir, 'frozen')).toContain(back.pid);
+    expect(agentProcesses(f.dataDir, 'frozen')).not.toContain(a.pid);
+    await waitFor(() => startsOf(a.worktree).length === 2, 5000, 20, 'the one restart');
   }, 60_000);
 });

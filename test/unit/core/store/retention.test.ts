@@ -21,8 +21,8 @@ describe('pruneHistory on a real hive.db', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const addEvent = (daysAgo: number, cause: string) =>
-    db.prepare("INSERT INTO events (at, agent, kind, cause) VALUES (?, 'a', 'status', ?)").run(iso(daysAgo), cause);
+  const addEvent = (daysAgo: number, cause: string, kind = 'input', agent = 'a') =>
+    db.prepare('INSERT INTO events (at, agent, kind, cause) VALUES (?, ?, ?, ?)').run(iso(daysAgo), agent, kind, cause);
   let seq = 0;
   const addMessage = (id: string, daysAgo: number, recipients: { name: string; acked: boolean }[]) => {
     seq++;
@@ -45,6 +45,18 @@ describe('pruneHistory on a real hive.db', () => {
     expect(pruneHistory(db, NOW, { days: 30, maxEvents: 1_000_000 })).toEqual({ events: 12_001, messages: 0 });
     expect(events()).toEqual(['kept 1', 'kept 2']);
     expect(pruneHistory(db, NOW, { days: 30, maxEvents: 1_000_000 })).toEqual({ events: 0, messages: 0 });
+  });
+
+  it("keeps each agent's last status change however old (the Metrics page reads states at a window's start from it)", () => {
+    addEvent(90, 'a started', 'status', 'a');
+    addEvent(80, 'a running', 'status', 'a');
+    addEvent(70, 'b running', 'status', 'b');
+    addEvent(60, 'old input', 'input', 'a');
+    addEvent(1, 'b sleeping', 'status', 'b');
+    // Kept from before the cutoff: each agent's last status change there (b's too: a window that starts
+    // before 'b sleeping' needs it).
+    expect(pruneHistory(db, NOW).events).toBe(2);
+    expect(events()).toEqual(['a running', 'b running', 'b sleeping']);
   });
 
   it('keeps at most maxEvents, the newest', () => {
