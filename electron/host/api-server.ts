@@ -123,6 +123,23 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       .flat()
       .flatMap((i) => (i ? [i.family === 'IPv6' ? `[${i.address.replace(/%.*$/, '')}]` : i.address] : [])),
   ];
+  /**
+   * A browser sends Origin with every WebSocket upgrade and every POST. The token cookie goes to every port
+   * of 127.0.0.1 (cookies ignore ports, and SameSite counts other ports as the same site), so a page served
+   * by any other local server could open the API's WebSocket or POST to it with the user's cookie. Only the
+   * API's own pages may: an Origin that is present must name this server. (The CLI and agents send none.)
+   */
+  const originOk = (req: IncomingMessage): boolean => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    let host: string;
+    try {
+      host = new URL(origin).host.toLowerCase();
+    } catch {
+      return false;
+    }
+    return hostOk({ headers: { host } } as IncomingMessage);
+  };
   const hostOk = (req: IncomingMessage): boolean => {
     // Refuse other Host names (DNS rebinding: a web page must not reach the API through a name it controls).
     const h = (req.headers.host ?? '').toLowerCase();
@@ -164,6 +181,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message } });
     }
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
+    if (!originOk(req)) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: `Requests from pages of another origin (${req.headers.origin}) are refused; open the UI at the URL that \`hive serve\` printed.` } });
     if (!authorized(req, url)) {
       return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'A valid token is required: open the URL that `hive serve` printed, or send Authorization: Bearer <token>.' } });
     }
@@ -243,7 +261,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== WS_PATH || !hostOk(req) || !authorized(req, url)) {
+    if (url.pathname !== WS_PATH || !hostOk(req) || !originOk(req) || !authorized(req, url)) {
       socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       socket.destroy();
       return;

@@ -226,6 +226,33 @@ describe('the local API of a real `hive serve`', () => {
     expect((await post('agents:list', {}, auth())).status).toBe(200);
   }, 60_000);
 
+  it('a page of another origin (any other local port: the cookie goes there too) can neither open the WebSocket nor POST', async () => {
+    const u = new URL(host.url);
+    const foreign = `http://127.0.0.1:${Number(u.port) === 1 ? 2 : 1}`;
+    const ws = `${host.url.replace('http:', 'ws:')}${WS_PATH}`;
+    const withOrigin = (origin: string) =>
+      new Promise<number | 'open'>((resolve) => {
+        const sock = new WebSocket(ws, { headers: { origin, cookie: `hive_token=${host.token}` } });
+        sock.once('open', () => {
+          sock.terminate();
+          resolve('open');
+        });
+        sock.once('unexpected-response', (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          sock.terminate();
+        });
+        sock.once('error', () => resolve(0));
+      });
+    expect(await withOrigin(foreign)).toBe(401);
+    expect(await withOrigin('null')).toBe(401);
+    expect(await withOrigin(host.url)).toBe('open');
+    const post = (origin: string) => fetch(`${host.url}${API_PREFIX}agents:list`, { method: 'POST', headers: { origin, cookie: `hive_token=${host.token}`, 'content-type': 'text/plain' }, body: '{}' });
+    const refused = await post(foreign);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^Requests from pages of another origin/);
+    expect((await post(host.url)).status).toBe(200);
+  });
+
   it('a second `hive serve` on the same data dir fails and names the first one’s pid', async () => {
     const r = await hive(dataDir, ['serve', '--port', '0']);
     expect(r.code).toBe(1);
