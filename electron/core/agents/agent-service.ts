@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { Clock } from '../ports/clock.js';
 import type { Backend } from '../supervisor/backend.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
-import { collectMemoryFiles, restoreMemoryFiles, safeJoin, tailBytes, tailLines, MEMORY_DIR } from '../snapshots/context.js';
+import { collectMemoryFiles, restoreMemoryFiles, safeJoin, tailBytes, tailLines, writeInside, MEMORY_DIR } from '../snapshots/context.js';
 import type { WorktreeManager } from '../worktrees/worktree-manager.js';
 import { publicAgent, type AgentRecord, type AgentRepo } from './agent-repo.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -729,8 +729,7 @@ export class AgentService {
     });
     const saved: string[] = [];
     for (const { target, bytes } of targets) {
-      mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(target, bytes);
+      writeInside(agent.worktree, target, bytes);
       saved.push(path.relative(agent.worktree, target));
     }
     this.d.machine.record(name, 'memory', `${saved.length} memory file(s) saved`, actor, { files: saved });

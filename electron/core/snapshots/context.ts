@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, renameSync, existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, existsSync, openSync, readSync, closeSync, fstatSync, lstatSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { MemoryFile } from '../../../shared/contract/snapshots.js';
 import { HiveError } from '../../../shared/errors.js';
@@ -23,12 +23,15 @@ export function collectMemoryFiles(worktree: string): MemoryFile[] {
     }
     files.push({ path: rel, contentBase64: buf.toString('base64'), sha256: createHash('sha256').update(buf).digest('hex') });
   };
+  // Never through a symbolic link: a CLAUDE.md linked to ~/.aws/credentials, or `.hive/memory` linked to a
+  // folder of the host, put the host's files into a snapshot (which `snapshots show` returns).
   for (const name of TOP_LEVEL_MEMORY) {
     const p = path.join(worktree, name);
-    if (existsSync(p) && statSync(p).isFile()) add(name);
+    if (lstatOrNull(p)?.isFile()) add(name);
   }
   const walk = (relDir: string) => {
     const abs = path.join(worktree, relDir);
+    if (lstatOrNull(abs)?.isSymbolicLink() || lstatOrNull(path.dirname(abs))?.isSymbolicLink()) return;
     let entries;
     try {
       entries = readdirSync(abs, { withFileTypes: true });
@@ -46,6 +49,14 @@ export function collectMemoryFiles(worktree: string): MemoryFile[] {
   return files;
 }
 
+function lstatOrNull(p: string): ReturnType<typeof lstatSync> | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
 function gone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -60,20 +71,50 @@ function readIfThere(file: string): Buffer | null {
   }
 }
 
-/** Writes memory files back byte-for-byte (atomic per file). Paths must stay inside the worktree. */
+/**
+ * Writes memory files back byte-for-byte (atomic per file), every checksum checked before the first write.
+ * Paths must stay inside the worktree, also past symbolic links (see writeInside).
+ */
 export function restoreMemoryFiles(worktree: string, files: MemoryFile[]): number {
-  for (const f of files) {
-    const target = safeJoin(worktree, f.path);
+  const checked = files.map((f) => {
     const buf = Buffer.from(f.contentBase64, 'base64');
     if (createHash('sha256').update(buf).digest('hex') !== f.sha256) {
       throw new HiveError('SNAPSHOT_CORRUPT', `Memory file ${f.path} in the snapshot does not match its checksum; nothing was restored from it.`);
     }
-    mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = `${target}.hive-tmp`;
-    writeFileSync(tmp, buf);
-    renameSync(tmp, target);
-  }
+    return { target: safeJoin(worktree, f.path), buf };
+  });
+  for (const { target, buf } of checked) writeInside(worktree, target, buf);
   return files.length;
+}
+
+/**
+ * Writes `buf` to `target` (inside `root`) atomically, never through a symbolic link: a folder on the way
+ * that is a link is refused, a link at the target is replaced (rename replaces the entry, it does not follow
+ * it), and the temporary file is created exclusively. An agent could otherwise point `.hive/memory` (or a
+ * planted `notes.md.hive-tmp`) at a folder of the host, and the next restore wrote there — for a Docker
+ * agent, a way out of its container.
+ */
+export function writeInside(root: string, target: string, buf: Buffer): void {
+  refuseLinksOnTheWay(root, path.dirname(target));
+  mkdirSync(path.dirname(target), { recursive: true });
+  refuseLinksOnTheWay(root, path.dirname(target));
+  const tmp = `${target}.hive-tmp`;
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, buf, { flag: 'wx' });
+  renameSync(tmp, target);
+}
+
+function refuseLinksOnTheWay(root: string, dir: string): void {
+  const rootAbs = path.resolve(root);
+  for (let d = path.resolve(dir); d.length > rootAbs.length && d.startsWith(rootAbs + path.sep); d = path.dirname(d)) {
+    let st;
+    try {
+      st = lstatSync(d);
+    } catch {
+      continue; // not there yet: created as a real folder
+    }
+    if (st.isSymbolicLink()) throw new HiveError('INVALID_INPUT', `${path.relative(rootAbs, d)} in ${rootAbs} is a symbolic link; memory files are never written through one. Replace it with a folder.`);
+  }
 }
 
 export function safeJoin(root: string, rel: string): string {
