@@ -240,6 +240,11 @@ export class SnapshotStore {
     return older.find((m) => m.id !== meta.id && this.verify(m) === null) ?? null;
   }
 
+  /** Files an agent's snapshots under another name (an agent removed: a new one of the same name starts clean). */
+  retire(agent: string, as: string): number {
+    return this.db.prepare('UPDATE snapshots SET agent = ? WHERE agent = ?').run(as, agent).changes;
+  }
+
   /** Keeps the newest `keep` snapshots of an agent; deletes older rows and blobs no other row uses. */
   prune(agent: string, keep: number): number {
     const old = this.list(agent).slice(Math.max(0, keep));

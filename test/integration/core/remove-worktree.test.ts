@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
 import { HiveError } from '../../../shared/errors.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
+import { waitFor } from '../../support/host-process.js';
 import { makeGitRepo, tempDir } from '../../support/git-repo.js';
 import { killAgentProcesses } from './agent-procs.js';
 
@@ -137,5 +138,26 @@ describe('remove and the work in an agent worktree (real git)', () => {
     extra.push(repo2);
     const again = await f.core.agents.spawn(SpawnRequest.parse({ name: 'orphan', repo: repo2, backend: 'process', preset: 'custom', cmd: 'sleep 600' }), 'test');
     expect(again.status).toBe('running');
+  });
+
+  it("a new agent of a removed one's name never resumes the old one's snapshots; they are kept under another name", async () => {
+    const old = await f.core.agents.spawn(SpawnRequest.parse({ name: 'same', repo: f.repo, backend: 'process', preset: 'custom', cmd: 'sleep 600', task: 'the OLD task' }), 'test');
+    mkdirSync(path.join(old.worktree, '.hive', 'memory'), { recursive: true });
+    writeFileSync(path.join(old.worktree, '.hive', 'memory', 'notes.md'), 'old secrets\n');
+    await f.core.agents.sleep('same', 'test');
+    rmSync(path.join(old.worktree, '.hive'), { recursive: true, force: true });
+    await f.core.agents.remove('same', true, 'test');
+    const removed = f.core.events.list({ agent: 'same', limit: 1 })[0]!;
+    const keptAs = (removed.data as { snapshotsAs: string }).snapshotsAs;
+    expect(keptAs).toMatch(/^same~removed-\d+/);
+    expect(f.core.snapshots.list(keptAs)).toHaveLength(1);
+
+    // The new one's command fails at once (not found): errored, with no snapshot of its own; a restart then
+    // resumed from the newest snapshot of that name — the removed agent's.
+    const fresh = await f.core.agents.spawn(SpawnRequest.parse({ name: 'same', repo: f.repo, backend: 'process', preset: 'custom', cmd: 'no-such-command-here', task: 'the new task' }), 'test');
+    await waitFor(() => f.core.repo.get('same').status === 'errored', 10_000, 20, 'errored');
+    await f.core.agents.restart('same', 'test').catch(() => undefined);
+    expect(existsSync(path.join(fresh.worktree, '.hive', 'memory', 'notes.md'))).toBe(false);
+    expect(f.core.snapshots.list('same')).toEqual([]);
   });
 });
