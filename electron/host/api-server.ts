@@ -12,6 +12,7 @@ import { HiveError, toErrorPayload, type ErrorCode } from '../../shared/errors.j
 import type { HiveCore } from '../core/hive-core.js';
 import type { Telemetry } from '../core/observability/telemetry.js';
 import type { AllHandlers, CallContext } from '../core/handlers.js';
+import { AGENT_CHANNELS, agentToken } from '../core/agents/agent-token.js';
 
 export interface ApiServerOptions {
   core: Pick<HiveCore, 'onDidPush'>;
@@ -29,6 +30,8 @@ export interface ApiServerOptions {
   cacheKey?: (channel: string, payload: unknown) => string | null;
   /** API spans, request metrics, error log lines and GET /metrics. */
   telemetry?: Telemetry;
+  /** The agents that hold their own token (agent-token.ts): known by it even when they do not name themselves. */
+  agentNames?: () => Iterable<string>;
 }
 
 export interface ApiServer {
@@ -112,6 +115,21 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (tokenOk(url.searchParams.get('token'))) return true;
     return tokenOk(cookie(req, TOKEN_COOKIE));
   };
+  /** The agent a request's agent token belongs to (the one it names in x-hive-actor first), or null. */
+  const agentOf = (req: IncomingMessage): string | null => {
+    const auth = req.headers.authorization;
+    if (!auth?.startsWith('Bearer ')) return null;
+    const given = Buffer.from(auth.slice(7));
+    const matches = (name: string) => {
+      const expected = Buffer.from(agentToken(opts.token, name));
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    };
+    const actor = String(req.headers['x-hive-actor'] ?? '');
+    const named = actor.startsWith('agent:') ? actor.slice('agent:'.length) : actor;
+    if (named && matches(named)) return named;
+    for (const name of opts.agentNames?.() ?? []) if (matches(name)) return name;
+    return null;
+  };
   let port = 0;
   const cache = new Map<string, { key: string; body: Buffer }>();
   // Bound to every interface (0.0.0.0 or ::, only with --allow-remote): the machine's own addresses and
@@ -182,7 +200,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
     if (!originOk(req)) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: `Requests from pages of another origin (${req.headers.origin}) are refused; open the UI at the URL that \`hive serve\` printed.` } });
-    if (!authorized(req, url)) {
+    const agent = authorized(req, url) ? null : agentOf(req);
+    if (agent !== null) {
+      // An agent's own token: its API calls only, never the /metrics text or the UI.
+      const channel = url.pathname.startsWith(API_PREFIX) ? decodeOrNull(url.pathname.slice(API_PREFIX.length)) : null;
+      if (channel === null || !AGENT_CHANNELS.has(channel)) {
+        return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: `An agent's token cannot call ${channel ?? url.pathname}; ask a person (or the host's token) for that.` } });
+      }
+    } else if (!authorized(req, url)) {
       return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'A valid token is required: open the URL that `hive serve` printed, or send Authorization: Bearer <token>.' } });
     }
     if (url.pathname === '/metrics' && tel) {
@@ -207,7 +232,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         return sendJson(res, 400, { error: { code: 'INVALID_INPUT', message: `The request body is not valid JSON (${(err as Error).message}).` } });
       }
-      const actor = String(req.headers['x-hive-actor'] ?? 'api').slice(0, 100);
+      const actor = agent !== null ? `agent:${agent}` : String(req.headers['x-hive-actor'] ?? 'api').slice(0, 100);
       try {
         const data = await call(channel, actor, 'http', async () => {
           const key = opts.cacheKey?.(channel, body) ?? null;

@@ -156,6 +156,7 @@ async function listen(core: HiveCore, token: string, host: string, opts: HostOpt
     telemetry: core.telemetry,
     // The fleet list changes only when an agent row is written; every write bumps the repo's version.
     cacheKey: (channel: string) => (channel === 'agents:list' ? String(core.repo.version) : null),
+    agentNames: () => core.repo.list().filter((a) => a.backend === 'docker').map((a) => a.name),
   };
   try {
     return await startApiServer({ ...base, port: opts.port ?? 0 });

@@ -23,6 +23,7 @@ import { prepareTool, type ToolPrep } from './tools/prepare-tool.js';
 import type { StateMachine } from './state-machine.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import { LOG_ROTATE_BYTES } from '../output/output-tailer.js';
+import { agentToken } from './agent-token.js';
 
 type ParsedSpawn = z.output<typeof import('../../../shared/contract/agents.js').SpawnRequest>;
 
@@ -313,7 +314,8 @@ export class AgentService {
     env.HIVE_AGENT = agent.name;
     env.HIVE_DATA_DIR = this.d.dataDir;
     env.HIVE_URL = api.url ?? '';
-    env.HIVE_TOKEN = api.token ?? '';
+    // In a container: a token for this agent only (agent-token.ts), never the host's.
+    env.HIVE_TOKEN = api.token && agent.backend === 'docker' ? agentToken(api.token, agent.name) : api.token ?? '';
     env.HIVE_ROLE = agent.role;
     env.HIVE_TASK = agent.task;
     env.HIVE_WORKTREE = agent.worktree;

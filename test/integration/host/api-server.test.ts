@@ -5,6 +5,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { channels } from '../../../shared/contract/index.js';
+import { agentToken } from '../../../electron/core/agents/agent-token.js';
 import { API_PREFIX, WS_PATH } from '../../../shared/contract/wire.js';
 import { makeGitRepo, tempDir } from '../../support/git-repo.js';
 import { CLI, hive, startHostProcess, waitFor, type HostProcess } from '../../support/host-process.js';
@@ -251,6 +252,32 @@ describe('the local API of a real `hive serve`', () => {
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^Requests from pages of another origin/);
     expect((await post(host.url)).status).toBe(200);
+  });
+
+  it("an agent's own token (what a Docker agent gets): its channels only, as itself, never the host's powers", async () => {
+    const token = agentToken(host.token, 'boxed');
+    const as = (channel: string, body: unknown, actor = 'agent:boxed') =>
+      fetch(`${host.url}${API_PREFIX}${channel}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'x-hive-actor': actor, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // Allowed: answered (the agent does not exist here: 404, past the token check).
+    expect((await as('agents:heartbeat', { name: 'boxed' })).status).toBe(404);
+    expect((await as('agents:list', {})).status).toBe(200);
+    // The host's powers: refused, with a reason.
+    for (const [channel, body] of [
+      ['agents:spawn', { name: 'escape', repo, backend: 'process', cmd: 'touch /tmp/escaped' }],
+      ['conflicts:setSettings', { checkCommand: 'touch /tmp/escaped' }],
+      ['agents:input', { name: 'other', text: 'rm -rf ~' }],
+      ['engines:add', { name: 'e', url: 'unix:///var/run/docker.sock' }],
+    ] as const) {
+      const r = await as(channel, body);
+      expect(r.status, channel).toBe(403);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toBe(`An agent's token cannot call ${channel}; ask a person (or the host's token) for that.`);
+    }
+    expect((await fetch(`${host.url}/metrics`, { headers: { authorization: `Bearer ${token}`, 'x-hive-actor': 'agent:boxed' } })).status).toBe(403);
+    // Good only as the agent it was made for.
+    expect((await as('agents:list', {}, 'agent:other')).status).toBe(401);
+    expect((await as('agents:list', {}, 'gui')).status).toBe(401);
+    // No WebSocket with it.
+    expect(await wsOpen(`${host.url.replace('http:', 'ws:')}${WS_PATH}?token=${token}`)).toEqual({ refused: 401 });
   });
 
   it('a second `hive serve` on the same data dir fails and names the first one’s pid', async () => {
