@@ -107,7 +107,8 @@ async function start(): Promise<void> {
   });
 
   showWindow();
-  console.log(`Agent Hive: data dir ${dataDir}; local API ${host.server.url} (browser UI: ${host.uiUrl})`);
+  // Not the UI's URL: it carries the API token, and the app's output may end in a terminal log or a report.
+  console.log(`Agent Hive: data dir ${dataDir}; local API ${host.server.url} (browser UI: ${host.server.url}/?token=<the token in ${path.join(dataDir, 'api.token')}>)`);
 }
 
 if (!app.requestSingleInstanceLock()) {

@@ -162,6 +162,18 @@ export function createWsClient(opts: WsClientOptions): HiveClient {
   };
 }
 
+/**
+ * Takes the token out of the address bar once the page has it (the server set its cookie with this page,
+ * and the WebSocket URL was built from it): left there, it sat in the history, bookmarks, synced history
+ * and screen shares. A reload is authorized by the cookie.
+ */
+export function dropTokenFromAddress(win: Pick<Window, 'location' | 'history'>): void {
+  const u = new URL(win.location.href);
+  if (!u.searchParams.has('token')) return;
+  u.searchParams.delete('token');
+  win.history.replaceState(null, '', `${u.pathname}${u.search}${u.hash}`);
+}
+
 /** `ws://<host>/ws?token=<token>` for a page served at `http://<host>/?token=<token>`. */
 export function wsUrlFor(loc: Pick<Location, 'protocol' | 'host' | 'search'>): string {
   const token = new URLSearchParams(loc.search).get('token') ?? '';

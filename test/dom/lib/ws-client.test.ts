@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApi } from '../../../renderer/src/lib/api';
-import { createWsClient, wsUrlFor, type HiveClient } from '../../../renderer/src/lib/ws-client';
+import { createWsClient, dropTokenFromAddress, wsUrlFor, type HiveClient } from '../../../renderer/src/lib/ws-client';
 import { HiveError } from '../../../shared/errors';
 import { makeAgent } from '../fake-hive-api';
 
@@ -51,6 +51,15 @@ function make(): HiveClient {
 }
 
 describe('WebSocket client of the contract (fake socket)', () => {
+  it('takes the token out of the address bar, keeping the rest of the address', () => {
+    const calls: string[] = [];
+    const win = { location: { href: 'http://127.0.0.1:4780/?token=abc&x=1#/conflicts' } as Location, history: { replaceState: (_s: unknown, _t: string, url: string) => calls.push(url) } as unknown as History };
+    dropTokenFromAddress(win);
+    expect(calls).toEqual(['/?x=1#/conflicts']);
+    dropTokenFromAddress({ location: { href: 'http://127.0.0.1:4780/#/' } as Location, history: win.history });
+    expect(calls).toHaveLength(1);
+  });
+
   it('builds ws://host/ws?token= from the page address', () => {
     expect(wsUrlFor({ protocol: 'http:', host: '127.0.0.1:4321', search: '?token=a%2Fb' })).toBe('ws://127.0.0.1:4321/ws?token=a%2Fb');
     expect(wsUrlFor({ protocol: 'https:', host: 'h', search: '' })).toBe('wss://h/ws?token=');
