@@ -1,6 +1,7 @@
 import type { BusMessage, MessageView } from '../../../shared/contract/bus.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../store/database.js';
+import { HiveError } from '../../../shared/errors.js';
 
 /** What a sender asks for, after validation; exactly one of to / topic / broadcast is set. */
 export interface NewMessage {
@@ -139,8 +140,13 @@ export class MessageStore {
     return this.tx(() => {
       const seq = (this.st.nextSeq.get() as { seq: number }).seq;
       if (this.st.insertMessage.run({ ...msg, seq }).changes === 0) {
-        // The id exists: a retried send. Hand back what was stored the first time.
+        // The id exists: a retried send. Hand back what was stored the first time — only to the same send:
+        // another message under a used id was dropped while its sender was told it went out, and got back
+        // the first message (another agent's, maybe private) as if it were its own.
         const existing = this.st.getMessage.get(msg.id) as MessageRow;
+        if (existing.from_agent !== msg.from || existing.to_agent !== msg.to || existing.topic !== msg.topic || existing.type !== msg.type || existing.body !== msg.body) {
+          throw new HiveError('INVALID_INPUT', `The message id ${JSON.stringify(msg.id)} is already used by another message; give a new id, or none (one is made up).`);
+        }
         const recipients = (this.st.recipientsOf.all(msg.id) as { name: string }[]).map((r) => r.name);
         return { message: toMessage(existing), recipients, created: false };
       }

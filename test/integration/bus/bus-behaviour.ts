@@ -153,6 +153,16 @@ export function busBehaviour(label: string, makeEnv: () => Promise<BusEnv>): voi
       expect((env.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n).toBe(1);
     });
 
+    it('refuses another message under a used id (it was dropped, and its sender got the first message back)', async () => {
+      await bus.send({ from: 'alice', to: 'bob', body: 'secret for bob', id: 'msg-taken' });
+      await expect(bus.send({ from: 'carol', to: 'dave', body: 'hello dave', id: 'msg-taken' })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: 'The message id "msg-taken" is already used by another message; give a new id, or none (one is made up).',
+      });
+      expect(await bus.inbox('dave')).toEqual([]);
+      expect((await bus.inbox('bob')).map((m) => m.body)).toEqual(['secret for bob']);
+    });
+
     it('keeps messages for a sleeping agent and delivers them on wake, after a hive restart', async () => {
       await bus.send({ from: 'alice', to: 'bob', body: 'while you slept 1' });
       await bus.send({ from: 'carol', to: 'bob', body: 'while you slept 2' });
