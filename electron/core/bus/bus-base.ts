@@ -87,7 +87,9 @@ export abstract class BusBase implements Bus {
     let result: { message: BusMessage; recipients: string[]; created: boolean };
     try {
       result = await this.write(() => {
-        this.remember(input.from, now);
+        // A sender is not remembered as a reader: the GUI sends as 'operator' and never reads, and every
+        // broadcast after its first message waited for it for good (never acknowledged, never pruned). Agents
+        // are known from their rows; other names once they read their inbox.
         const r = this.store.insert({
           id: input.id ?? randomUUID(),
           from: input.from,

@@ -88,6 +88,14 @@ export function busBehaviour(label: string, makeEnv: () => Promise<BusEnv>): voi
       expect(await bus.inbox('alice')).toEqual([]);
     });
 
+    it('a name that only sends (the GUI as operator) is not a broadcast recipient: nothing piles up for it', async () => {
+      await bus.inbox('bob');
+      await bus.send({ from: 'operator', to: 'bob', body: 'from the GUI' });
+      const sent = await bus.send({ from: 'alice', all: true, body: 'standup' });
+      expect(sent.recipients.map((r) => r.name)).toEqual(['bob']);
+      expect(bus.pendingFor('operator')).toEqual([]);
+    });
+
     it('long-polls: an inbox waiting for a message returns as soon as one is sent', async () => {
       const started = Date.now();
       const waiting = bus.inbox('bob', { waitMs: 5000 });
