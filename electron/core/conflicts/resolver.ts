@@ -308,7 +308,7 @@ async function layOutWithFormatter(
 export const MAX_HUNKS = 300;
 
 /** A hunk no strategy answered (yet): the texts, its fingerprint, escalated with `reason`. */
-function unresolvedHunk(h: HunkInput, index: number, reason: string): HunkResult {
+function unresolvedHunk(h: Pick<HunkInput, 'base' | 'ours' | 'theirs'>, index: number, reason: string): HunkResult {
   return {
     index,
     base: joinLines(h.base),
@@ -353,19 +353,7 @@ export function renderMarkers(segments: Segment[], trailingNewline = true): stri
 
 /** The whole file for a person, with `reason` (no strategy runs). */
 export function escalatedWhole(input: FileInput, reason: string): FileResolution {
-  const h: HunkResult = {
-    index: 0,
-    base: input.base ?? '',
-    ours: input.ours ?? '',
-    theirs: input.theirs ?? '',
-    fingerprint: fingerprintHunk([input.base ?? ''], [input.ours ?? ''], [input.theirs ?? '']),
-    status: 'escalated',
-    strategy: null,
-    situation: null,
-    tier: null,
-    reason,
-    resolution: null,
-    attempts: [{ strategy: 'file', result: 'escalate', reason }],
-  };
+  const h = unresolvedHunk({ base: [input.base ?? ''], ours: [input.ours ?? ''], theirs: [input.theirs ?? ''] }, 0, reason);
+  h.attempts.push({ strategy: 'file', result: 'escalate', reason });
   return { path: input.path, segments: [], status: 'escalated', merged: null, withMarkers: '', reason, hunks: [h], gate: [], proposal: null, tier: null };
 }

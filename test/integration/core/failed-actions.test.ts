@@ -11,8 +11,8 @@ import { systemClock } from '../../../electron/core/ports/clock.js';
 import { HiveCore } from '../../../electron/core/hive-core.js';
 import { killAgentProcesses, pidRunning } from './agent-procs.js';
 
-/** An action that fails half-way must not strand the agent in a state where nothing is allowed. */
-describe('actions that fail while taking the snapshot', () => {
+/** A core of its own for each test (its agents' processes killed after). */
+function coreForEachTest(): () => CoreFixture {
   let f: CoreFixture;
   beforeEach(async () => {
     f = await makeCore();
@@ -20,6 +20,16 @@ describe('actions that fail while taking the snapshot', () => {
   afterEach(async () => {
     killAgentProcesses(f.dataDir);
     await f.cleanup();
+  });
+  return () => f;
+}
+
+/** An action that fails half-way must not strand the agent in a state where nothing is allowed. */
+describe('actions that fail while taking the snapshot', () => {
+  const fixture = coreForEachTest();
+  let f: CoreFixture;
+  beforeEach(() => {
+    f = fixture();
   });
 
   it('memory files over the limit: sleep is refused with a clear error and the agent keeps running; stop still stops it', async () => {
@@ -47,13 +57,10 @@ describe('actions that fail while taking the snapshot', () => {
 
 /** Bad input is refused before anything exists: no agent row, no worktree, no branch, no file written. */
 describe('bad input to spawn and memory:save (real git, real files)', () => {
+  const fixture = coreForEachTest();
   let f: CoreFixture;
-  beforeEach(async () => {
-    f = await makeCore();
-  });
-  afterEach(async () => {
-    killAgentProcesses(f.dataDir);
-    await f.cleanup();
+  beforeEach(() => {
+    f = fixture();
   });
 
   const refused = (channel: string, payload: unknown) => {
