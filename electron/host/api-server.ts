@@ -233,6 +233,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return sendJson(res, 400, { error: { code: 'INVALID_INPUT', message: `The request body is not valid JSON (${(err as Error).message}).` } });
       }
       const actor = agent !== null ? `agent:${agent}` : String(req.headers['x-hive-actor'] ?? 'api').slice(0, 100);
+      // The caller gone before its answer (a long-poll's client killed): the handler is told, so a waiting
+      // inbox stops without claiming the next message for nobody.
+      const gone = new AbortController();
+      res.once('close', () => {
+        if (!res.writableFinished) gone.abort();
+      });
       try {
         const data = await call(channel, actor, 'http', async () => {
           const key = opts.cacheKey?.(channel, body) ?? null;
@@ -240,7 +246,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           if (key !== null) validateRequest(channel, body);
           const hit = key !== null ? cache.get(channel) : undefined;
           if (hit && hit.key === key) return hit.body;
-          const result = await dispatch(opts.handlers, channel, body, { actor });
+          const result = await dispatch(opts.handlers, channel, body, { actor, signal: gone.signal });
           const fresh = Buffer.from(JSON.stringify({ result: result ?? null }));
           if (key !== null) cache.set(channel, { key, body: fresh });
           return fresh;

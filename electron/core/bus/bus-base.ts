@@ -136,6 +136,7 @@ export abstract class BusBase implements Bus {
     this.remember(name, this.clock.iso());
     if (!this.wakes.has(name)) this.wakes.set(name, 0);
     for (;;) {
+      if (opts.signal?.aborted) return [];
       // A wake that lands while take() waits for its commit would be lost without this: look again instead.
       const seen = this.wakes.get(name) ?? 0;
       const got = await this.take(name, ack, limit);
@@ -144,7 +145,7 @@ export abstract class BusBase implements Bus {
       const left = deadline - this.clock.now();
       if (left <= 0) return [];
       if ((this.wakes.get(name) ?? 0) !== seen) continue;
-      const handed = await this.waitFor(name, left, ack, limit);
+      const handed = await this.waitFor(name, left, ack, limit, opts.signal);
       if (handed && handed.length > 0) {
         this.onDidDeliverEmitter.fire({ name, messages: handed });
         return handed;
@@ -330,8 +331,9 @@ export abstract class BusBase implements Bus {
   }
 
   /** Resolves with messages handed over by a send, or null when woken or timed out (look again). */
-  private waitFor(name: string, ms: number, ack: boolean, limit: number): Promise<BusMessage[] | null> {
+  private waitFor(name: string, ms: number, ack: boolean, limit: number, signal?: AbortSignal): Promise<BusMessage[] | null> {
     return new Promise((resolve) => {
+      if (signal?.aborted) return resolve(null);
       let set = this.waiters.get(name);
       if (!set) this.waiters.set(name, (set = new Set()));
       const waiters = set;
@@ -350,6 +352,10 @@ export abstract class BusBase implements Bus {
       };
       const timer = this.clock.setTimeout(() => w.done(null), ms);
       waiters.add(w);
+      // Gone before a message came: out of the waiters, so no send hands it anything.
+      signal?.addEventListener('abort', () => {
+        if (waiters.has(w)) w.done(null);
+      }, { once: true });
     });
   }
 

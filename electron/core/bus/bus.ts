@@ -23,6 +23,11 @@ export interface InboxOptions {
   /** Acknowledge what is returned (default true). Without it the messages come back until `ack`. */
   ack?: boolean;
   limit?: number;
+  /**
+   * The caller is gone: stop waiting, claim nothing. (A long-poll whose client had gone claimed — and with
+   * the default ack, acknowledged — the next message for nobody: it was lost.)
+   */
+  signal?: AbortSignal;
 }
 
 export interface SentEvent {

@@ -10,7 +10,7 @@ export function busHandlers(core: { readonly bus: Bus }): HandlerMap<keyof typeo
   const bus = (): Bus => core.bus;
   return {
     'msg:send': (req) => bus().send(req),
-    'msg:inbox': (req) => bus().inbox(req.name, { waitMs: req.waitMs, ack: req.ack, limit: req.limit }),
+    'msg:inbox': (req, ctx) => bus().inbox(req.name, { waitMs: req.waitMs, ack: req.ack, limit: req.limit, signal: ctx.signal }),
     'msg:ack': async (req) => ({ acked: await bus().ack(req.name, req.ids) }),
     'msg:subscribe': async (req) => ({ topics: await bus().subscribe(req.name, req.topic) }),
     'msg:unsubscribe': async (req) => ({ topics: await bus().unsubscribe(req.name, req.topic) }),

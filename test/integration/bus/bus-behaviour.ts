@@ -96,6 +96,16 @@ export function busBehaviour(label: string, makeEnv: () => Promise<BusEnv>): voi
       expect(bus.pendingFor('operator')).toEqual([]);
     });
 
+    it('a long-poll whose caller is gone stops waiting and claims nothing: the next message stays for the next read', async () => {
+      const gone = new AbortController();
+      const waiting = bus.inbox('bob', { waitMs: 10_000, signal: gone.signal });
+      await new Promise((r) => setTimeout(r, 50));
+      gone.abort();
+      expect(await waiting).toEqual([]);
+      await bus.send({ from: 'alice', to: 'bob', body: 'after the caller left' });
+      expect((await bus.inbox('bob')).map((m) => m.body)).toEqual(['after the caller left']);
+    });
+
     it('long-polls: an inbox waiting for a message returns as soon as one is sent', async () => {
       const started = Date.now();
       const waiting = bus.inbox('bob', { waitMs: 5000 });

@@ -280,6 +280,24 @@ describe('the local API of a real `hive serve`', () => {
     expect(await wsOpen(`${host.url.replace('http:', 'ws:')}${WS_PATH}?token=${token}`)).toEqual({ refused: 401 });
   });
 
+  it('a long-poll whose client is killed does not take the next message with it (it was acknowledged for nobody)', async () => {
+    const u = new URL(host.url);
+    // A client that asks for bob's inbox with a 20 s wait (ack by default), then dies.
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: u.hostname, port: Number(u.port), method: 'POST', path: `${API_PREFIX}msg:inbox`, headers: { ...auth(), 'content-type': 'application/json' } });
+      req.on('error', () => resolve());
+      req.end(JSON.stringify({ name: 'longpoller', waitMs: 20_000 }));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 300);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await post('msg:send', { from: 'alice', to: 'longpoller', body: 'still for you' }, auth())).status).toBe(200);
+    const next = await post('msg:inbox', { name: 'longpoller' }, auth());
+    expect(((await next.json()) as { result: { body: string }[] }).result.map((m) => m.body)).toEqual(['still for you']);
+  });
+
   it('a second `hive serve` on the same data dir fails and names the first one’s pid', async () => {
     const r = await hive(dataDir, ['serve', '--port', '0']);
     expect(r.code).toBe(1);
