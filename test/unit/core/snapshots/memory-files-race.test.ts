@@ -27,6 +27,10 @@ it('reads memory files while the agent rewrites them (temporary file, then renam
       expect(collectMemoryFiles(dir).map((f) => f.path)).toContain(path.join('.hive', 'memory', 'seq.txt'));
     }
   } finally {
+    // Gone before the folder is removed: a kill returns at once, and a writer still running for a moment
+    // created its next temporary file while afterEach removed the folder (ENOTEMPTY, once in a full run).
+    const exited = writer.exitCode !== null || writer.signalCode !== null ? Promise.resolve() : new Promise((r) => writer.once('exit', r));
     writer.kill('SIGKILL');
+    await exited;
   }
 });
