@@ -303,16 +303,10 @@ export class ConflictService {
       // A merge that fails part-way (a file that cannot be written, git failing, the branch moving under
       // it) leaves neither its worktree nor a row that looks open: the worktree leaked, and the row stayed
       // 'escalated' with files that could never be finished.
-      if (this.store.findMerge(id) && !this.store.merge(id).commit_sha) {
-        for (const it of this.store.itemsOfMerge(id)) {
-          if (it.status === 'abandoned') continue;
-          this.store.setItemStatus(it.id, 'abandoned', `the merge failed: ${err instanceof Error ? err.message : String(err)}`);
-          this.announce(it.id, 'abandoned');
-        }
-        this.store.updateMerge(id, 'abandoned');
-        this.d.events.append({ agent: a.name, kind: 'merge.abandoned', actor, data: { id, reason: err instanceof Error ? err.message : String(err) } });
-      }
-      if (worktree) await this.merger.abort(a.repo, worktree);
+      const why = err instanceof Error ? err.message : String(err);
+      const m = this.store.findMerge(id);
+      if (m && !m.commit_sha) await this.endMerge(m, `the merge failed: ${why}`, actor, { reason: why });
+      else if (worktree) await this.merger.abort(a.repo, worktree);
       throw err;
     } finally {
       resolver.dispose();
@@ -430,14 +424,7 @@ export class ConflictService {
       // over. Left as it was, its files showed resolved in a merge that could never be finished. The
       // answers are remembered (learned above), so the next `hive merge` of the agent offers them again.
       const why = `the merge could not be committed (${err.message}); your answers are remembered: run \`hive merge ${m.agent}\` again and accept them`;
-      for (const other of this.store.itemsOfMerge(m.id)) {
-        this.store.setItemStatus(other.id, 'abandoned', why);
-        this.announce(other.id, 'abandoned');
-        this.sideChoices.delete(other.id);
-      }
-      this.store.updateMerge(m.id, 'abandoned');
-      await this.merger.abort(m.repo, m.worktree);
-      this.d.events.append({ agent: it.agent, kind: 'merge.abandoned', actor, data: { id: m.id, reason: err.message } });
+      await this.endMerge(m, why, actor, { reason: err.message }, () => true);
       throw new HiveError('MERGE_FAILED', `${err.message.replace(/ Run `hive merge` again\.$/, '')} Your answers are remembered: run \`hive merge ${m.agent}\` again and accept them.`);
     }
   }
@@ -547,16 +534,7 @@ export class ConflictService {
     if (m.commit_sha) {
       throw new HiveError('INVALID_INPUT', `The merge of conflict ${id} is already committed (${m.commit_sha.slice(0, 12)} on ${m.into_branch}); there is nothing to abandon. Revert the commit to undo it.`);
     }
-    for (const other of this.store.itemsOfMerge(m.id)) {
-      if (other.status === 'escalated' || other.status === 'open' || other.status === 'auto-resolved') this.store.setItemStatus(other.id, 'abandoned', `abandoned by ${actor}`);
-      this.announce(other.id, 'abandoned');
-      this.sideChoices.delete(other.id);
-    }
-    this.store.updateMerge(m.id, 'abandoned');
-    // Awaited: the worktree is gone when the answer comes (a resolve queued behind this finds the merge
-    // abandoned, never a half-removed worktree).
-    await this.merger.abort(m.repo, m.worktree);
-    this.d.events.append({ agent: it.agent, kind: 'merge.abandoned', actor, data: { id: m.id } });
+    await this.endMerge(m, `abandoned by ${actor}`, actor, {}, (status) => status === 'escalated' || status === 'open' || status === 'auto-resolved');
     return this.store.summary(id);
   }
 
@@ -583,6 +561,22 @@ export class ConflictService {
       const { files: _files, ...rest } = this.store.mergeResult(m, '');
       return rest;
     });
+  }
+
+  /**
+   * Ends a merge as abandoned: the items `which` selects (by default all not abandoned yet) abandoned with
+   * `reason`, every item announced and its side offer dropped, the worktree removed (awaited: a resolve
+   * queued behind finds the merge abandoned, never a half-removed worktree), one event.
+   */
+  private async endMerge(m: MergeRow, reason: string, actor: string, data: Record<string, unknown>, which: (status: string) => boolean = (s) => s !== 'abandoned'): Promise<void> {
+    for (const it of this.store.itemsOfMerge(m.id)) {
+      if (which(it.status)) this.store.setItemStatus(it.id, 'abandoned', reason);
+      this.announce(it.id, 'abandoned');
+      this.sideChoices.delete(it.id);
+    }
+    this.store.updateMerge(m.id, 'abandoned');
+    if (m.worktree) await this.merger.abort(m.repo, m.worktree);
+    this.d.events.append({ agent: m.agent, kind: 'merge.abandoned', actor, data: { id: m.id, ...data } });
   }
 
   private announce(id: string, status: string): void {

@@ -1,4 +1,5 @@
-import { lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkOnTheWay, lstatOrNull } from '../ports/links.js';
 import path from 'node:path';
 import type { SideIntent } from '../../../shared/contract/conflicts.js';
 import { HiveError } from '../../../shared/errors.js';
@@ -87,9 +88,8 @@ export class IntegrationMerger {
     // Never through a symbolic link: writing followed a conflicting link to wherever it pointed (outside
     // the worktree too) and left the link itself unresolved. A folder on the way that is a link is refused;
     // the file itself, when a link, is replaced.
-    for (let dir = path.dirname(full); dir.length > worktree.length; dir = path.dirname(dir)) {
-      if (lstatOrNull(dir)?.isSymbolicLink()) throw new HiveError('INVALID_INPUT', `${file} is inside ${path.relative(worktree, dir)}, a symbolic link; resolve it by hand in ${worktree}.`);
-    }
+    const link = linkOnTheWay(worktree, path.dirname(full));
+    if (link) throw new HiveError('INVALID_INPUT', `${file} is inside ${path.relative(worktree, link)}, a symbolic link; resolve it by hand in ${worktree}.`);
     // A link in the merge (mode 120000 in every stage git has for it) is resolved as a link to the chosen text.
     const modes = (await this.git.out(worktree, ['ls-files', '-s', '-z', '--', file])).split('\0').filter(Boolean).map((l) => l.split(' ')[0]);
     const links = modes.filter((m) => m === '120000').length;
@@ -168,14 +168,6 @@ export class IntegrationMerger {
     await this.git.run(repo, ['worktree', 'remove', '--force', worktree], { allowFailure: true }).catch(() => {});
     rmSync(worktree, { recursive: true, force: true });
     await this.git.run(repo, ['worktree', 'prune'], { allowFailure: true }).catch(() => {});
-  }
-}
-
-function lstatOrNull(p: string): ReturnType<typeof lstatSync> | null {
-  try {
-    return lstatSync(p);
-  } catch {
-    return null;
   }
 }
 

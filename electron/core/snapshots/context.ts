@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, existsSync, openSync, readSync, closeSync, fstatSync, lstatSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, existsSync, openSync, readSync, closeSync, fstatSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { MemoryFile } from '../../../shared/contract/snapshots.js';
 import { HiveError } from '../../../shared/errors.js';
+import { linkOnTheWay, lstatOrNull } from '../ports/links.js';
 
 export const MEMORY_DIR = path.join('.hive', 'memory');
 const TOP_LEVEL_MEMORY = ['CLAUDE.md', 'AGENTS.md'];
@@ -47,14 +48,6 @@ export function collectMemoryFiles(worktree: string): MemoryFile[] {
   };
   walk(MEMORY_DIR);
   return files;
-}
-
-function lstatOrNull(p: string): ReturnType<typeof lstatSync> | null {
-  try {
-    return lstatSync(p);
-  } catch {
-    return null;
-  }
 }
 
 function gone(err: unknown): boolean {
@@ -105,16 +98,8 @@ export function writeInside(root: string, target: string, buf: Buffer): void {
 }
 
 function refuseLinksOnTheWay(root: string, dir: string): void {
-  const rootAbs = path.resolve(root);
-  for (let d = path.resolve(dir); d.length > rootAbs.length && d.startsWith(rootAbs + path.sep); d = path.dirname(d)) {
-    let st;
-    try {
-      st = lstatSync(d);
-    } catch {
-      continue; // not there yet: created as a real folder
-    }
-    if (st.isSymbolicLink()) throw new HiveError('INVALID_INPUT', `${path.relative(rootAbs, d)} in ${rootAbs} is a symbolic link; memory files are never written through one. Replace it with a folder.`);
-  }
+  const link = linkOnTheWay(root, dir);
+  if (link) throw new HiveError('INVALID_INPUT', `${path.relative(path.resolve(root), link)} in ${path.resolve(root)} is a symbolic link; memory files are never written through one. Replace it with a folder.`);
 }
 
 export function safeJoin(root: string, rel: string): string {

@@ -33,21 +33,14 @@ export function pruneHistory(db: Db, now: number, retention: Retention = DEFAULT
   const below = Math.max(firstKept ? firstKept.id : newest + 1, byCount);
   // Each agent's last status change is kept however old: the Metrics page reads every agent's state at the
   // start of a window from it (an agent running for a month vanished from its counts and uptime).
-  const keep = new Set((db.prepare("SELECT MAX(id) AS id FROM events WHERE kind = 'status' AND id < ? GROUP BY agent").all(below) as { id: number }[]).map((r) => r.id));
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS retention_keep (id INTEGER PRIMARY KEY)');
-  db.exec('DELETE FROM retention_keep');
-  const keepRow = db.prepare('INSERT INTO retention_keep (id) VALUES (?)');
-  db.transaction(() => {
-    for (const id of keep) keepRow.run(id);
-  })();
-  const deleteEvents = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < ? AND id NOT IN (SELECT id FROM retention_keep) ORDER BY id LIMIT ?)');
+  const keep = JSON.stringify((db.prepare("SELECT MAX(id) AS id FROM events WHERE kind = 'status' AND id < ? GROUP BY agent").all(below) as { id: number }[]).map((r) => r.id));
+  const deleteEvents = db.prepare('DELETE FROM events WHERE id IN (SELECT id FROM events WHERE id < ? AND id NOT IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?)');
   let events = 0;
   for (;;) {
-    const n = deleteEvents.run(below, BATCH).changes;
+    const n = deleteEvents.run(below, keep, BATCH).changes;
     events += n;
     if (n < BATCH) break;
   }
-  db.exec('DELETE FROM retention_keep');
   // Deliveries go with their message (ON DELETE CASCADE).
   const deleteMessages = db.prepare(
     `DELETE FROM messages WHERE id IN (

@@ -16,6 +16,9 @@ interface Tracked {
   stopping: boolean;
 }
 
+/** How long a stop waits for a process after SIGKILL. */
+const KILL_WAIT_MS = 10_000;
+
 /**
  * Agents as plain child processes, for machines without tmux. Each runs in its own process group with its
  * output written straight to its log file, so it keeps logging if the host goes away; a host that comes
@@ -26,9 +29,6 @@ interface Tracked {
  * otherwise take that as "quit"), and any later host can open the pipe and type into an adopted agent.
  * Where named pipes cannot be made (Windows), stdin is a pipe from this host, as before.
  */
-/** How long a stop waits for a process after SIGKILL. */
-const KILL_WAIT_MS = 10_000;
-
 export class ProcessBackend implements Backend {
   readonly kind = 'process' as const;
   private readonly onDidExitEmitter = new Emitter<ExitInfo>();

@@ -400,16 +400,16 @@ export class Watchdog implements Disposable {
     const backend = this.d.backends[a.backend];
     if (!backend) return;
     const at = this.d.clock.now();
-    let stuck = false;
-    let marked = false;
+    // Recovered only if it was still running when the lock came, and its hung process is gone.
+    let recover = false;
     await this.d.service.mutex.run(a.name, async () => {
       const current = this.d.repo.find(a.name);
       if (current?.status !== 'running') return;
-      marked = true;
       // Mark first so the exit this stop causes is not taken for a second crash.
       this.d.machine.transition({ name: a.name, to: 'crashed', cause: `hung: no heartbeat or output for ${a.policy.hangTimeoutMs} ms twice`, actor: 'watchdog', patch: { pid: null } });
       try {
         await backend.stop(a.name, { killTimeoutMs: a.policy.killTimeoutMs });
+        recover = true;
       } catch (err) {
         // Not stopped: a restart now would run a second copy beside the hung one. Still alive (or unknown):
         // errored with the reason, for a person; gone after all: recovered as usual.
@@ -418,12 +418,12 @@ export class Watchdog implements Disposable {
           const reason = `hung, and could not be stopped (${why}); not restarted while it may still run. Stop it, then restart it.`;
           this.d.machine.transition({ name: a.name, to: 'errored', from: ['crashed'], cause: reason, actor: 'watchdog', patch: { lastError: reason } });
           this.d.notify('error', `${a.name} hung and could not be stopped`, reason);
-          stuck = true;
+        } else {
+          recover = true;
         }
       }
     });
-    // (Not running any more when the lock came: nothing hung to report.)
-    if (!marked || stuck) return;
+    if (!recover) return;
     this.d.notify('warning', `${a.name} hung`, 'It was stopped and is being recovered.');
     const agent = this.d.repo.get(a.name);
     await this.scheduleRecovery(agent, { name: a.name, code: null, signal: 'SIGTERM', at, reason: 'hung' }, 0);
