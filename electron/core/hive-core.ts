@@ -56,6 +56,8 @@ export interface CoreOptions {
   backends?: Partial<Record<BackendKind, Backend>>;
   /** Watchdog check interval (ms). */
   checkIntervalMs?: number;
+  /** How long restarts must have paused before a crash snapshot's git part runs (ms, default 150). */
+  crashSnapshotQuietMs?: number;
   /** Snapshots kept per agent; overrides the stored setting (default 20). */
   retention?: number;
   /** The host's log (default: nothing is logged). */
@@ -267,6 +269,7 @@ export class HiveCore {
         clock: this.clock,
         notify: (level, title, body) => this.notify(level, title, body),
         checkIntervalMs: options.checkIntervalMs,
+        crashSnapshotQuietMs: options.crashSnapshotQuietMs,
         telemetry: this.telemetry,
       }),
     );

@@ -20,6 +20,8 @@ export interface WatchdogDeps {
   notify: (level: 'info' | 'warning' | 'error', title: string, body: string) => void;
   /** Liveness and hang checks run this often. */
   checkIntervalMs?: number;
+  /** A crash snapshot's git part waits until no restart has run for this long (default QUIET_MS). */
+  crashSnapshotQuietMs?: number;
   telemetry: Telemetry;
 }
 
@@ -279,6 +281,45 @@ export class Watchdog implements Disposable {
     this.pending.delete(name);
     if (this.disposed) return;
     let crash: { agent: AgentRecord; contents: SnapshotContents | null } | null = null;
+    this.restarting++;
+    try {
+      await this.restartStep(name, e, delayMs, (c) => (crash = c));
+    } finally {
+      this.restarting--;
+      this.lastRestartEnd = Date.now();
+    }
+    // (assigned inside the callback, which TypeScript's narrowing does not see)
+    const done = crash as { agent: AgentRecord; contents: SnapshotContents | null } | null;
+    if (!done?.contents) return;
+    const { agent, contents } = done;
+    // The slow part (git state: four git processes) after the agent is back, outside the agent's lock
+    // (holding it delayed the handling of the next crash by the whole git round trip), and after the other
+    // restarts of a burst: a process start blocks this thread while the kernel copies it (~20 ms in a large
+    // host), and a tmux server kill restarted seven agents in ~0.5 s instead of ~0.2 s, the later ones
+    // waiting behind the first ones' 28 git starts.
+    await this.afterRestarts();
+    const git = await this.d.service.captureContext(agent, 'crash').then((c) => c.git).catch(() => null);
+    try {
+      this.d.service.saveSnapshot({ ...contents, git });
+    } catch (err) {
+      this.d.notify('warning', `${name}: crash snapshot not saved`, (err as Error).message);
+    }
+  }
+
+  /** Restarts in progress, and when the last one ended (epoch ms): see afterRestarts. */
+  private restarting = 0;
+  private lastRestartEnd = 0;
+
+  /** Resolves once no restart is in progress and none ended in the last QUIET_MS (at most MAX_DEFER_MS). */
+  private async afterRestarts(): Promise<void> {
+    const deadline = Date.now() + MAX_DEFER_MS;
+    const quiet = this.d.crashSnapshotQuietMs ?? QUIET_MS;
+    while (!this.disposed && Date.now() < deadline && (this.restarting > 0 || Date.now() - this.lastRestartEnd < quiet)) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  private async restartStep(name: string, e: ExitInfo, delayMs: number, recovered: (c: { agent: AgentRecord; contents: SnapshotContents | null }) => void): Promise<void> {
     await this.d.service.mutex.run(name, async () => {
       const agent = this.d.repo.find(name);
       if (!agent || agent.status !== 'crashed') return;
@@ -313,20 +354,8 @@ export class Watchdog implements Disposable {
         restartMs: runningAt - restartAt,
         downtimeMs: downtime,
       });
-      crash = { agent, contents };
+      recovered({ agent, contents });
     });
-    // (assigned inside the callback, which TypeScript's narrowing does not see)
-    const done = crash as { agent: AgentRecord; contents: SnapshotContents | null } | null;
-    if (!done?.contents) return;
-    const { agent, contents } = done;
-    // The slow part (git state: several git processes) after the agent is back, and outside the agent's
-    // lock: holding it here delayed the handling of the next crash by the whole git round trip.
-    const git = await this.d.service.captureContext(agent, 'crash').then((c) => c.git).catch(() => null);
-    try {
-      this.d.service.saveSnapshot({ ...contents, git });
-    } catch (err) {
-      this.d.notify('warning', `${name}: crash snapshot not saved`, (err as Error).message);
-    }
   }
 
   /** Periodic liveness (events can be missed) and hang detection (two consecutive misses). */
@@ -453,6 +482,11 @@ export class Watchdog implements Disposable {
     await Promise.allSettled([...this.inFlight]);
   }
 }
+
+/** A crash snapshot's git part waits until restarts have paused this long (a burst of crashes: see recover). */
+const QUIET_MS = 150;
+/** …and at most this long. */
+const MAX_DEFER_MS = 5000;
 
 function describeExit(e: ExitInfo, backend: BackendKind): string {
   switch (e.reason) {

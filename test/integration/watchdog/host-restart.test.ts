@@ -165,11 +165,14 @@ describe.each(backends)('the host and a %s agent', (backend) => {
     if (backend === 'tmux') expect(tmuxSessions(c.dataDir)).toEqual(['phoenix']);
     // And it is still watched: another crash is recovered by the new host.
     process.kill(now.pid!, 'SIGKILL');
-    await waitFor(async () => {
+    const again = await waitFor(async () => {
       const x = await agentOf(h, 'phoenix');
-      return x.status === 'running' && x.pid !== now.pid;
+      return x.status === 'running' && x.pid !== now.pid ? x : null;
     }, 15_000, 50, 'recovery under the new host');
-    expect(agentProcesses(c.dataDir, 'phoenix')).toHaveLength(1);
+    // (Running is reported once the process exists; its start line, written after the command's own
+    // subshells, says it has settled into the one process to count.)
+    await waitFor(() => startsOf(a.worktree).at(-1) === again.pid, 5000, 20, 'the replacement started');
+    expect(agentProcesses(c.dataDir, 'phoenix')).toEqual([again.pid]);
   });
 
   it('host stopped with SIGTERM: the agent keeps running and the next host adopts it without a second copy', async () => {

@@ -31,7 +31,7 @@ describe.each(backends)('restart policy on the %s backend', (backend) => {
     // The same exit with a policy that does not list it is a crash, and is recovered.
     const b = await spawnAgent(core, f.repo, 'notdone', backend, 'mkdir -p .hive; echo $$ >> .hive/starts; sleep 0.3; [ "$(wc -l < .hive/starts)" -gt 1 ] && exec sleep 1000; exit 42', { stopExitCodes: [0] });
     await waitRecovered(core, 'notdone', 1);
-    expect(startsOf(b.worktree)).toHaveLength(2);
+    await waitFor(() => startsOf(b.worktree).length === 2, 5000, 20, 'notdone restarted');
     expect(eventsOf(core, 'notdone', ['status']).find((e) => e.to === 'crashed')!.data).toMatchObject({ code: 42, reason: 'exit' });
   });
 
@@ -118,7 +118,8 @@ describe.each(backends)('restart policy on the %s backend', (backend) => {
     await waitFor(() => startsOf(a.worktree).length === 2, 5000, 20, 'woken');
     process.kill(woken.pid!, 'SIGKILL');
     await waitRecovered(core, 'nap', 1);
-    expect(agentProcesses(f.dataDir, 'nap')).toHaveLength(1);
+    await waitFor(() => startsOf(a.worktree).length === 3, 5000, 20, 'nap recovered');
+    expect(agentProcesses(f.dataDir, 'nap')).toEqual([core.repo.get('nap').pid]);
   });
 });
 

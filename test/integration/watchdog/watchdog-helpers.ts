@@ -10,17 +10,19 @@ import { CONTROL_SESSION } from '../../../electron/core/supervisor/tmux-control.
 import { waitFor } from '../../support/host-process.js';
 
 /**
- * A long-running agent command. As its first act it appends its pid to `<worktree>/.hive/starts` (one line
- * per start, so a test can count starts and see which process is current) and prints what its memory file
- * holds, then `exec`s into a sleeper, so the recorded pid is the process the backend watches.
+ * A long-running agent command. It prints what its memory file holds, appends its pid to
+ * `<worktree>/.hive/starts` (one line per start, so a test can count starts and see which process is
+ * current), then `exec`s into a sleeper, so the recorded pid is the process the backend watches. The pid is
+ * written last: once a start is counted, the `$(cat …)` subshell is gone (a count of the agent's processes
+ * taken between the two saw it as a second copy of the agent).
  */
 export function sleeperCmd(extra = ''): string {
   return [
     'mkdir -p .hive',
-    'echo $$ >> .hive/starts',
     'echo "memory: $(cat .hive/memory/notes.md 2>/dev/null)"',
     'echo "resume file: ${HIVE_RESUME_FILE:-none}"',
     extra,
+    'echo $$ >> .hive/starts',
     'exec sleep 100000',
   ]
     .filter(Boolean)
