@@ -286,23 +286,31 @@ export class Watchdog implements Disposable {
       await this.restartStep(name, e, delayMs, (c) => (crash = c));
     } finally {
       this.restarting--;
-      this.lastRestartEnd = Date.now();
+      if (crash) this.lastRestartEnd = Date.now();
     }
     // (assigned inside the callback, which TypeScript's narrowing does not see)
     const done = crash as { agent: AgentRecord; contents: SnapshotContents | null } | null;
     if (!done?.contents) return;
-    const { agent, contents } = done;
-    // The slow part (git state: four git processes) after the agent is back, outside the agent's lock
-    // (holding it delayed the handling of the next crash by the whole git round trip), and after the other
-    // restarts of a burst: a process start blocks this thread while the kernel copies it (~20 ms in a large
-    // host), and a tmux server kill restarted seven agents in ~0.5 s instead of ~0.2 s, the later ones
-    // waiting behind the first ones' 28 git starts.
+    // Not awaited: the host's start and the periodic check recover agents one after another, and each
+    // would otherwise wait for this one's snapshot before the next restart. dispose() still waits for it.
+    void this.track(this.saveCrashSnapshot(done.agent, done.contents));
+  }
+
+  /**
+   * The slow part of a crash snapshot (git state: four git processes) after the agent is back, outside the
+   * agent's lock (holding it delayed the handling of the next crash by the whole git round trip), and after
+   * the other restarts of a burst: the first agents' git processes competed with the later agents'
+   * restarts after a tmux server kill (and, where programs start in this process, each start blocked its
+   * thread while the kernel copied it). The git state is therefore of a moment 150 ms to 5 s after the
+   * restart, the memory files and output of the moment before it.
+   */
+  private async saveCrashSnapshot(agent: AgentRecord, contents: SnapshotContents): Promise<void> {
     await this.afterRestarts();
     const git = await this.d.service.captureContext(agent, 'crash').then((c) => c.git).catch(() => null);
     try {
       this.d.service.saveSnapshot({ ...contents, git });
     } catch (err) {
-      this.d.notify('warning', `${name}: crash snapshot not saved`, (err as Error).message);
+      this.d.notify('warning', `${agent.name}: crash snapshot not saved`, (err as Error).message);
     }
   }
 

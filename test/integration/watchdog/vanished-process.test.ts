@@ -35,6 +35,26 @@ describe('an agent whose exit report was lost (real process, report dropped on p
     expect(readMemory(a.worktree, 'notes.md')).toBe('keep me\n');
   });
 
+  it('two lost at once are recovered one right after the other; their crash snapshots follow', async () => {
+    // A long quiet time: a recovery that waited for its own crash snapshot before the next agent's restart
+    // (the periodic check recovers one agent after another) would put 4 s between the two.
+    f = await makeCore({ crashSnapshotQuietMs: 4000 });
+    const { core } = f;
+    const names = ['lost1', 'lost2'];
+    const trees = Object.fromEntries(await Promise.all(names.map(async (n) => [n, (await spawnAgent(core, f!.repo, n, 'process', sleeperCmd())).worktree] as const)));
+    for (const n of names) await waitFor(() => startsOf(trees[n]!).length === 1, 5000, 20, `${n} started`);
+    for (const n of names) {
+      const pid = core.repo.get(n).pid!;
+      (core.backends.process as unknown as { agents: Map<string, unknown> }).agents.delete(n);
+      process.kill(-pid, 'SIGKILL');
+    }
+    for (const n of names) await waitRecovered(core, n, 1);
+    const at = names.map((n) => Date.parse(eventsOf(core, n, ['recovery'])[0]!.at));
+    expect(Math.abs(at[0]! - at[1]!)).toBeLessThan(2000);
+    expect(names.flatMap((n) => core.snapshots.list(n).filter((m) => m.type === 'crash'))).toEqual([]);
+    await waitFor(() => names.every((n) => core.snapshots.list(n).some((m) => m.type === 'crash')), 10_000, 50, 'the crash snapshots');
+  });
+
   it('leaves a running agent alone while its process lives', async () => {
     f = await makeCore();
     const { core } = f;
