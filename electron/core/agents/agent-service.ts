@@ -577,13 +577,13 @@ export class AgentService {
           remoteKept = `its workspace volume on engine ${agent.engine} could not be removed (${err.message})`;
         });
       }
-      await this.d.worktrees.remove(info);
+      const folderKept = await this.d.worktrees.remove(info);
       // Its snapshots are kept under another name: a new agent of the same name resumed from them (the old
       // agent's memory files, task and session) at its first wake or restart.
       const retiredAs = `${name}~removed-${this.d.clock.iso().replace(/[-:.]/g, '')}`;
       const retired = this.d.snapshots.retire(name, retiredAs);
       this.d.repo.delete(name);
-      this.d.machine.record(name, 'removed', `removed by ${actor}${archive ? `; work archived in ${archive}` : ''}${retired ? `; its ${retired} snapshot(s) kept as ${retiredAs}` : ''}${remoteKept ? `; ${remoteKept}` : ''}`, actor, { archive, reasons, snapshotsAs: retired ? retiredAs : null });
+      this.d.machine.record(name, 'removed', `removed by ${actor}${archive ? `; work archived in ${archive}` : ''}${retired ? `; its ${retired} snapshot(s) kept as ${retiredAs}` : ''}${remoteKept ? `; ${remoteKept}` : ''}${folderKept ? `; ${folderKept}` : ''}`, actor, { archive, reasons, snapshotsAs: retired ? retiredAs : null });
       return { removed: true as const, archive };
     });
   }

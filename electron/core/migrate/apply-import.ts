@@ -55,6 +55,9 @@ export function applyImport(opts: {
   const insertMessage = db.prepare(
     'INSERT INTO messages (id, seq, from_agent, to_agent, topic, type, body, created_at, delivered_at, acked_at) VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)',
   );
+  // The bus delivers what a recipient has a delivery row for: without one, a message the old system had not
+  // delivered yet was imported and never reached its agent.
+  const insertDelivery = db.prepare('INSERT OR IGNORE INTO bus_deliveries (message_id, recipient, seq, delivered_at, acked_at) VALUES (?, ?, ?, ?, ?)');
 
   const writeSnapshot = (contents: SnapshotContents, note: string): string => {
     const blob = snapshots.writeBlob(contents);
@@ -118,6 +121,7 @@ export function applyImport(opts: {
         const m = item.message;
         const seq = (db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM messages').get() as { next: number }).next;
         insertMessage.run(m.id, seq, m.from, m.to, m.type, m.body, m.createdAt, m.deliveredAt, m.ackedAt);
+        if (m.to) insertDelivery.run(m.id, m.to, seq, m.deliveredAt, m.ackedAt);
         return m.id;
       }
     }

@@ -63,11 +63,13 @@ export function mapStatus(old: string | null | undefined): MappedStatus {
  * An agent whose worktree is gone cannot sleep, crash-restart or wake in place: it is `stopped`, and
  * lastError says what is missing so `agents list` explains it.
  */
-export function withWorktree(m: MappedStatus, worktree: string | null, exists: boolean): MappedStatus {
+export function withWorktree(m: MappedStatus, worktree: string | null, exists: boolean, notLinkedOf: string | null = null): MappedStatus {
   if (exists) return m;
-  const why = worktree
-    ? `its old worktree ${worktree} does not exist; recreate it or spawn a new agent`
-    : 'the old system recorded no worktree for it; spawn a new agent to continue its work';
+  const why = notLinkedOf
+    ? `its old worktree ${worktree} is not a linked worktree of ${notLinkedOf} (its main checkout, or another folder), which an agent never works in; spawn a new agent to continue its work`
+    : worktree
+      ? `its old worktree ${worktree} does not exist; recreate it or spawn a new agent`
+      : 'the old system recorded no worktree for it; spawn a new agent to continue its work';
   return { status: 'stopped', cause: `${m.cause}; stopped because ${why}`, lastError: `migrated: ${why}` };
 }
 

@@ -109,10 +109,13 @@ export function resolveClaudeDir(from: string): string {
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {
     throw new HiveError('MIGRATION_FAILED', `${abs} is not a directory. Give the old system's .claude directory: \`hive migrate --from <repo>/.claude\`.`);
   }
+  // A repository that holds a .claude directory: that one, even when the repository has folders of the same
+  // names of its own (an `agents/` of its code was imported as the old system's registry, junk agents and
+  // all, and the whole repository copied into the backup).
+  const nested = path.join(abs, '.claude');
+  if (path.basename(abs) !== '.claude' && existsSync(nested) && statSync(nested).isDirectory()) return nested;
   const looksLikeClaude = ['agents', 'memory', 'state'].some((d) => existsSync(path.join(abs, d)));
   if (looksLikeClaude) return abs;
-  const nested = path.join(abs, '.claude');
-  if (existsSync(nested) && statSync(nested).isDirectory()) return nested;
   throw new HiveError(
     'MIGRATION_FAILED',
     `${abs} has none of agents/, memory/ or state/agent_hive.db, so it is not a LeanVibe .claude directory. Give \`hive migrate --from <repo>/.claude\`.`,

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { SnapshotContents } from '../../../shared/contract/snapshots.js';
 import type { AgentStatus } from '../../../shared/lifecycle.js';
@@ -34,6 +34,8 @@ export interface PlannedAgent {
   repo: string;
   worktree: string;
   worktreeExists: boolean;
+  /** A worktree_path that names a folder other than a linked worktree of the repository (not imported). */
+  notLinked: string | null;
   branch: string;
   createdAt: string;
   migratedFrom: Record<string, unknown>;
@@ -116,7 +118,9 @@ export async function planImport(opts: {
     planned.add(name);
     names.set(a.id, name);
     const agent = await planAgent(a, name, source, sourceRoot, repo, now, opts.git);
-    if (name !== a.id) warnings.push(`Agent ${JSON.stringify(a.id)} is imported as ${name} (our names allow letters, digits, "-" and "_").`);
+    if (sanitizeName(a.id) !== a.id) warnings.push(`Agent ${JSON.stringify(a.id)} is imported as ${name} (our names allow letters, digits, "-" and "_").`);
+    else if (name !== a.id) warnings.push(`Agent ${JSON.stringify(a.id)} is imported as ${name} (an agent named ${a.id} exists already).`);
+    if (agent.notLinked) warnings.push(`Agent ${name}: its old worktree ${agent.notLinked} is not a linked worktree of ${repo}; it is imported stopped and without a worktree (nothing there is ever started in, moved or deleted).`);
     agents.push(agent);
     items.push({ kind: 'agent', record: { kind: 'agent', sourceId: a.id, targetId: name, sha256: agentSha(a) }, agent });
   }
@@ -264,12 +268,21 @@ export async function planImport(opts: {
 async function planAgent(a: SourceAgent, name: string, source: SourceData, sourceRoot: string, repo: string, now: string, git: Git): Promise<PlannedAgent> {
   const reg = a.registry ?? {};
   const wtRel = str(reg.worktree_path);
-  const worktree = wtRel ? path.resolve(repo, wtRel) : '';
-  const worktreeExists = worktree !== '' && existsSync(worktree) && statSync(worktree).isDirectory();
+  let worktree = wtRel ? path.resolve(repo, wtRel) : '';
+  let worktreeExists = worktree !== '' && existsSync(worktree) && statSync(worktree).isDirectory();
+  // Only a linked worktree of the repository (`git worktree add`) is an agent's: a record naming the
+  // repository itself or any other folder became an agent that a wake started in and a forced removal
+  // deleted (`worktree_path: "."` → the whole repository).
+  let notLinked: string | null = null;
+  if (worktreeExists && !(await isLinkedWorktreeOf(git, repo, worktree))) {
+    notLinked = worktree;
+    worktree = '';
+    worktreeExists = false;
+  }
   // The db row is the old state manager's live view; the registry file is what the spawner wrote at spawn
   // time (and later marked `completed`). When both exist the db wins.
   const oldStatus = a.db?.status ?? str(reg.status);
-  const mapped = withWorktree(mapStatus(oldStatus), worktree || null, worktreeExists);
+  const mapped = withWorktree(mapStatus(oldStatus), notLinked ?? (worktree || null), worktreeExists, notLinked ? repo : null);
   let branch = '';
   if (worktreeExists) branch = await git.currentBranch(worktree).catch(() => '');
   const dbTask = a.db?.current_task_id ? source.tasks.find((t) => t.task_id === a.db?.current_task_id) : undefined;
@@ -285,6 +298,7 @@ async function planAgent(a: SourceAgent, name: string, source: SourceData, sourc
     repo,
     worktree,
     worktreeExists,
+    notLinked,
     branch,
     createdAt: normalizeTime(str(reg.spawn_time) || a.db?.created_at, now),
     migratedFrom: {
@@ -302,7 +316,17 @@ async function planAgent(a: SourceAgent, name: string, source: SourceData, sourc
 /** An old memory_snapshots row as a memory file: its memory_data text, byte-for-byte. */
 function oldSnapshotFile(s: DbSnapshotRow): SourceFile {
   const raw = s.memory_data ?? '';
-  return { name: `leanvibe-${s.snapshot_type ?? 'snapshot'}-${s.snapshot_id}.json`, bytes: Buffer.from(raw, 'utf8'), sha256: sha256(raw) };
+  return { name: `leanvibe-${filePart(s.snapshot_type ?? 'snapshot')}-${filePart(String(s.snapshot_id))}.json`, bytes: Buffer.from(raw, 'utf8'), sha256: sha256(raw) };
+}
+
+/**
+ * An old id or type as part of a file name: kept when it is plain, else made plain and tagged with its hash
+ * (two ids never share a name). An id such as `../../../../package` became `.hive/memory/leanvibe-sleep-
+ * ../../../../package.json`, which a wake wrote over the worktree's own package.json.
+ */
+function filePart(s: string): string {
+  if (/^[A-Za-z0-9_-]{1,64}$/.test(s)) return s;
+  return `${s.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 48)}-${sha256(s).slice(0, 8)}`;
 }
 
 function memoryFile(f: SourceFile) {
@@ -325,4 +349,21 @@ function agentSha(a: SourceAgent): string {
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
+}
+
+/** `dir` is one of the repository's linked worktrees (listed by git, not its main checkout). */
+async function isLinkedWorktreeOf(git: Git, repo: string, dir: string): Promise<boolean> {
+  const listed = await git.run(repo, ['worktree', 'list', '--porcelain'], { allowFailure: true }).catch(() => null);
+  if (!listed || listed.code !== 0) return false;
+  const paths = listed.stdout.split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice('worktree '.length));
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const want = real(dir);
+  // The first entry is the main checkout.
+  return paths.slice(1).some((p) => real(p) === want);
 }

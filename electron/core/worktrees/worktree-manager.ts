@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
 import { KeyedMutex } from '../agents/keyed-mutex.js';
@@ -118,21 +118,29 @@ export class WorktreeManager {
     return dir;
   }
 
-  /** Removes the worktree; deletes the branch only when it is fully merged (commits are never dropped). */
-  async remove(info: WorktreeInfo): Promise<void> {
+  /**
+   * Removes the worktree; deletes the branch only when it is fully merged (commits are never dropped).
+   * A folder that is not a linked worktree (no `.git` file: a repository's own checkout, or any other
+   * folder an imported record named) is never deleted: the sentence saying so is returned instead.
+   */
+  async remove(info: WorktreeInfo): Promise<string | null> {
     return this.perRepo.run(info.repo, () => this.removeNow(info));
   }
 
-  private async removeNow(info: WorktreeInfo): Promise<void> {
+  private async removeNow(info: WorktreeInfo): Promise<string | null> {
     const repoThere = existsSync(info.repo);
+    if (info.worktree && existsSync(info.worktree) && !isLinkedWorktree(info.worktree)) {
+      return `its folder ${info.worktree} is not a worktree of its own (no .git file there), so it was left as it is`;
+    }
     if (existsSync(info.worktree)) {
       if (repoThere) await this.git.run(info.repo, ['worktree', 'remove', '--force', info.worktree], { allowFailure: true });
       // git cannot remove a worktree whose repository is gone; callers have checked or archived it by now.
       if (existsSync(info.worktree)) rmSync(info.worktree, { recursive: true, force: true });
     }
-    if (!repoThere) return;
+    if (!repoThere) return null;
     await this.git.run(info.repo, ['worktree', 'prune'], { allowFailure: true });
     await this.git.run(info.repo, ['branch', '-d', info.branch], { allowFailure: true });
+    return null;
   }
 
   async state(worktree: string): Promise<{ branch: string; head: string; status: string; patch: string }> {
@@ -143,5 +151,14 @@ export class WorktreeManager {
       this.git.out(worktree, ['diff', '--binary', 'HEAD'], { allowFailure: true }),
     ]);
     return { branch, head: head ?? '', status, patch };
+  }
+}
+
+/** A linked worktree (`git worktree add`) has a `.git` file naming its repository; a main checkout a folder. */
+export function isLinkedWorktree(dir: string): boolean {
+  try {
+    return lstatSync(path.join(dir, '.git')).isFile();
+  } catch {
+    return false;
   }
 }

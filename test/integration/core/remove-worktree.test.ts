@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
 import { HiveError } from '../../../shared/errors.js';
+import { openDatabase } from '../../../electron/core/store/database.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
 import { waitFor } from '../../support/host-process.js';
 import { makeGitRepo, tempDir } from '../../support/git-repo.js';
@@ -30,6 +31,15 @@ describe('remove and the work in an agent worktree (real git)', () => {
     return a;
   }
 
+  function setWorktree(name: string, worktree: string): void {
+    const db = openDatabase(path.join(f.dataDir, 'hive.db'));
+    try {
+      db.prepare('UPDATE agents SET worktree = ? WHERE name = ?').run(worktree, name);
+    } finally {
+      db.close();
+    }
+  }
+
   async function removeError(name: string): Promise<HiveError> {
     try {
       await f.core.agents.remove(name, false, 'test');
@@ -38,6 +48,29 @@ describe('remove and the work in an agent worktree (real git)', () => {
     }
     throw new Error('remove unexpectedly succeeded');
   }
+
+  it('a record whose worktree is not a linked worktree (the repository itself, as an old import could name) never deletes that folder', async () => {
+    const a = await stoppedAgent('imported');
+    // What an import of `worktree_path: "."` recorded before such paths were refused.
+    setWorktree('imported', f.repo);
+    writeFileSync(path.join(f.repo, 'precious.txt'), 'keep\n');
+    const plain = tempDir('hive-plain-folder-');
+    extra.push(plain);
+    writeFileSync(path.join(plain, 'notes.txt'), 'mine\n');
+    await f.core.agents.remove('imported', true, 'test');
+    expect(readFileSync(path.join(f.repo, 'precious.txt'), 'utf8')).toBe('keep\n');
+    expect(existsSync(path.join(f.repo, '.git'))).toBe(true);
+    const removed = f.core.events.list({ agent: 'imported', kinds: ['removed'] })[0]!;
+    expect(removed.cause).toContain(`its folder ${f.repo} is not a worktree of its own (no .git file there), so it was left as it is`);
+    // Its own worktree was a linked one and is left too (the record no longer named it); any other folder as well.
+    expect(existsSync(a.worktree)).toBe(true);
+    const b = await stoppedAgent('elsewhere');
+    setWorktree('elsewhere', plain);
+    await f.core.agents.remove('elsewhere', true, 'test');
+    expect(readFileSync(path.join(plain, 'notes.txt'), 'utf8')).toBe('mine\n');
+    rmSync(a.worktree, { recursive: true, force: true });
+    rmSync(b.worktree, { recursive: true, force: true });
+  });
 
   it('refuses with uncommitted changes (WORKTREE_DIRTY) and leaves worktree, file and agent in place', async () => {
     const a = await stoppedAgent('dirty');

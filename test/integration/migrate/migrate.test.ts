@@ -12,6 +12,7 @@ import { HiveError } from '../../../shared/errors.js';
 import { AGENT_NAME_PATTERN } from '../../../shared/names.js';
 import { AgentRepo, publicAgent } from '../../../electron/core/agents/agent-repo.js';
 import { EventLog } from '../../../electron/core/events/event-log.js';
+import { MessageStore } from '../../../electron/core/bus/message-store.js';
 import { migrateFromClaudeDir } from '../../../electron/core/migrate/migrate-from-claude-dir.js';
 import { SnapshotStore } from '../../../electron/core/snapshots/snapshot-store.js';
 import { openDatabase, type Db } from '../../../electron/core/store/database.js';
@@ -119,6 +120,11 @@ describe('hive migrate from the LeanVibe .claude fixture', () => {
       expect(msgs[0]).toMatchObject({ from_agent: 'pm-agent', to_agent: 'integration-specialist-v2', type: 'task_update' });
       expect(msgs[0]!.acked_at).not.toBeNull();
       expect(msgs[1]!.delivered_at).toBeNull();
+      // The message the old system had not delivered is in its recipient's inbox here (it was imported
+      // without a delivery row, and the bus never handed it out); the delivered one is not.
+      const bus = new MessageStore(db);
+      expect(bus.unacked(msgs[1]!.to_agent!).map((m) => m.body)).toEqual([msgs[1]!.body]);
+      expect(bus.unacked(msgs[0]!.to_agent!)).toEqual([]);
 
       const events = db.prepare("SELECT kind, agent, to_status, cause, actor, data FROM events ORDER BY id").all() as Record<string, string | null>[];
       const migrated = events.filter((e) => e.kind === 'migrated');
@@ -235,6 +241,35 @@ describe('hive migrate from the LeanVibe .claude fixture', () => {
     expect(m).toContain('count of tasks: source 2, store 1');
   });
 
+  it('--from a repository with an agents/ folder of its own takes the repository\'s .claude', async () => {
+    const { repo, dataDir } = setup();
+    mkdirSync(path.join(repo, 'agents'), { recursive: true });
+    writeFileSync(path.join(repo, 'agents', 'config.json'), JSON.stringify({ agent_id: 'config', note: 'part of the code, not the old registry' }));
+    const report = await migrateFromClaudeDir({ source: repo, dataDir, dryRun: true });
+    expect(report.sourceCounts.agents).toBe(6);
+    expect(report.agents.map((a) => a.sourceId)).not.toContain('config');
+  });
+
+  it('an old snapshot id or type that is a path becomes a plain file name under .hive/memory', async () => {
+    const { claude, dataDir } = setup();
+    const old = new Database(path.join(claude, 'state', 'agent_hive.db'));
+    const agent = (old.prepare('SELECT agent_id FROM memory_snapshots LIMIT 1').get() as { agent_id: string }).agent_id;
+    old.prepare('INSERT INTO memory_snapshots (snapshot_id, agent_id, snapshot_type, memory_data, created_at) VALUES (?, ?, ?, ?, ?)').run('../../../../package', agent, '../x', '{"name":"pwned"}', '2025-07-18T12:00:00');
+    old.close();
+    await migrateFromClaudeDir({ source: claude, dataDir });
+    const db = store(dataDir);
+    try {
+      const snapshots = new SnapshotStore(db, dataDir, systemClock);
+      const files = snapshots.list(agent).flatMap((m) => snapshots.read(m.id).contents.memoryFiles.map((f) => f.path));
+      const evil = [...new Set(files.filter((p) => p.startsWith('.hive/memory/leanvibe-') && p.includes('package')))];
+      expect(evil).toHaveLength(1);
+      expect(evil[0]).toMatch(/^\.hive\/memory\/leanvibe-_x-[0-9a-f]{8}-_package-[0-9a-f]{8}\.json$/);
+      for (const p of files) expect(p).toMatch(/^\.hive\/memory\/[^/]+$/);
+    } finally {
+      db.close();
+    }
+  });
+
   it('stores injection-looking names and text verbatim, never executing them', async () => {
     const { repo, claude, dataDir } = setup();
     const evilId = "x; rm -rf ~ $(touch PWNED1) `touch PWNED2` 'q\" \nnext";
@@ -320,9 +355,33 @@ describe('hive migrate from the LeanVibe .claude fixture', () => {
     expect(listFiles(path.join(dataDir, 'backups'))).toEqual([]);
   });
 
+  it('a worktree_path that is not a linked worktree (the repository itself, any other folder) is not imported as one', async () => {
+    const { repo, claude, dataDir } = setup();
+    gitRepoWithWorktree(repo, path.join(repo, 'wt', 'frontend'));
+    mkdirSync(path.join(repo, 'plain'), { recursive: true });
+    // The repository's own checkout (".") for the sleeping frontend-v2 and a plain folder for another agent:
+    // a wake started the agent there and a forced removal deleted the folder (with "." the whole repository).
+    writeFileSync(path.join(claude, 'agents', 'frontend-v2.json'), JSON.stringify({ agent_id: 'frontend-v2', agent_type: 'frontend', worktree_path: '.', status: 'completed' }));
+    writeFileSync(path.join(claude, 'agents', 'plain-one.json'), JSON.stringify({ agent_id: 'plain-one', agent_type: 'backend', worktree_path: 'plain', status: 'active' }));
+    const report = await migrateFromClaudeDir({ source: claude, dataDir });
+    for (const id of ['frontend-v2', 'plain-one']) {
+      const a = report.agents.find((x) => x.sourceId === id)!;
+      expect(a).toMatchObject({ status: 'stopped', worktree: '', worktreeExists: false });
+      expect(a.lastError).toMatch(/is not a linked worktree of .*; spawn a new agent/);
+    }
+    expect(report.warnings.filter((w) => /is not a linked worktree of/.test(w))).toHaveLength(2);
+    const db = store(dataDir);
+    try {
+      expect(db.prepare("SELECT worktree FROM agents WHERE name IN ('frontend-v2', 'plain-one')").all()).toEqual([{ worktree: '' }, { worktree: '' }]);
+    } finally {
+      db.close();
+    }
+    expect(existsSync(path.join(repo, 'README.md'))).toBe(true);
+  });
+
   it('keeps a sleeping agent sleeping when its worktree exists, and refuses while a host runs', async () => {
     const { repo, claude, dataDir } = setup();
-    mkdirSync(path.join(repo, 'wt', 'frontend'), { recursive: true });
+    gitRepoWithWorktree(repo, path.join(repo, 'wt', 'frontend'));
     // Same id as the db row: the registry file gives the worktree, the db the live status (sleeping).
     writeFileSync(path.join(claude, 'agents', 'frontend-v2.json'), JSON.stringify({ agent_id: 'frontend-v2', agent_type: 'frontend', worktree_path: 'wt/frontend', status: 'completed' }));
     mkdirSync(dataDir, { recursive: true });
@@ -344,6 +403,17 @@ describe('hive migrate from the LeanVibe .claude fixture', () => {
     expect(report.agents.find((a) => a.sourceId === 'frontend-v2')).toMatchObject({ status: 'sleeping', worktreeExists: true, lastError: null });
   });
 });
+
+/** `repo` as a git repository with one commit, and a linked worktree at `worktree`. */
+function gitRepoWithWorktree(repo: string, worktree: string): void {
+  const git = (...args: string[]) => spawnSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(path.join(repo, 'README.md'), 'hello\n');
+  git('add', 'README.md');
+  git('commit', '-q', '-m', 'first');
+  const r = git('worktree', 'add', '-q', '-b', 'old-agent', worktree);
+  if (r.status !== 0) throw new Error(r.stderr);
+}
 
 function distIsStale(): boolean {
   const built = path.join(repoRoot, 'dist', 'electron', 'core', 'migrate', 'migrate-from-claude-dir.js');
