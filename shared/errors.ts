@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'ENGINE_NOT_FOUND',
   'ENGINE_EXISTS',
   'ENGINE_IN_USE',
+  /** The host did not answer in time; what was asked may still be under way there. */
+  'HOST_TIMEOUT',
   'INTERNAL',
 ] as const;
 

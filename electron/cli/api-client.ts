@@ -59,9 +59,21 @@ export class ApiClient {
         signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
       });
     } catch (err) {
+      // A host that is there but slow (a stop waiting out a long kill timeout, a merge's check command) is
+      // not "not running": saying so sent people to start a second host (HOST_LOCKED) or retry (AGENT_EXISTS).
+      // (Node's fetch also gives up on response headers after 300 s, whatever the signal allows.)
+      const e = err as Error & { cause?: { code?: string } };
+      if (e.name === 'TimeoutError' || e.cause?.code === 'UND_ERR_HEADERS_TIMEOUT') {
+        const ms = Math.min(opts.timeoutMs ?? 120_000, 300_000);
+        const waited = (ms / 1000).toFixed(ms < 10_000 ? 1 : 0);
+        throw new HiveError(
+          'HOST_TIMEOUT',
+          `The Agent Hive host at ${this.baseUrl} did not answer ${channel} within ${waited} s. It may still be doing it: check with \`hive agents list\` or \`hive events\` before asking again.`,
+        );
+      }
       throw new HiveError(
         'HOST_NOT_RUNNING',
-        `Could not reach the Agent Hive host at ${this.baseUrl} (${(err as Error).message}). Is \`hive serve\` running?`,
+        `Could not reach the Agent Hive host at ${this.baseUrl} (${e.message}). Is \`hive serve\` running?`,
       );
     }
     const body = (await res.json().catch(() => null)) as { result?: unknown; error?: { code: string; message: string } } | null;

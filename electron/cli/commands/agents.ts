@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Agent, HiveEvent, SnapshotMeta } from '../../../shared/contract/index.js';
 import { HiveError } from '../../../shared/errors.js';
 import type { CliContext } from '../context.js';
-import { formatTable, ago, numberOption } from '../format.js';
+import { formatTable, ago, numberOption, readTextFile } from '../format.js';
 
 const ACTIONS = ['sleep', 'wake', 'restart', 'stop'] as const;
 
@@ -173,7 +173,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (name: string, words: string[], o: { enter: boolean; file?: string; json?: boolean }) => {
       if (o.file !== undefined && words.length > 0) throw new HiveError('INVALID_INPUT', 'Give the text as words or with --file, not both.');
-      const text = o.file !== undefined ? readFileSync(o.file === '-' ? 0 : o.file, 'utf8').replace(/\n$/, '') : words.join(' ');
+      const text = o.file !== undefined ? readTextFile(o.file, '--file').replace(/\n$/, '') : words.join(' ');
       if (!text) throw new HiveError('INVALID_INPUT', 'Nothing to send: give the text as words, or --file PATH (- for standard input).');
       const r = await ctx.api().invoke('agents:input', { name, text, enter: o.enter });
       ctx.print(r, o, () => `sent (${r.attempts} attempt(s))${r.confirmedBy === 'transcript' ? '; it is in the agent\'s transcript' : ''}`);

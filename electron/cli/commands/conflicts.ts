@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ConflictItem, ConflictSettings, ConflictSummary, MergeResult, PreflightReport } from '../../../shared/contract/conflicts.js';
 import { HiveError } from '../../../shared/errors.js';
 import { CommandProvider, AnthropicProvider, OpenAiCompatibleProvider, type LlmProvider } from '../../core/conflicts/llm-provider.js';
 import type { ReplayReport } from '../../core/conflicts/replay-tally.js';
 import type { CliContext } from '../context.js';
-import { ago, formatTable, numberOption } from '../format.js';
+import { ago, formatTable, numberOption, readTextFile } from '../format.js';
 
 const STATUSES = ['open', 'auto-resolved', 'escalated', 'resolved', 'abandoned'] as const;
 
@@ -75,7 +74,7 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
       const r = await ctx.api().invoke('conflicts:resolve', {
         id,
         take: o.take as 'ours' | 'theirs' | 'both' | 'proposal' | undefined,
-        text: o.file !== undefined ? readFileSync(o.file, 'utf8') : undefined,
+        text: o.file !== undefined ? readTextFile(o.file, '--file') : undefined,
       });
       ctx.print(r, o, (v: { item: ConflictSummary; merge: MergeResult }) => `${v.item.path}: ${v.item.status}. ${v.merge.message}`);
     });
@@ -160,7 +159,7 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
 
   program
     .command('merge <name>')
-    .description('merge hive/NAME into the integration branch in a separate worktree (your working tree is never touched)')
+    .description('merge hive/NAME into the integration branch in a separate worktree (your working tree is never touched); exit code 0 when merged, 2 when files wait for a person (hive conflicts list), 1 when the check failed or the merge was abandoned')
     .option('--into <branch>', 'integration branch (default: the repository\'s default branch)')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { into?: string; json?: boolean }) => {
@@ -168,6 +167,8 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
       ctx.print(r, o, (v: MergeResult) =>
         [`${v.branch} → ${v.into}: ${v.status}. ${v.message}`, ...v.files.map((f) => `  ${f.status.padEnd(13)} ${f.path} [${f.itemId}] ${f.strategies.join(', ') || f.reason}`)].join('\n'),
       );
+      // `hive merge a && git push` must not go on when nothing landed.
+      process.exitCode = mergeExitCode(r.status);
     });
 
   const intent = program.command('intent').description('declare which paths an agent is about to change');
@@ -247,4 +248,10 @@ function renderReplay(r: ReplayReport): string {
     `skipped: ${Object.entries(r.skipped).map(([k, v]) => `${v} ${k}`).join('; ') || 'none'}`,
     `speed: ${r.speed.hunksPerSecondResolver} hunks/s in the resolver, ${r.speed.hunksPerSecondEndToEnd} hunks/s end to end (${r.speed.wallSeconds} s)`,
   ].join('\n');
+}
+
+/** 0: landed (or nothing to do); 2: files wait for a person; 1: the check failed or the merge was abandoned. */
+export function mergeExitCode(status: MergeResult['status']): number {
+  if (status === 'clean' || status === 'auto-resolved' || status === 'resolved' || status === 'up-to-date') return 0;
+  return status === 'escalated' ? 2 : 1;
 }

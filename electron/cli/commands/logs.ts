@@ -5,6 +5,7 @@ import { prettyFactory } from 'pino-pretty';
 import { HiveError } from '../../../shared/errors.js';
 import { LOG_DIR, LOG_FILE, logFiles } from '../../core/observability/log-file.js';
 import type { CliContext } from '../context.js';
+import { decimal } from '../format.js';
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 
@@ -42,7 +43,7 @@ export function registerLogsCommands(program: Command, ctx: CliContext): void {
     .action(async (o: { follow?: boolean; level: string; agent?: string; lines: string; json?: boolean }) => {
       const minLevel = LEVELS[o.level.toLowerCase()];
       if (minLevel === undefined) throw new HiveError('INVALID_INPUT', `--level takes one of ${Object.keys(LEVELS).join(', ')}, not ${JSON.stringify(o.level)}.`);
-      const lines = Number(o.lines);
+      const lines = decimal(o.lines);
       if (!Number.isInteger(lines) || lines < 0) throw new HiveError('INVALID_INPUT', `--lines takes a whole number (0 = all), not ${JSON.stringify(o.lines)}.`);
       const dataDir = ctx.dataDir();
       const filter: Filter = { minLevel, agent: o.agent ?? null };

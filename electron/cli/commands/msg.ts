@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { BusMessage, MessageView } from '../../../shared/contract/bus.js';
 import { HiveError } from '../../../shared/errors.js';
 import type { CliContext } from '../context.js';
+import { decimal } from '../format.js';
 
 interface AgentOpt {
   agent?: string;
@@ -52,9 +53,15 @@ export function registerMsgCommands(program: Command, ctx: CliContext): void {
       const name = self(opts, 'read the inbox');
       // Read without acknowledging, print, then acknowledge: if this process dies in between (Ctrl-C during
       // a long wait, a lost HTTP reply), the messages come back next time instead of being lost.
-      const got = await ctx
-        .api()
-        .invoke('msg:inbox', { name, waitMs, ack: false, ...(opts.limit ? { limit: opts.limit } : {}) }, { timeoutMs: waitMs + 30_000 });
+      // Long waits go as several long-polls of at most LONG_POLL_MS: Node's fetch gives up on a response's
+      // headers after 300 s, so `--wait 400` failed at 300 s saying the host was not running.
+      const deadline = Date.now() + waitMs;
+      let got: BusMessage[] = [];
+      for (;;) {
+        const chunk = Math.max(0, Math.min(LONG_POLL_MS, deadline - Date.now()));
+        got = await ctx.api().invoke('msg:inbox', { name, waitMs: chunk, ack: false, ...(opts.limit ? { limit: opts.limit } : {}) }, { timeoutMs: chunk + 30_000 });
+        if (got.length > 0 || Date.now() >= deadline) break;
+      }
       ctx.print(got, opts, (ms: BusMessage[]) => ms.map(formatMessage).join('\n'));
       if (opts.ack && got.length > 0) await ctx.api().invoke('msg:ack', { name, ids: got.map((m) => m.id) });
     });
@@ -174,13 +181,16 @@ export function formatMessage(m: BusMessage): string {
 }
 
 function parseSeconds(v: string): number {
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isFinite(n) || n < 0 || n > 600) throw new HiveError('INVALID_INPUT', `--wait takes 0 to 600 seconds, not ${JSON.stringify(v)}.`);
   return n;
 }
 
 function parsePositive(v: string): number {
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isInteger(n) || n <= 0) throw new HiveError('INVALID_INPUT', `Expected a positive whole number, not ${JSON.stringify(v)}.`);
   return n;
 }
+
+/** One long-poll's wait, well under the 300 s after which Node's fetch stops waiting for headers. */
+const LONG_POLL_MS = 240_000;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { HiveError } from '../../../shared/errors.js';
 import type { CliContext } from '../context.js';
+import { decimal } from '../format.js';
 import os from 'node:os';
 
 /** `hive serve`: the headless host — the core, the local API and the browser UI, until SIGINT/SIGTERM. */
@@ -14,7 +15,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .option('--redis <url>', 'Redis for messaging (default: $HIVE_REDIS_URL, else in-process)')
     .option('--log-level <level>', 'log level of <data-dir>/logs/hive.log: fatal, error, warn, info, debug, trace or silent (default: $HIVE_LOG_LEVEL, else the logLevel setting, else info)')
     .action(async (opts: { port: string; host: string; allowRemote?: boolean; redis?: string; logLevel?: string }) => {
-      const port = opts.port.trim() === '' ? Number.NaN : Number(opts.port);
+      const port = decimal(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new HiveError('INVALID_INPUT', `--port takes a number from 0 to 65535, not ${JSON.stringify(opts.port)}.`);
       }

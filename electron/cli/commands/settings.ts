@@ -4,6 +4,7 @@ import type { Agent, RestartPolicy, Settings } from '../../../shared/contract/in
 import { HiveError } from '../../../shared/errors.js';
 import { LogLevel } from '../../../shared/contract/settings.js';
 import type { CliContext } from '../context.js';
+import { decimal } from '../format.js';
 
 interface PolicyFlags {
   autorestart?: string;
@@ -35,7 +36,7 @@ function withPolicyFlags(cmd: Command): Command {
 function policyFrom(o: PolicyFlags): Partial<RestartPolicy> {
   const num = (v: string | undefined, flag: string): number | undefined => {
     if (v === undefined) return undefined;
-    const n = Number(v);
+    const n = decimal(v);
     if (!Number.isFinite(n) || n < 0) throw new HiveError('INVALID_INPUT', `${flag} takes a non-negative number, not ${JSON.stringify(v)}.`);
     return n;
   };
@@ -46,7 +47,7 @@ function policyFrom(o: PolicyFlags): Partial<RestartPolicy> {
   }
   if (o.stopExitCodes !== undefined) {
     p.stopExitCodes = o.stopExitCodes.split(',').filter(Boolean).map((c) => {
-      const n = Number(c);
+      const n = decimal(c);
       if (!Number.isInteger(n)) throw new HiveError('INVALID_INPUT', `--stop-exit-codes takes integers like 0,2 — not ${JSON.stringify(c)}.`);
       return n;
     });
@@ -92,14 +93,14 @@ export function registerSettingsCommands(program: Command, ctx: CliContext): voi
     .option('--json', 'print JSON')
     .action(async (o: PolicyFlags & { retention?: string; redisUrl?: string; logLevel?: string; failover?: string; failoverAfter?: string; json?: boolean }) => {
       if (o.failover !== undefined && !['on', 'off'].includes(o.failover)) throw new HiveError('INVALID_INPUT', `--failover takes on or off, not ${JSON.stringify(o.failover)}.`);
-      const afterSec = o.failoverAfter === undefined ? undefined : Number(o.failoverAfter);
+      const afterSec = o.failoverAfter === undefined ? undefined : decimal(o.failoverAfter);
       if (afterSec !== undefined && !(Number.isInteger(afterSec) && afterSec >= 1 && afterSec <= 86_400)) {
         throw new HiveError('INVALID_INPUT', `--failover-after takes whole seconds from 1 to 86400, not ${JSON.stringify(o.failoverAfter)}.`);
       }
       const failover = o.failover === undefined && afterSec === undefined ? undefined : { ...(o.failover ? { enabled: o.failover === 'on' } : {}), ...(afterSec ? { afterSec } : {}) };
       const logLevel = o.logLevel === undefined ? undefined : LogLevel.safeParse(o.logLevel.toLowerCase()).data;
       if (o.logLevel !== undefined && !logLevel) throw new HiveError('INVALID_INPUT', `--log-level takes one of ${LogLevel.options.join(', ')}, not ${JSON.stringify(o.logLevel)}.`);
-      const retention = o.retention === undefined ? undefined : Number(o.retention);
+      const retention = o.retention === undefined ? undefined : decimal(o.retention);
       if (retention !== undefined && !(Number.isInteger(retention) && retention > 0)) {
         throw new HiveError('INVALID_INPUT', `--retention takes a whole number above 0, not ${JSON.stringify(o.retention)}.`);
       }

@@ -86,6 +86,11 @@ describe('hive CLI against a real `hive serve`', () => {
       [['events', '--limit', 'abc'], /^hive: --limit takes a whole number of at least 1, not "abc"\./],
       [['agents', 'logs', 'x', '--bytes', '-5'], /^hive: --bytes takes a whole number from 1 to 16777216, not "-5"\./],
       [['conflicts', 'list', '--limit', '0'], /^hive: --limit takes a whole number of at least 1, not "0"\./],
+      // An empty value was 0 (hang detection silently off), hex and exponents were numbers.
+      [['agents', 'policy', 'ghost', '--hang-timeout', ''], /^hive: --hang-timeout takes a non-negative number, not ""\./],
+      [['logs', '-n', ''], /^hive: --lines takes a whole number \(0 = all\), not ""\./],
+      [['msg', 'inbox', '--agent', 'a', '--wait', '0x10'], /^hive: --wait takes 0 to 600 seconds, not "0x10"\./],
+      [['agents', 'send', 'ghost', '--file', '/nonexistent/x.txt'], /^hive: Cannot read --file \/nonexistent\/x\.txt: there is no such file\./],
     ];
     const results = await Promise.all(cases.map(([args]) => hive(dataDir, args)));
     results.forEach((r, i) => {

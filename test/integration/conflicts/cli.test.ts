@@ -47,7 +47,10 @@ describe.skipIf(!hasService('git'))('hive conflicts / merge / intent through a r
     expect(pre.pairs.find((p) => p.kind === 'agents')).toMatchObject({ a: 'a', b: 'b', files: [{ path: 'src/lim.ts' }] });
 
     expect((await hiveJson<MergeResult>(dataDir, ['merge', 'a'])).status).toBe('clean');
-    const m = await hiveJson<MergeResult>(dataDir, ['merge', 'b']);
+    // Files waiting for a person: exit code 2 (a script's `hive merge b && git push` stops), JSON still printed.
+    const escalated = await hive(dataDir, ['merge', 'b', '--json']);
+    expect(escalated.code).toBe(2);
+    const m = JSON.parse(escalated.stdout) as MergeResult;
     expect(m.status).toBe('escalated');
     const [item] = await hiveJson<ConflictSummary[]>(dataDir, ['conflicts', 'list', '--status', 'escalated']);
     const shown = await hive(dataDir, ['conflicts', 'show', item!.id]);
