@@ -111,11 +111,22 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
     .action(async (o: { checkCommand?: string; llm?: string; llmModel?: string; llmUrl?: string; llmKeyEnv?: string; llmCommand?: string; json?: boolean }) => {
       const patch: Partial<ConflictSettings> = {};
       if (o.checkCommand !== undefined) patch.checkCommand = o.checkCommand.trim() === '' ? null : o.checkCommand;
-      if (o.llm !== undefined) {
-        if (o.llm === 'off') patch.llm = null;
-        else if (['anthropic', 'openai-compatible', 'command'].includes(o.llm)) {
-          patch.llm = { kind: o.llm as 'anthropic', model: o.llmModel ?? '', baseUrl: o.llmUrl, apiKeyEnv: o.llmKeyEnv, command: o.llmCommand };
-        } else throw new HiveError('INVALID_INPUT', `--llm must be anthropic, openai-compatible, command or off, not ${o.llm}.`);
+      // The model's details change what is set: --llm-model alone was ignored (the old settings printed, exit
+      // 0), and --llm KIND alone cleared the model, URL and key variable already set for that kind.
+      const details = { model: o.llmModel, baseUrl: o.llmUrl, apiKeyEnv: o.llmKeyEnv, command: o.llmCommand };
+      const given = Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined));
+      if (o.llm !== undefined && o.llm !== 'off' && !['anthropic', 'openai-compatible', 'command'].includes(o.llm)) {
+        throw new HiveError('INVALID_INPUT', `--llm must be anthropic, openai-compatible, command or off, not ${o.llm}.`);
+      }
+      if (o.llm === 'off') {
+        if (Object.keys(given).length > 0) throw new HiveError('INVALID_INPUT', '--llm off takes no --llm-model, --llm-url, --llm-key-env or --llm-command.');
+        patch.llm = null;
+      } else if (o.llm !== undefined || Object.keys(given).length > 0) {
+        const current = (await ctx.api().invoke('conflicts:getSettings', {})).llm;
+        const kind = (o.llm ?? current?.kind) as NonNullable<ConflictSettings['llm']>['kind'] | undefined;
+        if (!kind) throw new HiveError('INVALID_INPUT', 'No language model is set: give --llm anthropic|openai-compatible|command with the model\'s details.');
+        const base = current && current.kind === kind ? current : { kind, model: '' };
+        patch.llm = { ...base, ...given, kind } as ConflictSettings['llm'];
       }
       const r = Object.keys(patch).length ? await ctx.api().invoke('conflicts:setSettings', patch) : await ctx.api().invoke('conflicts:getSettings', {});
       ctx.print(r, o, (v: ConflictSettings) => `check command: ${v.checkCommand ?? '(none)'}\nlanguage model: ${v.llm ? `${v.llm.kind} ${v.llm.model}` : 'off'}`);

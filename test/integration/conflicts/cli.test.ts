@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConflictItem, ConflictSummary, MergeResult, PreflightReport } from '../../../shared/contract/conflicts.js';
+import type { ConflictItem, ConflictSettings, ConflictSummary, MergeResult, PreflightReport } from '../../../shared/contract/conflicts.js';
 import { makeGitRepo, tempDir } from '../../support/git-repo.js';
 import { hive, hiveJson, startHostProcess, type HostProcess } from '../../support/host-process.js';
 import { hasService } from '../../support/services.js';
@@ -68,6 +68,22 @@ describe.skipIf(!hasService('git'))('hive conflicts / merge / intent through a r
     expect(msg).toContain('Hive-Resolution: src/lim.ts:');
     expect(execFileSync('git', ['show', 'hive/integration/main:src/lim.ts'], { cwd: repo, encoding: 'utf8' })).toBe('export const limit = 2;\nexport const limit = 3;\n');
     expect((await hiveJson<unknown[]>(dataDir, ['intent', 'list'])).length).toBe(1);
+  });
+
+  it('conflicts settings: a model detail alone changes that detail; without a model set it is refused', { timeout: 60_000 }, async () => {
+    const refused = await hive(dataDir, ['conflicts', 'settings', '--llm-model', 'm1']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/No language model is set: give --llm anthropic\|openai-compatible\|command/);
+    await hiveJson(dataDir, ['conflicts', 'settings', '--llm', 'command', '--llm-command', '/bin/cat', '--llm-model', 'm1']);
+    const changed = await hiveJson<ConflictSettings>(dataDir, ['conflicts', 'settings', '--llm-model', 'm2']);
+    expect(changed.llm).toMatchObject({ kind: 'command', command: '/bin/cat', model: 'm2' });
+    // The same kind again keeps its details; another kind starts from what is given.
+    expect((await hiveJson<ConflictSettings>(dataDir, ['conflicts', 'settings', '--llm', 'command'])).llm).toMatchObject({ command: '/bin/cat', model: 'm2' });
+    const other = await hiveJson<ConflictSettings>(dataDir, ['conflicts', 'settings', '--llm', 'openai-compatible', '--llm-url', 'http://127.0.0.1:9/v1', '--llm-model', 'x']);
+    expect(other.llm).toMatchObject({ kind: 'openai-compatible', baseUrl: 'http://127.0.0.1:9/v1', model: 'x' });
+    expect(other.llm).not.toHaveProperty('command');
+    expect((await hive(dataDir, ['conflicts', 'settings', '--llm', 'off', '--llm-model', 'y'])).code).toBe(1);
+    expect((await hiveJson<ConflictSettings>(dataDir, ['conflicts', 'settings', '--llm', 'off'])).llm).toBeNull();
   });
 
   it('replay runs without a host on any repository and prints the report as JSON', { timeout: 60_000 }, async () => {
