@@ -200,14 +200,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
     if (!originOk(req)) return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: `Requests from pages of another origin (${req.headers.origin}) are refused; open the UI at the URL that \`hive serve\` printed.` } });
-    const agent = authorized(req, url) ? null : agentOf(req);
+    const full = authorized(req, url);
+    const agent = full ? null : agentOf(req);
     if (agent !== null) {
       // An agent's own token: its API calls only, never the /metrics text or the UI.
       const channel = url.pathname.startsWith(API_PREFIX) ? decodeOrNull(url.pathname.slice(API_PREFIX.length)) : null;
       if (channel === null || !AGENT_CHANNELS.has(channel)) {
         return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: `An agent's token cannot call ${channel ?? url.pathname}; ask a person (or the host's token) for that.` } });
       }
-    } else if (!authorized(req, url)) {
+    } else if (!full) {
       return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'A valid token is required: open the URL that `hive serve` printed, or send Authorization: Bearer <token>.' } });
     }
     if (url.pathname === '/metrics' && tel) {

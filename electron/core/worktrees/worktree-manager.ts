@@ -1,8 +1,9 @@
-import { cpSync, mkdirSync, existsSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HiveError } from '../../../shared/errors.js';
 import { KeyedMutex } from '../agents/keyed-mutex.js';
 import type { Git } from '../git/git.js';
+import { lstatOrNull } from '../ports/links.js';
 
 export interface WorktreeInfo {
   repo: string;
@@ -156,9 +157,5 @@ export class WorktreeManager {
 
 /** A linked worktree (`git worktree add`) has a `.git` file naming its repository; a main checkout a folder. */
 export function isLinkedWorktree(dir: string): boolean {
-  try {
-    return lstatSync(path.join(dir, '.git')).isFile();
-  } catch {
-    return false;
-  }
+  return lstatOrNull(path.join(dir, '.git'))?.isFile() ?? false;
 }
