@@ -15,6 +15,7 @@ import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
 import { engineMessage, imageNotFound, isNotFound, splitExitCode, toHiveError, unreachableReason } from './docker/engine-errors.js';
 import { EngineEvents, withTimeout, type EngineEvent } from './docker/engine-events.js';
 import { findOrphans, type Orphan } from './docker/find-orphans.js';
+import { ContainerProcWatch } from './docker/proc-watch.js';
 import { activationLine, standbyCmd, standbyKey } from './docker/warm-standby.js';
 
 export interface DockerBackendOptions {
@@ -50,6 +51,13 @@ export interface DockerBackendOptions {
    * the bridge forwarder the previous host ran: the new host must forward that port again.
    */
   apiUrl?: () => string | null;
+  /**
+   * May this agent's exit be reported the moment its container's main process is seen gone in /proc, with
+   * the exit status following from the engine's `die` event (see proc-watch.ts)? Only where the status
+   * cannot change what the watchdog does: no stop exit codes, and past the "command not found" window.
+   * Asked at each exit with the time since the agent started in the container. Unset: always the event.
+   */
+  earlyExit?: (agent: string, uptimeMs: number) => boolean;
 }
 
 export const DEFAULT_PASS_ENV = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'];
@@ -69,6 +77,8 @@ interface Tracked {
   io: ContainerIo | null;
   logPath: string;
   standby?: Standby;
+  /** When the agent started in this container (its exit's uptime), once its process is watched in /proc. */
+  since?: number;
 }
 
 /**
@@ -104,6 +114,12 @@ export class DockerBackend implements Backend {
   /** Standby names must not collide with those a previous host left behind. */
   private readonly standbyEpoch = Date.now().toString(36);
   readonly onDidExit = this.exitEmitter.event;
+  private readonly statusEmitter = new Emitter<ExitInfo>();
+  readonly onDidLearnExitStatus = this.statusEmitter.event;
+  private readonly earlyExit: DockerBackendOptions['earlyExit'];
+  private readonly procWatch = new ContainerProcWatch((id) => this.onProcEnded(id));
+  /** Containers whose exit went out early (container id → agent): their `die` event brings the status. */
+  private readonly early = new Map<string, string>();
   /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
   readonly onDidChangeAvailability = this.availabilityEmitter.event;
 
@@ -111,6 +127,7 @@ export class DockerBackend implements Backend {
 
   constructor(options: DockerBackendOptions) {
     this.apiUrl = options.apiUrl;
+    this.earlyExit = options.earlyExit;
     const dataDir = path.resolve(options.dataDir);
     this.hash = dataDirHash(dataDir);
     this.docker = options.docker ?? lazyDockerode();
@@ -247,6 +264,7 @@ export class DockerBackend implements Backend {
         throw this.spawnError(err, spec, network, 'start');
       }
       const info = await container.inspect().catch(() => null);
+      this.watchProc(spec.name, container.id, info?.State.Pid, Date.now());
       this.afterStart(spec, opts);
       return { pid: info?.State.Pid || null };
     });
@@ -278,6 +296,7 @@ export class DockerBackend implements Backend {
     }
     const deadId = t.id;
     this.track({ agent: spec.name, id: sb.id, io: sb.io, logPath: spec.logPath });
+    this.watchProc(spec.name, sb.id, sb.pid, Date.now());
     const active = containerName(this.hash, spec.name);
     void this.containers.serialized(spec.name, async () => {
       await this.docker.getContainer(deadId).remove({ force: true }).catch(() => {});
@@ -363,6 +382,7 @@ export class DockerBackend implements Backend {
       const tracked = this.tracked.get(name);
       if (tracked && !ids.includes(tracked.id)) ids.push(tracked.id);
       for (const id of ids) this.settled.add(id);
+      for (const id of ids) this.procWatch.forget(id);
       for (const id of ids) {
         const c = this.docker.getContainer(id);
         // Docker stop = SIGTERM, then SIGKILL after t seconds; 304 (already stopped) and 404 are fine.
@@ -423,6 +443,8 @@ export class DockerBackend implements Backend {
         : null;
       const tracked = { agent: agent.name, id: info.Id, io, logPath: agent.logPath };
       this.track(tracked);
+      // Since now: its container may be a standby that took the agent over later than it started.
+      if (info.State.Running) this.watchProc(agent.name, info.Id, info.State.Pid, Date.now());
       // Never a reason to fail the adoption: at worst the agent cannot reach the API (as before).
       if (info.State.Running) await this.forwardAgain(info, agent.logPath).catch(() => undefined);
       // It died between listAlive and adopt: report it now, the stream will not repeat it.
@@ -482,6 +504,7 @@ export class DockerBackend implements Backend {
     // under way (a standby being made) finish first, so nothing touches the engine after dispose.
     await this.containers.idle(5000);
     this.events.dispose();
+    this.procWatch.dispose();
     this.bridge.dispose();
     for (const d of this.disposables) void d.dispose();
     for (const t of this.tracked.values()) {
@@ -492,6 +515,16 @@ export class DockerBackend implements Backend {
   }
 
   private async onEngineEvent(e: EngineEvent): Promise<void> {
+    const earlyAgent = this.early.get(e.Actor.ID);
+    if (earlyAgent !== undefined) {
+      this.early.delete(e.Actor.ID);
+      if (e.Action === 'die' && !this.disposed) {
+        const raw = Number(e.Actor.Attributes.exitCode);
+        const { code, signal } = splitExitCode(Number.isFinite(raw) ? raw : null);
+        this.statusEmitter.fire({ name: earlyAgent, code, signal, at: Date.now(), reason: signal ? 'killed' : 'exit' });
+      }
+      return;
+    }
     const tracked = this.tracked.get(e.Actor.Attributes[LABEL_AGENT] ?? '');
     if (!tracked || tracked.id !== e.Actor.ID || this.settled.has(tracked.id)) return;
     if (e.Action === 'destroy') {
@@ -568,13 +601,33 @@ export class DockerBackend implements Backend {
     tracked.io = io;
   }
 
-  private reportExit(tracked: Tracked, rawCode: number | null, reason: ExitInfo['reason'], oom = false): void {
+  /**
+   * The agent's container process is gone (proc-watch.ts): reported now when the agent's policy allows it,
+   * else the `die` event reports it as before. Either way, only once.
+   */
+  private onProcEnded(id: string): void {
+    const tracked = [...this.tracked.values()].find((t) => t.id === id);
+    if (!tracked || this.disposed || this.settled.has(id) || !this.earlyExit) return;
+    if (!this.earlyExit(tracked.agent, Date.now() - (tracked.since ?? Date.now()))) return;
+    this.early.set(id, tracked.agent);
+    if (this.early.size > 1000) this.early.delete(this.early.keys().next().value!);
+    this.reportExit(tracked, null, 'exit', false, true);
+  }
+
+  private watchProc(agent: string, id: string, pid: number | null | undefined, since: number): void {
+    const t = this.tracked.get(agent);
+    if (!this.earlyExit || !t || t.id !== id) return;
+    if (this.procWatch.watch(id, pid)) t.since = since;
+  }
+
+  private reportExit(tracked: Tracked, rawCode: number | null, reason: ExitInfo['reason'], oom = false, statusFollows = false): void {
     if (this.disposed || this.settled.has(tracked.id)) return;
     this.settled.add(tracked.id);
+    this.procWatch.forget(tracked.id);
     if (this.settled.size > 10_000) this.settled.delete(this.settled.values().next().value!);
     const { code, signal } = oom ? { code: null, signal: 'SIGKILL' } : splitExitCode(rawCode);
     const why = reason === 'exit' && signal ? 'killed' : reason;
-    this.exitEmitter.fire({ name: tracked.agent, code, signal, at: Date.now(), reason: why });
+    this.exitEmitter.fire({ name: tracked.agent, code, signal, at: Date.now(), reason: why, ...(statusFollows ? { statusFollows } : {}) });
     // No restart coming (a stop exit code, autorestart off, errored): neither the standby nor the dead
     // container is kept forever (the output is in the agent's log). A restart within the grace replaces both.
     const timer = setTimeout(() => {
@@ -598,6 +651,7 @@ export class DockerBackend implements Backend {
   private untrack(agent: string): void {
     const t = this.tracked.get(agent);
     if (t) this.sampler.forget(t.id);
+    if (t) this.procWatch.forget(t.id);
     t?.io?.dispose();
     t?.standby?.io.dispose();
     this.tracked.delete(agent);

@@ -10,6 +10,7 @@ import { HiveError } from '../../../shared/errors.js';
 import type { ExitInfo, StartSpec } from '../../../electron/core/supervisor/backend.js';
 import { DockerBackend } from '../../../electron/core/supervisor/docker-backend.js';
 import { containerName, LABEL_AGENT, LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-labels.js';
+import { containerProcStart } from '../../../electron/core/supervisor/docker/proc-watch.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/busybox-image.js';
 import { DockerEngineProxy } from '../../support/docker-engine-proxy.js';
 import { releaseDockerShared, useDockerExclusive, useDockerShared } from '../../support/docker-engine-lock.js';
@@ -261,6 +262,64 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(exits).toHaveLength(1);
     expect(await backend.isAlive('a1')).toBe(false);
+  });
+
+  it('with earlyExit, reports a kill -9 as soon as the process is gone in /proc (before the engine has cleaned up), its status after, and the standby still takes over', async () => {
+    await backend.dispose();
+    const asked: number[] = [];
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, earlyExit: (_agent, uptimeMs) => (asked.push(uptimeMs), true) });
+    backend.onDidExit((e) => exits.push(e));
+    const statuses: ExitInfo[] = [];
+    backend.onDidLearnExitStatus((e) => statuses.push(e));
+    const s = spec({ argv: sh('echo "run $HIVE_RUN"; while read line; do echo "got:$line"; done') });
+    const { pid } = await backend.start({ ...s, env: { ...s.env, HIVE_RUN: 'one' } });
+    const active = (await docker.getContainer(containerName(backend.hash, 'a1')).inspect()).Id;
+    // This host sees the container's process as the engine does (one machine, one pid namespace).
+    expect(containerProcStart(pid!, active)).toMatch(/^\d+$/);
+    expect(containerProcStart(pid!, 'f'.repeat(64))).toBeNull();
+    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
+    const standbyId = (await containersOf(backend.hash)).find((c) => c.Names.some((n) => n.includes('.standby-')))!.Id;
+    process.kill(pid!, 'SIGKILL');
+    await waitFor(() => exits.length > 0, 'the exit');
+    expect(exits[0]).toMatchObject({ name: 'a1', code: null, signal: null, reason: 'exit', statusFollows: true });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toBeGreaterThanOrEqual(0);
+    // Handed to the standby at once, although the engine may not have processed the exit yet.
+    const second = await backend.start({ ...s, env: { ...s.env, HIVE_RUN: 'two' } });
+    expect(second.pid).not.toBe(pid);
+    await waitFor(() => readLog(s.logPath).includes('run two'), 'the second run');
+    // Then the engine's `die`: how the first run ended, once.
+    await waitFor(() => statuses.length > 0, 'the exit status');
+    expect(statuses[0]).toMatchObject({ name: 'a1', code: null, signal: 'SIGKILL', reason: 'killed' });
+    expect(statuses[0]!.at).toBeGreaterThanOrEqual(exits[0]!.at);
+    await waitFor(async () => {
+      const list = await containersOf(backend.hash);
+      const agents = list.filter((c) => c.Names.some((n) => n === `/${containerName(backend.hash, 'a1')}`));
+      return agents.length === 1 && agents[0]!.Id === standbyId && agents[0]!.State === 'running' && !list.some((c) => c.Id === active);
+    }, 'the standby as the one agent container, the first one removed');
+    await backend.sendInput('a1', 'after', { enter: true });
+    await waitFor(() => readLog(s.logPath).includes('got:after'), 'input to the new run');
+    // A stop is ours: neither an exit nor a status.
+    await backend.stop('a1', { killTimeoutMs: 1000 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(exits).toHaveLength(1);
+    expect(statuses).toHaveLength(1);
+  });
+
+  it('with earlyExit saying no (a stop exit code, a fresh start), the exit waits for the engine and carries its status', async () => {
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false, earlyExit: () => false });
+    backend.onDidExit((e) => exits.push(e));
+    const statuses: ExitInfo[] = [];
+    backend.onDidLearnExitStatus((e) => statuses.push(e));
+    const { pid } = await backend.start(spec({ argv: sh('sleep 600') }));
+    process.kill(pid!, 'SIGKILL');
+    await waitFor(() => exits.length > 0, 'the exit');
+    expect(exits[0]).toMatchObject({ name: 'a1', code: null, signal: 'SIGKILL', reason: 'killed' });
+    expect(exits[0]!.statusFollows).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(exits).toHaveLength(1);
+    expect(statuses).toEqual([]);
   });
 
   it('reports an ordinary exit with its code, and a restart leaves exactly one container', async () => {
