@@ -292,22 +292,7 @@ class Soak {
 
   /** Two live processes for one agent would be two agents: counted from /proc by the agent script's cwd. */
   checkDuplicates(_all: Agent[]): void {
-    const perAgent = new Map<string, number>();
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-        // The agent itself (node running the script), not a shell or a standby container that names it.
-        if (!/(^|\/)node$/.test(argv[0] ?? '') || !argv.some((a) => a.endsWith('soak-agent.mjs'))) continue;
-        const state = procStatFields(entry, 1)?.[0];
-        if (state === undefined || state === 'Z') continue; // gone, or exited and not reaped yet
-        const cwd = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find((v) => v.startsWith('HIVE_AGENT='))?.slice(11);
-        if (cwd) perAgent.set(cwd, (perAgent.get(cwd) ?? 0) + 1);
-      } catch {
-        // gone
-      }
-    }
-    for (const n of perAgent.values()) if (n > 1) this.duplicateAgentsSeen++;
+    for (const pids of agentProcesses().values()) if (pids.length > 1) this.duplicateAgentsSeen++;
   }
 
   async sender(until: number): Promise<void> {
@@ -334,8 +319,11 @@ class Soak {
       case 'kill-agent': {
         const a = pick(running);
         if (!a?.pid) return;
+        // The agent's own process: in a container that is not the pid the host records (the container's
+        // init, docker-init), but its child's child (init → the shell that records the exit status → agent).
+        const own = agentProcesses().get(a.name)?.[0] ?? a.pid;
         try {
-          process.kill(a.pid, 'SIGKILL');
+          process.kill(own, 'SIGKILL');
         } catch {
           return;
         }
@@ -631,4 +619,26 @@ try {
   );
 } finally {
   await soak.cleanup();
+}
+
+/**
+ * The agents' own processes (node running the soak script, not a shell, a container's init or a standby
+ * that names it), by the agent name in their environment; a zombie (exited, not reaped yet) is not one.
+ */
+function agentProcesses(): Map<string, number[]> {
+  const perAgent = new Map<string, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (!/(^|\/)node$/.test(argv[0] ?? '') || !argv.some((a) => a.endsWith('soak-agent.mjs'))) continue;
+      const state = procStatFields(entry, 1)?.[0];
+      if (state === undefined || state === 'Z') continue;
+      const name = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').find((v) => v.startsWith('HIVE_AGENT='))?.slice(11);
+      if (name) perAgent.set(name, [...(perAgent.get(name) ?? []), Number(entry)]);
+    } catch {
+      // gone
+    }
+  }
+  return perAgent;
 }

@@ -37,7 +37,6 @@ import { DockerEngines, type EngineLoad } from './engines/docker-engines.js';
 import { EngineService } from './engines/engine-service.js';
 import { EngineStore } from './engines/engine-store.js';
 import { TmuxBackend } from './supervisor/tmux-backend.js';
-import { exitStatusNeeded } from './watchdog/restart-policy.js';
 import { Watchdog } from './watchdog/watchdog.js';
 import { WorktreeManager } from './worktrees/worktree-manager.js';
 import { findPackageRoot, writeHiveShim } from './agents/hive-shim.js';
@@ -197,14 +196,7 @@ export class HiveCore {
               const reservedMb = running.reduce((n, r) => n + ((JSON.parse(r.options) as { memoryMb?: number }).memoryMb ?? 0), 0);
               return { running: running.length, total: rows.length, reservedMb };
             },
-            backendOptions: {
-              ...(options.enginePingIntervalMs ? { pingIntervalMs: options.enginePingIntervalMs } : {}),
-              apiUrl: () => options.apiUrl?.() ?? null,
-              earlyExit: (name, uptimeMs) => {
-                const agent = this.repo.find(name);
-                return agent !== null && !exitStatusNeeded(agent.policy, uptimeMs);
-              },
-            },
+            backendOptions: { ...(options.enginePingIntervalMs ? { pingIntervalMs: options.enginePingIntervalMs } : {}), apiUrl: () => options.apiUrl?.() ?? null },
           })
         : null;
     this.backends = { ...given, ...(this.dockerEngines ? { docker: this.dockerEngines } : {}) };

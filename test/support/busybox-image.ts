@@ -9,11 +9,14 @@ export const BUSYBOX_IMAGE = 'agent-hive-test/busybox:1';
 /** An image with busybox and this machine's git (binary and its libraries): for agents that commit by themselves. */
 export const GIT_IMAGE = 'agent-hive-test/busybox-git:1';
 
+/** Busybox and its applets in /opt/busybox only: an image without /bin/sh (like a distroless one). */
+export const NO_SHELL_IMAGE = 'agent-hive-test/busybox-noshell:1';
+
 /**
  * Builds the image with `docker import` of a rootfs tarball unless the engine has it already. `dockerHost`
  * picks another engine (DOCKER_HOST); `withGit` adds /usr/bin/git and the shared libraries it links.
  */
-export function ensureBusyboxImage(image = BUSYBOX_IMAGE, opts: { dockerHost?: string; withGit?: boolean; binaries?: string[] } = {}): string {
+export function ensureBusyboxImage(image = BUSYBOX_IMAGE, opts: { dockerHost?: string; withGit?: boolean; binaries?: string[]; noShell?: boolean } = {}): string {
   const env = opts.dockerHost ? { ...process.env, DOCKER_HOST: opts.dockerHost } : process.env;
   try {
     execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore', env });
@@ -34,10 +37,12 @@ export function ensureBusyboxImage(image = BUSYBOX_IMAGE, opts: { dockerHost?: s
     for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'workspace', 'home']) mkdirSync(path.join(root, d), { recursive: true });
     mkdirSync(path.join(root, 'tmp'));
     chmodSync(path.join(root, 'tmp'), 0o1777);
-    copyFileSync(busybox, path.join(root, 'bin', 'busybox'));
-    chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+    const appletDir = opts.noShell ? 'opt/busybox' : 'bin';
+    mkdirSync(path.join(root, appletDir), { recursive: true });
+    copyFileSync(busybox, path.join(root, appletDir, 'busybox'));
+    chmodSync(path.join(root, appletDir, 'busybox'), 0o755);
     const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
-    for (const a of applets) symlinkSync('busybox', path.join(root, 'bin', a));
+    for (const a of applets) symlinkSync('busybox', path.join(root, appletDir, a));
     for (const bin of [...(opts.withGit ? ['/usr/bin/git'] : []), ...(opts.binaries ?? [])]) {
       const libs = execFileSync('ldd', [bin], { encoding: 'utf8' })
         .split('\n')
@@ -55,7 +60,7 @@ export function ensureBusyboxImage(image = BUSYBOX_IMAGE, opts: { dockerHost?: s
     const tar = path.join(dir, 'rootfs.tar');
     execFileSync('tar', ['-C', root, '-cf', tar, '.']);
     const extraDirs = [...new Set([...(opts.withGit ? ['/usr/bin'] : []), ...(opts.binaries ?? []).map((b) => path.dirname(b))])].filter((d) => d !== '/bin');
-    execFileSync('docker', ['import', '--change', `ENV PATH=${['/bin', ...extraDirs].join(':')}`, tar, image], { stdio: 'ignore', env });
+    execFileSync('docker', ['import', '--change', `ENV PATH=${[`/${appletDir}`, ...extraDirs].join(':')}`, tar, image], { stdio: 'ignore', env });
     return image;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import net from 'node:net';
 export class DockerEngineProxy {
   private readonly open = new Set<net.Socket>();
   private server: net.Server | null = null;
+  /** The engine's events stream (`GET …/events`) reaches the client this much later: a slow engine. */
+  eventsDelayMs = 0;
 
   constructor(
     readonly socketPath: string,
@@ -25,7 +27,18 @@ export class DockerEngineProxy {
       };
       client.on('error', close).on('close', close);
       up.on('error', close).on('close', close);
-      client.pipe(up).pipe(client);
+      client.pipe(up);
+      let events = false;
+      client.once('data', (d: Buffer) => (events = /^GET \S*\/events[?\s]/.test(d.toString('latin1', 0, 200))));
+      up.on('data', (d: Buffer) => {
+        const delay = events ? this.eventsDelayMs : 0;
+        if (delay === 0) client.write(d);
+        else setTimeout(() => client.writable && client.write(d), delay);
+      });
+      up.on('end', () => {
+        if (!events || this.eventsDelayMs === 0) client.end();
+        else setTimeout(() => client.end(), this.eventsDelayMs);
+      });
     });
     this.server = server;
     return new Promise((r) => server.listen(this.socketPath, r));

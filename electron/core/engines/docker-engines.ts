@@ -85,8 +85,6 @@ export class DockerEngines implements Backend {
   private readonly disposables = new DisposableStore();
   private disposed = false;
   readonly onDidExit = this.exitEmitter.event;
-  private readonly statusEmitter = new Emitter<ExitInfo>();
-  readonly onDidLearnExitStatus = this.statusEmitter.event;
   readonly onDidChangeEngine = this.changeEmitter.event;
   /** The `agent-hive.data-dir` label value of this data dir's containers (the same on every engine). */
   readonly hash: string;
@@ -167,7 +165,6 @@ export class DockerEngines implements Backend {
       sub: store,
     };
     store.add(backend.onDidExit((e) => this.exitEmitter.fire(e)));
-    store.add(backend.onDidLearnExitStatus((e) => this.statusEmitter.fire(e)));
     store.add(backend.onDidChangeAvailability((a) => this.setState(l, a)));
     this.live.set(name, l);
     return l;

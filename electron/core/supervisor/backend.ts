@@ -28,11 +28,6 @@ export interface ExitInfo {
   at: number;
   /** Why: 'exit' (process ended), 'killed' (signal), 'server-lost' (tmux server or engine gone). */
   reason: 'exit' | 'killed' | 'server-lost' | 'removed' | 'hung';
-  /**
-   * The process was seen gone before its exit status was known (code and signal are null): the status
-   * comes later through onDidLearnExitStatus. Only where the status cannot change what happens next.
-   */
-  statusFollows?: boolean;
 }
 
 export interface Availability {
@@ -59,8 +54,6 @@ export interface Backend extends Disposable {
   sendInput(name: string, text: string, opts: { enter: boolean }): Promise<number>;
   /** Fired once per agent exit the backend notices, as soon as it notices. */
   onDidExit(listener: (e: ExitInfo) => void): Disposable;
-  /** The exit status of an exit reported earlier with `statusFollows`, once the backend learns it. */
-  onDidLearnExitStatus?(listener: (e: ExitInfo) => void): Disposable;
   /** Re-attach watchers to an agent that survived a host restart. */
   adopt?(agent: RunningAgent & { logPath: string }): Promise<void>;
   pause?(name: string): Promise<void>;

@@ -14,6 +14,7 @@ import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR, stan
 import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
 import { engineMessage, imageNotFound, isNotFound, splitExitCode, toHiveError, unreachableReason } from './docker/engine-errors.js';
 import { EngineEvents, withTimeout, type EngineEvent } from './docker/engine-events.js';
+import { clearStatus, recordingCmd, recordsStatus, takeStatus } from './docker/exit-status.js';
 import { findOrphans, type Orphan } from './docker/find-orphans.js';
 import { ContainerProcWatch } from './docker/proc-watch.js';
 import { activationLine, standbyCmd, standbyKey } from './docker/warm-standby.js';
@@ -51,13 +52,6 @@ export interface DockerBackendOptions {
    * the bridge forwarder the previous host ran: the new host must forward that port again.
    */
   apiUrl?: () => string | null;
-  /**
-   * May this agent's exit be reported the moment its container's main process is seen gone in /proc, with
-   * the exit status following from the engine's `die` event (see proc-watch.ts)? Only where the status
-   * cannot change what the watchdog does: no stop exit codes, and past the "command not found" window.
-   * Asked at each exit with the time since the agent started in the container. Unset: always the event.
-   */
-  earlyExit?: (agent: string, uptimeMs: number) => boolean;
 }
 
 export const DEFAULT_PASS_ENV = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'];
@@ -77,8 +71,6 @@ interface Tracked {
   io: ContainerIo | null;
   logPath: string;
   standby?: Standby;
-  /** When the agent started in this container (its exit's uptime), once its process is watched in /proc. */
-  since?: number;
 }
 
 /**
@@ -114,12 +106,10 @@ export class DockerBackend implements Backend {
   /** Standby names must not collide with those a previous host left behind. */
   private readonly standbyEpoch = Date.now().toString(36);
   readonly onDidExit = this.exitEmitter.event;
-  private readonly statusEmitter = new Emitter<ExitInfo>();
-  readonly onDidLearnExitStatus = this.statusEmitter.event;
-  private readonly earlyExit: DockerBackendOptions['earlyExit'];
+  /** Containers whose main process is watched in /proc: their exit is reported without waiting for the engine. */
   private readonly procWatch = new ContainerProcWatch((id) => this.onProcEnded(id));
-  /** Containers whose exit went out early (container id → agent): their `die` event brings the status. */
-  private readonly early = new Map<string, string>();
+  /** Images known to have (or lack) /bin/sh, which recording the exit status needs (exit-status.ts). */
+  private readonly hasShell = new Map<string, boolean>();
   /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
   readonly onDidChangeAvailability = this.availabilityEmitter.event;
 
@@ -127,7 +117,6 @@ export class DockerBackend implements Backend {
 
   constructor(options: DockerBackendOptions) {
     this.apiUrl = options.apiUrl;
-    this.earlyExit = options.earlyExit;
     const dataDir = path.resolve(options.dataDir);
     this.hash = dataDirHash(dataDir);
     this.docker = options.docker ?? lazyDockerode();
@@ -228,7 +217,10 @@ export class DockerBackend implements Backend {
         } catch {}
       }
       const hostAddress = remote ? null : await this.bridge.hostAddress(network);
-      const opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl, hostAddress);
+      // On an engine on this machine the exit status is recorded where the host reads it the moment the
+      // agent ends (exit-status.ts); an image without /bin/sh runs the argv as it is.
+      const record = !remote && this.hasShell.get(spec.image!) !== false;
+      let opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), record ? recordingCmd(spec.argv) : spec.argv, hiveUrl, hostAddress);
       const warm = await this.takeOverWithStandby(spec, opts);
       if (warm) {
         this.afterStart(spec, opts);
@@ -242,9 +234,22 @@ export class DockerBackend implements Backend {
         t.standby = undefined;
       }
       await this.containers.clear(spec.name, (id) => this.settled.add(id));
+      clearStatus(this.ctx.runDir, spec.name);
       let container: Dockerode.Container;
       try {
         container = await this.docker.createContainer(opts);
+        if (record && !this.hasShell.has(spec.image!)) {
+          const shell = await container.infoArchive({ path: '/bin/sh' }).then(
+            () => true,
+            (err: unknown) => (isNotFound(err) ? false : null),
+          );
+          if (shell !== null) this.hasShell.set(spec.image!, shell);
+          if (shell === false) {
+            await container.remove({ force: true }).catch(() => {});
+            opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl, hostAddress);
+            container = await this.docker.createContainer(opts);
+          }
+        }
       } catch (err) {
         throw this.spawnError(err, spec, network, 'create');
       }
@@ -264,7 +269,7 @@ export class DockerBackend implements Backend {
         throw this.spawnError(err, spec, network, 'start');
       }
       const info = await container.inspect().catch(() => null);
-      this.watchProc(spec.name, container.id, info?.State.Pid, Date.now());
+      if (recordsStatus(opts.Cmd)) this.procWatch.watch(container.id, info?.State.Pid);
       this.afterStart(spec, opts);
       return { pid: info?.State.Pid || null };
     });
@@ -288,6 +293,7 @@ export class DockerBackend implements Backend {
       return null;
     }
     this.settled.add(t.id);
+    clearStatus(this.ctx.runDir, spec.name);
     try {
       await sb.io.write(`${line}\n`);
     } catch {
@@ -296,7 +302,7 @@ export class DockerBackend implements Backend {
     }
     const deadId = t.id;
     this.track({ agent: spec.name, id: sb.id, io: sb.io, logPath: spec.logPath });
-    this.watchProc(spec.name, sb.id, sb.pid, Date.now());
+    if (recordsStatus(opts.Cmd)) this.procWatch.watch(sb.id, sb.pid);
     const active = containerName(this.hash, spec.name);
     void this.containers.serialized(spec.name, async () => {
       await this.docker.getContainer(deadId).remove({ force: true }).catch(() => {});
@@ -342,7 +348,9 @@ export class DockerBackend implements Backend {
 
   /** Prepares the next standby once the agent runs (queued behind this start, so it never races a stop). */
   private afterStart(spec: StartSpec, opts: Dockerode.ContainerCreateOptions): void {
-    if (!this.warmStandby) return;
+    // A standby is a shell waiting for its line: an image known to have none gets none (docker-init's
+    // "exec /bin/sh failed" went to the agent's log on every start).
+    if (!this.warmStandby || this.hasShell.get(spec.image!) === false) return;
     void this.containers.serialized(spec.name, async () => {
       const t = this.tracked.get(spec.name);
       if (!t || t.standby || this.disposed) return;
@@ -443,8 +451,7 @@ export class DockerBackend implements Backend {
         : null;
       const tracked = { agent: agent.name, id: info.Id, io, logPath: agent.logPath };
       this.track(tracked);
-      // Since now: its container may be a standby that took the agent over later than it started.
-      if (info.State.Running) this.watchProc(agent.name, info.Id, info.State.Pid, Date.now());
+      if (info.State.Running && recordsStatus(info.Config.Cmd)) this.procWatch.watch(info.Id, info.State.Pid);
       // Never a reason to fail the adoption: at worst the agent cannot reach the API (as before).
       if (info.State.Running) await this.forwardAgain(info, agent.logPath).catch(() => undefined);
       // It died between listAlive and adopt: report it now, the stream will not repeat it.
@@ -515,16 +522,6 @@ export class DockerBackend implements Backend {
   }
 
   private async onEngineEvent(e: EngineEvent): Promise<void> {
-    const earlyAgent = this.early.get(e.Actor.ID);
-    if (earlyAgent !== undefined) {
-      this.early.delete(e.Actor.ID);
-      if (e.Action === 'die' && !this.disposed) {
-        const raw = Number(e.Actor.Attributes.exitCode);
-        const { code, signal } = splitExitCode(Number.isFinite(raw) ? raw : null);
-        this.statusEmitter.fire({ name: earlyAgent, code, signal, at: Date.now(), reason: signal ? 'killed' : 'exit' });
-      }
-      return;
-    }
     const tracked = this.tracked.get(e.Actor.Attributes[LABEL_AGENT] ?? '');
     if (!tracked || tracked.id !== e.Actor.ID || this.settled.has(tracked.id)) return;
     if (e.Action === 'destroy') {
@@ -602,32 +599,25 @@ export class DockerBackend implements Backend {
   }
 
   /**
-   * The agent's container process is gone (proc-watch.ts): reported now when the agent's policy allows it,
-   * else the `die` event reports it as before. Either way, only once.
+   * The agent's container process ended (proc-watch.ts): reported now with the status its shell recorded.
+   * Without one (the container's init was killed from outside: `docker kill`, `docker rm -f`), the engine's
+   * `die` event reports it, and tells a removal from a kill.
    */
   private onProcEnded(id: string): void {
     const tracked = [...this.tracked.values()].find((t) => t.id === id);
-    if (!tracked || this.disposed || this.settled.has(id) || !this.earlyExit) return;
-    if (!this.earlyExit(tracked.agent, Date.now() - (tracked.since ?? Date.now()))) return;
-    this.early.set(id, tracked.agent);
-    if (this.early.size > 1000) this.early.delete(this.early.keys().next().value!);
-    this.reportExit(tracked, null, 'exit', false, true);
+    if (!tracked || this.disposed || this.settled.has(id)) return;
+    const status = takeStatus(this.ctx.runDir, tracked.agent);
+    if (status !== null) this.reportExit(tracked, status, 'exit');
   }
 
-  private watchProc(agent: string, id: string, pid: number | null | undefined, since: number): void {
-    const t = this.tracked.get(agent);
-    if (!this.earlyExit || !t || t.id !== id) return;
-    if (this.procWatch.watch(id, pid)) t.since = since;
-  }
-
-  private reportExit(tracked: Tracked, rawCode: number | null, reason: ExitInfo['reason'], oom = false, statusFollows = false): void {
+  private reportExit(tracked: Tracked, rawCode: number | null, reason: ExitInfo['reason'], oom = false): void {
     if (this.disposed || this.settled.has(tracked.id)) return;
     this.settled.add(tracked.id);
     this.procWatch.forget(tracked.id);
     if (this.settled.size > 10_000) this.settled.delete(this.settled.values().next().value!);
     const { code, signal } = oom ? { code: null, signal: 'SIGKILL' } : splitExitCode(rawCode);
     const why = reason === 'exit' && signal ? 'killed' : reason;
-    this.exitEmitter.fire({ name: tracked.agent, code, signal, at: Date.now(), reason: why, ...(statusFollows ? { statusFollows } : {}) });
+    this.exitEmitter.fire({ name: tracked.agent, code, signal, at: Date.now(), reason: why });
     // No restart coming (a stop exit code, autorestart off, errored): neither the standby nor the dead
     // container is kept forever (the output is in the agent's log). A restart within the grace replaces both.
     const timer = setTimeout(() => {

@@ -3,22 +3,11 @@ import type { ExitInfo } from '../supervisor/backend.js';
 
 export type ExitVerdict = 'crashed' | 'stopped' | 'not-found';
 
-/** An exit code 126/127 this soon after the start is a command that could not run, not a crash. */
-export const NOT_FOUND_WINDOW_MS = 10_000;
-
 /** Exit codes 126/127 from a shell mean "not executable" / "not found": retrying cannot help. */
 export function classifyExit(e: ExitInfo, policy: RestartPolicy, uptimeMs: number): ExitVerdict {
   if (e.reason === 'exit' && e.code !== null && policy.stopExitCodes.includes(e.code)) return 'stopped';
-  if (e.reason === 'exit' && (e.code === 126 || e.code === 127) && uptimeMs < NOT_FOUND_WINDOW_MS) return 'not-found';
+  if (e.reason === 'exit' && (e.code === 126 || e.code === 127) && uptimeMs < 10_000) return 'not-found';
   return 'crashed';
-}
-
-/**
- * Whether what happens after an exit depends on its exit status: a stop exit code, or a 126/127 soon after
- * the start. Otherwise a backend may report the exit before it knows the status (ExitInfo.statusFollows).
- */
-export function exitStatusNeeded(policy: RestartPolicy, uptimeMs: number): boolean {
-  return policy.stopExitCodes.length > 0 || uptimeMs < NOT_FOUND_WINDOW_MS;
 }
 
 /**

@@ -52,7 +52,6 @@ export class Watchdog implements Disposable {
   start(): void {
     for (const b of Object.values(this.d.backends)) {
       if (b) this.store.add(b.onDidExit((e) => void this.track(this.onExit(e))));
-      if (b?.onDidLearnExitStatus) this.store.add(b.onDidLearnExitStatus((e) => this.onExitStatus(e, b.kind)));
     }
     this.store.add(
       this.d.machine.onDidChange(({ event }) => {
@@ -192,12 +191,6 @@ export class Watchdog implements Disposable {
     } catch {
       // (a transition the lifecycle does not allow from this state: left as it is)
     }
-  }
-
-  /** The status of an exit reported before it was known (ExitInfo.statusFollows), for the agent's event log. */
-  private onExitStatus(e: ExitInfo, backend: BackendKind): void {
-    if (this.disposed || !this.d.repo.find(e.name)) return;
-    this.d.machine.record(e.name, 'exit-status', `exit status of its last run, from the engine: ${describeExit(e, backend)}`, 'watchdog', { code: e.code, signal: e.signal });
   }
 
   private async onExit(e: ExitInfo, causeOverride?: string, deferred = false): Promise<void> {
@@ -506,7 +499,6 @@ const MAX_DEFER_MS = 5000;
 function describeExit(e: ExitInfo, backend: BackendKind): string {
   switch (e.reason) {
     case 'exit':
-      if (e.statusFollows) return "its container's process ended (the exit status follows from the engine)";
       return `exited with code ${e.code ?? '?'}`;
     case 'killed':
       if (e.signal === 'SIGHUP' && backend === 'tmux') return 'killed by SIGHUP: its terminal closed (its tmux session or server was ended)';

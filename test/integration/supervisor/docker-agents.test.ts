@@ -7,7 +7,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SpawnRequest } from '../../../shared/contract/agents.js';
 import { DockerBackend } from '../../../electron/core/supervisor/docker-backend.js';
 import { containerName, LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-labels.js';
-import { NOT_FOUND_WINDOW_MS } from '../../../electron/core/watchdog/restart-policy.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/busybox-image.js';
 import { makeCore, type CoreFixture } from '../../support/core-fixture.js';
 import { DockerEngineProxy } from '../../support/docker-engine-proxy.js';
@@ -108,26 +107,6 @@ describe.skipIf(!has)('docker agents through the agent service and the watchdog 
     const kinds = f.core.events.list({ agent: 'd2' }).map((e) => e.kind);
     expect(kinds).toContain('recovery');
   });
-
-  it('without stop exit codes, past the not-found window, a kill -9 is acted on as soon as the process is gone; the exit status reaches the event log after', async () => {
-    f = await makeCore();
-    await f.core.agents.spawn(
-      SpawnRequest.parse({ name: 'd5', repo: f.repo, backend: 'docker', image: BUSYBOX_IMAGE, cmd: AGENT_CMD, policy: { stopExitCodes: [] } }),
-      'test',
-    );
-    const backend = f.core.backends.docker as DockerBackend;
-    // Within the first 10 s a 126/127 would mean "command not found": the status matters, the engine reports.
-    await new Promise((r) => setTimeout(r, NOT_FOUND_WINDOW_MS + 200));
-    process.kill((await containerOf(backend, 'd5')).State.Pid, 'SIGKILL');
-    await waitFor(() => f.core.agents.get('d5').restarts === 1 && f.core.agents.get('d5').status === 'running', 'recovery');
-    const events = () => f.core.events.list({ agent: 'd5' });
-    const crash = events().find((e) => e.kind === 'status' && e.to === 'crashed');
-    expect(crash?.cause).toBe("its container's process ended (the exit status follows from the engine)");
-    expect(crash?.data).toMatchObject({ code: null, signal: null });
-    const status = await waitFor(() => events().find((e) => e.kind === 'exit-status'), 'the exit status');
-    expect(status.cause).toMatch(/killed by SIGKILL/);
-    await waitFor(() => f.core.snapshots.list('d5').some((m) => m.type === 'crash'), 'the crash snapshot');
-  }, 60_000);
 
   it('recovers an agent whose container was removed with docker rm -f from outside', async () => {
     const { log, backend } = await spawn('d3');

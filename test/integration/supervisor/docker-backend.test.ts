@@ -10,8 +10,7 @@ import { HiveError } from '../../../shared/errors.js';
 import type { ExitInfo, StartSpec } from '../../../electron/core/supervisor/backend.js';
 import { DockerBackend } from '../../../electron/core/supervisor/docker-backend.js';
 import { containerName, LABEL_AGENT, LABEL_DATA_DIR } from '../../../electron/core/supervisor/docker/docker-labels.js';
-import { containerProcStart } from '../../../electron/core/supervisor/docker/proc-watch.js';
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/busybox-image.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage, NO_SHELL_IMAGE } from '../../support/busybox-image.js';
 import { DockerEngineProxy } from '../../support/docker-engine-proxy.js';
 import { releaseDockerShared, useDockerExclusive, useDockerShared } from '../../support/docker-engine-lock.js';
 import { hasService } from '../../support/services.js';
@@ -32,6 +31,11 @@ async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The pids of a process's children (Linux). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
 function readLog(file: string): string {
@@ -147,11 +151,13 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(info.HostConfig.NetworkMode).toBe('none');
     expect(info.HostConfig.RestartPolicy?.Name).toBe('no');
-    // The worktree (at /workspace and at its own path, for git's back-link) and the resume file, read-only.
+    // The worktree (at /workspace and at its own path, for git's back-link), the resume file, read-only, and
+    // the folder the agent's exit status is recorded in.
     expect(info.HostConfig.Binds).toEqual([
       `${worktree}:/workspace:rw`,
       `${worktree}:${worktree}:rw`,
       `${path.join(dataDir, 'run', 'a1.resume.md')}:/hive/resume.md:ro`,
+      `${path.join(dataDir, 'run', 'a1.status')}:/hive/status:rw`,
     ]);
     expect(info.Config.WorkingDir).toBe('/workspace');
     expect(info.Config.OpenStdin).toBe(true);
@@ -264,62 +270,76 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     expect(await backend.isAlive('a1')).toBe(false);
   });
 
-  it('with earlyExit, reports a kill -9 as soon as the process is gone in /proc (before the engine has cleaned up), its status after, and the standby still takes over', async () => {
-    await backend.dispose();
-    const asked: number[] = [];
-    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, earlyExit: (_agent, uptimeMs) => (asked.push(uptimeMs), true) });
-    backend.onDidExit((e) => exits.push(e));
-    const statuses: ExitInfo[] = [];
-    backend.onDidLearnExitStatus((e) => statuses.push(e));
-    const s = spec({ argv: sh('echo "run $HIVE_RUN"; while read line; do echo "got:$line"; done') });
-    const { pid } = await backend.start({ ...s, env: { ...s.env, HIVE_RUN: 'one' } });
-    const active = (await docker.getContainer(containerName(backend.hash, 'a1')).inspect()).Id;
-    // This host sees the container's process as the engine does (one machine, one pid namespace).
-    expect(containerProcStart(pid!, active)).toMatch(/^\d+$/);
-    expect(containerProcStart(pid!, 'f'.repeat(64))).toBeNull();
-    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
-    const standbyId = (await containersOf(backend.hash)).find((c) => c.Names.some((n) => n.includes('.standby-')))!.Id;
-    process.kill(pid!, 'SIGKILL');
-    await waitFor(() => exits.length > 0, 'the exit');
-    expect(exits[0]).toMatchObject({ name: 'a1', code: null, signal: null, reason: 'exit', statusFollows: true });
-    expect(asked).toHaveLength(1);
-    expect(asked[0]).toBeGreaterThanOrEqual(0);
-    // Handed to the standby at once, although the engine may not have processed the exit yet.
-    const second = await backend.start({ ...s, env: { ...s.env, HIVE_RUN: 'two' } });
-    expect(second.pid).not.toBe(pid);
-    await waitFor(() => readLog(s.logPath).includes('run two'), 'the second run');
-    // Then the engine's `die`: how the first run ended, once.
-    await waitFor(() => statuses.length > 0, 'the exit status');
-    expect(statuses[0]).toMatchObject({ name: 'a1', code: null, signal: 'SIGKILL', reason: 'killed' });
-    expect(statuses[0]!.at).toBeGreaterThanOrEqual(exits[0]!.at);
-    await waitFor(async () => {
-      const list = await containersOf(backend.hash);
-      const agents = list.filter((c) => c.Names.some((n) => n === `/${containerName(backend.hash, 'a1')}`));
-      return agents.length === 1 && agents[0]!.Id === standbyId && agents[0]!.State === 'running' && !list.some((c) => c.Id === active);
-    }, 'the standby as the one agent container, the first one removed');
-    await backend.sendInput('a1', 'after', { enter: true });
-    await waitFor(() => readLog(s.logPath).includes('got:after'), 'input to the new run');
-    // A stop is ours: neither an exit nor a status.
-    await backend.stop('a1', { killTimeoutMs: 1000 });
+  it('reports the agent\'s own exit the moment its process ends, with the status its container recorded, while the engine is slow to tell', async () => {
+    // The engine's events reach the backend 5 s late: whatever is reported sooner came from /proc.
+    const proxy = new DockerEngineProxy(path.join(dataDir, 'engine.sock'));
+    proxy.eventsDelayMs = 5000;
+    await proxy.listen();
+    try {
+      await backend.dispose();
+      backend = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false, docker: new Dockerode({ socketPath: proxy.socketPath }) });
+      backend.onDidExit((e) => exits.push(e));
+      const s = spec({ argv: sh('echo "up, stdin: $(head -c 0 </dev/stdin; echo ok)"; read line; echo "got:$line"; exit 3') });
+      const first = await backend.start(s);
+      await waitFor(() => readLog(s.logPath).includes('up, stdin: ok'), 'the first run');
+      await backend.sendInput('a1', 'bye', { enter: true });
+      await waitFor(() => exits.length > 0, 'the exit, before the engine says so', 2000);
+      expect(readLog(s.logPath)).toContain('got:bye');
+      expect(exits[0]).toMatchObject({ name: 'a1', code: 3, signal: null, reason: 'exit' });
+      expect(existsSync(path.join(dataDir, 'run', 'a1.status', 'exit'))).toBe(false); // taken
+
+      // A kill -9 of the agent's own process (inside the container, under its init and the recording shell).
+      const second = await backend.start(spec({ argv: sh('echo again; sleep 600') }));
+      expect(second.pid).not.toBe(first.pid);
+      const agentPid = childrenOf(childrenOf(second.pid!)[0]!)[0]!;
+      expect(readFileSync(`/proc/${agentPid}/cmdline`, 'utf8')).toContain('echo again');
+      process.kill(agentPid, 'SIGKILL');
+      await waitFor(() => exits.length > 1, 'the second exit, before the engine says so', 2000);
+      expect(exits[1]).toMatchObject({ name: 'a1', code: null, signal: 'SIGKILL', reason: 'killed' });
+
+      // The container's init killed from outside: its shell records nothing, and the engine tells.
+      const third = await backend.start(spec({ argv: sh('echo third; sleep 600') }));
+      process.kill(third.pid!, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(exits).toHaveLength(2);
+      await waitFor(() => exits.length > 2, 'the engine\'s die event', 15_000);
+      expect(exits[2]).toMatchObject({ name: 'a1', code: null, signal: 'SIGKILL', reason: 'killed' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(exits).toHaveLength(3);
+    } finally {
+      await proxy.cut();
+    }
+  }, 60_000);
+
+  it('passes a stop\'s SIGTERM on to the agent through the recording shell, without an exit report', async () => {
+    const s = spec({ argv: sh('trap "echo got-term; exit 0" TERM; echo up; while :; do sleep 0.1; done') });
+    await backend.start(s);
+    await waitFor(() => readLog(s.logPath).includes('up'), 'the run');
+    await backend.stop('a1', { killTimeoutMs: 10_000 });
+    expect(readLog(s.logPath)).toContain('got-term');
     await new Promise((r) => setTimeout(r, 300));
-    expect(exits).toHaveLength(1);
-    expect(statuses).toHaveLength(1);
+    expect(exits).toEqual([]);
   });
 
-  it('with earlyExit saying no (a stop exit code, a fresh start), the exit waits for the engine and carries its status', async () => {
+  it('runs an image without /bin/sh as before (its exit from the engine), remembers that it has none, and makes it no standby', async () => {
     await backend.dispose();
-    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false, earlyExit: () => false });
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
     backend.onDidExit((e) => exits.push(e));
-    const statuses: ExitInfo[] = [];
-    backend.onDidLearnExitStatus((e) => statuses.push(e));
-    const { pid } = await backend.start(spec({ argv: sh('sleep 600') }));
-    process.kill(pid!, 'SIGKILL');
+    ensureBusyboxImage(NO_SHELL_IMAGE, { noShell: true });
+    const s = spec({ image: NO_SHELL_IMAGE, argv: ['/opt/busybox/sh', '-c', 'echo "no shell here: $(ls /bin | wc -l)"; read line; exit 4'] });
+    await backend.start(s);
+    await waitFor(() => readLog(s.logPath).includes('no shell here: 0'), 'the run');
+    const cmd = (await docker.getContainer(containerName(backend.hash, 'a1')).inspect()).Config.Cmd;
+    expect(cmd).toEqual(s.argv);
+    await backend.sendInput('a1', 'bye', { enter: true });
     await waitFor(() => exits.length > 0, 'the exit');
-    expect(exits[0]).toMatchObject({ name: 'a1', code: null, signal: 'SIGKILL', reason: 'killed' });
-    expect(exits[0]!.statusFollows).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(exits).toHaveLength(1);
-    expect(statuses).toEqual([]);
+    expect(exits[0]).toMatchObject({ name: 'a1', code: 4, reason: 'exit' });
+    await backend.start(s);
+    expect((await docker.getContainer(containerName(backend.hash, 'a1')).inspect()).Config.Cmd).toEqual(s.argv);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(backend.hasStandby('a1')).toBe(false);
+    expect((await containersOf(backend.hash)).filter((c) => c.Names.some((n) => n.includes('.standby-')))).toEqual([]);
+    expect(readLog(s.logPath)).not.toMatch(/tini|\/bin\/sh/);
   });
 
   it('reports an ordinary exit with its code, and a restart leaves exactly one container', async () => {

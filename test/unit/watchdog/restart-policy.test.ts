@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RestartPolicy } from '../../../shared/contract/agents.js';
 import { DEFAULT_POLICY } from '../../../electron/core/agents/default-policy.js';
 import type { ExitInfo } from '../../../electron/core/supervisor/backend.js';
-import { backoffDelay, classifyExit, countsAsQuickCrash, exitStatusNeeded, NOT_FOUND_WINDOW_MS, restartsInWindow } from '../../../electron/core/watchdog/restart-policy.js';
+import { backoffDelay, classifyExit, countsAsQuickCrash, restartsInWindow } from '../../../electron/core/watchdog/restart-policy.js';
 
 const policy = (p: Partial<RestartPolicy> = {}): RestartPolicy => ({ ...DEFAULT_POLICY, ...p });
 const exit = (e: Partial<ExitInfo>): ExitInfo => ({ name: 'a', code: null, signal: null, at: 0, reason: 'exit', ...e });
@@ -114,18 +114,5 @@ describe('restartsInWindow', () => {
   it('is empty for no history and keeps the order', () => {
     expect(restartsInWindow([], 10_000, 5000)).toEqual([]);
     expect(restartsInWindow([9500, 9100, 9900], 10_000, 5000)).toEqual([9500, 9100, 9900]);
-  });
-});
-
-describe('exitStatusNeeded', () => {
-  it('needs the status with any stop exit code (the default stops on 0), and within the not-found window', () => {
-    expect(exitStatusNeeded(policy(), 60_000)).toBe(true);
-    expect(exitStatusNeeded(policy({ stopExitCodes: [3] }), 60_000)).toBe(true);
-    expect(exitStatusNeeded(policy({ stopExitCodes: [] }), NOT_FOUND_WINDOW_MS - 1)).toBe(true);
-  });
-
-  it('does not without stop exit codes past the window: then an unknown status classifies as the crash it is', () => {
-    expect(exitStatusNeeded(policy({ stopExitCodes: [] }), NOT_FOUND_WINDOW_MS)).toBe(false);
-    expect(classifyExit(exit({ statusFollows: true }), policy({ stopExitCodes: [] }), NOT_FOUND_WINDOW_MS)).toBe('crashed');
   });
 });

@@ -5,6 +5,7 @@ import { HiveError } from '../../../../shared/errors.js';
 import { agentNameProblem } from '../../../../shared/names.js';
 import type { StartSpec } from '../backend.js';
 import { LABEL_AGENT, LABEL_DATA_DIR, workspaceVolume } from './docker-labels.js';
+import { STATUS_DIR, statusDir } from './exit-status.js';
 
 /** Where the worktree appears inside every agent container (and its working dir). */
 export const WORKSPACE = '/workspace';
@@ -220,7 +221,9 @@ export function createOptions(
     HostConfig: {
       // The worktree also at its host path: git's back-link from the repository names that path, and
       // `git worktree prune` inside the container must not take the worktree for deleted.
-      Binds: volume ? undefined : [`${worktree}:${WORKSPACE}:rw`, `${worktree}:${worktree}:rw`, ...gitDirMounts(worktree), `${resume}:${RESUME_FILE}:ro`],
+      Binds: volume
+        ? undefined
+        : [`${worktree}:${WORKSPACE}:rw`, `${worktree}:${worktree}:rw`, ...gitDirMounts(worktree), `${resume}:${RESUME_FILE}:ro`, `${statusDir(ctx.runDir, spec.name)}:${STATUS_DIR}:rw`],
       Mounts: volume ? [{ Type: 'volume', Source: workspaceVolume(ctx.hash, spec.name), Target: WORKSPACE }] : undefined,
       NanoCpus: limits.nanoCpus,
       Memory: limits.memoryBytes,

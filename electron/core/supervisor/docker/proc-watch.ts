@@ -33,7 +33,7 @@ function procStart(pid: number): string | null {
  * the engine's `die` event comes only after it has cleaned the container up (its network, its mounts),
  * 70 ms after the process on an idle machine and 0.4–0.9 s under load (measured in the soak), and the
  * engine answers an inspect with "running" until then. The exit status is not known here (the process is
- * not ours to wait for); it arrives later with the `die` event.
+ * not ours to wait for): the container's shell records it (exit-status.ts).
  */
 export class ContainerProcWatch {
   private readonly watched = new Map<string, { pid: number; start: string }>();
