@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { HiveError } from '../../shared/errors.js';
 import { registerMigrateCommands } from './commands/migrate.js';
@@ -9,6 +12,7 @@ import { registerConflictCommands } from './commands/conflicts.js';
 import { registerLogsCommands } from './commands/logs.js';
 import { registerEngineCommands } from './commands/engines.js';
 import { makeContext, type CliContext } from './context.js';
+import { findPackageRoot } from '../core/agents/hive-shim.js';
 
 const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
   registerServeCommands,
@@ -22,10 +26,21 @@ const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
   registerEngineCommands,
 ];
 
+/** This install's version (package.json), for `hive --version`. */
+function packageVersion(): string {
+  const root = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+  try {
+    return (JSON.parse(readFileSync(path.join(root ?? '.', 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 const program = new Command();
 program
   .name('hive')
   .description('Agent Hive: run, watch and recover a fleet of AI coding agents.')
+  .version(packageVersion(), '-V, --version', 'print the version of this install')
   .option('--data-dir <dir>', 'data directory (default: $HIVE_DATA_DIR or ~/.agent-hive)')
   .showHelpAfterError()
   .exitOverride();

@@ -72,6 +72,8 @@ export function registerLogsCommands(program: Command, ctx: CliContext): void {
       }
       for (const m of lines > 0 ? matched.slice(-lines) : matched) show(m.raw, m.parsed);
       if (!o.follow) return;
+      // Waiting for a host that has not written anything yet: said once, on stderr (stdout stays the log).
+      if (files.length === 0) process.stderr.write(`hive: no log in ${path.join(dataDir, LOG_DIR)} yet; waiting for a host to write one (\`hive serve\`, or the app, on this data dir). Ctrl-C to stop.\n`);
 
       // Follow the live file by path, holding it open: a rotation renames it away (the open file is read to
       // its end first, so nothing written just before the rotation is missed) and a new one starts at 0.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/git-repo.js';
@@ -35,6 +35,27 @@ describe('hive logs (the host log read by the CLI, no host needed)', () => {
       const msgs = out.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
       expect(msgs.slice(-2)).toEqual(['just before rotation', 'after rotation']);
       expect(msgs.filter((m) => m === 'new two')).toHaveLength(1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('--version prints the install\'s version; --follow on a data dir without a log says it is waiting, then prints what arrives', async () => {
+    const version = (JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')) as { version: string }).version;
+    const dataDir = tempDir('hive-logs-empty-');
+    expect((await hive(dataDir, ['--version'])).stdout.trim()).toBe(version);
+    const child = spawn(process.execPath, [CLI, '--data-dir', dataDir, 'logs', '--follow', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (err += String(d)));
+    try {
+      await waitFor(() => err.includes('waiting for a host'), 10_000, 20, 'the waiting message');
+      expect(err).toContain(path.join(dataDir, 'logs'));
+      expect(out).toBe('');
+      mkdirSync(path.join(dataDir, 'logs'));
+      writeFileSync(path.join(dataDir, 'logs', 'hive.log'), line(30, 'a', 'first line'));
+      await waitFor(() => out.includes('first line'), 10_000, 20, 'the first line');
     } finally {
       child.kill('SIGTERM');
     }
