@@ -184,9 +184,10 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .description('answer the question a waiting agent shows (see `hive agents show NAME`): KEY is one of its choices')
     .argument('<name>')
     .argument('<key>')
-    .action(async (name: string, key: string) => {
-      await ctx.api().invoke('agents:answer', { name, key });
-      process.stdout.write(`answered ${name} with ${key}\n`);
+    .option('--json', 'print JSON')
+    .action(async (name: string, key: string, o: { json?: boolean }) => {
+      const r = await ctx.api().invoke('agents:answer', { name, key });
+      ctx.print({ name, key, result: r ?? null }, o, () => `answered ${name} with ${key}`);
     });
 
   agents
@@ -263,17 +264,19 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .description('what changed between two snapshots (memory files, git state, task, output)')
     .argument('<a>')
     .argument('<b>')
-    .action(async (a: string, b: string) => {
+    .option('--json', 'print JSON')
+    .action(async (a: string, b: string, o: { json?: boolean }) => {
       const r = await ctx.api().invoke('snapshots:diff', { a, b });
-      process.stdout.write(r.diff + '\n');
+      ctx.print(r, o, (v: typeof r) => v.diff);
     });
   snapshots
     .command('restore')
     .description("write a snapshot's memory files back into the agent's worktree")
     .argument('<id>')
-    .action(async (id: string) => {
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
       const r = await ctx.api().invoke('snapshots:restore', { id });
-      process.stdout.write(`restored ${r.restoredFiles} memory file(s) into ${r.agent}\n`);
+      ctx.print(r, o, (v: typeof r) => `restored ${v.restoredFiles} memory file(s) into ${v.agent}`);
     });
   snapshots
     .command('checkpoint')
@@ -350,7 +353,8 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .description('inside an agent: save files into its memory (.hive/memory/), kept across sleep, wake and crashes')
     .argument('<files...>')
     .option('--agent <name>', 'agent name (default: $HIVE_AGENT)')
-    .action(async (files: string[], o: { agent?: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (files: string[], o: { agent?: string; json?: boolean }) => {
       const name = selfName(o.agent, 'save memory');
       const payload = files.map((f) => {
         let buf: Buffer;
@@ -362,7 +366,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
         return { path: path.isAbsolute(f) ? path.basename(f) : path.normalize(f), contentBase64: buf.toString('base64') };
       });
       const r = await ctx.api().invoke('memory:save', { name, files: payload });
-      process.stdout.write(`saved ${r.saved.join(', ')}\n`);
+      ctx.print(r, o, (v: typeof r) => `saved ${v.saved.join(', ')}`);
     });
 }
 

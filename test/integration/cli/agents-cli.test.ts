@@ -23,7 +23,7 @@ const MARK = `/tmp/pwned-${randomBytes(6).toString('hex')}`;
 const AGENT_CMD = [
   `printf 'ENV agent=%s url=%s token=%s data=%s\\n' "$HIVE_AGENT" "$HIVE_URL" "$HIVE_TOKEN" "$HIVE_DATA_DIR"`,
   'hive heartbeat && echo HEARTBEAT-OK',
-  `mkdir -p scratch && printf 'learned: %s\\n' "$HIVE_AGENT" > scratch/lesson.md && hive memory save scratch/lesson.md && echo MEMORY-OK`,
+  `mkdir -p scratch && printf 'learned: %s\\n' "$HIVE_AGENT" > scratch/lesson.md && hive memory save --json scratch/lesson.md && echo MEMORY-OK`,
   'while :; do echo tick; sleep 0.2; done',
 ].join('; ');
 
@@ -157,6 +157,7 @@ describe('hive CLI against a real `hive serve`', () => {
         // `hive heartbeat` from inside updated lastHeartbeatAt; `hive memory save` wrote .hive/memory/.
         expect(logs).toContain('HEARTBEAT-OK');
         expect(logs).toContain('MEMORY-OK');
+        expect(logs).toMatch(/"saved": \[\s*"\.hive\/memory\/scratch\/lesson\.md"\s*\]/);
         const hb = (await get(A)).lastHeartbeatAt;
         expect(hb).toBeTruthy();
         expect(Date.now() - Date.parse(hb!)).toBeLessThan(300_000);
@@ -195,9 +196,10 @@ describe('hive CLI against a real `hive serve`', () => {
 
         const ids = await hiveJson<{ id: string; type: string }[]>(dataDir, ['snapshots', 'list', A]);
         expect(ids.map((s) => s.type)).toEqual(['checkpoint', 'sleep']);
-        const [show, diff, cp] = await Promise.all([
+        const [show, diff, diffJson, cp] = await Promise.all([
           hive(dataDir, ['snapshots', 'show', ids[0]!.id]),
           hive(dataDir, ['snapshots', 'diff', ids[1]!.id, ids[0]!.id]),
+          hiveJson<{ diff: string }>(dataDir, ['snapshots', 'diff', ids[1]!.id, ids[0]!.id]),
           hiveJson<{ id: string; type: string }>(dataDir, ['snapshots', 'checkpoint', A, '--note', 'by hand']),
         ]);
         expect(show.code).toBe(0);
@@ -206,6 +208,9 @@ describe('hive CLI against a real `hive serve`', () => {
         expect(diff.code).toBe(0);
         expect(diff.stdout).toContain(`--- ${ids[1]!.id}`);
         expect(diff.stdout).toContain(`+++ ${ids[0]!.id}`);
+        expect(diffJson.diff).toBe(diff.stdout.replace(/\n$/, ''));
+        const restored = await hiveJson<{ agent: string; restoredFiles: number }>(dataDir, ['snapshots', 'restore', ids[1]!.id]);
+        expect(restored).toMatchObject({ agent: A, restoredFiles: 1 });
         expect(cp.type).toBe('checkpoint');
 
         r = await hive(dataDir, ['agents', 'stop', A]);
