@@ -1,8 +1,9 @@
 /**
  * `npm run soak` — the chaos soak: a real `hive serve` with N agents on the tmux, process and (when an
  * engine answers) Docker backends — every third agent in a container — and a real redis-server for the bus,
- * and a fault injector at a fixed seed. Faults: kill -9 of agent processes (most often), sleep/wake and
- * restart through the API, kill of the tmux server, kill -9 of the host and its restart as a user would,
+ * and a fault injector at a fixed seed. Faults: kill -9 of agent processes (most often; the agent's own
+ * process, in a container too), kill -9 of a container's init (docker agents), sleep/wake and restart
+ * through the API, kill of the tmux server, kill -9 of the host and its restart as a user would,
  * redis-server stopped and started, dockerd restarted, a snapshot file corrupted on disk (wake must refuse
  * it; the previous good one is then restored as a person would).
  *
@@ -77,6 +78,9 @@ const FAULTS = [
   { kind: 'tmux-server-kill', weight: 6 },
   { kind: 'host-kill', weight: 8 },
   { kind: 'dockerd-restart', weight: 4 },
+  // Docker agents only: kill -9 of the container's init (the pid the host records), as `docker kill` does.
+  // Nothing records the agent's exit then: the engine's `die` event reports it (kill-agent kills the agent).
+  { kind: 'kill-container', weight: 4 },
 ] as const;
 type FaultKind = (typeof FAULTS)[number]['kind'];
 
@@ -321,15 +325,27 @@ class Soak {
         if (!a?.pid) return;
         // The agent's own process: in a container that is not the pid the host records (the container's
         // init, docker-init), but its child's child (init → the shell that records the exit status → agent).
-        const own = agentProcesses().get(a.name)?.[0] ?? a.pid;
+        const own = agentProcesses().get(a.name)?.[0];
+        if (own === undefined) this.notes.push(`kill-agent ${a.name}: its own process was not found in /proc; killed the pid the host records`);
         try {
-          process.kill(own, 'SIGKILL');
+          process.kill(own ?? a.pid, 'SIGKILL');
         } catch {
           return;
         }
         const ms = await this.waitRunning([a.name], 10_000, new Map([[a.name, a.pid]]));
         this.record(kind, ms);
         if (ms !== null) (this.killRecovery[a.backend] ??= []).push(ms);
+        return;
+      }
+      case 'kill-container': {
+        const a = pick(running.filter((x) => x.backend === 'docker'));
+        if (!a?.pid) return;
+        try {
+          process.kill(a.pid, 'SIGKILL');
+        } catch {
+          return;
+        }
+        this.record(kind, await this.waitRunning([a.name], 10_000, new Map([[a.name, a.pid]])));
         return;
       }
       case 'sleep-wake':

@@ -7,7 +7,7 @@ import net from 'node:net';
 export class DockerEngineProxy {
   private readonly open = new Set<net.Socket>();
   private server: net.Server | null = null;
-  /** The engine's events stream (`GET …/events`) reaches the client this much later: a slow engine. */
+  /** The events on the engine's events stream (`GET …/events`) reach the client this much later: a slow engine. */
   eventsDelayMs = 0;
 
   constructor(
@@ -30,8 +30,11 @@ export class DockerEngineProxy {
       client.pipe(up);
       let events = false;
       client.once('data', (d: Buffer) => (events = /^GET \S*\/events[?\s]/.test(d.toString('latin1', 0, 200))));
+      let answered = false;
       up.on('data', (d: Buffer) => {
-        const delay = events ? this.eventsDelayMs : 0;
+        // The answer's head goes at once (a client gives up on a stream that does not answer); events after it late.
+        const delay = events && answered ? this.eventsDelayMs : 0;
+        answered = true;
         if (delay === 0) client.write(d);
         else setTimeout(() => client.writable && client.write(d), delay);
       });

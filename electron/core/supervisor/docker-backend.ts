@@ -14,7 +14,7 @@ import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR, stan
 import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
 import { engineMessage, imageNotFound, isNotFound, splitExitCode, toHiveError, unreachableReason } from './docker/engine-errors.js';
 import { EngineEvents, withTimeout, type EngineEvent } from './docker/engine-events.js';
-import { clearStatus, recordingCmd, recordsStatus, takeStatus } from './docker/exit-status.js';
+import { clearStatus, RECORDING_ENV, recordingCmd, recordsStatus, takeStatus } from './docker/exit-status.js';
 import { findOrphans, type Orphan } from './docker/find-orphans.js';
 import { ContainerProcWatch } from './docker/proc-watch.js';
 import { activationLine, standbyCmd, standbyKey } from './docker/warm-standby.js';
@@ -53,6 +53,9 @@ export interface DockerBackendOptions {
    */
   apiUrl?: () => string | null;
 }
+
+/** How long an ended container's connection may take to deliver its last output (the engine's clean-up). */
+const RETIRE_MS = 3000;
 
 export const DEFAULT_PASS_ENV = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'OPENROUTER_API_KEY'];
 
@@ -108,6 +111,8 @@ export class DockerBackend implements Backend {
   readonly onDidExit = this.exitEmitter.event;
   /** Containers whose main process is watched in /proc: their exit is reported without waiting for the engine. */
   private readonly procWatch = new ContainerProcWatch((id) => this.onProcEnded(id));
+  /** Connections of ended containers still taking their last output (ContainerIo.retire). */
+  private readonly retiring = new Set<ContainerIo>();
   /** Images known to have (or lack) /bin/sh, which recording the exit status needs (exit-status.ts). */
   private readonly hasShell = new Map<string, boolean>();
   /** Fires when the engine connection is lost or comes back (GUI: docker agents show `unknown` meanwhile). */
@@ -219,8 +224,10 @@ export class DockerBackend implements Backend {
       const hostAddress = remote ? null : await this.bridge.hostAddress(network);
       // On an engine on this machine the exit status is recorded where the host reads it the moment the
       // agent ends (exit-status.ts); an image without /bin/sh runs the argv as it is.
-      const record = !remote && this.hasShell.get(spec.image!) !== false;
-      let opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), record ? recordingCmd(spec.argv) : spec.argv, hiveUrl, hostAddress);
+      // (Keyed by the image's id: a tag moved to another image is checked again.)
+      const imageId = remote ? null : await this.docker.getImage(spec.image!).inspect().then((i) => i.Id, () => null);
+      const record = imageId !== null && this.hasShell.get(imageId) !== false;
+      let opts = this.withCmd(createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl, hostAddress), record);
       const warm = await this.takeOverWithStandby(spec, opts);
       if (warm) {
         this.afterStart(spec, opts);
@@ -238,15 +245,15 @@ export class DockerBackend implements Backend {
       let container: Dockerode.Container;
       try {
         container = await this.docker.createContainer(opts);
-        if (record && !this.hasShell.has(spec.image!)) {
+        if (record && !this.hasShell.has(imageId)) {
           const shell = await container.infoArchive({ path: '/bin/sh' }).then(
             () => true,
             (err: unknown) => (isNotFound(err) ? false : null),
           );
-          if (shell !== null) this.hasShell.set(spec.image!, shell);
+          if (shell !== null) this.hasShell.set(imageId, shell);
           if (shell === false) {
             await container.remove({ force: true }).catch(() => {});
-            opts = createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl, hostAddress);
+            opts = this.withCmd(opts, false, spec.argv);
             container = await this.docker.createContainer(opts);
           }
         }
@@ -347,10 +354,19 @@ export class DockerBackend implements Backend {
   }
 
   /** Prepares the next standby once the agent runs (queued behind this start, so it never races a stop). */
+  /**
+   * The container command: the agent's argv behind the shell that records its exit status (exit-status.ts)
+   * when `record`, else the argv as it is.
+   */
+  private withCmd(opts: Dockerode.ContainerCreateOptions, record: boolean, argv = opts.Cmd as string[]): Dockerode.ContainerCreateOptions {
+    const env = (opts.Env ?? []).filter((e) => e !== RECORDING_ENV);
+    return { ...opts, Cmd: record ? recordingCmd(argv) : argv, Env: record ? [...env, RECORDING_ENV] : env };
+  }
+
   private afterStart(spec: StartSpec, opts: Dockerode.ContainerCreateOptions): void {
-    // A standby is a shell waiting for its line: an image known to have none gets none (docker-init's
-    // "exec /bin/sh failed" went to the agent's log on every start).
-    if (!this.warmStandby || this.hasShell.get(spec.image!) === false) return;
+    // A standby is a shell waiting for its line, on an engine on this machine: an image without /bin/sh gets
+    // none (docker-init's "exec /bin/sh failed" went to the agent's log on every start).
+    if (!this.warmStandby || !recordsStatus(opts.Cmd)) return;
     void this.containers.serialized(spec.name, async () => {
       const t = this.tracked.get(spec.name);
       if (!t || t.standby || this.disposed) return;
@@ -512,6 +528,7 @@ export class DockerBackend implements Backend {
     await this.containers.idle(5000);
     this.events.dispose();
     this.procWatch.dispose();
+    for (const io of this.retiring) io.dispose();
     this.bridge.dispose();
     for (const d of this.disposables) void d.dispose();
     for (const t of this.tracked.values()) {
@@ -634,7 +651,13 @@ export class DockerBackend implements Backend {
 
   private track(t: Tracked): void {
     const old = this.tracked.get(t.agent);
-    if (old && old.io !== t.io) old.io?.dispose();
+    // A container that ended (its exit seen in /proc, before the engine has copied its last output): its
+    // connection stays until the engine closes it, so the crash's last lines still reach the log.
+    if (old && old.io !== t.io && old.io && this.settled.has(old.id)) {
+      const io = old.io;
+      this.retiring.add(io);
+      void io.retire(RETIRE_MS).then(() => this.retiring.delete(io));
+    } else if (old && old.io !== t.io) old.io?.dispose();
     this.tracked.set(t.agent, t);
   }
 

@@ -10,6 +10,7 @@ import type { Disposable } from '../../ports/disposable.js';
  */
 export class ContainerIo implements Disposable {
   private ended = false;
+  private retireTimer: NodeJS.Timeout | null = null;
   /**
    * Where a resume starts reading the engine's log: when the last output arrived (a line the engine logged
    * after that never reached us), else when the connection closed. Clocks of host and engine are taken to
@@ -87,6 +88,25 @@ export class ContainerIo implements Disposable {
     });
   }
 
+  /**
+   * Its container has ended, and its last output may still be on its way: the engine closes the connection
+   * once it has copied everything (with the engine's clean-up, 70 ms to ~1 s after the end). Closed then, or
+   * after `maxMs` at the latest. (Closed at once, a crash's last lines — its error — could miss the log.)
+   */
+  retire(maxMs: number): Promise<void> {
+    if (this.ended) {
+      this.dispose();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.retireTimer ??= setTimeout(() => this.dispose(), maxMs);
+      this.retireTimer.unref?.();
+      this.retired.push(resolve);
+    });
+  }
+
+  private readonly retired: (() => void)[] = [];
+
   /** The connection is over when this stream errs, ends or closes. */
   private closeWith(s: NodeJS.EventEmitter): void {
     for (const ev of ['error', 'end', 'close']) s.on(ev, () => this.close());
@@ -98,6 +118,11 @@ export class ContainerIo implements Disposable {
     this.closedAt = Date.now();
     this.log.end();
     this.follower?.destroy?.();
+    if (this.retireTimer) {
+      clearTimeout(this.retireTimer);
+      (this.stream as NodeJS.ReadWriteStream & { destroy?: () => void }).destroy?.();
+    }
+    for (const r of this.retired.splice(0)) r();
   }
 
   dispose(): void {

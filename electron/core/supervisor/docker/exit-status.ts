@@ -4,31 +4,25 @@ import path from 'node:path';
 /** Inside the container: the folder the agent's exit status is written to (bind-mounted from the run dir). */
 export const STATUS_DIR = '/hive/status';
 
-/** Signals a `docker stop` / `docker kill -s` may send: passed on to the agent, which runs as a child here. */
-const FORWARDED = ['TERM', 'INT', 'HUP', 'QUIT', 'USR1', 'USR2'];
+/**
+ * Signals the shell outlives (a handler, not SIG_IGN: the agent starts with the default actions). docker-init
+ * sends every signal to the whole process group (TINI_KILL_PROCESS_GROUP, set with this command), so the agent
+ * gets `docker stop`'s SIGTERM itself, as before, and the shell stays to record how it ended.
+ */
+const OUTLIVED = ['TERM', 'INT', 'HUP', 'QUIT', 'USR1', 'USR2'];
 
 /**
- * Runs the agent ("$@") as a child and, when it ends, writes its exit status (128 + n for a signal, as the
- * engine reports it) to STATUS_DIR/exit before exiting with the same status. The host watches the
+ * Runs the agent ("$@") in the foreground and, when it ends, writes its exit status (128 + n for a signal, as
+ * the engine reports it) to STATUS_DIR/exit before exiting with the same status. The host watches the
  * container's process in /proc (proc-watch.ts) and reads the status the moment it ends, instead of waiting
  * for the engine's `die` event, which comes only after the engine has cleaned the container up (its network,
- * its mounts): 70 ms on an idle machine, 0.4–0.9 s under load.
- *
- * The agent keeps the container's stdin (an asynchronous command gets /dev/null unless redirected: hence fd
- * 3). docker-init stays PID 1 and passes signals to this shell, which passes them on. (A non-interactive
- * shell starts its background commands with SIGINT and SIGQUIT ignored; a `docker stop` sends SIGTERM.)
- * `kill -0` succeeds on a child that has exited and is not reaped yet, so a `wait` cut short by a signal is
- * waited again until it returns the child's own status.
+ * its mounts): 70 ms on an idle machine, 0.4–0.9 s under load. The agent keeps the container's stdin and its
+ * signals as a direct child of docker-init would; a trap's action leaves `$?` as it was.
  */
-const RUN_AND_RECORD = [
-  ...FORWARDED.map((s) => `trap 'kill -${s} "$c" 2>/dev/null' ${s}`),
-  'exec 3<&0',
-  '"$@" 0<&3 3<&- & c=$!',
-  'exec 3<&-',
-  'while :; do wait "$c"; s=$?; kill -0 "$c" 2>/dev/null || break; done',
-  `echo "$s" > ${STATUS_DIR}/exit`,
-  'exit "$s"',
-].join('; ');
+const RUN_AND_RECORD = [`trap : ${OUTLIVED.join(' ')}`, '"$@"', 's=$?', `echo "$s" > ${STATUS_DIR}/exit`, 'exit "$s"'].join('; ');
+
+/** What the container's environment needs for RUN_AND_RECORD: docker-init signals the process group. */
+export const RECORDING_ENV = 'TINI_KILL_PROCESS_GROUP=1';
 
 /** The container command that records the agent's exit status; the image needs /bin/sh. */
 export function recordingCmd(argv: readonly string[]): string[] {
