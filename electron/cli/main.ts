@@ -29,8 +29,9 @@ const COMMANDS: Array<(program: Command, ctx: CliContext) => void> = [
 /** This install's version (package.json), for `hive --version`. */
 function packageVersion(): string {
   const root = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+  if (!root) return 'unknown';
   try {
-    return (JSON.parse(readFileSync(path.join(root ?? '.', 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
   } catch {
     return 'unknown';
   }

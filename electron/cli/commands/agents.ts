@@ -186,8 +186,8 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .argument('<key>')
     .option('--json', 'print JSON')
     .action(async (name: string, key: string, o: { json?: boolean }) => {
-      const r = await ctx.api().invoke('agents:answer', { name, key });
-      ctx.print({ name, key, result: r ?? null }, o, () => `answered ${name} with ${key}`);
+      await ctx.api().invoke('agents:answer', { name, key });
+      ctx.print({ name, key, answered: true }, o, () => `answered ${name} with ${key}`);
     });
 
   agents
