@@ -516,6 +516,31 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     expect(exits[0]).toMatchObject({ name: 'a1', code: 7, reason: 'exit' });
   });
 
+  it('a host that adopts the agent keeps the previous host\'s warm standby: the next crash is handed over warm, with the image\'s environment intact', async () => {
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    const s = spec({ argv: sh('echo "run $HIVE_RUN path=$PATH"; sleep 600'), env: { HIVE_AGENT: 'a1', HIVE_RUN: 'one' } });
+    await backend.start(s);
+    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
+    const standbyId = (await containersOf(backend.hash)).find((c) => c.Names.some((n) => n.includes('.standby-')))!.Id;
+    await backend.dispose();
+
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    backend.onDidExit((e) => exits.push(e));
+    const alive = await backend.listAlive();
+    await backend.adopt!({ ...alive[0]!, logPath: s.logPath });
+    expect(backend.hasStandby('a1')).toBe(true);
+    await waitFor(() => readLog(s.logPath).includes('run one'), 'the first run');
+    const agentPid = childrenOf(childrenOf(alive[0]!.pid!)[0]!)[0]!;
+    process.kill(agentPid, 'SIGKILL');
+    await waitFor(() => exits.length > 0, 'the exit');
+    await backend.start({ ...s, env: { ...s.env, HIVE_RUN: 'two' } });
+    await waitFor(() => readLog(s.logPath).includes('run two'), 'the second run');
+    // The image's PATH (busybox: /bin), which the spawn did not give: not unset by the activation line.
+    expect(readLog(s.logPath)).toMatch(/run two path=\/bin/);
+    await waitFor(async () => (await containersOf(backend.hash)).some((c) => c.Id === standbyId && c.Names.includes(`/${containerName(backend.hash, 'a1')}`)), 'the old standby under the agent name', 15_000);
+  });
+
   it('hands a crashed agent over to its warm standby: fast, one agent container, new environment applied', async () => {
     await backend.dispose();
     backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });

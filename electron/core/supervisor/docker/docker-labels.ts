@@ -6,6 +6,8 @@ export const LABEL_AGENT = 'agent-hive.agent';
 export const LABEL_DATA_DIR = 'agent-hive.data-dir';
 /** 'agent' for the container running the agent, 'standby' for a pre-started spare waiting to take over. */
 export const LABEL_ROLE = 'agent-hive.role';
+/** On a warm standby: a hash of the configuration it was made for (warm-standby.ts standbyKeyHash). */
+export const LABEL_STANDBY_KEY = 'agent-hive.standby-key';
 
 /** Two data dirs on one engine must not see each other's containers: the label carries a hash of the path. */
 export function dataDirHash(dataDir: string): string {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Dockerode from 'dockerode';
 
 /**
@@ -19,6 +20,20 @@ export function standbyCmd(argv: string[]): string[] {
 export function standbyKey(opts: Dockerode.ContainerCreateOptions): string {
   const { Env: _env, name: _name, ...rest } = opts;
   return JSON.stringify(rest);
+}
+
+/** standbyKey as a label value: a host that adopts the agent after a restart knows what its standby was made for. */
+export function standbyKeyHash(opts: Dockerode.ContainerCreateOptions): string {
+  return createHash('sha256').update(standbyKey(opts)).digest('hex').slice(0, 32);
+}
+
+/**
+ * The environment a standby was given, from what the engine reports (its image's variables included): the
+ * image's own entries are dropped, so an activation line never unsets them.
+ */
+export function givenEnv(containerEnv: readonly string[], imageEnv: readonly string[]): string[] {
+  const image = new Set(imageEnv);
+  return containerEnv.filter((e) => !image.has(e));
 }
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
