@@ -228,9 +228,9 @@ export class DockerBackend implements Backend {
       const imageId = remote ? null : await this.docker.getImage(spec.image!).inspect().then((i) => i.Id, () => null);
       const record = imageId !== null && this.hasShell.get(imageId) !== false;
       let opts = this.withCmd(createOptions(spec, this.ctx, containerName(this.hash, spec.name), spec.argv, hiveUrl, hostAddress), record);
-      const warm = await this.takeOverWithStandby(spec, opts);
+      const warm = await this.takeOverWithStandby(spec, opts, imageId);
       if (warm) {
-        this.afterStart(spec, opts);
+        this.afterStart(spec, opts, imageId);
         return warm;
       }
       // Whatever is left of an earlier run (crashed, or started by a host that died) goes first: one agent,
@@ -277,7 +277,7 @@ export class DockerBackend implements Backend {
       }
       const info = await container.inspect().catch(() => null);
       if (recordsStatus(opts.Cmd)) this.procWatch.watch(container.id, info?.State.Pid);
-      this.afterStart(spec, opts);
+      this.afterStart(spec, opts, imageId);
       return { pid: info?.State.Pid || null };
     });
   }
@@ -286,13 +286,13 @@ export class DockerBackend implements Backend {
    * After a crash: hand the agent to the standby made for exactly this configuration (one write to its
    * stdin), then clear the dead container and rename the standby, off the critical path. Null = start cold.
    */
-  private async takeOverWithStandby(spec: StartSpec, opts: Dockerode.ContainerCreateOptions): Promise<{ pid: number | null } | null> {
+  private async takeOverWithStandby(spec: StartSpec, opts: Dockerode.ContainerCreateOptions, imageId: string | null): Promise<{ pid: number | null } | null> {
     const t = this.tracked.get(spec.name);
     const sb = t?.standby;
     if (!t || !sb) return null;
     t.standby = undefined;
     const line = activationLine(sb.env, opts.Env ?? []);
-    let usable = sb.io.open && sb.key === standbyKeyHash(opts) && sb.logPath === spec.logPath && line !== null;
+    let usable = sb.io.open && imageId !== null && sb.key === standbyKeyHash(opts, imageId) && sb.logPath === spec.logPath && line !== null;
     // Only after the agent's container is gone: the standby must never make two agents.
     if (usable && !this.settled.has(t.id)) usable = !(await this.containers.inspect(t.id))?.State.Running;
     if (!usable) {
@@ -363,17 +363,17 @@ export class DockerBackend implements Backend {
     return { ...opts, Cmd: record ? recordingCmd(argv) : argv, Env: record ? [...env, RECORDING_ENV] : env };
   }
 
-  private afterStart(spec: StartSpec, opts: Dockerode.ContainerCreateOptions): void {
+  private afterStart(spec: StartSpec, opts: Dockerode.ContainerCreateOptions, imageId: string | null): void {
     // A standby is a shell waiting for its line, on an engine on this machine: an image without /bin/sh gets
     // none (docker-init's "exec /bin/sh failed" went to the agent's log on every start).
-    if (!this.warmStandby || !recordsStatus(opts.Cmd)) return;
+    if (!this.warmStandby || !recordsStatus(opts.Cmd) || imageId === null) return;
     void this.containers.serialized(spec.name, async () => {
       const t = this.tracked.get(spec.name);
       if (!t || t.standby || this.disposed) return;
       let id: string | null = null;
       try {
         const name = standbyName(this.hash, spec.name, `${this.standbyEpoch}${++this.standbySeq}`);
-        const key = standbyKeyHash(opts);
+        const key = standbyKeyHash(opts, imageId);
         const c = await this.docker.createContainer({ ...opts, name, Cmd: standbyCmd(opts.Cmd as string[]), Labels: { ...opts.Labels, [LABEL_STANDBY_KEY]: key } });
         id = c.id;
         this.settled.add(c.id);
@@ -469,7 +469,7 @@ export class DockerBackend implements Backend {
       const tracked = { agent: agent.name, id: info.Id, io, logPath: agent.logPath };
       this.track(tracked);
       if (info.State.Running && recordsStatus(info.Config.Cmd)) this.procWatch.watch(info.Id, info.State.Pid);
-      if (info.State.Running && this.warmStandby) await this.adoptStandby(tracked, info.Image).catch(() => undefined);
+      await this.adoptStandby(tracked, info.State.Running && this.warmStandby).catch(() => undefined);
       // Never a reason to fail the adoption: at worst the agent cannot reach the API (as before).
       if (info.State.Running) await this.forwardAgain(info, agent.logPath).catch(() => undefined);
       // It died between listAlive and adopt: report it now, the stream will not repeat it.
@@ -483,25 +483,30 @@ export class DockerBackend implements Backend {
    * after a host restart started cold (the soak's docker kill -9 → running: p50 0.87 s with a host kill
    * every 75 s, 49 ms without). Older spares go.
    */
-  private async adoptStandby(tracked: Tracked, imageId: string): Promise<void> {
+  private async adoptStandby(tracked: Tracked, wanted: boolean): Promise<void> {
     const spares = (await this.containers.listOf(tracked.agent)).filter((c) => c.Names.some((n) => n.includes('.standby-'))).sort((a, b) => b.Created - a.Created);
     let kept: Standby | null = null;
     for (const c of spares) {
+      if (this.disposed) return;
       const key = c.Labels[LABEL_STANDBY_KEY];
-      const info: Dockerode.ContainerInspectInfo | null = !kept && key && c.State === 'running' ? await this.containers.inspect(c.Id) : null;
+      const info: Dockerode.ContainerInspectInfo | null = wanted && !kept && key && c.State === 'running' ? await this.containers.inspect(c.Id) : null;
       const io: ContainerIo | null = info?.State.Running ? await ContainerIo.attach(this.docker, this.docker.getContainer(c.Id), tracked.logPath).catch(() => null) : null;
       if (!info || !io || !key) {
+        io?.dispose();
         this.discard(c.Id, null);
         continue;
       }
-      const imageEnv = await this.docker.getImage(imageId).inspect().then((i) => i.Config?.Env ?? [], () => null);
+      // The standby's own image (its key carries the image id: one made from an image since replaced never
+      // takes over, and its variables are not taken for ones the agent was given).
+      const imageEnv: string[] | null = await this.docker.getImage(info.Image).inspect().then((i) => i.Config?.Env ?? [], () => null);
       if (imageEnv === null) {
         this.discard(c.Id, io);
         continue;
       }
       kept = { id: c.Id, io, pid: info.State.Pid || null, key, env: givenEnv(info.Config.Env ?? [], imageEnv), logPath: tracked.logPath };
     }
-    if (kept && this.tracked.get(tracked.agent) === tracked && !tracked.standby) tracked.standby = kept;
+    if (kept && this.tracked.get(tracked.agent) === tracked && !tracked.standby && !this.disposed) tracked.standby = kept;
+    else if (kept && this.disposed) kept.io.dispose();
     else if (kept) this.discard(kept.id, kept.io);
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { containerHiveUrl, validateLimits } from '../../../electron/core/supervisor/docker/container-spec.js';
 import { dataDirHash } from '../../../electron/core/supervisor/docker/docker-labels.js';
 import { splitExitCode } from '../../../electron/core/supervisor/docker/engine-errors.js';
-import { activationLine, standbyKey } from '../../../electron/core/supervisor/docker/warm-standby.js';
+import { activationLine, givenEnv, standbyKey, standbyKeyHash } from '../../../electron/core/supervisor/docker/warm-standby.js';
 
 describe('docker container spec', () => {
   it('rewrites loopback API URLs for bridged containers only', () => {
@@ -51,5 +51,13 @@ describe('warm standby activation', () => {
     const a = standbyKey({ name: 'x', Image: 'i', Cmd: ['a'], Env: ['A=1'] });
     expect(standbyKey({ name: 'y', Image: 'i', Cmd: ['a'], Env: ['A=2'] })).toBe(a);
     expect(standbyKey({ name: 'x', Image: 'i', Cmd: ['b'], Env: ['A=1'] })).not.toBe(a);
+    // The label form carries the image's id: the same tag pointing at another image is another key.
+    const o = { name: 'x', Image: 'i', Cmd: ['a'], Env: ['A=1'] };
+    expect(standbyKeyHash(o, 'sha256:1')).toMatch(/^[0-9a-f]{32}$/);
+    expect(standbyKeyHash({ ...o, name: 'y', Env: ['A=2'] }, 'sha256:1')).toBe(standbyKeyHash(o, 'sha256:1'));
+    expect(standbyKeyHash(o, 'sha256:2')).not.toBe(standbyKeyHash(o, 'sha256:1'));
+    // An adopted standby's environment without its image's own variables (an activation line never unsets them).
+    expect(givenEnv(['PATH=/bin', 'HIVE_AGENT=a', 'NODE_VERSION=20'], ['PATH=/bin', 'NODE_VERSION=20'])).toEqual(['HIVE_AGENT=a']);
+    expect(givenEnv(['PATH=/opt', 'HIVE_AGENT=a'], ['PATH=/bin'])).toEqual(['PATH=/opt', 'HIVE_AGENT=a']);
   });
 });

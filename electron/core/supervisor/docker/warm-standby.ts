@@ -22,9 +22,12 @@ export function standbyKey(opts: Dockerode.ContainerCreateOptions): string {
   return JSON.stringify(rest);
 }
 
-/** standbyKey as a label value: a host that adopts the agent after a restart knows what its standby was made for. */
-export function standbyKeyHash(opts: Dockerode.ContainerCreateOptions): string {
-  return createHash('sha256').update(standbyKey(opts)).digest('hex').slice(0, 32);
+/**
+ * standbyKey with the image's id (a tag rebuilt or pulled meanwhile names another image), as a label value:
+ * a host that adopts the agent after a restart knows what its standby was made for.
+ */
+export function standbyKeyHash(opts: Dockerode.ContainerCreateOptions, imageId: string): string {
+  return createHash('sha256').update(`${imageId}\n${standbyKey(opts)}`).digest('hex').slice(0, 32);
 }
 
 /**
