@@ -30,6 +30,16 @@ function otherUsers(): number[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** True while another live test process holds the engine to itself (it may be restarting dockerd right now). */
+export function dockerHeldByAnother(): boolean {
+  try {
+    const holder = Number(readdirSync(EXCLUSIVE)[0]);
+    return !!holder && holder !== process.pid && alive(holder);
+  } catch {
+    return false;
+  }
+}
+
 export async function useDockerShared(timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   mkdirSync(DIR, { recursive: true });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dockerHeldByAnother } from './docker-engine-lock.js';
 
 /**
  * Services the integration tests need. In CI a missing service fails the test run; elsewhere the tests
@@ -36,8 +37,7 @@ function probe(service: Service): boolean {
       case 'chromium':
         return existsSync(chromiumPath());
       case 'docker':
-        execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
-        return true;
+        return dockerAnswers();
       case 'git':
         execFileSync('git', ['--version'], { stdio: 'ignore' });
         return true;
@@ -50,6 +50,27 @@ function probe(service: Service): boolean {
     }
   } catch {
     return false;
+  }
+}
+
+/**
+ * `docker info` answers. While another test file holds the engine to itself it may be restarting dockerd
+ * (docker-backend.test.ts kills it on purpose): a file collected just then waited for nothing and failed
+ * the run with "docker is not available" (seen once in a fresh-clone run). So: asked again until the
+ * holder lets go (at most 3 minutes), and a few times more for an engine that is still starting.
+ */
+function dockerAnswers(): boolean {
+  const end = Date.now() + 180_000;
+  let lastTries = 3;
+  for (;;) {
+    try {
+      execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || Date.now() > end) return false;
+      if (!dockerHeldByAnother() && --lastTries <= 0) return false;
+      execFileSync('sleep', ['1']);
+    }
   }
 }
 
