@@ -353,7 +353,6 @@ export class DockerBackend implements Backend {
     return this.tracked.get(name)?.standby?.io.open ?? false;
   }
 
-  /** Prepares the next standby once the agent runs (queued behind this start, so it never races a stop). */
   /**
    * The container command: the agent's argv behind the shell that records its exit status (exit-status.ts)
    * when `record`, else the argv as it is.
@@ -363,6 +362,7 @@ export class DockerBackend implements Backend {
     return { ...opts, Cmd: record ? recordingCmd(argv) : argv, Env: record ? [...env, RECORDING_ENV] : env };
   }
 
+  /** Prepares the next standby once the agent runs (queued behind this start, so it never races a stop). */
   private afterStart(spec: StartSpec, opts: Dockerode.ContainerCreateOptions, imageId: string | null): void {
     // A standby is a shell waiting for its line, on an engine on this machine: an image without /bin/sh gets
     // none (docker-init's "exec /bin/sh failed" went to the agent's log on every start).
