@@ -43,12 +43,7 @@ export function dockerHeldByAnother(): boolean {
 export async function useDockerShared(timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   mkdirSync(DIR, { recursive: true });
-  for (;;) {
-    let holder: number | null = null;
-    try {
-      holder = Number(readdirSync(EXCLUSIVE)[0]);
-    } catch {}
-    if (!holder || holder === process.pid || !alive(holder)) break;
+  while (dockerHeldByAnother()) {
     if (Date.now() > end) throw new Error('another test kept the Docker engine to itself for too long');
     await sleep(200);
   }

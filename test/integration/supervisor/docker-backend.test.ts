@@ -40,6 +40,11 @@ function childrenOf(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
+/** The agent's own process in a container that records its exit: docker-init (`initPid`) → the shell → the agent. */
+function agentProcessOf(initPid: number): number {
+  return childrenOf(childrenOf(initPid)[0]!)[0]!;
+}
+
 function readLog(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -112,6 +117,20 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     for (const c of await containersOf(backend.hash)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
   });
+
+  /**
+   * `backend` replaced by one whose engine's events arrive 4 s late (a proxy the caller cuts): whatever it
+   * reports sooner came from /proc.
+   */
+  async function slowEngine(options: { warmStandby?: boolean }): Promise<DockerEngineProxy> {
+    const proxy = new DockerEngineProxy(path.join(dataDir, 'engine.sock'));
+    proxy.eventsDelayMs = 4000;
+    await proxy.listen();
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, ...options, docker: new Dockerode({ socketPath: proxy.socketPath }) });
+    backend.onDidExit((e) => exits.push(e));
+    return proxy;
+  }
 
   function spec(over: Partial<StartSpec> = {}): StartSpec {
     return {
@@ -273,14 +292,8 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
   });
 
   it('reports the agent\'s own exit the moment its process ends, with the status its container recorded, while the engine is slow to tell', async () => {
-    // The engine's events reach the backend 4 s late: whatever is reported sooner came from /proc.
-    const proxy = new DockerEngineProxy(path.join(dataDir, 'engine.sock'));
-    proxy.eventsDelayMs = 4000;
-    await proxy.listen();
+    const proxy = await slowEngine({ warmStandby: false });
     try {
-      await backend.dispose();
-      backend = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false, docker: new Dockerode({ socketPath: proxy.socketPath }) });
-      backend.onDidExit((e) => exits.push(e));
       const s = spec({ argv: sh('echo "up, stdin: $(head -c 0 </dev/stdin; echo ok)"; read line; echo "got:$line"; exit 3') });
       const first = await backend.start(s);
       await waitFor(() => readLog(s.logPath).includes('up, stdin: ok'), 'the first run');
@@ -294,7 +307,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
       const second = await backend.start(spec({ argv: sh('echo again; sleep 600') }));
       expect(second.pid).not.toBe(first.pid);
       await waitFor(() => readLog(s.logPath).includes('again'), 'the second run');
-      const agentPid = childrenOf(childrenOf(second.pid!)[0]!)[0]!;
+      const agentPid = agentProcessOf(second.pid!);
       // (busybox sh runs a -c script's last command in its own place: the agent is `sleep 600` by now)
       expect(readFileSync(`/proc/${agentPid}/cmdline`, 'utf8').split('\0').join(' ')).toMatch(/echo again|^sleep 600/);
       process.kill(agentPid, 'SIGKILL');
@@ -331,18 +344,13 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
   });
 
   it('hands a crash seen in /proc to the warm standby, and watches the standby once it carries the agent', async () => {
-    const proxy = new DockerEngineProxy(path.join(dataDir, 'engine.sock'));
-    proxy.eventsDelayMs = 4000;
-    await proxy.listen();
+    const proxy = await slowEngine({});
     try {
-      await backend.dispose();
-      backend = new DockerBackend({ dataDir, pingIntervalMs: 500, docker: new Dockerode({ socketPath: proxy.socketPath }) });
-      backend.onDidExit((e) => exits.push(e));
       const s = spec({ argv: sh('echo "run $HIVE_RUN"; sleep 600') });
       const own = async (runs: number) => {
         await waitFor(() => readLog(s.logPath).split('run ').length > runs, `run ${runs}`);
         const pid = (await docker.getContainer(containerName(backend.hash, 'a1')).inspect()).State.Pid;
-        return childrenOf(childrenOf(pid)[0]!)[0]!;
+        return agentProcessOf(pid);
       };
       await backend.start({ ...s, env: { ...s.env, HIVE_RUN: 'one' } });
       await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
@@ -531,7 +539,7 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     await backend.adopt!({ ...alive[0]!, logPath: s.logPath });
     expect(backend.hasStandby('a1')).toBe(true);
     await waitFor(() => readLog(s.logPath).includes('run one'), 'the first run');
-    const agentPid = childrenOf(childrenOf(alive[0]!.pid!)[0]!)[0]!;
+    const agentPid = agentProcessOf(alive[0]!.pid!);
     process.kill(agentPid, 'SIGKILL');
     await waitFor(() => exits.length > 0, 'the exit');
     await backend.start({ ...s, env: { ...s.env, HIVE_RUN: 'two' } });
