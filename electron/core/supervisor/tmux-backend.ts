@@ -386,6 +386,7 @@ export class TmuxBackend implements Backend {
   }
 
   private pidWatch: NodeJS.Timeout | null = null;
+  private waiterSoon = false;
 
   /**
    * One waiting control client per backend: each line it is sent waits on the channel the pane-died hook
@@ -393,7 +394,23 @@ export class TmuxBackend implements Backend {
    * re-arming is writing the next line. (A signal sent while no line waits is kept for the next one.)
    */
   private ensureWaiter(): void {
-    if (this.waiter || this.disposed) return;
+    if (this.waiter || this.waiterSoon || this.disposed) return;
+    // Not while the control client has commands in flight: they may create, remove or respawn sessions, and
+    // tmux 3.3a crashes notifying a client that is still connecting (see `handshakes`, which only holds back
+    // commands sent after a client began connecting). Seen twice ("segfault at 20" in the kernel log) in an
+    // experiment where the waiter connected while seven restarts' respawns were in flight. Bounded: a busy
+    // client holds it back 2 s at most (exits are still seen by the pid watch meanwhile).
+    const control = this.control;
+    if (control && !control.closed && control.busy) {
+      this.waiterSoon = true;
+      void (async () => {
+        const deadline = Date.now() + 2000;
+        while (!control.closed && control.busy && Date.now() < deadline && !this.disposed) await sleep(2);
+        this.waiterSoon = false;
+        this.ensureWaiter();
+      })();
+      return;
+    }
     const w = this.connectClient();
     this.waiter = w;
     w.onDidClose(() => {
@@ -431,6 +448,9 @@ export class TmuxBackend implements Backend {
           this.killOurServer(server);
           gone = true;
         }
+        // It may have exited during that check (then it answers "no server running", or a new server
+        // started by a first recovery answers): judged by its pid again, else its sessions were never reported.
+        gone ||= pidGoneOrZombie(server);
       } else {
         gone = !(await this.serverAlive());
       }
@@ -561,7 +581,15 @@ export class TmuxBackend implements Backend {
       // A listing from another server says nothing of a session on this one: during a server kill a new
       // server (started by the first recovery) and the dying one can both answer for a moment, and a
       // recovered session judged "removed" by the other one's listing was restarted a second time.
-      if (listedServer !== null && t.server !== null && t.server !== listedServer) continue;
+      // But a session whose server has exited is lost: reported here when the server-loss check missed it
+      // (else it stayed tracked and unreported for good, recovered only by the watchdog's slow sweep).
+      if (listedServer !== null && t.server !== null && t.server !== listedServer) {
+        if (t.server !== undefined && !this.stopping.has(name) && pidGoneOrZombie(t.server)) {
+          this.tracked.delete(name);
+          this.onDidExitEmitter.fire({ name, pid: t.pid ?? null, code: null, signal: null, at, reason: 'server-lost' });
+        }
+        continue;
+      }
       if (t.gen <= gen && !present.has(name) && !this.stopping.has(name)) {
         this.tracked.delete(name);
         this.onDidExitEmitter.fire({ name, code: null, signal: null, at, reason: 'removed' });

@@ -82,6 +82,11 @@ export class TmuxControlClient {
     return this.closedFlag;
   }
 
+  /** Commands sent and not yet answered. */
+  get busy(): boolean {
+    return this.queue.length > 0;
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
   }

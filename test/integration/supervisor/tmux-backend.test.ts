@@ -118,4 +118,29 @@ describe.skipIf(!hasService('tmux'))('TmuxBackend against real tmux', () => {
     execFileSync('tmux', ['-L', backend.socket, 'kill-session', '-t', '=s3']);
     await waitFor(() => exits.some((e) => e.name === 's3'), 10_000, 10, 's3 reported');
   });
+
+  it('a session of a server that has exited is reported at the next listing even when the server-loss check missed it', async () => {
+    // The check (on a control client closing) waits up to 1 s for the server's pid to go, then asks tmux; a
+    // server that exited during that question was taken for alive, and its sessions stayed tracked and
+    // unreported for good (listings of the new server skip sessions of another server). Here the check is
+    // switched off, and so is the pid watch (a zombie it might catch would report them another way): only
+    // a listing of the new server is left to notice.
+    const backend = setup();
+    const internals = backend as unknown as { onServerMaybeLost: () => Promise<void>; pidWatch: NodeJS.Timeout | null };
+    await backend.start(spec('m1', 'one', { ms: 60_000 }));
+    await backend.start(spec('m2', 'one', { ms: 60_000 }));
+    internals.onServerMaybeLost = async () => {};
+    clearInterval(internals.pidWatch!);
+    const oldServer = Number(execFileSync('tmux', ['-L', backend.socket, 'display-message', '-p', '#{pid}'], { encoding: 'utf8' }).trim());
+    execFileSync('tmux', ['-L', backend.socket, 'kill-server']);
+    await waitFor(() => !existsSync(`/proc/${oldServer}`) || readFileSync(`/proc/${oldServer}/stat`, 'utf8').includes(') Z '), 5000, 10, 'the old server gone');
+    await backend.start(spec('m3', 'one', { ms: 60_000 }));
+    await backend.reapDeadPanes();
+    await waitFor(() => ['m1', 'm2'].every((n) => exits.some((e) => e.name === n)), 5000, 10, 'm1 and m2 reported');
+    expect(exits.map((e) => [e.name, e.reason]).sort()).toEqual([
+      ['m1', 'server-lost'],
+      ['m2', 'server-lost'],
+    ]);
+    expect(await backend.isAlive('m3')).toBe(true);
+  });
 });

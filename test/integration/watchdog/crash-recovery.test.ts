@@ -213,6 +213,14 @@ describe.skipIf(!hasTmux)('kill of the whole tmux server', () => {
     clearInterval(watch);
     const lastRunning = Math.max(...names.map((n) => Date.parse(eventsOf(core, n, ['recovery'])[0]!.at)));
     expect(firstSnapshotAt).not.toBeNull();
+    if (firstSnapshotAt! < lastRunning) {
+      // Which agent came late and why (its crash reason and time), for the next failure to name its cause.
+      for (const n of names) {
+        const crashed = eventsOf(core, n, ['status']).find((e) => e.to === 'crashed');
+        const snap = core.snapshots.list(n).find((m) => m.type === 'crash');
+        console.log('order', n, 'crashed', crashed?.at, (crashed?.data as { reason?: string } | null)?.reason, 'recovered', eventsOf(core, n, ['recovery'])[0]?.at, 'snapshot', snap?.createdAt, 'first snapshot seen', new Date(firstSnapshotAt!).toISOString());
+      }
+    }
     expect(firstSnapshotAt!).toBeGreaterThanOrEqual(lastRunning);
 
     // The recovered agents are watched again: a kill -9 on the new server is noticed and recovered too.
