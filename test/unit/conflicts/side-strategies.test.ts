@@ -51,6 +51,23 @@ describe('changelog sections', () => {
     expect(text(changelogSectionsStrategy.apply(h(theirs, ours)))).toBe(theirs + ours);
   });
 
+  it('theirs first when a section is dated before the release below it (a mistyped date cannot order them)', () => {
+    // Theirs' 3.8.22 says 2014-01-24 but sits above 3.8.21 of 2014-12-18: its year is wrong. By date it would
+    // go under ours' 3.9.7; the developer (and the order people chose on the corpus) puts theirs first.
+    const ours = '3.9.7 / 2014-12-19\n==================\n * fixed; ours\n\n';
+    const theirs = '3.8.22 / 2014-01-24\n===================\n * fixed; theirs\n\n';
+    const suffix = '3.8.21 / 2014-12-18\n===================\n * older\n';
+    const r = changelogSectionsStrategy.apply(hunk('', ours, theirs, { path: 'History.md', lang: null, suffix }));
+    expect(text(r)).toBe(theirs + ours);
+    expect(r && r.kind === 'resolved' ? r.reason : '').toMatch(/theirs first/);
+    // Dates in order down to the release below: newest first, whichever side it came from.
+    const ok = '3.8.22 / 2015-01-24\n===================\n * fixed; theirs\n\n';
+    expect(text(changelogSectionsStrategy.apply(hunk('', ours, ok, { path: 'History.md', lang: null, suffix })))).toBe(ok + ours);
+    // Out of order within one side's own new sections counts the same.
+    const twoTheirs = '3.8.23 / 2014-01-20\n * b\n\n3.8.22 / 2014-12-30\n * a\n\n';
+    expect(text(changelogSectionsStrategy.apply(hunk('', ours, twoTheirs, { path: 'History.md', lang: null })))).toBe(twoTheirs + ours);
+  });
+
   it('no answer for undated headers, text before the first header, a file that is not a changelog, or a base that was changed', () => {
     expect(changelogSectionsStrategy.apply(h('3.9.1\n * a\n', '3.8.24\n * b\n'))).toBeNull();
     expect(changelogSectionsStrategy.apply(h(' * loose line\n3.9.1 / 2014-02-01\n', '3.8.24 / 2014-02-03\n'))).toBeNull();
