@@ -393,21 +393,23 @@ export class TmuxBackend implements Backend {
    * signals, then lists the panes inside the server, so an exit is known without starting a process, and
    * re-arming is writing the next line. (A signal sent while no line waits is kept for the next one.)
    */
-  private ensureWaiter(): void {
+  private ensureWaiter(force = false): void {
     if (this.waiter || this.waiterSoon || this.disposed) return;
     // Not while the control client has commands in flight: they may create, remove or respawn sessions, and
     // tmux 3.3a crashes notifying a client that is still connecting (see `handshakes`, which only holds back
     // commands sent after a client began connecting). Seen twice ("segfault at 20" in the kernel log) in an
-    // experiment where the waiter connected while seven restarts' respawns were in flight. Bounded: a busy
-    // client holds it back 2 s at most (exits are still seen by the pid watch meanwhile).
+    // experiment where the waiter connected while seven restarts' respawns were in flight. Held back 2 s at
+    // most (exits are still seen by the pid watch meanwhile), then connected anyway.
     const control = this.control;
-    if (control && !control.closed && control.busy) {
+    if (!force && control && !control.closed && control.busy) {
       this.waiterSoon = true;
       void (async () => {
         const deadline = Date.now() + 2000;
         while (!control.closed && control.busy && Date.now() < deadline && !this.disposed) await sleep(2);
         this.waiterSoon = false;
-        this.ensureWaiter();
+        // Only while sessions are tracked, as at every other call: a waiter's client attaches with
+        // `new-session -A`, and after a server kill with nothing left to watch it would start a new server.
+        if (this.tracked.size > 0) this.ensureWaiter(true);
       })();
       return;
     }

@@ -60,9 +60,10 @@ describe('changelog sections', () => {
     const r = changelogSectionsStrategy.apply(hunk('', ours, theirs, { path: 'History.md', lang: null, suffix }));
     expect(text(r)).toBe(theirs + ours);
     expect(r && r.kind === 'resolved' ? r.reason : '').toMatch(/theirs first/);
-    // Dates in order down to the release below: newest first, whichever side it came from.
+    // Dates in order down to the release below: newest first, whichever side it came from (here ours).
     const ok = '3.8.22 / 2015-01-24\n===================\n * fixed; theirs\n\n';
-    expect(text(changelogSectionsStrategy.apply(hunk('', ours, ok, { path: 'History.md', lang: null, suffix })))).toBe(ok + ours);
+    const newer = '3.9.8 / 2015-02-01\n==================\n * fixed; ours\n\n';
+    expect(text(changelogSectionsStrategy.apply(hunk('', newer, ok, { path: 'History.md', lang: null, suffix })))).toBe(newer + ok);
     // Out of order within one side's own new sections counts the same.
     const twoTheirs = '3.8.23 / 2014-01-20\n * b\n\n3.8.22 / 2014-12-30\n * a\n\n';
     expect(text(changelogSectionsStrategy.apply(hunk('', ours, twoTheirs, { path: 'History.md', lang: null })))).toBe(twoTheirs + ours);
