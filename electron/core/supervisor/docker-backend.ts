@@ -10,7 +10,7 @@ import { ApiBridge, localEngine } from './docker/api-bridge.js';
 import { ContainerIo } from './docker/container-io.js';
 import { createOptions, HOST_ALIAS, RESUME_FILE, validateLimits, type ContainerSpecContext } from './docker/container-spec.js';
 import { tarOf } from './docker/tar.js';
-import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR, LABEL_STANDBY_KEY, standbyName } from './docker/docker-labels.js';
+import { bareName, containerName, dataDirHash, LABEL_AGENT, LABEL_DATA_DIR, LABEL_STANDBY_KEY, namedAsStandby, standbyName } from './docker/docker-labels.js';
 import { StatsSampler, type ContainerStats } from './docker/docker-stats.js';
 import { engineMessage, imageNotFound, isNotFound, splitExitCode, toHiveError, unreachableReason } from './docker/engine-errors.js';
 import { EngineEvents, withTimeout, type EngineEvent } from './docker/engine-events.js';
@@ -484,7 +484,7 @@ export class DockerBackend implements Backend {
    * every 75 s, 49 ms without). Older spares go.
    */
   private async adoptStandby(tracked: Tracked, wanted: boolean): Promise<void> {
-    const spares = (await this.containers.listOf(tracked.agent)).filter((c) => c.Names.some((n) => n.includes('.standby-'))).sort((a, b) => b.Created - a.Created);
+    const spares = (await this.containers.listOf(tracked.agent)).filter((c) => namedAsStandby(c.Names)).sort((a, b) => b.Created - a.Created);
     let kept: Standby | null = null;
     for (const c of spares) {
       if (this.disposed) return;

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { HiveError } from '../../../../shared/errors.js';
-import { bareName, containerName, LABEL_AGENT, LABEL_DATA_DIR } from './docker-labels.js';
+import { bareName, containerName, LABEL_AGENT, LABEL_DATA_DIR, namedAsStandby } from './docker-labels.js';
 import { engineMessage, isConnectionError, isNotFound, toHiveError, unreachableReason } from './engine-errors.js';
 import { withTimeout } from './engine-events.js';
 
@@ -103,7 +103,7 @@ export class AgentContainers {
           );
           if (renamed) return this.removeLater(c.Id);
         }
-        if (holdsName || (c.State === 'running' && !c.Names.some((n) => n.includes('.standby-')))) {
+        if (holdsName || (c.State === 'running' && !namedAsStandby(c.Names))) {
           await container.remove({ force: true }).catch((err: unknown) => this.tolerate(err, [404, 409], `remove the old container of ${agent}`));
         } else {
           this.removeLater(c.Id);

@@ -19,8 +19,15 @@ export function containerName(hash: string, agent: string): string {
   return `hive-${hash}-${agent}`;
 }
 
+const STANDBY_SUFFIX = '.standby-';
+
 export function standbyName(hash: string, agent: string, seq: string): string {
-  return `${containerName(hash, agent)}.standby-${seq}`;
+  return `${containerName(hash, agent)}${STANDBY_SUFFIX}${seq}`;
+}
+
+/** A container still named as a standby (one that took over carries the agent's name). */
+export function namedAsStandby(names: readonly string[]): boolean {
+  return names.some((n) => n.includes(STANDBY_SUFFIX));
 }
 
 /** Docker reports names with a leading slash. */
