@@ -4,6 +4,11 @@ import type { AgentService } from '../../agents/agent-service.js';
 import type { StateMachine } from '../../agents/state-machine.js';
 import type { DockerEngines } from '../../engines/docker-engines.js';
 import { DisposableStore, type Disposable } from '../../ports/disposable.js';
+import { HiveError } from '../../../../shared/errors.js';
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 export interface DockerReconcilerDeps {
   engines: DockerEngines;
@@ -26,6 +31,7 @@ const SHOULD_RUN = new Set(['running', 'unreachable', 'unknown', 'starting', 're
 export class DockerReconciler implements Disposable {
   private readonly store = new DisposableStore();
   private running: Promise<void> = Promise.resolve();
+  private disposed = false;
 
   constructor(private readonly d: DockerReconcilerDeps) {
     this.store.add(
@@ -33,8 +39,16 @@ export class DockerReconciler implements Disposable {
         this.running = this.running
           .then(() => (c.available ? this.engineBack(c.engine) : this.engineGone(c.engine, c.reason ?? 'the Docker engine does not answer')))
           // A change handled while the host shuts down (its engines disposed) failed here: an unhandled
-          // rejection, seen once in a full run, and every later change skipped. The next change retries.
-          .catch(() => undefined);
+          // rejection, seen once in a full run, and every later change skipped. The next change retries;
+          // the failure is in the event log (never a silent gap).
+          .catch((err: unknown) => {
+            if (this.disposed) return;
+            try {
+              this.d.machine.record(null, 'reconcile-failed', `engine ${c.engine} ${c.available ? 'answers again' : 'went away'}, but reconciling its agents failed: ${messageOf(err)}. The next change of the engine tries again.`, 'watchdog');
+            } catch {
+              // The database is closing with the host.
+            }
+          });
       }),
     );
   }
@@ -77,12 +91,25 @@ export class DockerReconciler implements Disposable {
     for (const a of this.agentsOn(engine)) {
       if (a.status !== 'unreachable' && a.status !== 'unknown') continue;
       if (alive.has(a.name)) {
-        await this.d.service.mutex.run(a.name, async () => {
-          if (!backend.isTracked(a.name)) await backend.adopt({ name: a.name, pid: a.pid, logPath: this.d.service.logPath(a.name) });
-          try {
-            this.d.machine.transition({ name: a.name, to: 'running', from: ['unreachable', 'unknown'], cause: `engine ${engine} answers again; container alive`, actor: 'watchdog', patch: { lastError: null } });
-          } catch {}
-        });
+        // One agent's adoption failing never leaves the others of this engine unreachable (it ended the
+        // loop before: they waited for the engine's next change, which may never come).
+        try {
+          await this.d.service.mutex.run(a.name, async () => {
+            if (!backend.isTracked(a.name)) await backend.adopt({ name: a.name, pid: a.pid, logPath: this.d.service.logPath(a.name) });
+            try {
+              this.d.machine.transition({ name: a.name, to: 'running', from: ['unreachable', 'unknown'], cause: `engine ${engine} answers again; container alive`, actor: 'watchdog', patch: { lastError: null } });
+            } catch {}
+          });
+        } catch (err) {
+          if (this.disposed) return;
+          if (err instanceof HiveError && err.code === 'AGENT_NOT_FOUND') {
+            // Its container went away between the listing and the adoption: lost, like one that died.
+            this.d.machine.record(a.name, 'reconciled', `engine ${engine} answers again, but the agent's container is gone: recovered per its restart policy`, 'watchdog');
+            backend.reportLost(a.name);
+          } else {
+            this.d.machine.record(a.name, 'reconcile-failed', `engine ${engine} answers again, but adopting the agent's container failed: ${messageOf(err)}. It stays unreachable until the engine's next change; to start it now, stop it and restart it (\`hive agents stop ${a.name}\`, then \`hive agents restart ${a.name}\`).`, 'watchdog');
+          }
+        }
       } else {
         // The watchdog takes it from here (unreachable counts as live): crashed, then recovered per policy.
         backend.reportLost(a.name);
@@ -91,6 +118,7 @@ export class DockerReconciler implements Disposable {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     await this.store.dispose();
     await this.running.catch(() => {});
   }
