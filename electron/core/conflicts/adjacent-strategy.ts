@@ -22,6 +22,10 @@ export class AdjacentStrategy implements Strategy {
 
   constructor(private readonly grammars: Grammars) {}
 
+  situations(h: HunkInput): readonly string[] {
+    return h.lang ? ['shared-names', 'same-statement', 'separate-statements'] : ['shared-names', 'no-grammar'];
+  }
+
   async apply(h: HunkInput): Promise<StrategyOutcome | null> {
     if (h.base.length === 0) return null;
     const eo = diffLines(h.base, h.ours);

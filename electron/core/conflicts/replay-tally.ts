@@ -43,6 +43,11 @@ export class ReplayTally {
   baselineMs = 0;
   /** Time spent classing answers against the commits (tree parses); not part of the product's speed. */
   classifyMs = 0;
+  /**
+   * Time spent running strategies only to measure their withheld answers (a merge does not run them);
+   * not in resolverMs (nor, as the same wall time, in resolverCpuMs).
+   */
+  measureOnlyMs = 0;
   wallMs = 0;
   private readonly outcomes = zero();
   private readonly baseline = zero();
@@ -133,11 +138,12 @@ export class ReplayTally {
         wallSeconds: round(this.wallMs / 1000),
         baselineSeconds: round(this.baselineMs / 1000),
         classifySeconds: round(this.classifyMs / 1000),
+        measureOnlySeconds: round(this.measureOnlyMs / 1000),
         resolverSeconds: round(this.resolverMs / 1000),
         hunksPerSecondResolver: this.resolverMs === 0 ? 0 : Math.round(this.hunks / (this.resolverMs / 1000)),
         resolverCpuSeconds: round(this.resolverCpuMs / 1000),
         hunksPerCpuSecondResolver: this.resolverCpuMs === 0 ? 0 : Math.round(this.hunks / (this.resolverCpuMs / 1000)),
-        hunksPerSecondEndToEnd: this.wallMs === 0 ? 0 : Math.round((this.hunks / ((this.wallMs - this.baselineMs - this.classifyMs) / 1000)) * 10) / 10,
+        hunksPerSecondEndToEnd: this.wallMs === 0 ? 0 : Math.round((this.hunks / ((this.wallMs - this.baselineMs - this.classifyMs - this.measureOnlyMs) / 1000)) * 10) / 10,
       },
     };
   }

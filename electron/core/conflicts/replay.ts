@@ -133,8 +133,10 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
         const input = { path: f.path, base: b!.toString('utf8'), ours: o!.toString('utf8'), theirs: t!.toString('utf8') };
         const t0 = performance.now();
         const c0 = process.cpuUsage();
+        const m0 = resolver.measureOnlyMs;
         const r = await resolver.resolveFile(input);
-        const ms = performance.now() - t0;
+        const measuring = resolver.measureOnlyMs - m0;
+        const ms = performance.now() - t0 - measuring;
         const cpu = process.cpuUsage(c0);
         if (r.hunks.length === 0) {
           // Merged cleanly: the noise floor counts how often people still edit such files in the merge.
@@ -152,7 +154,8 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
           return;
         }
         tally.resolverMs += ms;
-        tally.resolverCpuMs += (cpu.user + cpu.system) / 1000;
+        tally.resolverCpuMs += (cpu.user + cpu.system) / 1000 - measuring;
+        tally.measureOnlyMs += measuring;
         const committedText = committed.toString('utf8');
         tally.files++;
         tally.hunks += r.hunks.length;

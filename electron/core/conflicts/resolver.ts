@@ -5,7 +5,7 @@ import { LlmStrategy, type LlmProvider } from './llm-provider.js';
 import { MergeFile, parseDiff3, type Segment } from './merge-file.js';
 import { AdjacentStrategy } from './adjacent-strategy.js';
 import { identicalStrategy, reformatStrategy, whitespaceStrategy } from './simple-strategies.js';
-import { alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from './side-strategies.js';
+import { alreadyElsewhereInOursStrategy, alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from './side-strategies.js';
 import { versionStrategy } from './version-strategy.js';
 import { jsonKeysStrategy, tokenMergeStrategy } from './token-strategies.js';
 import type { HunkInput, Strategy } from './strategy.js';
@@ -94,6 +94,15 @@ export class Resolver {
   private readonly llm: Strategy | null;
   private readonly ownsParts: boolean;
   private readonly measureWithheld: boolean;
+  private measureOnly = 0;
+
+  /**
+   * Milliseconds spent (with `measureWithheld`) running strategies whose every possible answer for the hunk
+   * is withheld — work a merge skips; the replay leaves it out of the resolver's time.
+   */
+  get measureOnlyMs(): number {
+    return this.measureOnly;
+  }
 
   constructor(opts: ResolverOptions = {}) {
     this.ownsParts = !opts.grammars;
@@ -104,7 +113,7 @@ export class Resolver {
     const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, versionStrategy, new AdjacentStrategy(this.grammars), new CommutativeStrategy(this.grammars)];
     if (opts.learned) all.push(new LearnedStrategy(opts.learned));
     // After a person's earlier answer: regularities of how people merge, measured, only ever proposals.
-    all.push(alreadyInOursStrategy, lineByLineStrategy, changelogSectionsStrategy, jsonKeysStrategy, tokenMergeStrategy);
+    all.push(alreadyInOursStrategy, alreadyElsewhereInOursStrategy, lineByLineStrategy, changelogSectionsStrategy, jsonKeysStrategy, tokenMergeStrategy);
     this.strategies = all.filter((s) => !opts.disable?.includes(s.name));
     this.llm = opts.llm ? new LlmStrategy(opts.llm) : null;
   }
@@ -229,11 +238,22 @@ export class Resolver {
     const { attempts } = out;
     let hardStop: string | null = null;
     const withheld: { name: string; situation: string | null; reason: string; lines: string[] }[] = [];
+    const notTried = new Set<string>();
     const chain = this.llm ? [...this.strategies, this.llm] : this.strategies;
     for (const s of chain) {
       // After a definite "do not merge", only a person's earlier answer may still apply.
       if (hardStop && s.name !== 'learned') continue;
+      // A strategy whose every possible answer here would be withheld is not run (the replay runs it to
+      // keep measuring it, on a separate clock).
+      const measureOnly = s.situations?.(h).every((x) => tierOf(s.name, x).tier === 'withheld') ?? false;
+      if (measureOnly && !this.measureWithheld) {
+        attempts.push({ strategy: s.name, result: 'not-applicable', reason: 'not tried: its answers here are withheld as too often wrong' });
+        notTried.add(s.name);
+        continue;
+      }
+      const t0 = measureOnly ? performance.now() : 0;
       const r = await s.apply(h);
+      if (measureOnly) this.measureOnly += performance.now() - t0;
       if (!r) {
         attempts.push({ strategy: s.name, result: 'not-applicable', reason: '' });
         continue;
@@ -254,7 +274,13 @@ export class Resolver {
       attempts.push({ strategy: s.name, result: r.kind, reason: r.reason });
       return { ...out, status: 'resolved', strategy: s.name, situation, tier: row.tier, reason: r.reason, resolution: joinLines(r.lines) };
     }
-    out.reason = hardStop ?? (withheld.length ? `answers withheld as too often wrong: ${withheld.map((w) => (w.situation ? `${w.name}/${w.situation}` : w.name)).join(', ')}` : 'no strategy could prove a safe resolution');
+    out.reason =
+      hardStop ??
+      (withheld.length
+        ? `answers withheld as too often wrong: ${withheld.map((w) => (w.situation ? `${w.name}/${w.situation}` : w.name)).join(', ')}`
+        : notTried.size
+          ? `no strategy could prove a safe resolution (not tried, as their answers here are withheld as too often wrong: ${[...notTried].join(', ')})`
+          : 'no strategy could prove a safe resolution');
     // The replay measures withheld answers too (so their tier can be revisited): kept aside, never applied.
     if (withheld.length && this.measureWithheld) out.withheld = { strategy: withheld[0]!.name, situation: withheld[0]!.situation, resolution: joinLines(withheld[0]!.lines) };
     return out;

@@ -59,18 +59,33 @@ function changeIsIn(side: readonly string[], base: readonly string[], parts: rea
 
 /**
  * Theirs' change is already in ours: inside the hunk (ours made the same edit and more), or elsewhere in
- * ours' file (a cherry-pick, a backport, code ours moved). Developers then kept ours (85–86 % of such hunks
- * on the corpus). The mirror image (ours' change already in theirs) is not used: there they took theirs
- * only about half the time — the first parent is the mainline people keep.
+ * ours' file (a cherry-pick, a backport, code ours moved; `alreadyElsewhereInOursStrategy`, right after this
+ * one). Developers then kept ours (85–86 % of such hunks on the corpus). The mirror image (ours' change
+ * already in theirs) is not used: there they took theirs only about half the time — the first parent is
+ * the mainline people keep.
  */
 export const alreadyInOursStrategy: Strategy = {
   name: 'already-in-ours',
+  situations: () => ['in-hunk'],
   apply(h: HunkInput): StrategyOutcome | null {
     if (h.ours.length === 0) return null;
     if (holdsChange(h.ours, h.theirs, h.base) && !holdsChange(h.theirs, h.ours, h.base)) {
       return { kind: 'resolved', lines: [...h.ours], situation: 'in-hunk', reason: "ours' lines already hold theirs' change to this region; kept ours" };
     }
-    if (h.base.length === 0) return null;
+    return null;
+  },
+};
+
+/**
+ * The second half of already-in-ours, its own step because it searches the whole file (the in-hunk half
+ * looks at the hunk only): theirs' change is already elsewhere in ours' file.
+ */
+export const alreadyElsewhereInOursStrategy: Strategy = {
+  name: 'already-in-ours',
+  situations: () => ['elsewhere'],
+  apply(h: HunkInput): StrategyOutcome | null {
+    if (h.ours.length === 0 || h.base.length === 0) return null;
+    if (holdsChange(h.ours, h.theirs, h.base) && !holdsChange(h.theirs, h.ours, h.base)) return null;
     const oursFile = [h.prefix, joinLines(h.ours), h.suffix];
     const theirsFile = [h.prefix, joinLines(h.theirs), h.suffix];
     if (changeIsIn(h.theirs, h.base, oursFile) && !changeIsIn(h.ours, h.base, theirsFile)) {

@@ -21,4 +21,11 @@ export type StrategyOutcome =
 export interface Strategy {
   readonly name: string;
   apply(h: HunkInput): Promise<StrategyOutcome | null> | StrategyOutcome | null;
+  /**
+   * The situations (strategy-tiers.ts; null: none) an answer of this strategy for `h` could be in, found
+   * without the strategy's expensive part. Where every one of them is withheld, the resolver does not run
+   * the strategy at all outside the replay (its answer would be thrown away). Absent: not known beforehand.
+   * Only for strategies that never escalate.
+   */
+  situations?(h: HunkInput): readonly (string | null)[];
 }

@@ -5,7 +5,12 @@ import { Resolver } from '../../../electron/core/conflicts/resolver.js';
 
 const root = path.resolve(__dirname, '../../fixtures/conflicts');
 const resolver = new Resolver();
-afterAll(() => resolver.dispose());
+// The replay's resolver: also runs the strategies whose answers are withheld, to see which one answered.
+const measuring = new Resolver({ measureWithheld: true });
+afterAll(() => {
+  resolver.dispose();
+  measuring.dispose();
+});
 
 interface CaseMeta {
   path: string;
@@ -15,6 +20,8 @@ interface CaseMeta {
   /** The strategy's situation (strategy-tiers.ts), when the case pins it. */
   situation?: string;
   reason?: string;
+  /** A withheld answer exists: this strategy answered (measured by the replay's resolver), and was not used. */
+  wasResolvedBy?: string;
 }
 
 function read(dir: string, side: string): string | null {
@@ -49,6 +56,11 @@ describe('hand-written conflict cases (test/fixtures/conflicts/<case>/base|ours|
       if (meta.outcome === 'escalated') {
         expect(r.merged).toBeNull();
         if (meta.reason) expect(r.reason).toContain(meta.reason);
+        if (meta.wasResolvedBy) {
+          const m = await measuring.resolveFile({ path: meta.path, base: read(dir, 'base'), ours: read(dir, 'ours'), theirs: read(dir, 'theirs') });
+          expect(m.status).toBe('escalated');
+          expect(m.hunks.map((h) => h.withheld?.strategy)).toContain(meta.wasResolvedBy);
+        }
         return;
       }
       expect(r.merged, detail).toBe(read(dir, 'expected'));
@@ -62,4 +74,31 @@ describe('hand-written conflict cases (test/fixtures/conflicts/<case>/base|ours|
       }
     });
   }
+});
+
+describe('strategies whose every answer would be withheld', () => {
+  const input = { path: 'src/a.py', base: 'x = 1\ny = 2\n', ours: 'x = 1\nw = 5\ny = 2\n', theirs: 'x = 1\ny = 3\n' };
+
+  it('are not run by a merge (their answer would be thrown away), and say so', async () => {
+    const r = await resolver.resolveFile(input);
+    expect(r.status).toBe('escalated');
+    const attempt = r.hunks[0]!.attempts.find((a) => a.strategy === 'adjacent-edits');
+    expect(attempt).toEqual({ strategy: 'adjacent-edits', result: 'not-applicable', reason: 'not tried: its answers here are withheld as too often wrong' });
+    expect(r.hunks[0]!.reason).toContain('not tried, as their answers here are withheld as too often wrong: adjacent-edits');
+    expect(resolver.measureOnlyMs).toBe(0);
+  });
+
+  it("are run by the replay's resolver to keep measuring them, on a clock of their own", async () => {
+    const before = measuring.measureOnlyMs;
+    const r = await measuring.resolveFile(input);
+    expect(r.hunks[0]!.withheld).toMatchObject({ strategy: 'adjacent-edits', resolution: 'w = 5\ny = 3\n' });
+    expect(r.hunks[0]!.reason).toContain('answers withheld as too often wrong: adjacent-edits/');
+    expect(measuring.measureOnlyMs).toBeGreaterThan(before);
+  });
+
+  it('a file without a parser still gets the neighbouring-edits proposal (that situation is not withheld)', async () => {
+    const r = await resolver.resolveFile({ ...input, path: 'notes.txt' });
+    expect(r.tier).toBe('proposed');
+    expect(r.hunks[0]!.situation).toBe('no-grammar');
+  });
 });

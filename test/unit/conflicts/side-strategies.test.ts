@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Grammars } from '../../../electron/core/conflicts/grammars.js';
-import { alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from '../../../electron/core/conflicts/side-strategies.js';
+import { alreadyElsewhereInOursStrategy, alreadyInOursStrategy, changelogSectionsStrategy, lineByLineStrategy } from '../../../electron/core/conflicts/side-strategies.js';
 import { hunk, situation, text } from './hunk-input.js';
 import { VerificationGate } from '../../../electron/core/conflicts/verification-gate.js';
 import { versionStrategy } from '../../../electron/core/conflicts/version-strategy.js';
@@ -19,13 +19,17 @@ describe("already in ours (theirs' change is already there)", () => {
 
   it('keeps ours when the lines theirs added are elsewhere in ours (moved or cherry-picked), not when theirs removed something ours still has', () => {
     const prefix = "import { parse } from './parse.js';\nimport { format } from './format.js';\n";
-    const r = alreadyInOursStrategy.apply(hunk('const x = 1;\n', 'const x = 2;\n', "import { format } from './format.js';\nconst x = 1;\n", { prefix }));
+    // The in-hunk half does not search the file; the elsewhere half (its own step) does.
+    expect(alreadyInOursStrategy.apply(hunk('const x = 1;\n', 'const x = 2;\n', "import { format } from './format.js';\nconst x = 1;\n", { prefix }))).toBeNull();
+    const r = alreadyElsewhereInOursStrategy.apply(hunk('const x = 1;\n', 'const x = 2;\n', "import { format } from './format.js';\nconst x = 1;\n", { prefix }));
     expect(text(r)).toBe('const x = 2;\n');
     expect(situation(r)).toBe('elsewhere');
     // Theirs removed the parse import, which ours' file still has: not already in ours.
-    expect(alreadyInOursStrategy.apply(hunk("import { parse } from './parse.js';\nconst x = 1;\n", 'const x = 2;\n', "import { format } from './format.js';\nconst x = 1;\n", { prefix }))).toBeNull();
+    expect(alreadyElsewhereInOursStrategy.apply(hunk("import { parse } from './parse.js';\nconst x = 1;\n", 'const x = 2;\n', "import { format } from './format.js';\nconst x = 1;\n", { prefix }))).toBeNull();
     // Only short or bracket lines added: too common to tell where they came from.
-    expect(alreadyInOursStrategy.apply(hunk('a\n', 'b\n', '}\na\n', { prefix: '}\n' }))).toBeNull();
+    expect(alreadyElsewhereInOursStrategy.apply(hunk('a\n', 'b\n', '}\na\n', { prefix: '}\n' }))).toBeNull();
+    // The in-hunk answer is the first half's: the second gives none there.
+    expect(alreadyElsewhereInOursStrategy.apply(hunk('run(a);\n', 'run(a, b);\nlog();\n', 'run(a, b);\n'))).toBeNull();
   });
 });
 
