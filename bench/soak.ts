@@ -141,6 +141,8 @@ class Soak {
   readonly recovery: Record<string, number[]> = {};
   /** kill -9 recoveries by the killed agent's backend (where a slow one comes from). */
   readonly killRecovery: Record<string, number[]> = {};
+  /** Planned outages' recoveries (sleep-wake, restart, corrupt-snapshot) by kind and backend. */
+  readonly plannedRecovery: Record<string, Record<string, number[]>> = {};
   readonly notes: string[] = [];
   upSamples = 0;
   expectedSamples = 0;
@@ -352,14 +354,17 @@ class Soak {
       case 'restart': {
         const a = pick(running);
         if (!a) return;
-        return this.plannedOutage(kind, a.name, async () => {
+        return this.plannedOutage(kind, a, async () => {
           if (kind === 'sleep-wake') {
             await this.call('agents:sleep', { name: a.name });
             await sleep(500);
+            // Asleep is what the user asked for: its recovery is the wake click → running.
+            const woken = Date.now();
             await this.call('agents:wake', { name: a.name });
-          } else {
-            await this.call('agents:restart', { name: a.name });
+            return woken;
           }
+          await this.call('agents:restart', { name: a.name });
+          return null;
         });
       }
       case 'corrupt-snapshot': {
@@ -367,7 +372,7 @@ class Soak {
         // loaded. Then the previous good snapshot is restored (as the error message says) and the wake works.
         const a = pick(running);
         if (!a) return;
-        return this.plannedOutage(kind, a.name, async () => {
+        return this.plannedOutage(kind, a, async () => {
           await this.call('agents:sleep', { name: a.name });
           const snaps = await this.call<SnapshotMeta[]>('snapshots:list', { name: a.name });
           const newest = snaps[0]!;
@@ -377,6 +382,7 @@ class Soak {
           const at = Math.floor(bad.length / 2);
           bad[at] = bad[at]! ^ 0xff;
           writeFileSync(blob, bad);
+          const woken = Date.now();
           try {
             await this.call('agents:wake', { name: a.name });
             this.corruptLoaded++;
@@ -389,6 +395,7 @@ class Soak {
             else writeFileSync(blob, good); // no earlier snapshot: put the good bytes back
             await this.call('agents:wake', { name: a.name });
           }
+          return woken;
         });
       }
       case 'redis-restart': {
@@ -462,12 +469,16 @@ class Soak {
   }
 
   /** A fault that takes an agent down on purpose: planned downtime, timed until it runs again. */
-  async plannedOutage(kind: FaultKind, name: string, fn: () => Promise<void>): Promise<void> {
+  /** `fn` returns when its recovery starts (the wake click after a sleep), or null: from the click it makes first. */
+  async plannedOutage(kind: FaultKind, agent: { name: string; backend: string }, fn: () => Promise<number | null>): Promise<void> {
+    const { name } = agent;
     this.planned.add(name);
     const t0 = Date.now();
     try {
-      await fn();
-      this.record(kind, (await this.waitRunning([name], 20_000)) === null ? null : Date.now() - t0);
+      const from = (await fn()) ?? t0;
+      const ms = (await this.waitRunning([name], 20_000)) === null ? null : Date.now() - from;
+      this.record(kind, ms);
+      if (ms !== null) ((this.plannedRecovery[kind] ??= {})[agent.backend] ??= []).push(ms);
     } catch (err) {
       this.notes.push(`${kind} ${name}: ${(err as Error).message}`);
       this.record(kind, null);
@@ -541,6 +552,7 @@ class Soak {
       hostStartMs: this.hostStarts.length ? { n: this.hostStarts.length, p50: pct(this.hostStarts, 50), max: Math.max(...this.hostStarts) } : null,
       recoveryMs,
       killRecoveryMsByBackend,
+      plannedRecoveryMsByBackend: Object.fromEntries(Object.entries(this.plannedRecovery).map(([k, by]) => [k, Object.fromEntries(Object.entries(by).map(([b, xs]) => [b, stats(xs)]))])),
       // Where the unplanned down time went: agent-seconds down, by the fault injected last before each sample.
       downAgentSecondsByFault: Object.fromEntries(Object.entries(this.downByFault).map(([k, v]) => [k, Math.round(v)])),
       messagesSent: this.sent.length,
@@ -553,7 +565,7 @@ class Soak {
       corruptSnapshotsLoaded: this.corruptLoaded,
       notes: this.notes,
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverageAfter: os.loadavg() },
-      how: 'Uptime: every 250 ms the agents list; an agent counts as up while the host records it running and its process is alive in /proc (not a zombie: a killed agent counts as down from the kill, not from its detection), and while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. downAgentSecondsByFault: agent-seconds an agent that should run was not running, by the fault injected last before the sample (faults overlap, so this is where the time went, roughly). Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the restarted host answering on its API (its start is hostStartMs, part of the host-down time), for dockerd-restart from the engine answering again (dockerLiveRestore: whether the engine kept its containers running across its restarts); killRecoveryMsByBackend: the kill -9 recoveries by the backend of the killed agent. Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
+      how: 'Uptime: every 250 ms the agents list; an agent counts as up while the host records it running and its process is alive in /proc (not a zombie: a killed agent counts as down from the kill, not from its detection), and while no fault has taken it down on purpose (sleep/wake, restart, corrupt-snapshot windows are planned downtime); host-down time (kill -9 of the host until its API answers) is hostDownMs, not in the uptime; likewise engine-down time (dockerd stopped until it answers again) is engineDownMs, and samples of docker agents then are not in uptimePercent but are in uptimeWithEngineDownPercent. downAgentSecondsByFault: agent-seconds an agent that should run was not running, by the fault injected last before the sample (faults overlap, so this is where the time went, roughly). Recovery per fault kind: fault injected → the agent(s) running again (a new process for kills), for host-kill from the restarted host answering on its API (its start is hostStartMs, part of the host-down time), for dockerd-restart from the engine answering again (dockerLiveRestore: whether the engine kept its containers running across its restarts); killRecoveryMsByBackend: the kill -9 recoveries by the backend of the killed agent. Planned outages (plannedRecoveryMsByBackend, by backend): restart from its click, sleep-wake and corrupt-snapshot from the wake click (being asleep is what was asked for; the refused wake of a corrupt snapshot, the restore of the previous one and the second wake all count). Messages: one every 100 ms to a random agent through the API; lost = accepted by the API but never recorded by its recipient; duplicateMessages = deliveries of an id the agent had already recorded (a crash between record and ack). Context: each start logs the sequence number it resumed from; a start below the previous start is a failure.',
     };
   }
 
@@ -619,13 +631,14 @@ try {
   const result = await soak.run();
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; killRecoveryMsByBackend?: Record<string, { n: number; p50: number; p99: number }>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; hostStartMs?: { p50: number | null; max: number } | null; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null; downAgentSecondsByFault?: Record<string, number> };
+  const r = result as { faults: Record<string, number>; uptimePercent: number; recoveryMs: Record<string, { p50: number; p99: number; max: number }>; killRecoveryMsByBackend?: Record<string, { n: number; p50: number; p99: number }>; plannedRecoveryMsByBackend?: Record<string, Record<string, { n: number; p50: number; p99: number }>>; lostMessages: number; duplicateMessages: number; duplicateAgents: number; contextChecks: { passed: number; failed: number }; integrityChecks: { passed: number; failed: number }; corruptSnapshotsRefused: number; messagesSent: number; hostDownMs: number; hostStartMs?: { p50: number | null; max: number } | null; engineDownMs?: number; uptimeWithEngineDownPercent?: number | null; downAgentSecondsByFault?: Record<string, number> };
   process.stderr.write(
     [
       `faults: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `uptime: ${r.uptimePercent} % (host down ${Math.round(r.hostDownMs / 1000)} s, engine down ${Math.round((r.engineDownMs ?? 0) / 1000)} s, reported apart; ${r.uptimeWithEngineDownPercent} % counting the engine's down time)`,
       ...Object.entries(r.recoveryMs).map(([k, v]) => `recovery ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms, max ${v.max} ms`),
       ...Object.entries(r.killRecoveryMsByBackend ?? {}).map(([k, v]) => `  kill-agent on ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms (n ${v.n})`),
+      ...Object.entries(r.plannedRecoveryMsByBackend ?? {}).flatMap(([kind, by]) => Object.entries(by).map(([k, v]) => `  ${kind} on ${k}: p50 ${v.p50} ms, p99 ${v.p99} ms (n ${v.n})`)),
       `down (agent-seconds) by the fault before: ${Object.entries(r.downAgentSecondsByFault ?? {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
       ...(r.hostStartMs ? [`host start after a kill (host-down time): p50 ${r.hostStartMs.p50} ms, max ${r.hostStartMs.max} ms`] : []),
       `messages: ${r.messagesSent} sent, ${r.lostMessages} lost, ${r.duplicateMessages} delivered twice; duplicate agents: ${r.duplicateAgents}`,

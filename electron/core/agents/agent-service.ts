@@ -488,7 +488,7 @@ export class AgentService {
         snapshot = await this.captureContext(agent, 'checkpoint', { sync: true });
         await this.d.snapshots.saveAsync(snapshot);
         this.d.machine.transition({ name, to: 'stopping', from: ['running'], cause: `restart requested by ${actor}`, actor });
-        await this.stopStep(agent, 'restart', actor, () => this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs }));
+        await this.stopStep(agent, 'restart', actor, () => this.backendFor(agent.backend).stop(name, { killTimeoutMs: agent.policy.killTimeoutMs, restarting: true }));
         this.prune(name);
       } else {
         // Errored or crashed with its process still there (a hung agent that could not be stopped): ended

@@ -218,7 +218,7 @@ export class DockerEngines implements Backend {
     return this.backendOf(spec.engine ?? this.engineOf(spec.name)).start(spec);
   }
 
-  async stop(name: string, opts?: { killTimeoutMs?: number }): Promise<void> {
+  async stop(name: string, opts?: { killTimeoutMs?: number; restarting?: boolean }): Promise<void> {
     return this.backendOf(this.engineOf(name)).stop(name, opts);
   }
 

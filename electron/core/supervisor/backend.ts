@@ -45,8 +45,11 @@ export interface Backend extends Disposable {
   readonly kind: BackendKind;
   availability(): Promise<Availability>;
   start(spec: StartSpec): Promise<{ pid: number | null }>;
-  /** Stops the agent: SIGTERM (or the engine's stop), then SIGKILL after killTimeoutMs. Resolves when gone. */
-  stop(name: string, opts?: { killTimeoutMs?: number }): Promise<void>;
+  /**
+   * Stops the agent: SIGTERM (or the engine's stop), then SIGKILL after killTimeoutMs. Resolves when gone.
+   * `restarting`: a start of the same agent follows (Docker keeps its warm standby for it).
+   */
+  stop(name: string, opts?: { killTimeoutMs?: number; restarting?: boolean }): Promise<void>;
   isAlive(name: string): Promise<boolean>;
   /** Agents of this data dir that are alive right now (reconciliation at start-up). */
   listAlive(): Promise<RunningAgent[]>;

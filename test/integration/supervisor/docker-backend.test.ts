@@ -583,6 +583,44 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     expect(exits).toHaveLength(1);
   });
 
+  it('a planned restart (stop with restarting, then start) hands the agent to its warm standby: one agent container, nothing reported as an exit', async () => {
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    backend.onDidExit((e) => exits.push(e));
+    const s = spec({ argv: sh('echo "run resume=${HIVE_RESUME_FILE:-none}"; while read line; do echo "got:$line"; done') });
+    await backend.start(s);
+    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
+    const standbyId = (await containersOf(backend.hash)).find((c) => c.Names.some((n) => n.includes('.standby-')))!.Id;
+    await backend.stop('a1', { killTimeoutMs: 1000, restarting: true });
+    // The agent's container is gone; its standby waits (never two agents).
+    expect((await containersOf(backend.hash)).map((c) => c.Id)).toEqual([standbyId]);
+    expect(await backend.isAlive('a1')).toBe(false);
+    expect(await backend.listAlive()).toEqual([]);
+    const resume = path.join(dataDir, 'run', 'a1.resume.md');
+    writeFileSync(resume, 'context\n');
+    await backend.start({ ...s, env: { ...s.env, HIVE_RESUME_FILE: resume } });
+    await waitFor(() => readLog(s.logPath).includes('run resume=/hive/resume.md'), 'the restarted run');
+    await waitFor(async () => (await containersOf(backend.hash)).some((c) => c.Id === standbyId && c.Names.includes(`/${containerName(backend.hash, 'a1')}`)), 'the standby under the agent name', 15_000);
+    await backend.sendInput('a1', 'after', { enter: true });
+    await waitFor(() => readLog(s.logPath).includes('got:after'), 'input to the restarted run');
+    expect((await backend.listAlive()).map((a) => a.name)).toEqual(['a1']);
+    await backend.stop('a1', { killTimeoutMs: 1000 });
+    expect(await containersOf(backend.hash)).toEqual([]);
+    expect(exits).toEqual([]);
+  });
+
+  it('a restart whose start never comes: the kept standby goes after the grace', async () => {
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, standbyGraceMs: 500 });
+    backend.onDidExit((e) => exits.push(e));
+    await backend.start(spec({ argv: sh('echo up; sleep 600') }));
+    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
+    await backend.stop('a1', { killTimeoutMs: 1000, restarting: true });
+    await waitFor(async () => (await containersOf(backend.hash)).length === 0, 'nothing left', 10_000);
+    expect(backend.isTracked('a1')).toBe(false);
+    expect(exits).toEqual([]);
+  });
+
   it('removes the dead container and the standby when no restart comes within the grace', async () => {
     await backend.dispose();
     backend = new DockerBackend({ dataDir, pingIntervalMs: 500, standbyGraceMs: 500 });
