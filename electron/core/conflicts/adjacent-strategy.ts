@@ -23,6 +23,7 @@ export class AdjacentStrategy implements Strategy {
   constructor(private readonly grammars: Grammars) {}
 
   situations(h: HunkInput): readonly string[] {
+    if (h.base.length === 0) return [];
     return h.lang ? ['shared-names', 'same-statement', 'separate-statements'] : ['shared-names', 'no-grammar'];
   }
 

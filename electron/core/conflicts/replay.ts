@@ -135,8 +135,9 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
         const c0 = process.cpuUsage();
         const m0 = resolver.measureOnlyMs;
         const r = await resolver.resolveFile(input);
-        const measuring = resolver.measureOnlyMs - m0;
-        const ms = performance.now() - t0 - measuring;
+        const m1 = resolver.measureOnlyMs;
+        const measuring = { ms: m1.ms - m0.ms, cpuMs: m1.cpuMs - m0.cpuMs };
+        const ms = performance.now() - t0 - measuring.ms;
         const cpu = process.cpuUsage(c0);
         if (r.hunks.length === 0) {
           // Merged cleanly: the noise floor counts how often people still edit such files in the merge.
@@ -154,8 +155,8 @@ export async function replayRepo(opts: ReplayOptions): Promise<ReplayReport> {
           return;
         }
         tally.resolverMs += ms;
-        tally.resolverCpuMs += (cpu.user + cpu.system) / 1000 - measuring;
-        tally.measureOnlyMs += measuring;
+        tally.resolverCpuMs += (cpu.user + cpu.system) / 1000 - measuring.cpuMs;
+        tally.measureOnlyMs += measuring.ms;
         const committedText = committed.toString('utf8');
         tally.files++;
         tally.hunks += r.hunks.length;

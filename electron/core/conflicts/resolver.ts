@@ -94,23 +94,26 @@ export class Resolver {
   private readonly llm: Strategy | null;
   private readonly ownsParts: boolean;
   private readonly measureWithheld: boolean;
-  private measureOnly = 0;
+  private measureOnly = { ms: 0, cpuMs: 0 };
+  /** The trees of measure-only work: its own cache, so it never warms the one the measured work uses. */
+  private readonly measureGrammars: Grammars | null;
 
   /**
-   * Milliseconds spent (with `measureWithheld`) running strategies whose every possible answer for the hunk
-   * is withheld — work a merge skips; the replay leaves it out of the resolver's time.
+   * Wall and CPU milliseconds spent (with `measureWithheld`) running strategies whose every possible answer
+   * for the hunk is withheld — work a merge skips; the replay leaves it out of the resolver's time.
    */
-  get measureOnlyMs(): number {
-    return this.measureOnly;
+  get measureOnlyMs(): { ms: number; cpuMs: number } {
+    return { ...this.measureOnly };
   }
 
   constructor(opts: ResolverOptions = {}) {
     this.ownsParts = !opts.grammars;
+    this.measureGrammars = opts.measureWithheld ? new Grammars() : null;
     this.measureWithheld = opts.measureWithheld ?? false;
     this.grammars = opts.grammars ?? new Grammars();
     this.mergeFile = opts.mergeFile ?? new MergeFile();
     this.gate = new VerificationGate(this.grammars);
-    const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, versionStrategy, new AdjacentStrategy(this.grammars), new CommutativeStrategy(this.grammars)];
+    const all: Strategy[] = [identicalStrategy, whitespaceStrategy, reformatStrategy, versionStrategy, new AdjacentStrategy(this.measureGrammars ?? this.grammars), new CommutativeStrategy(this.grammars)];
     if (opts.learned) all.push(new LearnedStrategy(opts.learned));
     // After a person's earlier answer: regularities of how people merge, measured, only ever proposals.
     all.push(alreadyInOursStrategy, alreadyElsewhereInOursStrategy, lineByLineStrategy, changelogSectionsStrategy, jsonKeysStrategy, tokenMergeStrategy);
@@ -238,22 +241,34 @@ export class Resolver {
     const { attempts } = out;
     let hardStop: string | null = null;
     const withheld: { name: string; situation: string | null; reason: string; lines: string[] }[] = [];
-    const notTried = new Set<string>();
     const chain = this.llm ? [...this.strategies, this.llm] : this.strategies;
     for (const s of chain) {
       // After a definite "do not merge", only a person's earlier answer may still apply.
       if (hardStop && s.name !== 'learned') continue;
       // A strategy whose every possible answer here would be withheld is not run (the replay runs it to
       // keep measuring it, on a separate clock).
-      const measureOnly = s.situations?.(h).every((x) => tierOf(s.name, x).tier === 'withheld') ?? false;
+      const possible = s.situations?.(h);
+      if (possible?.length === 0) {
+        attempts.push({ strategy: s.name, result: 'not-applicable', reason: '' });
+        continue;
+      }
+      const measureOnly = possible?.every((x) => tierOf(s.name, x).tier === 'withheld') ?? false;
       if (measureOnly && !this.measureWithheld) {
         attempts.push({ strategy: s.name, result: 'not-applicable', reason: 'not tried: its answers here are withheld as too often wrong' });
-        notTried.add(s.name);
         continue;
       }
       const t0 = measureOnly ? performance.now() : 0;
+      const c0 = measureOnly ? process.cpuUsage() : null;
       const r = await s.apply(h);
-      if (measureOnly) this.measureOnly += performance.now() - t0;
+      if (c0) {
+        const cpu = process.cpuUsage(c0);
+        this.measureOnly.ms += performance.now() - t0;
+        this.measureOnly.cpuMs += (cpu.user + cpu.system) / 1000;
+        // A merge skips this strategy: that is only the same answer if it can give nothing else here.
+        if (r && (r.kind === 'escalate' || tierOf(s.name, r.situation ?? null).tier !== 'withheld' || !possible!.includes(r.situation ?? null))) {
+          throw new Error(`strategy ${s.name} declared the situations ${JSON.stringify(possible)} for this hunk but gave ${r.kind === 'escalate' ? 'an escalation' : `an answer in ${JSON.stringify(r.situation ?? null)}`}: a merge, which skips it, would decide otherwise. Fix its situations().`);
+        }
+      }
       if (!r) {
         attempts.push({ strategy: s.name, result: 'not-applicable', reason: '' });
         continue;
@@ -276,11 +291,7 @@ export class Resolver {
     }
     out.reason =
       hardStop ??
-      (withheld.length
-        ? `answers withheld as too often wrong: ${withheld.map((w) => (w.situation ? `${w.name}/${w.situation}` : w.name)).join(', ')}`
-        : notTried.size
-          ? `no strategy could prove a safe resolution (not tried, as their answers here are withheld as too often wrong: ${[...notTried].join(', ')})`
-          : 'no strategy could prove a safe resolution');
+      (withheld.length ? `answers withheld as too often wrong: ${withheld.map((w) => (w.situation ? `${w.name}/${w.situation}` : w.name)).join(', ')}` : 'no strategy could prove a safe resolution');
     // The replay measures withheld answers too (so their tier can be revisited): kept aside, never applied.
     if (withheld.length && this.measureWithheld) out.withheld = { strategy: withheld[0]!.name, situation: withheld[0]!.situation, resolution: joinLines(withheld[0]!.lines) };
     return out;
@@ -289,6 +300,7 @@ export class Resolver {
   dispose(): void {
     this.mergeFile.dispose();
     if (this.ownsParts) this.grammars.dispose();
+    this.measureGrammars?.dispose();
   }
 }
 

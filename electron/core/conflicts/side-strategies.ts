@@ -66,7 +66,7 @@ function changeIsIn(side: readonly string[], base: readonly string[], parts: rea
  */
 export const alreadyInOursStrategy: Strategy = {
   name: 'already-in-ours',
-  situations: () => ['in-hunk'],
+  situations: (h) => (h.ours.length === 0 ? [] : ['in-hunk']),
   apply(h: HunkInput): StrategyOutcome | null {
     if (h.ours.length === 0) return null;
     if (holdsChange(h.ours, h.theirs, h.base) && !holdsChange(h.theirs, h.ours, h.base)) {
@@ -82,7 +82,7 @@ export const alreadyInOursStrategy: Strategy = {
  */
 export const alreadyElsewhereInOursStrategy: Strategy = {
   name: 'already-in-ours',
-  situations: () => ['elsewhere'],
+  situations: (h) => (h.ours.length === 0 || h.base.length === 0 ? [] : ['elsewhere']),
   apply(h: HunkInput): StrategyOutcome | null {
     if (h.ours.length === 0 || h.base.length === 0) return null;
     if (holdsChange(h.ours, h.theirs, h.base) && !holdsChange(h.theirs, h.ours, h.base)) return null;

@@ -24,8 +24,9 @@ export interface Strategy {
   /**
    * The situations (strategy-tiers.ts; null: none) an answer of this strategy for `h` could be in, found
    * without the strategy's expensive part. Where every one of them is withheld, the resolver does not run
-   * the strategy at all outside the replay (its answer would be thrown away). Absent: not known beforehand.
-   * Only for strategies that never escalate.
+   * the strategy at all outside the replay (its answer would be thrown away); an empty list: it has no answer
+   * here (not run). Absent: not known beforehand. The replay's resolver checks every answer of a strategy it
+   * runs only to measure against this list (a merge, which skips it, must decide the same).
    */
   situations?(h: HunkInput): readonly (string | null)[];
 }

@@ -84,7 +84,7 @@ function kvLines(lines: readonly string[]): Kv[] | null {
  */
 export const jsonKeysStrategy: Strategy = {
   name: 'json-keys',
-  situations: () => [null],
+  situations: (h) => (h.path.toLowerCase().endsWith('.json') ? [null] : []),
   apply(h: HunkInput): StrategyOutcome | null {
     if (!h.path.toLowerCase().endsWith('.json')) return null;
     const all = [...h.base, ...h.ours, ...h.theirs];

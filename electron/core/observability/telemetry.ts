@@ -30,7 +30,7 @@ export function logMixin(): Record<string, string> {
 }
 
 /** Event kinds worth a warning in the log (the rest are info). */
-const WARN_KINDS = new Set(['backoff', 'hung', 'snapshot-failed', 'merge.escalated', 'bus.degraded', 'waiting']);
+const WARN_KINDS = new Set(['backoff', 'hung', 'snapshot-failed', 'merge.escalated', 'bus.degraded', 'waiting', 'adopt-failed', 'reconcile-failed']);
 const WARN_STATUS = new Set(['crashed', 'errored', 'unknown', 'unreachable']);
 
 export interface TelemetryOptions {

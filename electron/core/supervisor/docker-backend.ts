@@ -406,7 +406,7 @@ export class DockerBackend implements Backend {
       const tracked = this.tracked.get(name);
       // A restart keeps the standby: the start that follows hands the agent to it (as after a crash) instead
       // of creating, attaching and starting a container (a docker restart took 1.1 s at p50 in the soak).
-      const keep = opts.restarting && tracked?.standby?.io.open ? tracked.standby : undefined;
+      const keep = opts.restarting && !this.disposed && tracked?.standby?.io.open ? tracked.standby : undefined;
       const ids = (await this.containers.listOf(name)).map((c) => c.Id).filter((id) => id !== keep?.id);
       if (tracked && !ids.includes(tracked.id)) ids.push(tracked.id);
       for (const id of ids) this.settled.add(id);
@@ -419,6 +419,8 @@ export class DockerBackend implements Backend {
       }
       if (!keep || !tracked || this.disposed) {
         this.untrack(name);
+        // The host quit while this stop ran: no start follows here, and nothing would remove the standby.
+        if (keep) await this.docker.getContainer(keep.id).remove({ force: true }).catch(() => {});
         return;
       }
       // The stopped container's output is complete; the standby waits for the start (never two agents: the

@@ -163,6 +163,9 @@ export class Watchdog implements Disposable {
       }
       if (agent.status === 'sleeping') continue;
       if (agent.status === 'stopping') {
+        // A restart cut short keeps a docker agent's warm standby (for the start that was to follow): it goes
+        // with the stop. (Only there: a tmux stop would start a tmux server to ask for a session.)
+        if (agent.backend === 'docker') await backend.stop(agent.name, { killTimeoutMs: agent.policy.killTimeoutMs }).catch(() => {});
         this.d.machine.transition({ name: agent.name, to: 'stopped', cause: 'stop completed while no host was running', actor: 'watchdog', patch: { pid: null } });
         continue;
       }
