@@ -25,6 +25,7 @@ describe('DockerReconciler: an engine back, one adoption failing (engine answers
   let repo: AgentRepo;
   let machine: StateMachine;
   let reconciler: DockerReconciler | null = null;
+  let mutex: KeyedMutex;
   const change = new Emitter<{ engine: string; available: boolean; reason?: string }>();
   const adopted: string[] = [];
   const lost: string[] = [];
@@ -52,7 +53,8 @@ describe('DockerReconciler: an engine back, one adoption failing (engine answers
     adopted.length = 0;
     lost.length = 0;
     const engines = { onDidChangeEngine: change.event, backendOf: () => backend } as unknown as DockerEngines;
-    reconciler = new DockerReconciler({ engines, repo, machine, service: { logPath: (n: string) => path.join(dir, `${n}.log`), mutex: new KeyedMutex() } });
+    mutex = new KeyedMutex();
+    reconciler = new DockerReconciler({ engines, repo, machine, service: { logPath: (n: string) => path.join(dir, `${n}.log`), mutex } });
   });
   afterEach(async () => {
     await reconciler?.dispose();
@@ -106,5 +108,20 @@ describe('DockerReconciler: an engine back, one adoption failing (engine answers
       backend.listAlive = listAlive;
       backend.isTracked = isTracked;
     }
+  });
+
+  it('an agent stopped while the reconciliation waited for its lock is left stopped, not adopted', async () => {
+    let release!: () => void;
+    const held = mutex.run('fine', () => new Promise<void>((r) => (release = r)));
+    change.fire({ engine: 'local', available: true });
+    // 'gone' and 'api-error' are handled; 'fine' waits behind the lock, where a stop now takes it.
+    for (let i = 0; i < 50 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    machine.transition({ name: 'fine', to: 'stopped', from: ['unreachable'], cause: 'stop requested by test', actor: 'test' });
+    release();
+    await held;
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(adopted).toEqual([]);
+    expect(repo.get('fine').status).toBe('stopped');
+    expect(eventsOf('fine').filter((e) => e.kind !== 'status')).toEqual([]);
   });
 });
