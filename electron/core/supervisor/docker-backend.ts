@@ -301,6 +301,7 @@ export class DockerBackend implements Backend {
     }
     this.settled.add(t.id);
     clearStatus(this.ctx.runDir, spec.name);
+    sb.io.reopenLog();
     try {
       await sb.io.write(`${line}\n`);
     } catch {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -607,6 +607,25 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     await backend.stop('a1', { killTimeoutMs: 1000 });
     expect(await containersOf(backend.hash)).toEqual([]);
     expect(exits).toEqual([]);
+  });
+
+  it("a standby that takes over after the log was moved aside writes to the log at the agent's path, not to the moved one", async () => {
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    backend.onDidExit((e) => exits.push(e));
+    const s = spec({ argv: sh('echo "run $$"; while read line; do echo "got:$line"; done') });
+    await backend.start(s);
+    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
+    // What the host does to a log past 64 MB at a start: moved aside, a new one begins.
+    await backend.stop('a1', { killTimeoutMs: 1000, restarting: true });
+    renameSync(s.logPath, `${s.logPath}.1`);
+    await backend.start(s);
+    await waitFor(() => existsSync(s.logPath) && readLog(s.logPath).includes('run'), 'the new run in the new log');
+    await backend.sendInput('a1', 'after', { enter: true });
+    await waitFor(() => readLog(s.logPath).includes('got:after'), 'its output in the new log');
+    expect(readLog(`${s.logPath}.1`)).not.toContain('got:after');
+    expect(readLog(`${s.logPath}.1`).split('run ').length).toBe(2);
+    await backend.stop('a1', { killTimeoutMs: 1000 });
   });
 
   it('a restart whose start never comes: the kept standby goes after the grace', async () => {

@@ -1,5 +1,6 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Disposable } from '../../ports/disposable.js';
 
@@ -27,16 +28,23 @@ export class ContainerIo implements Disposable {
 
   private constructor(
     private readonly stream: NodeJS.ReadWriteStream,
-    private readonly log: WriteStream,
+    private readonly log: LogSink,
   ) {}
+
+  /**
+   * Writes the output to the file now at the log's path: the log may have been moved aside since this
+   * connection opened it (past 64 MB at a start), and a warm standby's connection opened it when the standby
+   * was made — its agent wrote to `<name>.log.1` after taking over.
+   */
+  reopenLog(): void {
+    if (!this.ended) this.log.reopen();
+  }
 
   /** Attach before `start()` so the first line the agent prints is not lost. */
   static async attach(docker: Dockerode, container: Dockerode.Container, logPath: string): Promise<ContainerIo> {
     mkdirSync(path.dirname(logPath), { recursive: true });
     const stream = await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true });
-    const log = createWriteStream(logPath, { flags: 'a' });
-    // A log write error (disk full) must not take the host down; the agent keeps running.
-    log.on('error', () => {});
+    const log = new LogSink(logPath);
     const io = new ContainerIo(stream, log);
     // Both streams go to one log, in the order the engine sends them, like a terminal would show them.
     docker.modem.demuxStream(stream, log, log);
@@ -58,8 +66,7 @@ export class ContainerIo implements Disposable {
     mkdirSync(path.dirname(logPath), { recursive: true });
     const input = await container.attach({ stream: true, stdin: true, stdout: false, stderr: false, hijack: true });
     const follower = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, since: Math.floor(sinceMs / 1000) })) as unknown as NodeJS.ReadableStream & { destroy?: () => void };
-    const log = createWriteStream(logPath, { flags: 'a' });
-    log.on('error', () => {});
+    const log = new LogSink(logPath);
     const io = new ContainerIo(input, log);
     io.follower = follower;
     io.lastDataAt = sinceMs;
@@ -129,6 +136,39 @@ export class ContainerIo implements Disposable {
     const s = this.stream as NodeJS.ReadWriteStream & { destroy?: () => void };
     this.close();
     s.destroy?.();
+  }
+}
+
+/** The agent's log file (appended to) as one stream whose file can be opened again at the same path. */
+class LogSink extends Writable {
+  private file: WriteStream;
+
+  constructor(private readonly logPath: string) {
+    super();
+    this.file = LogSink.open(logPath);
+  }
+
+  private static open(logPath: string): WriteStream {
+    const file = createWriteStream(logPath, { flags: 'a' });
+    // A log write error (disk full) must not take the host down; the agent keeps running.
+    file.on('error', () => {});
+    return file;
+  }
+
+  reopen(): void {
+    const old = this.file;
+    this.file = LogSink.open(this.logPath);
+    // What was written before goes where it was meant to (the file moved aside), then the old one closes.
+    old.end();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.file.write(chunk);
+    done();
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.file.end(() => done());
   }
 }
 
