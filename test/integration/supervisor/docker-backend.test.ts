@@ -628,6 +628,42 @@ describe.skipIf(!has)('DockerBackend against a real dockerd', () => {
     await backend.stop('a1', { killTimeoutMs: 1000 });
   });
 
+  it('a cold start removes every running container of the agent first, a standby (which may run the agent under its standby name) included', async () => {
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500 });
+    const s = spec({ argv: sh('echo up; sleep 600') });
+    await backend.start(s);
+    await waitFor(() => backend.hasStandby('a1'), 'the standby', 30_000);
+    const before = await containersOf(backend.hash);
+    expect(before).toHaveLength(2);
+    // The host quits (its containers outlive it); the next one starts the agent cold, as after a lost record.
+    await backend.dispose();
+    backend = new DockerBackend({ dataDir, pingIntervalMs: 500, warmStandby: false });
+    const since = Math.floor(Date.now() / 1000) - 1;
+    await backend.start(s);
+    const after = (await containersOf(backend.hash)).map((c) => c.Id);
+    for (const c of before) expect(after).not.toContain(c.Id);
+    expect(after).toHaveLength(1);
+    // Removed before the new one started, not in the background beside it.
+    const stream = await docker.getEvents({ since, until: Math.ceil(Date.now() / 1000) + 1, filters: JSON.stringify({ label: [`${LABEL_DATA_DIR}=${backend.hash}`] }) });
+    const events: { status?: string; Action?: string; id: string; timeNano: number }[] = [];
+    await new Promise<void>((resolve) => {
+      let rest = '';
+      stream.on('data', (b: Buffer) => {
+        rest += b.toString();
+        const lines = rest.split('\n');
+        rest = lines.pop()!;
+        for (const l of lines) if (l.trim()) events.push(JSON.parse(l));
+      });
+      stream.on('end', () => resolve());
+    });
+    const at = (id: string, action: string) => events.find((e) => e.id === id && (e.Action ?? e.status) === action)?.timeNano;
+    const started = at(after[0]!, 'start')!;
+    expect(started).toBeGreaterThan(0);
+    for (const c of before) expect(at(c.Id, 'destroy'), `${c.Names.join(',')} destroyed before the new start`).toBeLessThan(started);
+    await backend.stop('a1', { killTimeoutMs: 1000 });
+  });
+
   it('a restart whose start never comes: the kept standby goes after the grace', async () => {
     await backend.dispose();
     backend = new DockerBackend({ dataDir, pingIntervalMs: 500, standbyGraceMs: 500 });

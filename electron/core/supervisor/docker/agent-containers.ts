@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { HiveError } from '../../../../shared/errors.js';
-import { bareName, containerName, LABEL_AGENT, LABEL_DATA_DIR, namedAsStandby } from './docker-labels.js';
+import { bareName, containerName, LABEL_AGENT, LABEL_DATA_DIR } from './docker-labels.js';
 import { engineMessage, isConnectionError, isNotFound, toHiveError, unreachableReason } from './engine-errors.js';
 import { withTimeout } from './engine-events.js';
 
@@ -84,9 +84,10 @@ export class AgentContainers {
   }
 
   /**
-   * Before a cold start: a running agent container is removed first (never two agents); dead ones and
-   * standbys only give up the name now and are removed in the background. `settle` is told every id first,
-   * so their exits are not reported.
+   * Before a cold start: every running container of the agent is removed first (never two agents — a
+   * standby that took the agent over runs it under its standby name until it is renamed, and a host that
+   * died in between left it so); dead ones only give up the name now and are removed in the background.
+   * `settle` is told every id first, so their exits are not reported.
    */
   async clear(agent: string, settle: (id: string) => void): Promise<void> {
     const list = await this.listOf(agent);
@@ -103,7 +104,7 @@ export class AgentContainers {
           );
           if (renamed) return this.removeLater(c.Id);
         }
-        if (holdsName || (c.State === 'running' && !namedAsStandby(c.Names))) {
+        if (holdsName || c.State === 'running') {
           await container.remove({ force: true }).catch((err: unknown) => this.tolerate(err, [404, 409], `remove the old container of ${agent}`));
         } else {
           this.removeLater(c.Id);
