@@ -275,7 +275,7 @@ export class HiveCore {
     );
     // Docker agents go `unreachable` while their engine is away and are adopted or recovered when it is back.
     if (this.dockerEngines) {
-      this.disposables.add(new DockerReconciler({ engines: this.dockerEngines, repo: this.repo, machine: this.machine, service: this.agents }));
+      this.disposables.add(new DockerReconciler({ engines: this.dockerEngines, repo: this.repo, machine: this.machine, service: this.agents, notify: (level, title, body) => this.notify(level, title, body) }));
     }
     this.tailer = this.disposables.add(new OutputTailer(this.agents.logDir, this.clock));
     this.disposables.add(this.tailer.onDidOutput((c) => this.onOutput(c.name, c.data, c.at, c.end)));

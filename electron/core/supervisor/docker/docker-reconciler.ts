@@ -15,6 +15,8 @@ export interface DockerReconcilerDeps {
   repo: AgentRepo;
   machine: StateMachine;
   service: Pick<AgentService, 'logPath' | 'mutex'>;
+  /** A desktop notice (the GUI and the OS): an agent left unreachable needs a person. */
+  notify?: (level: 'warning', title: string, body: string) => void;
 }
 
 /** Statuses in which an agent's container is expected to run. */
@@ -116,7 +118,9 @@ export class DockerReconciler implements Disposable {
             this.d.machine.record(a.name, 'reconciled', `engine ${engine} answers again, but the agent's container is gone: recovered per its restart policy`, 'watchdog');
             backend.reportLost(a.name);
           } else {
-            this.d.machine.record(a.name, 'reconcile-failed', `engine ${engine} answers again, but adopting the agent's container failed: ${messageOf(err)}. It stays unreachable until the engine's next change; to start it now, stop it and restart it (\`hive agents stop ${a.name}\`, then \`hive agents restart ${a.name}\`).`, 'watchdog');
+            const why = `engine ${engine} answers again, but adopting the agent's container failed: ${messageOf(err)}. It stays unreachable until the engine's next change; to start it now, stop it and restart it (\`hive agents stop ${a.name}\`, then \`hive agents restart ${a.name}\`).`;
+            this.d.machine.record(a.name, 'reconcile-failed', why, 'watchdog');
+            this.d.notify?.('warning', `${a.name} could not be re-attached`, why);
           }
         }
       } else {

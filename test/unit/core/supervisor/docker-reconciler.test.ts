@@ -29,6 +29,7 @@ describe('DockerReconciler: an engine back, one adoption failing (engine answers
   const change = new Emitter<{ engine: string; available: boolean; reason?: string }>();
   const adopted: string[] = [];
   const lost: string[] = [];
+  const notices: { level: string; title: string; body: string }[] = [];
 
   const backend = {
     listAlive: async () => [{ name: 'gone' }, { name: 'api-error' }, { name: 'fine' }],
@@ -52,9 +53,10 @@ describe('DockerReconciler: an engine back, one adoption failing (engine answers
     }
     adopted.length = 0;
     lost.length = 0;
+    notices.length = 0;
     const engines = { onDidChangeEngine: change.event, backendOf: () => backend } as unknown as DockerEngines;
     mutex = new KeyedMutex();
-    reconciler = new DockerReconciler({ engines, repo, machine, service: { logPath: (n: string) => path.join(dir, `${n}.log`), mutex } });
+    reconciler = new DockerReconciler({ engines, repo, machine, service: { logPath: (n: string) => path.join(dir, `${n}.log`), mutex }, notify: (level, title, body) => notices.push({ level, title, body }) });
   });
   afterEach(async () => {
     await reconciler?.dispose();
@@ -81,6 +83,8 @@ describe('DockerReconciler: an engine back, one adoption failing (engine answers
     const failed = eventsOf('api-error').find((e) => e.kind === 'reconcile-failed');
     expect(failed?.cause).toContain('adopting the agent\'s container failed: (HTTP code 500) server error - inspect failed');
     expect(failed?.cause).toContain('hive agents stop api-error');
+    // Left unreachable: a person is told (desktop notice), once, for that agent only.
+    expect(notices).toEqual([{ level: 'warning', title: 'api-error could not be re-attached', body: failed!.cause }]);
   });
 
   it('a reconciliation that fails as a whole is an event, not a silent gap, and the next change still runs', async () => {
