@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { HiveError } from '../../../../shared/errors.js';
-import { bareName, containerName, LABEL_AGENT, LABEL_DATA_DIR } from './docker-labels.js';
+import { bareName, containerName, LABEL_AGENT, LABEL_DATA_DIR, namedAsStandby } from './docker-labels.js';
 import { engineMessage, isConnectionError, isNotFound, toHiveError, unreachableReason } from './engine-errors.js';
 import { withTimeout } from './engine-events.js';
 
@@ -105,7 +105,14 @@ export class AgentContainers {
           if (renamed) return this.removeLater(c.Id);
         }
         if (holdsName || c.State === 'running') {
-          await container.remove({ force: true }).catch((err: unknown) => this.tolerate(err, [404, 409], `remove the old container of ${agent}`));
+          const spare = !holdsName && namedAsStandby(c.Names);
+          await container.remove({ force: true }).catch(async (err: unknown) => {
+            if (!spare) return this.tolerate(err, [404, 409], `remove the old container of ${agent}`);
+            // A spare the engine will not remove now must not fail the start: killed (it must not run beside
+            // the new agent), removed later.
+            await container.kill().catch(() => {});
+            this.removeLater(c.Id);
+          });
         } else {
           this.removeLater(c.Id);
         }

@@ -146,6 +146,8 @@ class LogSink extends Writable {
   constructor(private readonly logPath: string) {
     super();
     this.file = LogSink.open(logPath);
+    // Output arriving after the connection was closed (a write after end) must not take the host down.
+    this.on('error', () => {});
   }
 
   private static open(logPath: string): WriteStream {

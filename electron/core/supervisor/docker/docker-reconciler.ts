@@ -95,16 +95,12 @@ export class DockerReconciler implements Disposable {
       if (alive.has(a.name)) {
         // One agent's adoption failing never leaves the others of this engine unreachable (it ended the
         // loop before: they waited for the engine's next change, which may never come).
-        let current = true;
         try {
           await this.d.service.mutex.run(a.name, async () => {
             // Read again under the agent's lock: stopped (or removed) while this waited, it is not adopted —
             // its stop ends its container when the engine answers.
             const now = this.d.repo.find(a.name);
-            if (!now || (now.status !== 'unreachable' && now.status !== 'unknown')) {
-              current = false;
-              return;
-            }
+            if (!now || (now.status !== 'unreachable' && now.status !== 'unknown')) return;
             if (!backend.isTracked(a.name)) await backend.adopt({ name: a.name, pid: now.pid, logPath: this.d.service.logPath(a.name) });
             try {
               this.d.machine.transition({ name: a.name, to: 'running', from: ['unreachable', 'unknown'], cause: `engine ${engine} answers again; container alive`, actor: 'watchdog', patch: { lastError: null } });
@@ -112,7 +108,6 @@ export class DockerReconciler implements Disposable {
           });
         } catch (err) {
           if (this.disposed) return;
-          if (!current) continue;
           if (err instanceof HiveError && err.code === 'AGENT_NOT_FOUND') {
             // Its container went away between the listing and the adoption: lost, like one that died.
             this.d.machine.record(a.name, 'reconciled', `engine ${engine} answers again, but the agent's container is gone: recovered per its restart policy`, 'watchdog');
@@ -125,7 +120,11 @@ export class DockerReconciler implements Disposable {
         }
       } else {
         // The watchdog takes it from here (unreachable counts as live): crashed, then recovered per policy.
-        backend.reportLost(a.name);
+        // Under the agent's lock and only if still unreachable: one restarted meanwhile runs a new container.
+        await this.d.service.mutex.run(a.name, async () => {
+          const now = this.d.repo.find(a.name);
+          if (now && (now.status === 'unreachable' || now.status === 'unknown')) backend.reportLost(a.name);
+        });
       }
     }
   }

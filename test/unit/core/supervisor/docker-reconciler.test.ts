@@ -128,4 +128,24 @@ describe('DockerReconciler: an engine back, one adoption failing (engine answers
     expect(repo.get('fine').status).toBe('stopped');
     expect(eventsOf('fine').filter((e) => e.kind !== 'status')).toEqual([]);
   });
+
+  it('one whose container is not alive is reported lost, unless it was stopped while the reconciliation waited for its lock', async () => {
+    const listAlive = backend.listAlive;
+    backend.listAlive = async () => [{ name: 'fine' }];
+    try {
+      let release!: () => void;
+      const held = mutex.run('gone', () => new Promise<void>((r) => (release = r)));
+      change.fire({ engine: 'local', available: true });
+      await new Promise((r) => setTimeout(r, 30));
+      machine.transition({ name: 'gone', to: 'stopped', from: ['unreachable'], cause: 'stop requested by test', actor: 'test' });
+      release();
+      await held;
+      await settle();
+      for (let i = 0; i < 50 && !lost.includes('api-error'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(lost).toEqual(['api-error']);
+      expect(repo.get('fine').status).toBe('running');
+    } finally {
+      backend.listAlive = listAlive;
+    }
+  });
 });
