@@ -49,9 +49,10 @@ export function myers(a: Int32Array, b: Int32Array, opts: { used?: { reduced: bo
   // them than the walk may take, it would walk MAX_D rounds over both texts for nothing (a quarter of the
   // merge's time on mongoose's history went there). Same answers, found sooner.
   const limit = maxD ?? MAX_D;
-  let marks = unmatchedCount(aa, bb) > limit ? null : editMarks(aa, bb, limit);
+  const seen = presence(aa, bb);
+  let marks = unmatchedCount(aa, bb, seen) > limit ? null : editMarks(aa, bb, limit);
   if (!marks && maxD === undefined) {
-    marks = withoutUnmatched(aa, bb);
+    marks = withoutUnmatched(aa, bb, seen);
     if (used) used.reduced = true;
   }
   if (!marks) return null;
@@ -132,8 +133,13 @@ function editMarks(a: Int32Array, b: Int32Array, maxD: number): Marks | null {
   return { dels, ins };
 }
 
+interface Presence {
+  inA: Uint8Array;
+  inB: Uint8Array;
+}
+
 /** Which codes occur in `a` and in `b` (indexed by code). */
-function presence(a: Int32Array, b: Int32Array): { inA: Uint8Array; inB: Uint8Array } {
+function presence(a: Int32Array, b: Int32Array): Presence {
   let top = 0;
   for (const id of a) if (id > top) top = id;
   for (const id of b) if (id > top) top = id;
@@ -145,8 +151,7 @@ function presence(a: Int32Array, b: Int32Array): { inA: Uint8Array; inB: Uint8Ar
 }
 
 /** How many lines of `a` and `b` the other text does not contain: a lower bound of the edit distance. */
-function unmatchedCount(a: Int32Array, b: Int32Array): number {
-  const { inA, inB } = presence(a, b);
+function unmatchedCount(a: Int32Array, b: Int32Array, { inA, inB }: Presence): number {
   let n = 0;
   for (const id of a) if (!inB[id]) n++;
   for (const id of b) if (!inA[id]) n++;
@@ -158,8 +163,7 @@ function unmatchedCount(a: Int32Array, b: Int32Array): number {
  * the alignment, so they are marked at once and Myers walks only the lines both texts have. Null when
  * nothing can be left out or the rest is still too far apart.
  */
-function withoutUnmatched(a: Int32Array, b: Int32Array): Marks | null {
-  const { inA, inB } = presence(a, b);
+function withoutUnmatched(a: Int32Array, b: Int32Array, { inA, inB }: Presence): Marks | null {
   const keepA: number[] = [];
   const keepB: number[] = [];
   for (let i = 0; i < a.length; i++) if (inB[a[i]!]) keepA.push(i);

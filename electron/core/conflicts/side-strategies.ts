@@ -64,12 +64,17 @@ function changeIsIn(side: readonly string[], base: readonly string[], parts: rea
  * already in theirs) is not used: there they took theirs only about half the time — the first parent is
  * the mainline people keep.
  */
+/** Ours' lines of the hunk already hold theirs' change, and not the other way round. */
+function theirsHeldInOursHunk(h: HunkInput): boolean {
+  return holdsChange(h.ours, h.theirs, h.base) && !holdsChange(h.theirs, h.ours, h.base);
+}
+
 export const alreadyInOursStrategy: Strategy = {
   name: 'already-in-ours',
   situations: (h) => (h.ours.length === 0 ? [] : ['in-hunk']),
   apply(h: HunkInput): StrategyOutcome | null {
     if (h.ours.length === 0) return null;
-    if (holdsChange(h.ours, h.theirs, h.base) && !holdsChange(h.theirs, h.ours, h.base)) {
+    if (theirsHeldInOursHunk(h)) {
       return { kind: 'resolved', lines: [...h.ours], situation: 'in-hunk', reason: "ours' lines already hold theirs' change to this region; kept ours" };
     }
     return null;
@@ -85,7 +90,8 @@ export const alreadyElsewhereInOursStrategy: Strategy = {
   situations: (h) => (h.ours.length === 0 || h.base.length === 0 ? [] : ['elsewhere']),
   apply(h: HunkInput): StrategyOutcome | null {
     if (h.ours.length === 0 || h.base.length === 0) return null;
-    if (holdsChange(h.ours, h.theirs, h.base) && !holdsChange(h.theirs, h.ours, h.base)) return null;
+    // The in-hunk half's answer, not this one's.
+    if (theirsHeldInOursHunk(h)) return null;
     const oursFile = [h.prefix, joinLines(h.ours), h.suffix];
     const theirsFile = [h.prefix, joinLines(h.theirs), h.suffix];
     if (changeIsIn(h.theirs, h.base, oursFile) && !changeIsIn(h.ours, h.base, theirsFile)) {

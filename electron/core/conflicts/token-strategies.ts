@@ -82,11 +82,15 @@ function kvLines(lines: readonly string[]): Kv[] | null {
  * version, keys either side added are kept (ours' order, then theirs' new keys), keys a side removed go.
  * Commas are laid out again so the region's last line keeps ours' trailing comma.
  */
+function isJsonPath(h: HunkInput): boolean {
+  return h.path.toLowerCase().endsWith('.json');
+}
+
 export const jsonKeysStrategy: Strategy = {
   name: 'json-keys',
-  situations: (h) => (h.path.toLowerCase().endsWith('.json') ? [null] : []),
+  situations: (h) => (isJsonPath(h) ? [null] : []),
   apply(h: HunkInput): StrategyOutcome | null {
-    if (!h.path.toLowerCase().endsWith('.json')) return null;
+    if (!isJsonPath(h)) return null;
     const all = [...h.base, ...h.ours, ...h.theirs];
     if (all.some((l) => l.includes('\r'))) return null;
     const [b, o, t] = [kvLines(h.base), kvLines(h.ours), kvLines(h.theirs)];

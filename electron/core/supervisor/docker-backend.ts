@@ -429,15 +429,26 @@ export class DockerBackend implements Backend {
       this.sampler.forget(tracked.id);
       tracked.io?.dispose();
       tracked.io = null;
-      const timer = setTimeout(() => {
-        void this.containers.serialized(name, async () => {
-          if (this.disposed || this.tracked.get(name) !== tracked) return;
-          this.untrack(name);
-          this.discard(keep.id, null);
-        });
-      }, this.standbyGraceMs);
-      timer.unref();
+      this.releaseAfterGrace(tracked, false);
     });
+  }
+
+  /**
+   * No start within the grace (a stop exit code, autorestart off, errored, a restart that failed before its
+   * start): neither the standby nor (`removeDead`) the ended container is kept forever — the output is in
+   * the agent's log. A start within the grace tracks the agent anew, and this does nothing.
+   */
+  private releaseAfterGrace(tracked: Tracked, removeDead: boolean): void {
+    const timer = setTimeout(() => {
+      void this.containers.serialized(tracked.agent, async () => {
+        if (this.disposed || this.tracked.get(tracked.agent) !== tracked) return;
+        if (tracked.standby) this.discard(tracked.standby.id, tracked.standby.io);
+        tracked.standby = undefined;
+        if (removeDead) this.containers.removeLater(tracked.id);
+        this.untrack(tracked.agent);
+      });
+    }, this.standbyGraceMs);
+    timer.unref();
   }
 
   async isAlive(name: string): Promise<boolean> {
@@ -692,18 +703,7 @@ export class DockerBackend implements Backend {
     const { code, signal } = oom ? { code: null, signal: 'SIGKILL' } : splitExitCode(rawCode);
     const why = reason === 'exit' && signal ? 'killed' : reason;
     this.exitEmitter.fire({ name: tracked.agent, code, signal, at: Date.now(), reason: why });
-    // No restart coming (a stop exit code, autorestart off, errored): neither the standby nor the dead
-    // container is kept forever (the output is in the agent's log). A restart within the grace replaces both.
-    const timer = setTimeout(() => {
-      void this.containers.serialized(tracked.agent, async () => {
-        if (this.disposed || this.tracked.get(tracked.agent) !== tracked) return;
-        if (tracked.standby) this.discard(tracked.standby.id, tracked.standby.io);
-        tracked.standby = undefined;
-        if (reason !== 'removed') this.containers.removeLater(tracked.id);
-        this.untrack(tracked.agent);
-      });
-    }, this.standbyGraceMs);
-    timer.unref();
+    this.releaseAfterGrace(tracked, reason !== 'removed');
   }
 
   private track(t: Tracked): void {

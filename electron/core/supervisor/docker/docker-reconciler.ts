@@ -19,6 +19,11 @@ export interface DockerReconcilerDeps {
   notify?: (level: 'warning', title: string, body: string) => void;
 }
 
+/** An agent its engine's return concerns: adopted when its container is alive, else recovered. */
+function waitsForEngine(status: string): boolean {
+  return status === 'unreachable' || status === 'unknown';
+}
+
 /** Statuses in which an agent's container is expected to run. */
 const SHOULD_RUN = new Set(['running', 'unreachable', 'unknown', 'starting', 'recovering']);
 
@@ -53,6 +58,12 @@ export class DockerReconciler implements Disposable {
           });
       }),
     );
+  }
+
+  /** The agent's record while it still waits for its engine (unreachable or unknown), read now; else null. */
+  private awaitingEngine(name: string) {
+    const a = this.d.repo.find(name);
+    return a && waitsForEngine(a.status) ? a : null;
   }
 
   private agentsOn(engine: string) {
@@ -91,7 +102,7 @@ export class DockerReconciler implements Disposable {
       this.d.machine.record(name, 'reconciled', `engine ${engine} answers again: its container there was stopped (the agent is ${a.status}${(a.engine ?? LOCAL_ENGINE) !== engine ? ` on engine ${a.engine}` : ''})`, 'watchdog');
     }
     for (const a of this.agentsOn(engine)) {
-      if (a.status !== 'unreachable' && a.status !== 'unknown') continue;
+      if (!waitsForEngine(a.status)) continue;
       if (alive.has(a.name)) {
         // One agent's adoption failing never leaves the others of this engine unreachable (it ended the
         // loop before: they waited for the engine's next change, which may never come).
@@ -99,8 +110,8 @@ export class DockerReconciler implements Disposable {
           await this.d.service.mutex.run(a.name, async () => {
             // Read again under the agent's lock: stopped (or removed) while this waited, it is not adopted —
             // its stop ends its container when the engine answers.
-            const now = this.d.repo.find(a.name);
-            if (!now || (now.status !== 'unreachable' && now.status !== 'unknown')) return;
+            const now = this.awaitingEngine(a.name);
+            if (!now) return;
             if (!backend.isTracked(a.name)) await backend.adopt({ name: a.name, pid: now.pid, logPath: this.d.service.logPath(a.name) });
             try {
               this.d.machine.transition({ name: a.name, to: 'running', from: ['unreachable', 'unknown'], cause: `engine ${engine} answers again; container alive`, actor: 'watchdog', patch: { lastError: null } });
@@ -122,8 +133,7 @@ export class DockerReconciler implements Disposable {
         // The watchdog takes it from here (unreachable counts as live): crashed, then recovered per policy.
         // Under the agent's lock and only if still unreachable: one restarted meanwhile runs a new container.
         await this.d.service.mutex.run(a.name, async () => {
-          const now = this.d.repo.find(a.name);
-          if (now && (now.status === 'unreachable' || now.status === 'unknown')) backend.reportLost(a.name);
+          if (this.awaitingEngine(a.name)) backend.reportLost(a.name);
         });
       }
     }
