@@ -91,11 +91,29 @@ const UNORDERED: Record<LanguageId, Set<string>> = {
   json: new Set(['object']),
 };
 const PROGRAM_IMPORTS = new Set(['import_statement', 'import_from_statement', 'future_import_statement']);
+
+/**
+ * An import statement, or its CommonJS form: a declaration of one name bound to `require('…')` or to a
+ * property of it (`const x = require('m')`, `var y = require('m').y`). The commutative strategy inserts
+ * both kinds as unordered top-level members, so a run of them in another order is the same program to it.
+ */
+function isImport(n: SyntaxNode): boolean {
+  if (PROGRAM_IMPORTS.has(n.type)) return true;
+  if (n.type !== 'lexical_declaration' && n.type !== 'variable_declaration') return false;
+  const declarators = n.namedChildren.filter((c) => c.type === 'variable_declarator');
+  if (declarators.length !== 1) return false;
+  let value = declarators[0]!.childForFieldName('value');
+  while (value?.type === 'member_expression') value = value.childForFieldName('object');
+  if (value?.type !== 'call_expression' || value.childForFieldName('function')?.text !== 'require') return false;
+  const args = value.childForFieldName('arguments')?.namedChildren ?? [];
+  return args.length === 1 && args[0]!.type === 'string';
+}
 const SEPARATORS = new Set([',', ';', '|']);
 
 /**
  * The tree as one string with the children of unordered containers sorted (separators dropped, so a
- * trailing comma moved by the reorder does not count), and runs of top-level imports sorted. Null when
+ * trailing comma moved by the reorder does not count), and runs of top-level imports (CommonJS `require`
+ * declarations included) sorted. Null when
  * the text does not parse cleanly, or is nested too deeply for the recursive walk (thousands of levels: a
  * RangeError that used to end a whole replay).
  */
@@ -135,7 +153,7 @@ function canon(lang: LanguageId, n: SyntaxNode): string {
     const out: string[] = [];
     let run: string[] = [];
     for (let i = 0; i < n.childCount; i++) {
-      if (PROGRAM_IMPORTS.has(n.child(i)!.type)) {
+      if (isImport(n.child(i)!)) {
         run.push(kids[i]!);
         continue;
       }

@@ -38,6 +38,15 @@ describe('outcome classes of the replay (what the resolver answered vs what the 
     expect(await classify('a.ts', stmts[0], stmts[1], { base: stmts[0], ours: stmts[0], theirs: stmts[1] })).toBe('wrong');
   });
 
+  it("orderEquivalent: a reordered run of CommonJS requires (the engine's imports in that form) — not reordered declarations of anything else", async () => {
+    const reqs = ["'use strict';\n\nconst a = require('./a');\nconst b = require('./b').b;\n\nmodule.exports = [a, b];\n", "'use strict';\n\nconst b = require('./b').b;\nconst a = require('./a');\n\nmodule.exports = [a, b];\n"] as const;
+    expect(await classify('a.js', reqs[0], reqs[1], { base: reqs[0], ours: reqs[0], theirs: reqs[1] })).toBe('orderEquivalent');
+    const decls = ['const a = f();\nconst b = g();\n', 'const b = g();\nconst a = f();\n'] as const;
+    expect(await classify('a.js', decls[0], decls[1], { base: decls[0], ours: decls[0], theirs: decls[1] })).toBe('wrong');
+    const dynamic = ["const a = require(p);\nconst b = require('./b');\n", "const b = require('./b');\nconst a = require(p);\n"] as const;
+    expect(await classify('a.js', dynamic[0], dynamic[1], { base: dynamic[0], ours: dynamic[0], theirs: dynamic[1] })).toBe('wrong');
+  });
+
   it('humanEdited: the committed region has a line none of base, ours and theirs has (a version bumped in the merge)', async () => {
     const b = '{\n  "version": "1.0.0"\n}\n';
     const o = '{\n  "version": "1.1.0"\n}\n';
